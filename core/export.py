@@ -1,0 +1,111 @@
+"""Exports of a recording: JSON, DOT, SVG/PNG (graphviz), CSV of per-iteration scalars."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import networkx as nx
+
+from core.iteration import graph_to_json
+from core.recording import Recording
+
+FORMATS = ("json", "dot", "svg", "png", "csv")
+
+
+def _clean(obj):
+    """JSON without NaN/Infinity tokens: non-finite floats become strings."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return "nan" if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def to_json(rec: Recording) -> dict:
+    iterations = []
+    for i in rec.indices():
+        it = rec.iteration(i)
+        iterations.append({"index": it.index, "loss": it.loss, "optimizer_steps": it.optimizer_steps,
+                           "signature": it.signature, "detail": it.detail, "phase_times": it.phase_times,
+                           "params": it.params, "graph": graph_to_json(it.graph)})
+    return _clean({
+        "status": rec.status, "error": rec.meta.get("error"), "break": rec.meta.get("break"),
+        "script": rec.meta.get("script"), "argv": rec.meta.get("argv"),
+        "console": "".join(t for _, _, t in rec.console()),
+        "iterations": iterations,
+    })
+
+
+def node_label(a: dict) -> str:
+    """Text of a node: op (or name for leaves), shape, and a short value/grad readout."""
+    head = a.get("name") if a.get("kind") in ("param", "leaf") and a.get("name") else a.get("op", "?")
+    lines = [head]
+    if a.get("kind") not in ("param", "leaf") and a.get("name"):
+        lines.append(f"= {a['name']}")
+    if a.get("shape") is not None:
+        lines.append("×".join(str(s) for s in a["shape"]) or "scalar")
+    for key, tag in (("value", "val"), ("grad", "grad")):
+        s = a.get(key)
+        if s and s.get("mean") is not None:
+            lines.append(f"{tag} {_short(s)}")
+    return "\n".join(lines)
+
+
+def _short(s: dict) -> str:
+    if s.get("nan") or s.get("inf"):
+        return f"NaN×{s.get('nan', 0)} Inf×{s.get('inf', 0)}"
+    if s.get("min") == s.get("max"):
+        return f"{s['min']:.4g}"
+    return f"μ {s['mean']:.3g} ‖·‖ {s['norm']:.3g}"
+
+
+def to_dot(g: nx.DiGraph, title: str = "") -> str:
+    """Graphviz source of one iteration's graph, forward edges top to bottom."""
+    colours = {"param": "#cfe8ff", "leaf": "#d9f2d9", "custom": "#ffe0b3", "op": "#f2f2f2"}
+    out = ["digraph G {", '  rankdir=TB; node [shape=box, style="rounded,filled", fontname="Helvetica"];']
+    if title:
+        out.append(f"  label={json.dumps(title)};")
+    for n, a in g.nodes(data=True):
+        bad = any((a.get(k) or {}).get("nan") or (a.get(k) or {}).get("inf") for k in ("value", "grad"))
+        colour = "#ff8080" if bad else colours.get(a.get("kind"), "#f2f2f2")
+        out.append(f"  {n} [label={json.dumps(node_label(a))}, fillcolor={json.dumps(colour)}];")
+    out.extend(f"  {u} -> {v};" for u, v in g.edges())
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+SCALAR_COLUMNS = ("index", "loss", "optimizer_steps", "signature", "detail", "forward_time", "backward_time")
+
+
+def write(rec: Recording, fmt: str, out: str, iteration: int | None = None) -> None:
+    """Write the recording (or one iteration of it) in `fmt` to `out`."""
+    if fmt == "json":
+        with open(out, "w", encoding="utf-8") as f:
+            json.dump(to_json(rec), f, ensure_ascii=False)
+        return
+    if fmt == "csv":
+        with open(out, "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=SCALAR_COLUMNS, extrasaction="ignore")
+            w.writeheader()
+            w.writerows(rec.scalars())
+        return
+    indices = rec.indices()
+    if not indices:
+        raise ValueError("the recording has no iterations to draw")
+    index = indices[-1] if iteration is None else iteration
+    if index not in indices:
+        raise ValueError(f"no iteration {index} (the recording has {indices[0]}..{indices[-1]})")
+    dot = to_dot(rec.iteration(index).graph, f"iteration {index}")
+    if fmt == "dot":
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(dot)
+        return
+    import graphviz
+
+    data = graphviz.Source(dot).pipe(format=fmt)
+    with open(out, "wb") as f:
+        f.write(data)

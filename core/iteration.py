@@ -1,0 +1,73 @@
+"""The Iteration record every layer shares (no torch, no Qt: the GUI imports this)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+NODE_FIELDS = ("op", "kind", "name", "module", "shape", "dtype", "device", "source", "value", "grad")
+STATIC_FIELDS = ("op", "kind", "name", "module", "shape", "dtype", "device", "source")
+
+
+@dataclass
+class Iteration:
+    """One backward pass: its graph (forward-direction edges) and numbers."""
+
+    index: int
+    loss: float | None
+    optimizer_steps: int
+    signature: str
+    graph: nx.DiGraph
+    detail: str = "light"
+    phase_times: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)  # name -> {"grad_norm", "nan", "inf"}
+
+    def to_json(self) -> dict:
+        return {
+            "index": self.index,
+            "loss": self.loss,
+            "optimizer_steps": self.optimizer_steps,
+            "signature": self.signature,
+            "detail": self.detail,
+            "phase_times": self.phase_times,
+            "params": self.params,
+            "graph": graph_to_json(self.graph),
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> Iteration:
+        return cls(
+            index=d["index"], loss=d.get("loss"), optimizer_steps=d.get("optimizer_steps", 0),
+            signature=d.get("signature", ""), graph=graph_from_json(d["graph"]),
+            detail=d.get("detail", "light"), phase_times=d.get("phase_times") or {},
+            params=d.get("params") or {},
+        )
+
+
+def graph_to_json(g: nx.DiGraph) -> dict:
+    nodes = [{"id": n, **{k: a.get(k) for k in NODE_FIELDS}} for n, a in g.nodes(data=True)]
+    edges = [{"source": u, "target": v} for u, v in g.edges()]
+    return {"nodes": nodes, "edges": edges}
+
+
+def graph_from_json(d: dict) -> nx.DiGraph:
+    g = nx.DiGraph()
+    g.add_nodes_from((n["id"], {k: n.get(k) for k in NODE_FIELDS}) for n in d.get("nodes", []))
+    g.add_edges_from((e["source"], e["target"]) for e in d.get("edges", []))
+    return g
+
+
+def first_nonfinite(g: nx.DiGraph) -> str | None:
+    """The first node in forward (topological, then id) order whose value, else gradient, is NaN/Inf."""
+    order = list(nx.lexicographical_topological_sort(g, key=_id_key))
+    for field_name in ("value", "grad"):
+        for n in order:
+            s = g.nodes[n].get(field_name)
+            if s and (s.get("nan") or s.get("inf")):
+                return n
+    return None
+
+
+def _id_key(node_id: str) -> int:
+    return -int(node_id[1:]) if node_id[1:].isdigit() else 0

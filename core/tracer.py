@@ -1,0 +1,345 @@
+"""The tracer: patches the backward entry points and turns each backward into an Iteration.
+
+It never changes the run: no extra forward, no random numbers, hooks only read.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+import torch
+from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
+from torch.overrides import TorchFunctionMode
+
+from core import graph as graph_mod
+from core import naming, stats
+from core.iteration import Iteration
+from core.naming import Names
+
+DETAILS = ("full", "light", "auto")
+
+
+class Control:
+    """Pause points the tracer calls; the default never pauses (see core/control.py)."""
+
+    stepping = False  # while True the forward is captured op by op
+
+    def pause(self, point: str, info: dict) -> None:
+        pass
+
+    def wants_node_events(self) -> bool:
+        return False
+
+
+class CaptureMode(TorchFunctionMode):
+    """Full detail: remember every op's output tensor and the user line that made it."""
+
+    def __init__(self, tracer: Tracer):
+        super().__init__()
+        self.tracer = tracer
+        self.outputs: dict = {}  # grad_fn -> tensor
+        self.sources: dict = {}  # grad_fn -> "file:line"
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        fn = getattr(out, "grad_fn", None) if isinstance(out, torch.Tensor) else None
+        if fn is None and isinstance(out, tuple | list):
+            for o in out:
+                if isinstance(o, torch.Tensor) and o.grad_fn is not None:
+                    self._keep(o)
+        elif fn is not None and fn not in self.outputs:
+            self._keep(out)
+            if self.tracer.control.stepping:
+                self.tracer.control.pause("forward_op", {"op": type(fn).__name__,
+                                                         "source": self.sources.get(fn)})
+        return out
+
+    def _keep(self, t: torch.Tensor) -> None:
+        self.outputs[t.grad_fn] = t
+        self.sources[t.grad_fn] = naming.user_source(sys._getframe(2))
+
+
+class Budget:
+    """Decides each iteration's detail so tracing stays within an overhead fraction."""
+
+    def __init__(self, detail: str = "auto", overhead: float = 0.10):
+        self.detail = detail
+        self.overhead = overhead
+        self.spent = 0.0
+        self.started = time.perf_counter()
+        self.light_wall: float | None = None
+
+    def next_is_full(self) -> bool:
+        if self.detail != "auto":
+            return self.detail == "full"
+        if self.light_wall is None:
+            return True  # the first iteration is always full
+        elapsed = time.perf_counter() - self.started
+        return self.spent + self.light_wall * 1.5 <= self.overhead * elapsed
+
+    def charge(self, full: bool, wall: float, own: float) -> None:
+        """`wall`: the iteration's whole time; `own`: time spent inside the tracer."""
+        if full:
+            base = self.light_wall if self.light_wall is not None else 0.0
+            self.spent += max(wall - base, own)
+        else:
+            self.spent += own
+            work = max(wall - own, 0.0)
+            self.light_wall = work if self.light_wall is None else 0.8 * self.light_wall + 0.2 * work
+
+
+class Tracer:
+    """Installs the hooks; calls `sink(iteration)` after every completed backward."""
+
+    def __init__(self, sink: Callable[[Iteration], None], detail: str = "auto",
+                 overhead: float = 0.10, control: Control | None = None):
+        if detail not in DETAILS:
+            raise ValueError(f"detail must be one of {DETAILS}")
+        self.sink = sink
+        self.budget = Budget(detail, overhead)
+        self.control = control or Control()
+        self.names = Names()
+        self.index = 0
+        self.optimizer_steps = 0
+        self.module_outputs: dict = {}  # grad_fn -> module path (forward hooks)
+        self.module_calls: list = []  # (path, output fns, input fns)
+        self._depth = 0
+        self._local = threading.local()
+        self._mode: CaptureMode | None = None
+        self._saved: dict = {}
+        self._handles: list = []
+        self._boundary = time.perf_counter()
+        self._full = False
+
+    # ---- install / remove -------------------------------------------------
+    def install(self) -> None:
+        self._saved = {
+            "Tensor.backward": torch.Tensor.backward,
+            "autograd.backward": torch.autograd.backward,
+            "autograd.grad": torch.autograd.grad,
+        }
+        orig_tb, orig_ab, orig_g = (self._saved[k] for k in self._saved)
+        tracer = self
+
+        def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+            return tracer._around([self], lambda: orig_tb(self, gradient, retain_graph, create_graph, inputs))
+
+        def autograd_backward(tensors, *args, **kwargs):
+            ts = [tensors] if isinstance(tensors, torch.Tensor) else list(tensors)
+            return tracer._around(ts, lambda: orig_ab(tensors, *args, **kwargs))
+
+        def autograd_grad(outputs, inputs, *args, **kwargs):
+            ts = [outputs] if isinstance(outputs, torch.Tensor) else list(outputs)
+            return tracer._around(ts, lambda: orig_g(outputs, inputs, *args, **kwargs), inputs)
+
+        torch.Tensor.backward = tensor_backward
+        torch.autograd.backward = autograd_backward
+        torch.autograd.grad = autograd_grad
+        mm = torch.nn.modules.module
+        self._handles = [
+            mm.register_module_forward_pre_hook(self._on_module_pre),
+            mm.register_module_forward_hook(self._on_module_post, always_call=True),
+            register_optimizer_step_pre_hook(self._on_optimizer_pre),
+            register_optimizer_step_post_hook(self._on_optimizer_post),
+        ]
+        self._start_iteration()
+
+    def uninstall(self) -> None:
+        self._set_capture(False)
+        if self._saved:
+            torch.Tensor.backward = self._saved["Tensor.backward"]
+            torch.autograd.backward = self._saved["autograd.backward"]
+            torch.autograd.grad = self._saved["autograd.grad"]
+            self._saved = {}
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+
+    # ---- forward-time capture --------------------------------------------
+    def _set_capture(self, on: bool) -> None:
+        if on and self._mode is None:
+            self._mode = CaptureMode(self)
+            self._mode.__enter__()
+        elif not on and self._mode is not None:
+            mode, self._mode = self._mode, None
+            try:
+                mode.__exit__(None, None, None)
+            except Exception:  # noqa: BLE001 - the script left another mode above ours
+                pass
+
+    def _start_iteration(self) -> None:
+        self._full = self.budget.next_is_full()
+        self._set_capture(self._full or self.control.stepping)
+        self._boundary = time.perf_counter()
+
+    def _on_module_pre(self, module, args):
+        if self._depth == 0 and not self.names.is_root(module):
+            self.names.register_root(module)
+        self._depth += 1
+
+    def _on_module_post(self, module, args, output):
+        self._depth = max(self._depth - 1, 0)
+        fn = getattr(output, "grad_fn", None) if isinstance(output, torch.Tensor) else None
+        if fn is None:
+            return
+        path = self.names.module_path.get(module)
+        if path is None:
+            return
+        self.module_outputs[fn] = path
+        if len(self.module_outputs) > 100_000:  # forward passes with no backward (evaluation)
+            self.module_outputs.clear()
+        if self._full:
+            ins = [a.grad_fn for a in args if isinstance(a, torch.Tensor) and a.grad_fn is not None]
+            self.module_calls.append((path, fn, ins))
+
+    def _on_optimizer_pre(self, optimizer, args, kwargs):
+        self.control.pause("optimizer_pre", {"optimizer": type(optimizer).__name__})
+
+    def _on_optimizer_post(self, optimizer, args, kwargs):
+        self.optimizer_steps += 1
+        self.control.pause("optimizer_post", {"optimizer": type(optimizer).__name__})
+
+    # ---- one backward = one iteration ------------------------------------
+    def _around(self, roots: list, run: Callable, grad_inputs=None):
+        if getattr(self._local, "busy", False):
+            return run()  # re-entry (a TorchFunctionMode dispatch, or backward inside a hook)
+        self._local.busy = True
+        try:
+            return self._iteration(roots, run, grad_inputs)
+        finally:
+            self._local.busy = False
+
+    def _iteration(self, roots: list, run: Callable, grad_inputs):
+        t_begin = time.perf_counter()
+        forward_time = t_begin - self._boundary
+        mode = self._mode
+        self._set_capture(False)
+        full = self._full
+        fns = [graph_mod.root_fn(t) for t in roots if isinstance(t, torch.Tensor)]
+        w = graph_mod.walk(fns)
+        g = w.graph
+        frame = sys._getframe(2)
+        by_tensor, by_fn = naming.frame_names(frame)
+        outputs = mode.outputs if mode is not None else {}
+        sources = mode.sources if mode is not None else {}
+        batch = stats.Batch()
+        value_slot: dict[str, int] = {}
+        grads: dict[str, torch.Tensor] = {}
+        hooks = []
+        param_nodes = []
+        for k, fn in enumerate(w.fns):
+            nid = f"n{k}"
+            attrs = g.nodes[nid]
+            kind = attrs["kind"]
+            name = module = None
+            if kind in ("param", "leaf"):
+                var = fn.variable
+                name = self.names.param_name.get(var) or by_tensor.get(id(var))
+                if kind == "param" or name:
+                    param_nodes.append(nid)
+                if name and "." in name and kind == "param":
+                    module = name.rsplit(".", 1)[0]
+                tensor = var
+            else:
+                name = by_fn.get(fn)
+                module = self.module_outputs.get(fn)
+                tensor = outputs.get(fn)
+            attrs["name"] = name
+            attrs["module"] = module
+            attrs["source"] = sources.get(fn)
+            if full:
+                if tensor is None and k == 0 and roots and isinstance(roots[0], torch.Tensor):
+                    tensor = roots[0]
+                if tensor is not None:
+                    value_slot[nid] = batch.add(tensor)
+                hooks.append(fn.register_prehook(self._grad_hook(nid, grads)))
+            elif kind == "param" or (kind == "leaf" and name):
+                hooks.append(fn.register_prehook(self._grad_hook(nid, grads)))
+        if full:
+            self._attribute_modules(g, w.ids)
+        own = time.perf_counter() - t_begin
+        self.control.pause("backward_begin", {"index": self.index, "graph": g})
+        t_back = time.perf_counter()
+        try:
+            result = run()
+        finally:
+            for h in hooks:
+                h.remove()
+        t_after = time.perf_counter()
+        if grad_inputs is not None and result is not None:
+            self._grads_of_inputs(w, grad_inputs, result, grads)
+        grad_slot = {nid: batch.add(t, values=full) for nid, t in grads.items()}
+        root = roots[0] if roots and isinstance(roots[0], torch.Tensor) else None
+        extra = [root.detach()] if root is not None and root.numel() == 1 else []
+        summaries, host = batch.finish(extra)
+        for nid, i in value_slot.items():
+            g.nodes[nid]["value"] = summaries[i]
+        for nid, i in grad_slot.items():
+            g.nodes[nid]["grad"] = summaries[i]
+        params = {}
+        for nid in param_nodes:
+            s = g.nodes[nid].get("grad")
+            label = g.nodes[nid]["name"] or nid
+            if s is not None:
+                params[label] = {"grad_norm": s.get("norm"), "nan": s.get("nan", 0), "inf": s.get("inf", 0)}
+        if mode is not None:
+            mode.outputs.clear()
+            mode.sources.clear()
+        self.module_outputs.clear()
+        self.module_calls.clear()
+        it = Iteration(
+            index=self.index, loss=host[0] if extra else None, optimizer_steps=self.optimizer_steps,
+            signature=w.signature, graph=g, detail="full" if full else "light",
+            phase_times={"forward": forward_time, "backward": t_after - t_back}, params=params,
+        )
+        self.index += 1
+        self.sink(it)
+        self.control.pause("backward_end", {"iteration": it})
+        end = time.perf_counter()
+        own += end - t_after
+        self.budget.charge(full, end - self._boundary, own)
+        self._start_iteration()
+        return result
+
+    def _grad_hook(self, nid: str, grads: dict):
+        control = self.control
+
+        def hook(grad_outputs):
+            for gr in grad_outputs:
+                if gr is not None:
+                    grads.setdefault(nid, gr)
+                    break
+            if control.wants_node_events():
+                control.pause("backward_node", {"node": nid, "grad": grads.get(nid)})
+
+        return hook
+
+    def _grads_of_inputs(self, w, inputs, result, grads: dict) -> None:
+        inputs = [inputs] if isinstance(inputs, torch.Tensor) else list(inputs)
+        for t, gr in zip(inputs, result, strict=False):
+            if isinstance(t, torch.Tensor) and gr is not None and t.grad_fn is None and t.requires_grad:
+                node = graph_mod.root_fn(t)
+                nid = w.ids.get(node)
+                if nid is not None:
+                    grads.setdefault(nid, gr)
+
+    def _attribute_modules(self, g, ids: dict) -> None:
+        """Each op between a module call's inputs and its output belongs to that module."""
+        for path, out_fn, in_fns in reversed(self.module_calls):  # outer first: inner calls win
+            start = ids.get(out_fn)
+            if start is None:
+                continue
+            stop = {ids[f] for f in in_fns if f in ids}
+            seen = {start}
+            todo = [start]
+            while todo:
+                n = todo.pop()
+                if g.nodes[n]["kind"] == "op" or g.nodes[n]["kind"] == "custom":
+                    g.nodes[n]["module"] = path
+                for p in g.predecessors(n):
+                    if p not in seen and p not in stop and g.nodes[p]["kind"] in ("op", "custom"):
+                        seen.add(p)
+                        todo.append(p)
