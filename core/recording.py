@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import sqlite3
 import time
@@ -27,7 +28,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS graphs (key TEXT PRIMARY KEY, signature TEXT NOT NULL, structure BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS iterations (
     idx INTEGER PRIMARY KEY, loss REAL, optimizer_steps INTEGER NOT NULL, signature TEXT NOT NULL,
-    graph_key TEXT NOT NULL, detail TEXT NOT NULL, phase_times TEXT NOT NULL, wall REAL NOT NULL);
+    graph_key TEXT NOT NULL, detail TEXT NOT NULL, phase_times TEXT NOT NULL, wall REAL NOT NULL,
+    loss_is_nan INTEGER NOT NULL DEFAULT 0);  -- SQLite stores NaN as NULL
 CREATE TABLE IF NOT EXISTS node_stats (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS param_stats (
     idx INTEGER NOT NULL, name TEXT NOT NULL, grad_norm REAL, nan INTEGER, inf INTEGER,
@@ -88,9 +90,10 @@ class RecordingWriter:
             self._known_graphs.add(key)
         numbers = {n: [a.get("value"), a.get("grad")] for n, a in g.nodes(data=True)
                    if a.get("value") is not None or a.get("grad") is not None}
-        self.db.execute("INSERT OR REPLACE INTO iterations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        nan_loss = it.loss is not None and math.isnan(it.loss)
+        self.db.execute("INSERT OR REPLACE INTO iterations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (it.index, it.loss, it.optimizer_steps, it.signature, key, it.detail,
-                         json.dumps(it.phase_times), time.time()))
+                         json.dumps(it.phase_times), time.time(), int(nan_loss)))
         self.db.execute("INSERT OR REPLACE INTO node_stats VALUES (?, ?)", (it.index, _pack(numbers)))
         if it.params:
             self.db.executemany("INSERT OR REPLACE INTO param_stats VALUES (?, ?, ?, ?, ?)",
@@ -177,10 +180,11 @@ class Recording:
         return [r[0] for r in self._query("SELECT idx FROM iterations ORDER BY idx")]
 
     def scalars(self) -> list[dict]:
-        rows = self._query("SELECT idx, loss, optimizer_steps, signature, detail, phase_times FROM iterations ORDER BY idx")
-        return [{"index": i, "loss": loss, "optimizer_steps": s, "signature": sig, "detail": d,
-                 **{f"{k}_time": v for k, v in json.loads(pt).items()}}
-                for i, loss, s, sig, d, pt in rows]
+        rows = self._query("SELECT idx, loss, optimizer_steps, signature, detail, phase_times, loss_is_nan "
+                           "FROM iterations ORDER BY idx")
+        return [{"index": i, "loss": math.nan if nan else loss, "optimizer_steps": s, "signature": sig,
+                 "detail": d, **{f"{k}_time": v for k, v in json.loads(pt).items()}}
+                for i, loss, s, sig, d, pt, nan in rows]
 
     def param_stats(self) -> dict[str, list[tuple[int, float]]]:
         out: dict[str, list] = {}
@@ -196,11 +200,12 @@ class Recording:
         return [{"index": i, "kind": k, **json.loads(d)} for i, k, d in rows if kind in (None, k)]
 
     def iteration(self, index: int) -> Iteration:
-        row = self._query("SELECT idx, loss, optimizer_steps, signature, graph_key, detail, phase_times "
-                          "FROM iterations WHERE idx=?", (index,))
+        row = self._query("SELECT idx, loss, optimizer_steps, signature, graph_key, detail, phase_times, "
+                          "loss_is_nan FROM iterations WHERE idx=?", (index,))
         if not row:
             raise RecordingError(f"{self.path}: no iteration {index}")
-        idx, loss, steps, sig, key, detail, pt = row[0]
+        idx, loss, steps, sig, key, detail, pt, nan_loss = row[0]
+        loss = math.nan if nan_loss else loss
         structure = self._structure(key)
         blob = self._query("SELECT data FROM node_stats WHERE idx=?", (index,))
         numbers = self._decode(blob[0][0]) if blob else {}
@@ -212,7 +217,7 @@ class Recording:
             attrs["value"], attrs["grad"] = value, grad
             g.add_node(nid, **{k: attrs.get(k) for k in NODE_FIELDS})
         g.add_edges_from(tuple(e) for e in structure["edges"])
-        params = {name: {"grad_norm": n, "nan": a, "inf": b} for name, n, a, b in self._query(
+        params = {name: {"grad_norm": math.nan if n is None and a else n, "nan": a, "inf": b} for name, n, a, b in self._query(
             "SELECT name, grad_norm, nan, inf FROM param_stats WHERE idx=?", (index,))}
         return Iteration(index=idx, loss=loss, optimizer_steps=steps, signature=sig, graph=g,
                          detail=detail, phase_times=json.loads(pt), params=params)

@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
 def record(script: str, args: list[str], out: str, detail: str = "auto", overhead: float = 0.10,
            break_on: list[str] | None = None) -> int:
     """Trace `script` into the recording `out`; the exit code says how it ended."""
-    from core.control import Breakpoints, BreakHit
+    from core.control import BreakHit, Breakpoints
     from core.recording import RecordingWriter
     from core.tracer import Tracer
 

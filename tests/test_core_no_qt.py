@@ -1,0 +1,35 @@
+"""core/ is importable and usable with Qt blocked (napari-style layering rule)."""
+
+import os
+import subprocess
+import sys
+
+from tests.util import ROOT
+
+CHECK = r"""
+import importlib.abc, os, pkgutil, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in ("PySide6", "PyQt5", "PyQt6", "shiboken6", "pyqtgraph", "gui"):
+            raise ImportError("core must not import " + name)
+sys.meta_path.insert(0, Block())
+import core
+names = [m.name for m in pkgutil.iter_modules(core.__path__)]
+for n in names:
+    importlib.import_module("core." + n)
+print(len(names))
+"""
+
+
+def test_every_core_module_imports_without_qt():
+    proc = subprocess.run([sys.executable, "-c", CHECK], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout.strip()) >= 10
+
+
+def test_gui_never_imports_torch_or_walks_autograd():
+    gui = os.path.join(ROOT, "gui")
+    for name in os.listdir(gui):
+        if name.endswith(".py"):
+            text = open(os.path.join(gui, name), encoding="utf-8").read()
+            assert "import torch" not in text and "grad_fn" not in text, name

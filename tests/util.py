@@ -1,0 +1,56 @@
+"""Test helpers: run the CLI in a subprocess, trace in-process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MAIN = os.path.join(ROOT, "main.py")
+LESSONS = os.path.join(ROOT, "resources", "lessons")
+
+
+def cli(*args: str, cwd: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run([sys.executable, MAIN, *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout, env=env)
+
+
+def write_script(tmp_path, body: str, name: str = "script.py") -> str:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return str(path)
+
+
+def record(tmp_path, script: str, *args: str, options: tuple = ("--detail", "full"), expect: int | None = 0):
+    """Record `script` through the CLI and return (completed process, exported JSON)."""
+    bps = str(tmp_path / "run.bps")
+    proc = cli("record", *options, "-o", bps, script, *args, cwd=str(tmp_path))
+    if expect is not None:
+        assert proc.returncode == expect, proc.stderr
+    out = str(tmp_path / "run.json")
+    exp = cli("export", bps, "--format", "json", "-o", out)
+    assert exp.returncode == 0, exp.stderr
+    with open(out, encoding="utf-8") as f:
+        return proc, json.load(f)
+
+
+def nodes(iteration: dict, **match) -> list[dict]:
+    return [n for n in iteration["graph"]["nodes"] if all(n.get(k) == v for k, v in match.items())]
+
+
+def trace(fn, detail: str = "full"):
+    """Run `fn()` under an in-process Tracer; return the Iterations."""
+    from core.tracer import Tracer
+
+    its = []
+    tracer = Tracer(its.append, detail=detail)
+    tracer.install()
+    try:
+        fn()
+    finally:
+        tracer.uninstall()
+    return its
