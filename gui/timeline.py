@@ -1,0 +1,241 @@
+"""The timeline: a slider over recorded iterations and a strip marking full detail and graph changes."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QElapsedTimer, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+
+EMIT_MS = 33  # scrubbing emits sig_selected at most ~30 times a second
+FULL_COLOUR = QColor("#2f9e44")
+CHANGE_COLOUR = QColor("#f08c00")
+
+
+class _Marks:
+    """Per-iteration flags in growable numpy arrays (fine for millions of iterations)."""
+
+    def __init__(self) -> None:
+        self.full = np.zeros(1024, dtype=bool)
+        self.sig = np.full(1024, -1, dtype=np.int32)  # signature code, -1 = unknown
+        self.codes: dict[str, int] = {}
+
+    def set(self, index: int, detail: str, signature: str) -> None:
+        if index >= len(self.full):
+            size = max(index + 1, 2 * len(self.full))
+            self.full = np.concatenate([self.full, np.zeros(size - len(self.full), dtype=bool)])
+            self.sig = np.concatenate([self.sig, np.full(size - len(self.sig), -1, dtype=np.int32)])
+        self.full[index] = detail == "full"
+        if signature:
+            self.sig[index] = self.codes.setdefault(signature, len(self.codes))
+
+    def changed_at(self, index: int) -> bool:
+        """Whether iteration `index`'s signature differs from the last known one before it."""
+        if index >= len(self.sig) or self.sig[index] < 0:
+            return False
+        before = index - 1
+        while before >= 0 and self.sig[before] < 0:
+            before -= 1
+        return before >= 0 and self.sig[before] != self.sig[index]
+
+    def changes(self, count: int) -> np.ndarray:
+        """Indices i < count whose signature differs from the last known one before i."""
+        sig = self.sig[:count]
+        known = np.flatnonzero(sig >= 0)
+        if len(known) < 2:
+            return np.zeros(0, dtype=np.int64)
+        values = sig[known]
+        return known[1:][values[1:] != values[:-1]]
+
+
+class _Strip(QWidget):
+    """Draws one tick per pixel column that holds a full-detail iteration or a graph change."""
+
+    sig_clicked = Signal(int)
+
+    def __init__(self, owner: TimelineView):
+        super().__init__(owner)
+        self.owner = owner
+        self.setMinimumHeight(14)
+        self.setMaximumHeight(18)
+        self.setToolTip("Green: iterations recorded in full detail. Orange: the graph structure changed.")
+        self._cache_key: tuple | None = None
+        self._cache: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
+
+    def invalidate(self) -> None:
+        self._cache_key = None
+        self.update()
+
+    def x_of(self, index: int) -> float:
+        n = max(self.owner.count, 1)
+        return (index + 0.5) * self.width() / n
+
+    def index_at(self, x: float) -> int:
+        n = self.owner.count
+        return int(min(max(x / max(self.width(), 1) * n, 0), max(n - 1, 0)))
+
+    def _columns(self) -> tuple[np.ndarray, np.ndarray]:
+        key = (self.owner.count, self.width(), self.owner.version)
+        if key != self._cache_key:
+            n, w = self.owner.count, max(self.width(), 1)
+            marks = self.owner.marks
+            full = np.flatnonzero(marks.full[:n])
+            self._cache = (np.unique(((full + 0.5) * w / max(n, 1)).astype(np.int64)),
+                           np.unique(((marks.changes(n) + 0.5) * w / max(n, 1)).astype(np.int64)))
+            self._cache_key = key
+        return self._cache
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        p = QPainter(self)
+        h = self.height()
+        p.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.AlternateBase))
+        full_cols, change_cols = self._columns()
+        p.setPen(QPen(FULL_COLOUR, 1))
+        for x in full_cols:
+            p.drawLine(int(x), h // 2, int(x), h - 1)
+        p.setPen(QPen(CHANGE_COLOUR, 2))
+        for x in change_cols:
+            p.drawLine(int(x), 0, int(x), h // 2)
+        if self.owner.count:
+            x = self.x_of(self.owner.current)
+            p.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 2))
+            p.drawRect(QRectF(x - 3, 0.5, 6, h - 1))
+        p.end()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        if self.owner.count:
+            self.sig_clicked.emit(self.index_at(event.position().x()))
+
+
+class TimelineView(QWidget):
+    """Slider over iterations 0..count-1. `sig_selected` fires only for the user's choices, throttled."""
+
+    sig_selected = Signal(int)
+    sig_follow_changed = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.count = 0
+        self.current = 0
+        self.version = 0  # bumped by mark() so the strip recomputes its columns
+        self.marks = _Marks()
+        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider.setRange(0, 0)
+        self.slider.setEnabled(False)
+        self.slider.setToolTip("Scrub through recorded iterations")
+        self.label = QLabel("no iterations", self)
+        self.label.setMinimumWidth(
+            self.label.fontMetrics().horizontalAdvance("iteration 000000 / 000000  (full, graph changed)"))
+        self.follow = QCheckBox("Follow live", self)
+        self.follow.setChecked(True)
+        self.follow.setToolTip("Jump to the newest iteration as it arrives")
+        self.strip = _Strip(self)
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.slider, 1)
+        top.addWidget(self.label)
+        top.addWidget(self.follow)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setSpacing(1)
+        layout.addWidget(self.strip)
+        layout.addLayout(top)
+        self._pending: int | None = None
+        self._since_emit = QElapsedTimer()
+        self._emit_timer = QTimer(self)
+        self._emit_timer.setSingleShot(True)
+        self._emit_timer.timeout.connect(self._on_emit_pending)
+        self.slider.valueChanged.connect(self._on_slider)
+        self.follow.toggled.connect(self._on_follow)
+        self.strip.sig_clicked.connect(self._on_user_pick)
+
+    # -- public interface --------------------------------------------------------------------
+    def set_count(self, n: int) -> None:
+        """There are `n` recorded iterations (0..n-1); when following live, show the newest."""
+        n = max(int(n), 0)
+        if n == 0:
+            self.marks = _Marks()  # a restart: nothing is recorded any more
+        self.count = n
+        self._quietly(lambda: (self.slider.setRange(0, max(n - 1, 0)), self.slider.setEnabled(n > 0)))
+        if self.following() and n:
+            self.set_current(n - 1)
+        else:
+            self.set_current(min(self.current, max(n - 1, 0)))
+        self.strip.invalidate()
+
+    def set_current(self, i: int) -> None:
+        """Show iteration `i` as current without emitting sig_selected."""
+        i = int(min(max(i, 0), max(self.count - 1, 0)))
+        self.current = i
+        self._quietly(lambda: self.slider.setValue(i))
+        self._update_label()
+        self.strip.update()
+
+    def mark(self, index: int, detail: str, signature: str) -> None:
+        """Record that iteration `index` has `detail` ("full"/"light") and graph `signature`."""
+        if index < 0:
+            return
+        self.marks.set(int(index), detail, signature)
+        self.version += 1
+        self.strip.update()
+
+    def following(self) -> bool:
+        """True when the view jumps to the newest iteration as it arrives."""
+        return self.follow.isChecked()
+
+    def set_following(self, on: bool) -> None:
+        self.follow.setChecked(on)
+
+    def is_full(self, index: int) -> bool:
+        return 0 <= index < len(self.marks.full) and bool(self.marks.full[index])
+
+    def changes(self) -> list[int]:
+        """Iterations where the graph signature changed."""
+        return self.marks.changes(self.count).tolist()
+
+    # -- slots -------------------------------------------------------------------------------
+    def _on_slider(self, value: int) -> None:
+        self._on_user_pick(value)
+
+    def _on_user_pick(self, index: int) -> None:
+        if index != self.count - 1 and self.following():
+            self.follow.setChecked(False)  # the user looks at the past: stop jumping away from it
+        self.set_current(index)
+        self._pending = self.current
+        if self._emit_timer.isActive():
+            return
+        if not self._since_emit.isValid() or self._since_emit.elapsed() >= EMIT_MS:
+            self._on_emit_pending()
+        else:
+            self._emit_timer.start(EMIT_MS - self._since_emit.elapsed())
+
+    def _on_emit_pending(self) -> None:
+        if self._pending is None:
+            return
+        index, self._pending = self._pending, None
+        self._since_emit.start()
+        self.sig_selected.emit(index)
+
+    def _on_follow(self, on: bool) -> None:
+        if on and self.count:
+            self.set_current(self.count - 1)
+        self.sig_follow_changed.emit(on)
+
+    def _quietly(self, change) -> None:
+        self.slider.blockSignals(True)
+        try:
+            change()
+        finally:
+            self.slider.blockSignals(False)
+
+    def _update_label(self) -> None:
+        if not self.count:
+            self.label.setText("no iterations")
+            return
+        flags = []
+        if self.is_full(self.current):
+            flags.append("full")
+        if self.marks.changed_at(self.current):
+            flags.append("graph changed")
+        extra = f"  ({', '.join(flags)})" if flags else ""
+        self.label.setText(f"iteration {self.current} / {self.count - 1}{extra}")
