@@ -59,14 +59,34 @@ def graph_from_json(d: dict) -> nx.DiGraph:
 
 
 def first_nonfinite(g: nx.DiGraph) -> str | None:
-    """The first node in forward (topological, then id) order whose value, else gradient, is NaN/Inf."""
-    order = list(nx.lexicographical_topological_sort(g, key=_id_key))
-    for field_name in ("value", "grad"):
-        for n in order:
-            s = g.nodes[n].get(field_name)
-            if s and (s.get("nan") or s.get("inf")):
-                return n
+    """Where a NaN/Inf first appeared: the first node in forward order whose value is non-finite;
+    failing that, the op whose backward turned a finite gradient into a non-finite one.
+
+    Forward order: leaves, then ops in the order they ran (the tracer's `seq`, when captured),
+    then the rest topologically.
+    """
+    topo = list(nx.lexicographical_topological_sort(g, key=_id_key))
+    order = sorted(topo, key=lambda n: _run_order(g.nodes[n]))  # stable: topological among equals
+    for n in order:
+        if _bad(g.nodes[n].get("value")):
+            return n
+    for n in reversed(order):  # backward order: the op whose inputs got a bad gradient from it
+        if not _bad(g.nodes[n].get("grad")) and any(_bad(g.nodes[p].get("grad")) for p in g.predecessors(n)):
+            return n
+    for n in reversed(order):
+        if _bad(g.nodes[n].get("grad")):
+            return n
     return None
+
+
+def _bad(s: dict | None) -> bool:
+    return bool(s and (s.get("nan") or s.get("inf")))
+
+
+def _run_order(a: dict) -> float:
+    if a.get("kind") in ("param", "leaf"):
+        return -1
+    return a["seq"] if a.get("seq") is not None else float("inf")
 
 
 def _id_key(node_id: str) -> int:

@@ -36,6 +36,9 @@ CREATE TABLE IF NOT EXISTS param_stats (
     PRIMARY KEY (idx, name));
 CREATE TABLE IF NOT EXISTS console (seq INTEGER PRIMARY KEY, idx INTEGER NOT NULL, stream TEXT NOT NULL, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, idx INTEGER, kind TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS param_updates (
+    idx INTEGER NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL, update_norm REAL, param_norm REAL,
+    update_ratio REAL, PRIMARY KEY (idx, name, source));
 """
 
 
@@ -116,6 +119,12 @@ class RecordingWriter:
         self.db.execute("INSERT INTO events (idx, kind, data) VALUES (?, ?, ?)",
                         (index, kind, json.dumps(data)))
 
+    def add_param_updates(self, index: int, source: str, rows: list[dict]) -> None:
+        """Per-parameter update sizes after iteration `index` (`source`: optimizer | manual)."""
+        self.db.executemany("INSERT OR REPLACE INTO param_updates VALUES (?, ?, ?, ?, ?, ?)",
+                            [(index, r["name"], source, r["update_norm"], r["param_norm"], r["update_ratio"])
+                             for r in rows])
+
     def maybe_commit(self) -> None:
         if time.monotonic() - self._last_commit >= COMMIT_EVERY:
             self.commit()
@@ -190,6 +199,15 @@ class Recording:
         out: dict[str, list] = {}
         for idx, name, norm in self._query("SELECT idx, name, grad_norm FROM param_stats ORDER BY idx"):
             out.setdefault(name, []).append((idx, norm))
+        return out
+
+    def param_updates(self) -> dict[str, list[tuple[int, float]]]:
+        """name -> [(iteration, update/param norm ratio)]; empty for runs recorded without a watcher."""
+        if not self._query("SELECT name FROM sqlite_master WHERE type='table' AND name='param_updates'"):
+            return {}
+        out: dict[str, list] = {}
+        for idx, name, ratio in self._query("SELECT idx, name, update_ratio FROM param_updates ORDER BY idx"):
+            out.setdefault(name, []).append((idx, ratio))
         return out
 
     def console(self) -> list[tuple[int, str, str]]:

@@ -54,7 +54,7 @@ class CaptureMode(TorchFunctionMode):
             self._keep(out)
             if self.tracer.control.stepping:
                 self.tracer.control.pause("forward_op", {"op": type(fn).__name__,
-                                                         "source": self.sources.get(fn)})
+                                                         "source": self.sources.get(fn), "outputs": self.outputs})
         return out
 
     def _keep(self, t: torch.Tensor) -> None:
@@ -196,11 +196,11 @@ class Tracer:
             self.module_calls.append((path, fn, ins))
 
     def _on_optimizer_pre(self, optimizer, args, kwargs):
-        self.control.pause("optimizer_pre", {"optimizer": type(optimizer).__name__})
+        self.control.pause("optimizer_pre", {"optimizer": type(optimizer).__name__, "instance": optimizer})
 
     def _on_optimizer_post(self, optimizer, args, kwargs):
         self.optimizer_steps += 1
-        self.control.pause("optimizer_post", {"optimizer": type(optimizer).__name__})
+        self.control.pause("optimizer_post", {"optimizer": type(optimizer).__name__, "instance": optimizer})
 
     # ---- one backward = one iteration ------------------------------------
     def _around(self, roots: list, run: Callable, grad_inputs=None):
@@ -225,6 +225,7 @@ class Tracer:
         by_tensor, by_fn = naming.frame_names(frame)
         outputs = mode.outputs if mode is not None else {}
         sources = mode.sources if mode is not None else {}
+        order = {fn: i for i, fn in enumerate(outputs)} if outputs else {}  # forward execution order
         batch = stats.Batch()
         value_slot: dict[str, int] = {}
         grads: dict[str, torch.Tensor] = {}
@@ -247,6 +248,8 @@ class Tracer:
                 name = by_fn.get(fn)
                 module = self.module_outputs.get(fn)
                 tensor = outputs.get(fn)
+                if tensor is not None:
+                    attrs["seq"] = order[fn]
             attrs["name"] = name
             attrs["module"] = module
             attrs["source"] = sources.get(fn)
@@ -261,7 +264,8 @@ class Tracer:
         if full:
             self._attribute_modules(g, w.ids)
         own = time.perf_counter() - t_begin
-        self.control.pause("backward_begin", {"index": self.index, "graph": g})
+        self.control.pause("backward_begin", {"index": self.index, "graph": g, "walk": w,
+                                              "detail": "full" if full else "light"})
         t_back = time.perf_counter()
         try:
             result = run()
