@@ -11,7 +11,8 @@ import torch
 
 MAX_VALUES = 64  # tensors up to this many elements keep their full values
 FIELDS = ("norm", "mean", "std", "min", "max", "nan", "inf")
-_CHUNK = 1 << 22  # elements concatenated per segmented reduction
+_CHUNK = 1 << 20  # elements concatenated per segmented reduction
+_SMALL = 1 << 16  # larger tensors are reduced one by one
 
 host_transfers = 0  # counted so tests can check "one transfer per iteration"
 
@@ -101,21 +102,40 @@ class Batch:
         return out, extra_host
 
     def _stats(self, idx: list[int]) -> torch.Tensor:
-        """[len(idx), 7] float64 statistics, by segmented reductions over concatenated chunks."""
-        rows = []
+        """[len(idx), 7] float64 statistics: small tensors by segmented reductions over one
+        concatenation, large ones one by one with torch's (cascade-summed) reductions."""
+        flats = [self._items[i][1] for i in idx]
+        small = [k for k, f in enumerate(flats) if f.numel() <= _SMALL]
+        rows: list = [None] * len(flats)
         start = 0
-        while start < len(idx):
+        while start < len(small):
             stop, total = start, 0
-            while stop < len(idx) and (stop == start or total + self._items[idx[stop]][1].numel() <= _CHUNK):
-                total += self._items[idx[stop]][1].numel()
+            while stop < len(small) and (stop == start or total + flats[small[stop]].numel() <= _CHUNK):
+                total += flats[small[stop]].numel()
                 stop += 1
-            rows.append(_segment_stats([self._items[i][1] for i in idx[start:stop]]))
+            block = _segment_stats([flats[k] for k in small[start:stop]])
+            for j, k in enumerate(small[start:stop]):
+                rows[k] = block[j]
             start = stop
-        return torch.cat(rows)
+        for k, f in enumerate(flats):
+            if rows[k] is None:
+                rows[k] = _tensor_stats(f)
+        return torch.stack(rows)
+
+
+def _tensor_stats(f: torch.Tensor) -> torch.Tensor:
+    """Statistics of one large flat tensor (accurate sums: no float32 running total)."""
+    mn, mx = torch.aminmax(f)
+    std, mean = torch.std_mean(f, correction=0)
+    scale = f.abs().amax()
+    safe = torch.where(scale > 0, scale, torch.ones_like(scale))
+    norm = torch.linalg.vector_norm(f / safe) * safe
+    row = [norm, mean, std, mn, mx, torch.isnan(f).sum(), torch.isinf(f).sum()]
+    return torch.stack([r.to(torch.float64) for r in row])
 
 
 def _segment_stats(flats: list[torch.Tensor]) -> torch.Tensor:
-    dtype = torch.float64 if any(f.dtype == torch.float64 for f in flats) else torch.float32
+    dtype = torch.float64  # small tensors: exact-enough sums are cheap
     device = flats[0].device
     lengths = torch.tensor([f.numel() for f in flats], device=device)
     data = torch.cat([f.to(dtype) for f in flats])
