@@ -35,39 +35,56 @@ def finite_or_nan(v) -> float:
 
 
 class Series:
-    """x/y pairs with increasing x. Appending an x <= the last one first drops points from x on
-    (a re-run or restart writes over what it replaces)."""
+    """x/y pairs with increasing x, plus `shown`: y with NaN/Inf replaced by NaN (what is drawn, so
+    the line breaks there). Appending an x <= the last one first drops the points from x on (a
+    re-run or restart writes over what it replaces)."""
 
     def __init__(self) -> None:
         self.x = np.empty(START)
         self.y = np.empty(START)
+        self.shown = np.empty(START)
         self.n = 0
+        self.last = -math.inf  # a Python float: cheaper to compare than a numpy element
 
     def append(self, x: float, y: float) -> None:
-        if self.n and x <= self.x[self.n - 1]:
+        if x <= self.last:
             self.truncate_from(x)
-        if self.n == len(self.x):
-            self.x = _grow(self.x, self.n + 1, np.nan)
-            self.y = _grow(self.y, self.n + 1, np.nan)
-        self.x[self.n] = x
-        self.y[self.n] = y
-        self.n += 1
+        n = self.n
+        if n == len(self.x):
+            self._reserve(n + 1)
+        self.x[n] = x
+        self.y[n] = y
+        self.shown[n] = y if y - y == 0 else math.nan  # y - y is 0 only for finite y
+        self.n = n + 1
+        self.last = x
 
     def extend(self, xs: np.ndarray, ys: np.ndarray) -> None:
         """Bulk append (xs increasing and after the current data)."""
         m = len(xs)
-        self.x = _grow(self.x, self.n + m, np.nan)
-        self.y = _grow(self.y, self.n + m, np.nan)
+        if not m:
+            return
+        self._reserve(self.n + m)
         self.x[self.n:self.n + m] = xs
         self.y[self.n:self.n + m] = ys
+        self.shown[self.n:self.n + m] = np.where(np.isfinite(ys), ys, np.nan)
         self.n += m
+        self.last = float(xs[-1])
+
+    def _reserve(self, size: int) -> None:
+        self.x = _grow(self.x, size, np.nan)
+        self.y = _grow(self.y, size, np.nan)
+        self.shown = _grow(self.shown, size, np.nan)
 
     def truncate_from(self, x: float) -> None:
         self.n = int(np.searchsorted(self.x[:self.n], x, side="left"))
+        self.last = float(self.x[self.n - 1]) if self.n else -math.inf
 
     def data(self) -> tuple[np.ndarray, np.ndarray]:
         """Views of the filled part (valid until the next append)."""
         return self.x[:self.n], self.y[:self.n]
+
+    def shown_data(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.x[:self.n], self.shown[:self.n]
 
 
 class ParamTable:

@@ -12,8 +12,9 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QColor, QFont, QIcon, QPalette, QPixmap
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QHBoxLayout,
     QListWidget,
@@ -23,10 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.plot_series import ParamTable, Series, finite_or_nan
+from gui.plot_series import ParamTable, Series
 from gui.theme import pen_colours
 
 REDRAW_MS = 33
+MAX_REDRAW_MS = 1000
 MAX_CURVES = 20  # per parameter plot: the 19 largest, the rest folded into one "others" curve
 RERANK_S = 1.0  # which parameters get their own curve is decided at most once a second
 MAX_REGIONS = 50  # shaded NaN/Inf spans drawn on the loss plot
@@ -43,7 +45,6 @@ class PlotsView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.loss = Series()
-        self.loss_shown = Series()  # NaN where the loss is not finite, so the line breaks there
         self.nonfinite_spans: list[list[float]] = []  # [first, last] iteration of runs of NaN/Inf loss
         self.grads = ParamTable()
         self.ratios = ParamTable()
@@ -55,18 +56,17 @@ class PlotsView(QWidget):
         self._regions: list[pg.LinearRegionItem] = []
         self.redraws = 0
 
-        self.canvas = pg.GraphicsLayoutWidget(self)
+        self.canvas = _TimedCanvas(self)
         self.loss_plot = self.canvas.addPlot(row=0, col=0)
-        self.grad_plot = self.canvas.addPlot(row=1, col=0)
-        self.ratio_plot = self.canvas.addPlot(row=2, col=0)
+        self.grad_plot = self.canvas.addPlot(row=1, col=0, axisItems={"left": _LogAxis("left")})
+        self.ratio_plot = self.canvas.addPlot(row=2, col=0, axisItems={"left": _LogAxis("left")})
         for plot in (self.grad_plot, self.ratio_plot):
             plot.setXLink(self.loss_plot)
             plot.setLogMode(x=False, y=True)
         for plot in (self.loss_plot, self.grad_plot, self.ratio_plot):
-            plot.showGrid(x=True, y=True, alpha=0.25)
-            plot.getAxis("left").setWidth(56)
+            plot.getAxis("left").setWidth(56)  # no grid: on a raster surface it costs more than the curves
         self.ratio_plot.setLabel("bottom", "iteration")
-        self.loss_curve = self._make_curve(self.loss_plot, QColor("#1f77b4"), 2)
+        self.loss_curve = self._make_curve(self.loss_plot, QColor("#1f77b4"))
 
         self.legend = QListWidget(self)
         self.legend.setMaximumWidth(230)
@@ -90,6 +90,7 @@ class PlotsView(QWidget):
         layout.addWidget(self.canvas, 1)
         layout.addLayout(side)
 
+        self._scheduled = [False]
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REDRAW_MS)
@@ -101,7 +102,11 @@ class PlotsView(QWidget):
     def add_iteration(self, index: int, loss: float | None, params: dict[str, dict]) -> None:
         """One iteration: its loss (None when the root was not a scalar) and per-parameter grad norms."""
         if loss is not None:
-            self._add_loss(index, loss)
+            v = float(loss)
+            if v - v == 0 and index > self.loss.last:  # the common case, kept cheap for floods
+                self.loss.append(index, v)
+            else:
+                self._add_loss(index, v)
         if params:
             self.grads.add_row(index, {k: (v or {}).get("grad_norm") for k, v in params.items()})
         self._schedule()
@@ -120,7 +125,6 @@ class PlotsView(QWidget):
             xs = np.array([i for i, _ in pts], dtype=np.float64)
             ys = np.array([float(v) for _, v in pts], dtype=np.float64)
             self.loss.extend(xs, ys)
-            self.loss_shown.extend(xs, np.where(np.isfinite(ys), ys, np.nan))
             for i in xs[~np.isfinite(ys)]:
                 self._mark_nonfinite(float(i))
         self.grads.load(params or {})
@@ -128,7 +132,7 @@ class PlotsView(QWidget):
 
     def clear(self) -> None:
         """Forget all data (a restart or a new run)."""
-        self.loss, self.loss_shown = Series(), Series()
+        self.loss = Series()
         self.nonfinite_spans = []
         self.grads, self.ratios = ParamTable(), ParamTable()
         self._groups.clear()
@@ -160,14 +164,12 @@ class PlotsView(QWidget):
         self._on_redraw()
 
     # -- data --------------------------------------------------------------------------------
-    def _add_loss(self, index: int, loss: float) -> None:
-        v = float(loss)
-        if self.loss.n and index <= self.loss.x[self.loss.n - 1]:
+    def _add_loss(self, index: int, v: float) -> None:
+        if index <= self.loss.last:
             self.nonfinite_spans = [s for s in self.nonfinite_spans if s[0] < index]
             if self.nonfinite_spans and self.nonfinite_spans[-1][1] >= index:
                 self.nonfinite_spans[-1][1] = index - 1
         self.loss.append(index, v)
-        self.loss_shown.append(index, finite_or_nan(v))
         if not math.isfinite(v):
             self._mark_nonfinite(index)
 
@@ -179,14 +181,16 @@ class PlotsView(QWidget):
             spans.append([index, index])
 
     def _schedule(self) -> None:
-        if not self._timer.isActive():
+        if not self._scheduled[0]:  # a plain list: cheaper than QTimer.isActive() or a QWidget setattr
+            self._scheduled[0] = True
             self._timer.start()
 
     # -- drawing -----------------------------------------------------------------------------
     def _on_redraw(self) -> None:
+        started = time.perf_counter()
+        self._scheduled[0] = False
         self.redraws += 1
-        x, y = self.loss_shown.data()
-        self.loss_curve.setData(x, y)
+        self.loss_curve.setData(*self.loss.shown_data())
         self._draw_regions()
         if time.monotonic() - self._ranked_at > RERANK_S or not self._groups:
             self._ranked_at = time.monotonic()
@@ -195,6 +199,9 @@ class PlotsView(QWidget):
         self._draw_params("grad", self.grads, self.grad_plot, "norm")
         self._draw_params("ratio", self.ratios, self.ratio_plot, "median")
         self._update_titles()
+        # Redraw less often when drawing is slow (many curves, slow machine): at most ~1/4 of the UI thread.
+        cost_ms = (time.perf_counter() - started + self.canvas.last_paint_s) * 1000
+        self._timer.setInterval(int(min(MAX_REDRAW_MS, max(REDRAW_MS, 4 * cost_ms))))
 
     def _ratio_groups(self) -> tuple[list[str], list[str]]:
         """The ratio plot follows the gradient plot's choice so a colour means one parameter."""
@@ -215,12 +222,12 @@ class PlotsView(QWidget):
                 plot.removeItem(curves.pop(name))
         for name in shown:
             if name not in curves:
-                curves[name] = self._make_curve(plot, self._colour(name), 1.5)
+                curves[name] = self._make_curve(plot, self._colour(name))
             curves[name].setData(*table.curve(name))
             curves[name].setVisible(name not in self.hidden)
         if rest:
             if "others" not in curves:
-                curves["others"] = self._make_curve(plot, QColor("#999999"), 1.5, Qt.PenStyle.DashLine)
+                curves["others"] = self._make_curve(plot, QColor("#999999"), Qt.PenStyle.DashLine)
             curves["others"].setData(table.x[:table.n], self._combined(which, table, rest, how))
             curves["others"].setVisible("others" not in self.hidden)
 
@@ -265,12 +272,13 @@ class PlotsView(QWidget):
         self.grad_plot.setTitle("gradient norm per parameter", color=fg)
         self.ratio_plot.setTitle("update / parameter ratio  ‖Δw‖ / ‖w‖", color=fg)
 
-    def _make_curve(self, plot: pg.PlotItem, colour: QColor, width: float,
+    def _make_curve(self, plot: pg.PlotItem, colour: QColor,
                     style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> pg.PlotDataItem:
-        curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=width, style=style), connect="finite")
-        curve.setDownsampling(auto=True, method="peak")
-        curve.setClipToView(True)
+        # Width-1 pens: wider lines go through Qt's stroker and paint ~6x slower.
+        curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=1, style=style), connect="finite")
         plot.addItem(curve)
+        curve.setDownsampling(auto=True, method="peak")  # after addItem: clip-to-view needs the ViewBox
+        curve.setClipToView(True)
         return curve
 
     def _colour(self, name: str) -> QColor:
@@ -322,21 +330,55 @@ class PlotsView(QWidget):
             plot.enableAutoRange()
 
     def _restyle(self) -> None:
-        bg, fg = pen_colours(self.palette())
-        self.canvas.setBackground(bg)
         for plot in (self.loss_plot, self.grad_plot, self.ratio_plot):
-            for side in ("left", "bottom"):
-                axis = plot.getAxis(side)
-                axis.setPen(fg)
-                axis.setTextPen(fg)
-        dark = bg.lightnessF() < 0.5
-        self.loss_curve.setPen(pg.mkPen("#5fb0ff" if dark else "#1f5fa8", width=2))
+            style_plot(plot, self.canvas, self.palette())
+        dark = pen_colours(self.palette())[0].lightnessF() < 0.5
+        self.loss_curve.setPen(pg.mkPen("#5fb0ff" if dark else "#1f5fa8", width=1))
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.type() == event.Type.PaletteChange:
             self._restyle()
             self._update_titles()
         super().changeEvent(event)
+
+
+def style_plot(plot: pg.PlotItem, view: pg.GraphicsView, palette: QPalette) -> None:
+    """Colours and tick font of a pyqtgraph plot from a widget palette and the application font."""
+    bg, fg = pen_colours(palette)
+    view.setBackground(bg)
+    font = QFont(QApplication.font())
+    font.setPointSizeF(max(font.pointSizeF() * 0.9, 7))
+    for side in ("left", "bottom"):
+        axis = plot.getAxis(side)
+        axis.setPen(fg)
+        axis.setTextPen(fg)
+        axis.setTickFont(font)
+
+
+class _TimedCanvas(pg.GraphicsLayoutWidget):
+    """Remembers how long its last paint took (the redraw timer adapts to it)."""
+
+    last_paint_s = 0.0
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        started = time.perf_counter()
+        super().paintEvent(event)
+        self.last_paint_s = time.perf_counter() - started
+
+
+class _LogAxis(pg.AxisItem):
+    """A log axis that labels only 1, 2 and 5 x 10^k (the 3..9 minor labels pile up otherwise)."""
+
+    def logTickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
+        strings = super().logTickStrings(values, scale, spacing)
+        keep = [s if _mantissa(v) in (1, 2, 5) else "" for v, s in zip(values, strings, strict=True)]
+        return keep if sum(1 for s in keep if s) >= 2 else strings
+
+
+def _mantissa(log_value: float) -> int:
+    """The leading digit of 10**log_value."""
+    v = 10 ** float(log_value)
+    return int(round(v / 10 ** math.floor(math.log10(v)))) if v > 0 and math.isfinite(v) else 0
 
 
 def _split(names: list[str]) -> tuple[list[str], list[str]]:
