@@ -5,6 +5,7 @@ It never changes the run: no extra forward, no random numbers, hooks only read.
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 import time
@@ -91,6 +92,13 @@ class Budget:
             self.light_wall = work if self.light_wall is None else 0.8 * self.light_wall + 0.2 * work
 
 
+def _tracing(roots: list) -> bool:
+    """True inside torch.compile's tracing (fake/functional tensors), which is not a real iteration."""
+    if torch.compiler.is_compiling():
+        return True
+    return any(isinstance(t, torch.Tensor) and type(t) not in (torch.Tensor, torch.nn.Parameter) for t in roots)
+
+
 class Tracer:
     """Installs the hooks; calls `sink(iteration)` after every completed backward."""
 
@@ -138,6 +146,14 @@ class Tracer:
         torch.Tensor.backward = tensor_backward
         torch.autograd.backward = autograd_backward
         torch.autograd.grad = autograd_grad
+        self._saved["compile"] = orig_compile = torch.compile
+
+        def compile(model=None, **kwargs):
+            if model is None:  # used as @torch.compile(...)
+                return lambda m: compile(m, **kwargs)
+            return tracer._outside_capture(orig_compile(model, **kwargs))
+
+        torch.compile = functools.wraps(orig_compile)(compile)
         mm = torch.nn.modules.module
         self._handles = [
             mm.register_module_forward_pre_hook(self._on_module_pre),
@@ -153,6 +169,7 @@ class Tracer:
             torch.Tensor.backward = self._saved["Tensor.backward"]
             torch.autograd.backward = self._saved["autograd.backward"]
             torch.autograd.grad = self._saved["autograd.grad"]
+            torch.compile = self._saved["compile"]
             self._saved = {}
         for h in self._handles:
             h.remove()
@@ -169,6 +186,24 @@ class Tracer:
                 mode.__exit__(None, None, None)
             except Exception:  # noqa: BLE001 - the script left another mode above ours
                 pass
+
+    def _outside_capture(self, compiled):
+        """Compiled regions run without our TorchFunctionMode (dynamo manages the mode stack);
+        they show as one node (CompiledFunctionBackward)."""
+        if isinstance(compiled, torch.nn.Module):
+            compiled.register_forward_pre_hook(lambda m, a: self._set_capture(False))
+            compiled.register_forward_hook(lambda m, a, o: self._set_capture(self._full or self.control.stepping))
+            return compiled
+
+        @functools.wraps(compiled)
+        def call(*args, **kwargs):
+            self._set_capture(False)
+            try:
+                return compiled(*args, **kwargs)
+            finally:
+                self._set_capture(self._full or self.control.stepping)
+
+        return call
 
     def _start_iteration(self) -> None:
         self._full = self.budget.next_is_full()
@@ -204,8 +239,8 @@ class Tracer:
 
     # ---- one backward = one iteration ------------------------------------
     def _around(self, roots: list, run: Callable, grad_inputs=None):
-        if getattr(self._local, "busy", False):
-            return run()  # re-entry (a TorchFunctionMode dispatch, or backward inside a hook)
+        if getattr(self._local, "busy", False) or _tracing(roots):
+            return run()  # re-entry (mode dispatch, backward inside a hook) or a compiler's own tracing
         self._local.busy = True
         try:
             return self._iteration(roots, run, grad_inputs)
