@@ -192,7 +192,7 @@ class Recording:
         rows = self._query("SELECT idx, loss, optimizer_steps, signature, detail, phase_times, loss_is_nan "
                            "FROM iterations ORDER BY idx")
         return [{"index": i, "loss": math.nan if nan else loss, "optimizer_steps": s, "signature": sig,
-                 "detail": d, **{f"{k}_time": v for k, v in json.loads(pt).items()}}
+                 "detail": d, **{f"{k}_time": v for k, v in self._json(pt).items()}}
                 for i, loss, s, sig, d, pt, nan in rows]
 
     def param_stats(self) -> dict[str, list[tuple[int, float]]]:
@@ -215,9 +215,16 @@ class Recording:
 
     def events(self, kind: str | None = None) -> list[dict]:
         rows = self._query("SELECT idx, kind, data FROM events ORDER BY seq")
-        return [{"index": i, "kind": k, **json.loads(d)} for i, k, d in rows if kind in (None, k)]
+        return [{"index": i, "kind": k, **self._json(d)} for i, k, d in rows if kind in (None, k)]
 
     def iteration(self, index: int) -> Iteration:
+        """One iteration's graph and numbers (RecordingError if the file is damaged)."""
+        try:
+            return self._iteration(index)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, nx.NetworkXError) as e:
+            raise RecordingError(f"{self.path}: damaged iteration {index} ({type(e).__name__}: {e})") from None
+
+    def _iteration(self, index: int) -> Iteration:
         row = self._query("SELECT idx, loss, optimizer_steps, signature, graph_key, detail, phase_times, "
                           "loss_is_nan FROM iterations WHERE idx=?", (index,))
         if not row:
@@ -238,7 +245,7 @@ class Recording:
         params = {name: {"grad_norm": math.nan if n is None and a else n, "nan": a, "inf": b} for name, n, a, b in self._query(
             "SELECT name, grad_norm, nan, inf FROM param_stats WHERE idx=?", (index,))}
         return Iteration(index=idx, loss=loss, optimizer_steps=steps, signature=sig, graph=g,
-                         detail=detail, phase_times=json.loads(pt), params=params)
+                         detail=detail, phase_times=self._json(pt), params=params)
 
     def _structure(self, key: str) -> dict:
         if key not in self._graphs:
@@ -247,6 +254,15 @@ class Recording:
                 raise RecordingError(f"{self.path}: graph {key} missing")
             self._graphs[key] = self._decode(row[0][0])
         return self._graphs[key]
+
+    def _json(self, text) -> dict:
+        try:
+            value = json.loads(text)
+        except (json.JSONDecodeError, TypeError, ValueError) as e:
+            raise RecordingError(f"{self.path}: damaged data ({e})") from None
+        if not isinstance(value, dict):
+            raise RecordingError(f"{self.path}: damaged data (expected an object)")
+        return value
 
     def _decode(self, blob):
         try:
