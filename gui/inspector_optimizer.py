@@ -78,7 +78,7 @@ class OptimizerPage(QWidget):
         heads = ["parameter", "shape", "lr", "‖grad‖", "‖w‖ before"]
         if post:
             heads += ["‖w‖ after", "‖Δw‖/‖w‖"]
-        heads += [f"‖{k}‖" for k in state_keys]
+        heads += [k if _all_scalar(self.params, k) else f"‖{k}‖" for k in state_keys]
         t = self.table
         t.blockSignals(True)
         t.clear()
@@ -143,3 +143,9 @@ class OptimizerPage(QWidget):
 def _any_nonfinite(p: dict) -> bool:
     summaries = [p.get("before"), p.get("after"), p.get("grad"), *(p.get("state") or {}).values()]
     return any(nonfinite(s) for s in summaries if isinstance(s, dict))
+
+
+def _all_scalar(params: list[dict], key: str) -> bool:
+    """Whether state `key` is a scalar (e.g. Adam's step count) for every parameter that has it."""
+    shapes = [((p.get("state") or {}).get(key) or {}).get("shape") for p in params]
+    return all(s in ([], ()) for s in shapes if s is not None)

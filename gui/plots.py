@@ -158,6 +158,11 @@ class PlotsView(QWidget):
         """Names of the curves drawn in the "grad" or "ratio" plot (after the last redraw)."""
         return list(self._curves[which])
 
+    def curve_data(self, which: str, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) drawn for curve `name` ("others" included) of the "grad" or "ratio" plot, before log scaling."""
+        x, y = self._curves[which][name].getOriginalDataset()
+        return np.asarray(x), np.asarray(y)
+
     def flush(self) -> None:
         """Redraw now instead of waiting for the timer."""
         self._timer.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QElapsedTimer, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QSlider, QStyle, QStyleOptionSlider, QWidget
 
 EMIT_MS = 33  # scrubbing emits sig_selected at most ~30 times a second
 FULL_COLOUR = QColor("#2f9e44")
@@ -66,22 +66,30 @@ class _Strip(QWidget):
         self._cache_key = None
         self.update()
 
+    def _span(self) -> tuple[float, float]:
+        """(x of iteration 0, pixels per iteration), matching where the slider puts its handle."""
+        inset = self.owner.handle_length() / 2
+        n = self.owner.count
+        return inset, (self.width() - 2 * inset) / max(n - 1, 1)
+
     def x_of(self, index: int) -> float:
-        n = max(self.owner.count, 1)
-        return (index + 0.5) * self.width() / n
+        x0, step = self._span()
+        return x0 + index * step
 
     def index_at(self, x: float) -> int:
+        x0, step = self._span()
         n = self.owner.count
-        return int(min(max(x / max(self.width(), 1) * n, 0), max(n - 1, 0)))
+        return int(min(max(round((x - x0) / step), 0), max(n - 1, 0)))
 
     def _columns(self) -> tuple[np.ndarray, np.ndarray]:
-        key = (self.owner.count, self.width(), self.owner.version)
+        key = (self.owner.count, self.width(), self.owner.version, self._span())
         if key != self._cache_key:
-            n, w = self.owner.count, max(self.width(), 1)
+            n = self.owner.count
+            x0, step = self._span()
             marks = self.owner.marks
             full = np.flatnonzero(marks.full[:n])
-            self._cache = (np.unique(((full + 0.5) * w / max(n, 1)).astype(np.int64)),
-                           np.unique(((marks.changes(n) + 0.5) * w / max(n, 1)).astype(np.int64)))
+            self._cache = (np.unique((x0 + full * step).astype(np.int64)),
+                           np.unique((x0 + marks.changes(n) * step).astype(np.int64)))
             self._cache_key = key
         return self._cache
 
@@ -124,22 +132,24 @@ class TimelineView(QWidget):
         self.slider.setEnabled(False)
         self.slider.setToolTip("Scrub through recorded iterations")
         self.label = QLabel("no iterations", self)
-        self.label.setMinimumWidth(
-            self.label.fontMetrics().horizontalAdvance("iteration 000000 / 000000  (full, graph changed)"))
+        self.flags = QLabel("", self)  # "full detail", "graph changed" for the current iteration
+        self.flags.setProperty("role", "muted")
+        self._fit_label()
         self.follow = QCheckBox("Follow live", self)
         self.follow.setChecked(True)
         self.follow.setToolTip("Jump to the newest iteration as it arrives")
         self.strip = _Strip(self)
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
-        top.addWidget(self.slider, 1)
-        top.addWidget(self.label)
-        top.addWidget(self.follow)
-        layout = QVBoxLayout(self)
+        layout = QGridLayout(self)  # the strip sits exactly above the slider so marks line up with it
         layout.setContentsMargins(4, 2, 4, 2)
-        layout.setSpacing(1)
-        layout.addWidget(self.strip)
-        layout.addLayout(top)
+        layout.setHorizontalSpacing(8)
+        layout.setVerticalSpacing(1)
+        layout.addWidget(self.strip, 0, 0)
+        layout.addWidget(self.slider, 1, 0)
+        layout.addWidget(self.label, 0, 1)
+        layout.addWidget(self.flags, 1, 1)
+        layout.addWidget(self.follow, 0, 2, 2, 1)
+        self.slider.setMinimumWidth(160)
+        layout.setColumnStretch(0, 1)
         self._pending: int | None = None
         self._since_emit = QElapsedTimer()
         self._emit_timer = QTimer(self)
@@ -178,6 +188,14 @@ class TimelineView(QWidget):
         self.marks.set(int(index), detail, signature)
         self.version += 1
         self.strip.update()
+
+    def handle_length(self) -> int:
+        """Width of the slider's handle (the strip leaves half of it free at each end)."""
+        opt = QStyleOptionSlider()
+        self.slider.initStyleOption(opt)
+        rect = self.slider.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt,
+                                                  QStyle.SubControl.SC_SliderHandle, self.slider)
+        return rect.width()
 
     def following(self) -> bool:
         """True when the view jumps to the newest iteration as it arrives."""
@@ -231,11 +249,23 @@ class TimelineView(QWidget):
     def _update_label(self) -> None:
         if not self.count:
             self.label.setText("no iterations")
+            self.flags.setText("")
             return
         flags = []
         if self.is_full(self.current):
-            flags.append("full")
+            flags.append("full detail")
         if self.marks.changed_at(self.current):
             flags.append("graph changed")
-        extra = f"  ({', '.join(flags)})" if flags else ""
-        self.label.setText(f"iteration {self.current} / {self.count - 1}{extra}")
+        self.label.setText(f"iteration {self.current} / {self.count - 1}")
+        self.flags.setText(" · ".join(flags))
+
+    def _fit_label(self) -> None:
+        """Room for the longest label so the slider does not jump as numbers grow."""
+        metrics = self.label.fontMetrics()
+        self.label.setMinimumWidth(max(metrics.horizontalAdvance("iteration 000000 / 000000"),
+                                       metrics.horizontalAdvance("full detail · graph changed")))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() in (event.Type.FontChange, event.Type.ApplicationFontChange):
+            self._fit_label()
+        super().changeEvent(event)
