@@ -418,10 +418,10 @@ def test_node_and_gradient_colours():
 
 
 def test_void_calls_do_not_exhaust_none(qtbot):
-    """PySide6 6.12.0 on CPython 3.11 drops a reference to None per void call (gui/qt_compat.py)."""
+    """PySide6 6.12.0 on CPython 3.11 drops a reference to None per void call: we pin 6.11.3."""
     w = QWidget()
     qtbot.addWidget(w)
     before = sys.getrefcount(None)
     for _ in range(50_000):  # more than None's whole count in a fresh interpreter
         w.update()
-    assert sys.getrefcount(None) > 1 << 40 or sys.getrefcount(None) >= before
+    assert sys.getrefcount(None) >= before
