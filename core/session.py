@@ -145,6 +145,7 @@ class Session:
         self._reader = FrameReader(Event)
         self.finished = None
         self._stopping = False
+        self._seq = 0  # commands are numbered per child
 
     @property
     def alive(self) -> bool:
@@ -304,7 +305,7 @@ class Session:
             while self._queue:
                 ev = self._queue.popleft()
                 out.append(ev)
-                if ev.kind == "finished" or (ev.kind == "paused" and ev.data.get("seq", 0) >= want):
+                if ev is self.finished or (ev.kind == "paused" and ev.data.get("seq", 0) >= want):
                     return out
             if not self._wait_readable(deadline):
                 self._queue.extendleft(reversed(out))

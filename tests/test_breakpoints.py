@@ -1,0 +1,155 @@
+"""Breakpoints: where a NaN/Inf first appeared, loss / grad-norm / iteration conditions, headless and interactive."""
+
+import runpy
+
+import pytest
+
+from core.control import check, parse_condition
+from core.recording import Recording
+from core.session import Session
+from tests.util import record, trace, write_script
+
+PLANTED = """
+import torch
+w = torch.tensor([9.0, 8.0], requires_grad=True)
+for i in range(5):
+    a = w * 1.0
+    b = torch.log(a - 5 - 2 * i)  # iteration 2: log(0) and log(-1)
+    c = b * 3 + 1
+    loss = c.sum()
+    loss.backward()
+print("ran to the end")
+"""
+PLANTED_LINE = 6  # write_script dedents; line 1 is empty
+
+TWO_BRANCHES = """
+import torch
+x = torch.tensor([1.0, 2.0], requires_grad=True)
+p = torch.sqrt(x - 3)
+q = torch.log(x - 4)
+loss = (p + q).sum()
+loss.backward()
+"""
+
+GRAD_ONLY = """
+import torch
+x = torch.tensor([0.0, 1.0], requires_grad=True)
+y = x * 2.0
+z = torch.sqrt(y)
+loss = (z * 3).sum()
+loss.backward()
+"""
+
+TRAIN = """
+import torch
+torch.manual_seed(0)
+model = torch.nn.Linear(3, 1)
+x, y = torch.randn(32, 3), torch.randn(32, 1)
+opt = torch.optim.SGD(model.parameters(), lr=0.05)
+losses, norms = [], []
+for i in range(30):
+    loss = ((model(x) - y) ** 2).mean()
+    opt.zero_grad()
+    loss.backward()
+    losses.append(loss.item())
+    norms.append(torch.cat([p.grad.reshape(-1) for p in model.parameters()]).norm().item())
+    opt.step()
+"""
+
+
+def nonfinite_hit(script):
+    its = trace(lambda: runpy.run_path(script, run_name="__main__"))
+    hits = [check([parse_condition("nonfinite")], it) for it in its]
+    return next(h for h in hits if h)
+
+
+def test_nonfinite_names_the_first_op_in_forward_order(tmp_path):
+    hit = nonfinite_hit(write_script(tmp_path, TWO_BRANCHES))
+    # both branches are NaN; the sqrt ran first (the graph walk reaches the log branch first)
+    assert (hit["op"], hit["source"], hit["iteration"]) == ("SqrtBackward0", "script.py:4", 0)
+
+
+def test_nonfinite_gradient_names_the_op_whose_backward_made_it(tmp_path):
+    hit = nonfinite_hit(write_script(tmp_path, GRAD_ONLY))
+    # every value is finite; d sqrt(y)/dy at y=0 is inf: the sqrt's backward made it
+    assert (hit["op"], hit["source"]) == ("SqrtBackward0", "script.py:5")
+
+
+@pytest.mark.e2e
+def test_headless_break_on_planted_nan(tmp_path):
+    script = write_script(tmp_path, PLANTED)
+    proc, data = record(tmp_path, script, options=("--break-on", "nonfinite"), expect=3)
+    brk = data["break"]
+    assert brk["reason"] == "nonfinite" and brk["iteration"] == 2
+    assert brk["op"] == "LogBackward0" and brk["source"] == f"script.py:{PLANTED_LINE}" and brk["name"] == "b"
+    assert data["status"] == "stopped" and [it["index"] for it in data["iterations"]] == [0, 1, 2]
+    assert "ran to the end" not in data["console"]
+    (line,) = [ln for ln in proc.stderr.splitlines() if "break:" in ln]
+    assert "nonfinite" in line and "iteration 2" in line and f"script.py:{PLANTED_LINE}" in line
+
+
+@pytest.mark.e2e
+def test_headless_break_on_iteration_and_loss(tmp_path):
+    script = write_script(tmp_path, TRAIN)
+    losses = runpy.run_path(script, run_name="__main__")["losses"]
+    _, data = record(tmp_path, script, options=("--break-on", "iteration=7"), expect=3)
+    assert data["break"]["iteration"] == 7 and len(data["iterations"]) == 8
+    limit = (losses[10] + losses[11]) / 2
+    _, data = record(tmp_path, script, options=("--break-on", f"loss<{limit!r}", "--break-on", "loss>1e9"),
+                     expect=3)
+    assert data["break"]["iteration"] == 11 and data["break"]["reason"].startswith("loss<")
+
+
+def test_interactive_breakpoints(tmp_path):
+    planted = write_script(tmp_path, PLANTED, name="planted.py")
+    s = Session(planted, break_on=["nonfinite"], paused=False, record=str(tmp_path / "a.bps"))
+    s.start()
+    try:
+        events = s.wait_paused(60)
+        (brk,) = [e.data for e in events if e.kind == "break"]
+        assert brk["iteration"] == 2 and brk["op"] == "LogBackward0"
+        assert brk["source"] == f"planted.py:{PLANTED_LINE}"
+        assert events[-1].data["point"] == "backward_end" and events[-1].data["reason"] == "break"
+        events = s.step_iteration()  # still NaN at iteration 3: breaks again
+        assert [e.data["iteration"] for e in events if e.kind == "break"] == [3]
+        finished = s.stop()
+    finally:
+        s.close()
+    assert finished.data["status"] == "stopped" and finished.data["break"]["iteration"] == 3
+    rec = Recording(str(tmp_path / "a.bps"))
+    assert rec.meta["break"]["iteration"] == 3 and [e["iteration"] for e in rec.events("break")] == [2, 3]
+
+    script = write_script(tmp_path, TRAIN)
+    oracle = runpy.run_path(script, run_name="__main__")
+    losses, norms = oracle["losses"], oracle["norms"]
+    s = Session(script, break_on=["iteration=3"], paused=False, record=str(tmp_path / "b.bps"))
+    s.start()
+    try:
+        events = s.wait_paused(60)
+        assert events[-1].data["index"] == 3 and events[-1].data["reason"] == "break"
+        limit = (losses[9] + losses[10]) / 2
+        s.send("set_breakpoints", conditions=[f"loss<{limit!r}"])
+        s.run()
+        events = s.wait_paused()
+        (brk,) = [e.data for e in events if e.kind == "break"]
+        assert brk["iteration"] == 10 and events[-1].data["index"] == 10
+        limit = (min(norms[11:]) + max(norms[11:])) / 2
+        want = next(i for i in range(11, 30) if norms[i] < limit)
+        s.send("set_breakpoints", conditions=[f"grad_norm<{limit!r}"])
+        s.run()
+        (brk,) = [e.data for e in s.wait_paused() if e.kind == "break"]
+        assert brk["iteration"] == want
+        assert float(brk["reason"].split("grad_norm=")[1].rstrip(")")) == pytest.approx(norms[want], rel=1e-5)
+        s.send("set_breakpoints", conditions=[])
+        s.run()
+        assert s.wait_finished(60).data == {"status": "finished", "error": None, "break": None, "exit_code": 0}
+    finally:
+        s.close()
+
+
+def test_parse_condition_messages():
+    assert parse_condition(" loss >= 1e4 ") == ("loss", ">=", 1e4)
+    assert parse_condition("iteration==5") == ("iteration", "=", 5.0)
+    for bad in ("loss>>1", "grad_norm>e", "lr>1", "nonfinite!", "iteration=", ""):
+        with pytest.raises(ValueError, match="bad breakpoint"):
+            parse_condition(bad)
