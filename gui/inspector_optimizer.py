@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
@@ -77,7 +78,7 @@ class OptimizerPage(QWidget):
         state_keys = sorted({k for p in self.params for k in (p.get("state") or {})})
         heads = ["parameter", "shape", "lr", "‖grad‖", "‖w‖ before"]
         if post:
-            heads += ["‖w‖ after", "‖Δw‖/‖w‖"]
+            heads += ["‖w‖ after", "‖Δw‖", "‖Δw‖/‖w‖"]
         heads += [k if _all_scalar(self.params, k) else f"‖{k}‖" for k in state_keys]
         t = self.table
         t.blockSignals(True)
@@ -92,7 +93,8 @@ class OptimizerPage(QWidget):
                    _norm_cell(p.get("grad")), _norm_cell(p.get("before"))]
             if post:
                 ratio = p.get("update_ratio")
-                row += [_norm_cell(p.get("after")), cell(fmt(ratio), alarm=isinstance(ratio, float) and ratio != ratio)]
+                row += [_norm_cell(p.get("after")), cell(fmt(p.get("update_norm"))),
+                        cell(fmt(ratio), alarm=isinstance(ratio, float) and not math.isfinite(ratio))]
             row += [_norm_cell((p.get("state") or {}).get(k)) for k in state_keys]
             for c, item in enumerate(row):
                 t.setItem(r, c, item)
@@ -121,7 +123,8 @@ class OptimizerPage(QWidget):
                 groups.append((g, [str(p.get("name"))]))
         lines = []
         for i, (g, names) in enumerate(groups):
-            settings = " · ".join(f"{html.escape(str(k))}={html.escape(fmt(v))}" for k, v in g.items()) or "–"
+            settings = " · ".join(f"{html.escape(str(k))}={html.escape('None' if v is None else fmt(v))}"
+                                  for k, v in g.items()) or "–"
             lines.append(f"<b>group {i}</b>: {settings}<br><i>params:</i> {html.escape(', '.join(names))}")
         return "<b>Hyper-parameters</b><br>" + "<br>".join(lines) if lines else ""
 

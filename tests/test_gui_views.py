@@ -20,7 +20,6 @@ from PySide6.QtCore import QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QFontDatabase, QPalette  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
-import gui  # noqa: E402,F401  (pins None/True/False before any Qt call)
 from core.iteration import Iteration  # noqa: E402
 from core.stats import summarize  # noqa: E402
 from gui.console import ConsoleView  # noqa: E402
