@@ -1,0 +1,457 @@
+"""The graph view: one QGraphicsScene showing an iteration's autograd graph, top to bottom.
+
+Layouts run in a worker (gui/graph_layout.py) and are cached by (signature, collapsed modules,
+detail, font scale), so an unchanged graph only gets new numbers: no re-layout, no flicker.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import networkx as nx
+from PySide6.QtCore import QPointF, QRectF, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QContextMenuEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QResizeEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QMenu, QWidget
+
+from core.iteration import Iteration
+from gui import graph_model as gm
+from gui.graph_items import EdgesItem, NodeItem, Style
+from gui.graph_layout import LayoutJob, LayoutRelay, Placed
+from gui.graph_overlays import Banner, Legend
+
+CACHE_SIZE = 24
+BUILD_CHUNK = 800  # node items created per event-loop turn, so a 10k-node graph never freezes the UI
+MAX_FIT_SCALE = 1.6
+ANIMATE_MS = 220
+
+
+class GraphView(QGraphicsView):
+    """Draws Iterations; emits the selected node id (a graph node id, "module:<path>", or None)."""
+
+    sig_node_selected = Signal(object)
+    sig_layout_done = Signal(int)  # number of boxes drawn
+    sig_message = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # pan by dragging
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.style_ = Style()
+        self.iteration: Iteration | None = None
+        self.items: dict[str, NodeItem] = {}
+        self.placed: Placed | None = None
+        self.shown_key = None
+        self.wanted_key = None
+        self.collapsed: frozenset[str] | None = None  # None: automatic (large graphs collapsed)
+        self.added: set[str] = set()
+        self.removed: list[str] = []
+        self.matches: list[str] = []
+        self._match_at = -1
+        self._selected: str | None = None
+        self._auto_fit = True
+        self._cache: OrderedDict = OrderedDict()
+        self._structure_of: dict[tuple, nx.DiGraph] = {}  # full-detail graph per signature (modules)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._relay = LayoutRelay(self)
+        self._relay.sig_done.connect(self._on_layout_done)
+        self._relay.sig_failed.connect(self._on_layout_failed)
+        self._pending_jobs: set = set()
+        self._build: list | None = None
+        self._build_timer = QTimer(self, interval=0)
+        self._build_timer.timeout.connect(self._on_build_chunk)
+        self._lit: NodeItem | None = None
+        self._animation: list[str] = []
+        self._anim_timer = QTimer(self, interval=ANIMATE_MS)
+        self._anim_timer.timeout.connect(self._on_animate_step)
+        self.edges = EdgesItem(self.style_)
+        self.scene().addItem(self.edges)
+        self.legend = Legend(self)
+        self.banner = Banner(self)
+        self.scene().selectionChanged.connect(self._on_selection)
+
+    # -- public interface -------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        """True while a layout or an item build is under way."""
+        return self.wanted_key != self.shown_key or self._build is not None
+
+    def set_iteration(self, it: Iteration) -> None:
+        """Show `it`: new numbers in place when its structure is already drawn, else lay it out."""
+        old = self.iteration
+        self.iteration = it
+        if it.detail == "full":
+            self._structure_of[it.signature] = it.graph
+        if old is not None and old.signature != it.signature:
+            self.added, self.removed = gm.structural_diff(old.graph, it.graph)
+        elif old is None:
+            self.added, self.removed = set(), []
+        self._animation = []
+        self._anim_timer.stop()
+        self._request()
+
+    def clear(self) -> None:
+        """Forget the shown graph (a new run)."""
+        self.iteration = None
+        self.collapsed = None
+        self.added, self.removed = set(), []
+        self._set_items({})
+        self.shown_key = self.wanted_key = None
+        self.placed = None
+        self.banner.hide()
+
+    def set_theme(self, theme: str, presentation: bool) -> None:
+        """Restyle nodes (presentation mode: bigger text, so boxes are re-laid out)."""
+        self.style_ = Style(theme, 1.6 if presentation else 1.0)
+        self.edges.set_style(self.style_)
+        self.setBackgroundBrush(self.style_.colours["background"])
+        for item in self.items.values():
+            item.style = self.style_
+        self._request()
+        self.viewport().update()
+
+    def fit(self) -> None:
+        """Zoom to show the whole graph beside the legend (never magnified beyond MAX_FIT_SCALE)."""
+        rect = self.scene().itemsBoundingRect()
+        if rect.isEmpty():
+            return
+        view = self.viewport().rect()
+        side = self.legend.width() + 16 if self.legend.isVisible() else 0  # the legend floats top-right
+        if side > view.width() / 2:
+            side = 0  # a narrow view: let the legend cover a corner instead
+        s = min((view.width() - side - 20) / max(rect.width(), 1.0), (view.height() - 20) / max(rect.height(), 1.0))
+        s = max(min(s, MAX_FIT_SCALE), 1e-4)
+        self.resetTransform()
+        self.scale(s, s)
+        self.centerOn(rect.center() + QPointF(side / 2 / s, 0))  # centred in the space left of the legend
+        self._auto_fit = True  # keep fitting on resize until the user zooms
+
+    def zoom(self, factor: float) -> None:
+        self._auto_fit = False
+        self.scale(factor, factor)
+
+    def selected_node(self) -> str | None:
+        return self._selected
+
+    def select_node(self, box_id: str, centre: bool = True) -> bool:
+        """Select a node (or the module box holding it) and centre on it."""
+        box = self.placed.graph.owner.get(box_id, box_id) if self.placed else box_id
+        item = self.items.get(box)
+        if item is None:
+            return False
+        self.scene().clearSelection()
+        item.setSelected(True)
+        if centre:
+            self.centerOn(item)
+        return True
+
+    def search(self, text: str) -> int:
+        """Highlight nodes whose name/op/module contains `text`; centre on the first. Returns the count."""
+        for item in self.items.values():
+            item.found = False
+        g = self.iteration.graph if self.iteration else nx.DiGraph()
+        self.matches = gm.matches(g, text)
+        self._match_at = -1
+        owner = self.placed.graph.owner if self.placed else {}
+        for n in self.matches:
+            item = self.items.get(owner.get(n, n))
+            if item is not None:
+                item.found = True
+        self.viewport().update()
+        if self.matches:
+            self.search_next()
+        return len(self.matches)
+
+    def search_next(self) -> None:
+        if not self.matches:
+            return
+        self._match_at = (self._match_at + 1) % len(self.matches)
+        self.select_node(self.matches[self._match_at])
+
+    def modules(self) -> list[str]:
+        """Module paths of the shown graph, outermost first."""
+        return sorted(gm.modules(self._module_graph()))
+
+    def collapse_all(self) -> None:
+        self._set_collapsed(gm.collapse_all(self._module_graph()))
+
+    def expand_all(self) -> None:
+        self._set_collapsed(frozenset())
+
+    def collapse_module(self, prefix: str) -> None:
+        base = self.collapsed if self.collapsed is not None else self._auto_collapsed()
+        self._set_collapsed(frozenset(p for p in base if not p.startswith(prefix + ".")) | {prefix})
+
+    def expand_module(self, prefix: str) -> None:
+        base = self.collapsed if self.collapsed is not None else self._auto_collapsed()
+        self._set_collapsed(gm.expand(base, prefix, self._module_graph()))
+
+    def light_node(self, node_id: str, grad: dict | None) -> None:
+        """Backward stepping/animation: `node_id` just received its gradient."""
+        if self.iteration is None or node_id not in self.iteration.graph:
+            return
+        attrs = self.iteration.graph.nodes[node_id]
+        if grad is not None:
+            attrs["grad"] = grad
+        owner = self.placed.graph.owner if self.placed else {}
+        item = self.items.get(owner.get(node_id, node_id))
+        if item is None:
+            return
+        if self._lit is not None:
+            self._lit.lit = False
+            self._lit.update()
+        item.lit = True
+        self._lit = item
+        if item.kind == "module":
+            self._apply_numbers()
+        else:
+            item.set_attrs(attrs)
+        self.ensureVisible(item, 40, 40)
+
+    def animate_backward(self) -> None:
+        """Replay the shown iteration's backward: clear gradients, then light nodes loss-first."""
+        if self.iteration is None:
+            return
+        g = self.iteration.graph
+        self._grads = {n: a.get("grad") for n, a in g.nodes(data=True)}
+        for item in self.items.values():
+            plain = {k: v for k, v in item.attrs.items() if k != "grad"} if item.kind != "module" else {}
+            item.set_attrs(plain)
+        self._animation = list(reversed(list(nx.topological_sort(g))))
+        self._anim_timer.start()
+
+    # -- layout -------------------------------------------------------------------------------
+    def _module_graph(self) -> nx.DiGraph:
+        """The graph whose module attribution counts: a full-detail one with the same structure."""
+        if self.iteration is None:
+            return nx.DiGraph()
+        return self._structure_of.get(self.iteration.signature, self.iteration.graph)
+
+    def _auto_collapsed(self) -> frozenset[str]:
+        return gm.default_collapsed(self._module_graph())
+
+    def _set_collapsed(self, collapsed: frozenset[str]) -> None:
+        self.collapsed = frozenset(collapsed)
+        self._request()
+
+    def _key(self) -> tuple:
+        it = self.iteration
+        collapsed = self.collapsed if self.collapsed is not None else self._auto_collapsed()
+        source = "full" if it.signature in self._structure_of else it.detail
+        return (it.signature, collapsed, source, self.style_.font.pointSize())
+
+    def _request(self) -> None:
+        if self.iteration is None:
+            return
+        key = self._key()
+        self.wanted_key = key
+        if key == self.shown_key and self._build is None:
+            self._apply_numbers()
+            self._show_banner()
+            return
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            self._show(key, self._cache[key])
+            return
+        if key not in self._pending_jobs:
+            self._pending_jobs.add(key)
+            n = self._module_graph().number_of_nodes()
+            self.banner.show_text(f"laying out {n} nodes…", self.width() // 2)
+            self._pool.start(LayoutJob(key, self._module_graph(), key[1], self.style_.char_w,
+                                       self.style_.line_h, self._relay))
+
+    def _on_layout_done(self, key, placed: Placed) -> None:
+        self._pending_jobs.discard(key)
+        self._cache[key] = placed
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        if key == self.wanted_key:
+            self._show(key, placed)
+
+    def _on_layout_failed(self, key, message: str) -> None:
+        self._pending_jobs.discard(key)
+        if key == self.wanted_key:
+            self.banner.show_text(message, self.width() - 40)
+            self.sig_message.emit(message)
+
+    def _show(self, key, placed: Placed) -> None:
+        """Replace the drawn boxes by `placed` (built in chunks for big graphs)."""
+        self._set_items({})
+        self.placed = placed
+        self.shown_key = key
+        todo = list(placed.graph.nodes.items())
+        self._build = todo
+        if len(todo) > BUILD_CHUNK:
+            self.banner.show_text(f"drawing {len(todo)} boxes…", self.width() // 2)
+            self._build_timer.start()
+        else:
+            self._on_build_chunk()
+
+    def _on_build_chunk(self) -> None:
+        if self._build is None or self.placed is None:
+            self._build_timer.stop()
+            return
+        chunk, self._build = self._build[:BUILD_CHUNK], self._build[BUILD_CHUNK:]
+        scene = self.scene()
+        for box_id, box in chunk:
+            item = NodeItem(box_id, box, self.placed.sizes[box_id], self.style_)
+            x, y = self.placed.centres[box_id]
+            item.setPos(QPointF(x, y))
+            scene.addItem(item)
+            self.items[box_id] = item
+        if self._build:
+            return
+        self._build_timer.stop()
+        self._build = None
+        self.edges.set_edges(self.placed.graph.edges, self.items)
+        rect = self.scene().itemsBoundingRect()
+        pad = max(rect.width(), rect.height(), 1500.0)  # room to centre anywhere, beside the legend too
+        self.scene().setSceneRect(rect.adjusted(-pad, -pad, pad, pad))
+        self._apply_numbers()
+        self._show_banner()
+        self.fit()
+        if self._selected is not None and not self.select_node(self._selected, centre=False):
+            self._selected = None
+            self.sig_node_selected.emit(None)
+        self.sig_layout_done.emit(len(self.items))
+
+    def _set_items(self, items: dict) -> None:
+        self._build_timer.stop()
+        self._build = None
+        self._lit = None
+        scene = self.scene()
+        scene.blockSignals(True)  # removing the selected item is not a user's deselection
+        for item in self.items.values():
+            scene.removeItem(item)
+        scene.blockSignals(False)
+        self.items = items
+        self.edges.set_edges([], {})
+
+    # -- numbers --------------------------------------------------------------------------------
+    def _apply_numbers(self) -> None:
+        """Put the shown iteration's values and gradients on the boxes (no layout change)."""
+        if self.iteration is None or self.placed is None:
+            return
+        g = self.iteration.graph
+        owner = self.placed.graph.owner
+        rng = gm.grad_range(g)
+        self.style_.lo, self.style_.hi = rng if rng else (1e-8, 1.0)
+        groups: dict[str, dict] = {}
+        for n, a in g.nodes(data=True):
+            box = owner.get(n)
+            item = self.items.get(box)
+            if item is None:
+                continue
+            if box == n:
+                item.set_attrs(a)
+                continue
+            agg = groups.setdefault(box, {"_norm": None, "_bad": False})
+            norm = gm.grad_norm(a)
+            if norm is not None and (agg["_norm"] is None or norm > agg["_norm"]):
+                agg["_norm"] = norm
+            agg["_bad"] = agg["_bad"] or gm.nonfinite(a)
+        for box, agg in groups.items():
+            self.items[box].set_attrs(agg)
+        for item in self.items.values():
+            item.added = False
+        for n in self.added:
+            item = self.items.get(owner.get(n, ""))
+            if item is not None:
+                item.added = True
+        self.legend.set_range(self.style_.lo, self.style_.hi, rng is not None, self.style_.theme)
+        self._place_overlays()
+        self.viewport().update()
+
+    def _show_banner(self) -> None:
+        it = self.iteration
+        if it is None:
+            return
+        parts = []
+        if self.added or self.removed:
+            parts.append(f"iteration {it.index}: the graph changed: {len(self.added)} new node(s) marked NEW")
+            if self.removed:
+                parts.append("removed: " + ", ".join(self.removed[:8]) + (" …" if len(self.removed) > 8 else ""))
+        bad = [n for n, a in it.graph.nodes(data=True) if gm.nonfinite(a)]
+        if bad:
+            parts.append(f"NaN/Inf in {len(bad)} node(s)")
+        self.banner.show_text("\n".join(parts), max(self.width() - self.legend.width() - 40, 200))
+
+    def _on_animate_step(self) -> None:
+        if not self._animation or self.iteration is None:
+            self._anim_timer.stop()
+            return
+        n = self._animation.pop(0)
+        self.light_node(n, self._grads.get(n))
+
+    # -- interaction ---------------------------------------------------------------------------
+    def _on_selection(self) -> None:
+        sel = [i for i in self.scene().selectedItems() if isinstance(i, NodeItem)]
+        box = sel[0].box_id if sel else None
+        if box != self._selected:
+            self._selected = box
+            self.sig_node_selected.emit(box)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
+        steps = event.angleDelta().y() / 120
+        if steps:
+            self.zoom(1.15 ** steps)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        key = event.key()
+        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom(1.25)
+        elif key == Qt.Key.Key_Minus:
+            self.zoom(0.8)
+        else:
+            super().keyPressEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        item = self.itemAt(event.position().toPoint())
+        if isinstance(item, NodeItem) and item.kind == "module":
+            self.expand_module(item.head)
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt override)
+        item = self.itemAt(event.pos())
+        menu = QMenu(self)
+        if isinstance(item, NodeItem) and item.kind == "module":
+            menu.addAction(f"Expand {item.head}", lambda: self.expand_module(item.head))
+        elif isinstance(item, NodeItem) and gm.module_of(item.attrs):
+            parts = gm.module_of(item.attrs).split(".")
+            for depth in range(len(parts), 0, -1):
+                path = ".".join(parts[:depth])
+                menu.addAction(f"Collapse {path}", lambda p=path: self.collapse_module(p))
+        menu.addSeparator()
+        for text, slot in (("Fit to view", self.fit), ("Collapse all modules", self.collapse_all),
+                           ("Expand all modules", self.expand_all), ("Animate backward", self.animate_backward)):
+            action = QAction(text, menu)
+            action.triggered.connect(slot)
+            menu.addAction(action)
+        menu.exec(event.globalPos())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if self._auto_fit and self.items and self._build is None:
+            self.fit()
+        self._place_overlays()
+
+    def _place_overlays(self) -> None:
+        self.legend.move(self.viewport().width() - self.legend.width() - 8, 8)
+        self.banner.move(8, 8)
+
+    def visible_rect(self) -> QRectF:
+        return self.mapToScene(self.viewport().rect()).boundingRect()
