@@ -10,7 +10,7 @@ import numpy as np
 START = 1024
 
 
-def _grow(a: np.ndarray, size: int, fill: float, axis: int = 0) -> np.ndarray:
+def grow(a: np.ndarray, size: int, fill, axis: int = 0) -> np.ndarray:
     """`a` reallocated with length >= size along `axis` (doubling), new room filled with `fill`."""
     old = a.shape[axis]
     if size <= old:
@@ -71,9 +71,9 @@ class Series:
         self.last = float(xs[-1])
 
     def _reserve(self, size: int) -> None:
-        self.x = _grow(self.x, size, np.nan)
-        self.y = _grow(self.y, size, np.nan)
-        self.shown = _grow(self.shown, size, np.nan)
+        self.x = grow(self.x, size, np.nan)
+        self.y = grow(self.y, size, np.nan)
+        self.shown = grow(self.shown, size, np.nan)
 
     def truncate_from(self, x: float) -> None:
         self.n = int(np.searchsorted(self.x[:self.n], x, side="left"))
@@ -106,7 +106,7 @@ class ParamTable:
         if c is None:
             c = self.column[name] = len(self.names)
             self.names.append(name)
-            self.values = _grow(self.values, c + 1, np.nan, axis=0)
+            self.values = grow(self.values, c + 1, np.nan, axis=0)
         return c
 
     def add_row(self, index: int, row: dict[str, float]) -> None:
@@ -115,8 +115,8 @@ class ParamTable:
             if self.n and index < self.x[self.n - 1]:
                 self.truncate_from(index)
             if self.n == len(self.x):
-                self.x = _grow(self.x, self.n + 1, np.nan)
-                self.values = _grow(self.values, self.n + 1, np.nan, axis=1)
+                self.x = grow(self.x, self.n + 1, np.nan)
+                self.values = grow(self.values, self.n + 1, np.nan, axis=1)
             self.x[self.n] = index
             self.n += 1
         for name, v in row.items():
@@ -127,10 +127,10 @@ class ParamTable:
         """Replace everything with name -> [(index, value)] histories."""
         self.__init__()
         xs = np.unique(np.fromiter((i for pts in per_name.values() for i, _ in pts), dtype=np.float64))
-        self.x = _grow(self.x, len(xs), np.nan)
+        self.x = grow(self.x, len(xs), np.nan)
         self.x[:len(xs)] = xs
         self.n = len(xs)
-        self.values = _grow(self.values, self.n, np.nan, axis=1)
+        self.values = grow(self.values, self.n, np.nan, axis=1)
         for name, pts in per_name.items():
             if not pts:
                 continue

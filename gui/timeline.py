@@ -7,45 +7,69 @@ from PySide6.QtCore import QElapsedTimer, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QSlider, QStyle, QStyleOptionSlider, QWidget
 
+from gui.plot_series import grow
+
 EMIT_MS = 33  # scrubbing emits sig_selected at most ~30 times a second
 FULL_COLOUR = QColor("#2f9e44")
 CHANGE_COLOUR = QColor("#f08c00")
 
 
 class _Marks:
-    """Per-iteration flags in growable numpy arrays (fine for millions of iterations)."""
+    """Per-iteration flags in growable numpy arrays (fine for millions of iterations).
+
+    `changed[i]` is kept up to date as marks arrive, so drawing never rescans the signatures."""
 
     def __init__(self) -> None:
         self.full = np.zeros(1024, dtype=bool)
+        self.changed = np.zeros(1024, dtype=bool)
         self.sig = np.full(1024, -1, dtype=np.int32)  # signature code, -1 = unknown
         self.codes: dict[str, int] = {}
+        self.last = -1  # highest index marked
 
     def set(self, index: int, detail: str, signature: str) -> None:
         if index >= len(self.full):
-            size = max(index + 1, 2 * len(self.full))
-            self.full = np.concatenate([self.full, np.zeros(size - len(self.full), dtype=bool)])
-            self.sig = np.concatenate([self.sig, np.full(size - len(self.sig), -1, dtype=np.int32)])
+            self.full = grow(self.full, index + 1, False)
+            self.changed = grow(self.changed, index + 1, False)
+            self.sig = grow(self.sig, index + 1, -1)
         self.full[index] = detail == "full"
         if signature:
             self.sig[index] = self.codes.setdefault(signature, len(self.codes))
+            self.changed[index] = self._differs(self._known_before(index), index)
+            if index < self.last:  # marked out of order: the next known mark compares against this one
+                after = index + 1
+                while after <= self.last and self.sig[after] < 0:
+                    after += 1
+                if after <= self.last:
+                    self.changed[after] = self._differs(index, after)
+        self.last = max(self.last, index)
 
-    def changed_at(self, index: int) -> bool:
-        """Whether iteration `index`'s signature differs from the last known one before it."""
-        if index >= len(self.sig) or self.sig[index] < 0:
-            return False
+    def _known_before(self, index: int) -> int:
         before = index - 1
         while before >= 0 and self.sig[before] < 0:
             before -= 1
-        return before >= 0 and self.sig[before] != self.sig[index]
+        return before
+
+    def _differs(self, a: int, b: int) -> bool:
+        return a >= 0 and self.sig[a] >= 0 and self.sig[b] >= 0 and self.sig[a] != self.sig[b]
+
+    def changed_at(self, index: int) -> bool:
+        """Whether iteration `index`'s signature differs from the last known one before it."""
+        return 0 <= index < len(self.changed) and bool(self.changed[index])
 
     def changes(self, count: int) -> np.ndarray:
         """Indices i < count whose signature differs from the last known one before i."""
-        sig = self.sig[:count]
-        known = np.flatnonzero(sig >= 0)
-        if len(known) < 2:
-            return np.zeros(0, dtype=np.int64)
-        values = sig[known]
-        return known[1:][values[1:] != values[:-1]]
+        return np.flatnonzero(self.changed[:count])
+
+
+class _State:
+    """What the timeline shows, in a plain object (cheap to update once per live iteration)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.current = 0
+        self.version = 0  # bumped by mark() so the strip recomputes its columns
+        self.enabled = False
+        self.shown = ("no iterations", "")
 
 
 class _Strip(QWidget):
@@ -61,10 +85,6 @@ class _Strip(QWidget):
         self.setToolTip("Green: iterations recorded in full detail. Orange: the graph structure changed.")
         self._cache_key: tuple | None = None
         self._cache: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
-
-    def invalidate(self) -> None:
-        self._cache_key = None
-        self.update()
 
     def _span(self) -> tuple[float, float]:
         """(x of iteration 0, pixels per iteration), matching where the slider puts its handle."""
@@ -82,14 +102,21 @@ class _Strip(QWidget):
         return int(min(max(round((x - x0) / step), 0), max(n - 1, 0)))
 
     def _columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Pixel columns holding a full-detail iteration, and columns holding a graph change."""
         key = (self.owner.count, self.width(), self.owner.version, self._span())
         if key != self._cache_key:
             n = self.owner.count
             x0, step = self._span()
             marks = self.owner.marks
-            full = np.flatnonzero(marks.full[:n])
-            self._cache = (np.unique((x0 + full * step).astype(np.int64)),
-                           np.unique((x0 + marks.changes(n) * step).astype(np.int64)))
+            if step >= 0.25:  # few iterations: place each one
+                self._cache = tuple(np.unique((x0 + np.flatnonzero(a[:n]) * step).astype(np.int64))
+                                    for a in (marks.full, marks.changed))
+            else:  # many: one "any" per pixel column, O(n) but vectorised
+                pixels = np.arange(int(x0), int(x0 + (n - 1) * step) + 1)
+                starts = np.unique(np.clip(np.ceil((pixels - x0) / step), 0, n - 1).astype(np.int64))
+                cols = (x0 + starts * step).astype(np.int64)
+                self._cache = tuple(cols[np.logical_or.reduceat(a[:n], starts)]
+                                    for a in (marks.full, marks.changed))
             self._cache_key = key
         return self._cache
 
@@ -123,9 +150,7 @@ class TimelineView(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.count = 0
-        self.current = 0
-        self.version = 0  # bumped by mark() so the strip recomputes its columns
+        self.state = _State()
         self.marks = _Marks()
         self.slider = QSlider(Qt.Orientation.Horizontal, self)
         self.slider.setRange(0, 0)
@@ -160,24 +185,45 @@ class TimelineView(QWidget):
         self.strip.sig_clicked.connect(self._on_user_pick)
 
     # -- public interface --------------------------------------------------------------------
+    @property
+    def count(self) -> int:
+        """Number of recorded iterations."""
+        return self.state.count
+
+    @property
+    def current(self) -> int:
+        """The iteration shown as current."""
+        return self.state.current
+
+    @property
+    def version(self) -> int:
+        return self.state.version
+
     def set_count(self, n: int) -> None:
         """There are `n` recorded iterations (0..n-1); when following live, show the newest."""
         n = max(int(n), 0)
+        st = self.state
         if n == 0:
             self.marks = _Marks()  # a restart: nothing is recorded any more
-        self.count = n
-        self._quietly(lambda: (self.slider.setRange(0, max(n - 1, 0)), self.slider.setEnabled(n > 0)))
-        if self.following() and n:
-            self.set_current(n - 1)
-        else:
-            self.set_current(min(self.current, max(n - 1, 0)))
-        self.strip.invalidate()
+            st.version += 1
+        if n != st.count:
+            st.count = n
+            self.slider.blockSignals(True)
+            self.slider.setRange(0, max(n - 1, 0))
+            self.slider.blockSignals(False)
+            if (n > 0) != st.enabled:
+                st.enabled = n > 0
+                self.slider.setEnabled(st.enabled)
+        self.set_current(n - 1 if self.follow.isChecked() and n else min(st.current, max(n - 1, 0)))
 
     def set_current(self, i: int) -> None:
         """Show iteration `i` as current without emitting sig_selected."""
-        i = int(min(max(i, 0), max(self.count - 1, 0)))
-        self.current = i
-        self._quietly(lambda: self.slider.setValue(i))
+        st = self.state
+        st.current = int(min(max(i, 0), max(st.count - 1, 0)))
+        if self.slider.value() != st.current:
+            self.slider.blockSignals(True)
+            self.slider.setValue(st.current)
+            self.slider.blockSignals(False)
         self._update_label()
         self.strip.update()
 
@@ -186,7 +232,7 @@ class TimelineView(QWidget):
         if index < 0:
             return
         self.marks.set(int(index), detail, signature)
-        self.version += 1
+        self.state.version += 1  # the strip recomputes its columns at the next paint
         self.strip.update()
 
     def handle_length(self) -> int:
@@ -239,25 +285,21 @@ class TimelineView(QWidget):
             self.set_current(self.count - 1)
         self.sig_follow_changed.emit(on)
 
-    def _quietly(self, change) -> None:
-        self.slider.blockSignals(True)
-        try:
-            change()
-        finally:
-            self.slider.blockSignals(False)
-
     def _update_label(self) -> None:
-        if not self.count:
-            self.label.setText("no iterations")
-            self.flags.setText("")
-            return
-        flags = []
-        if self.is_full(self.current):
-            flags.append("full detail")
-        if self.marks.changed_at(self.current):
-            flags.append("graph changed")
-        self.label.setText(f"iteration {self.current} / {self.count - 1}")
-        self.flags.setText(" · ".join(flags))
+        st = self.state
+        if not st.count:
+            text, flags = "no iterations", ""
+        else:
+            names = []
+            if self.is_full(st.current):
+                names.append("full detail")
+            if self.marks.changed_at(st.current):
+                names.append("graph changed")
+            text, flags = f"iteration {st.current} / {st.count - 1}", " · ".join(names)
+        if (text, flags) != st.shown:  # setText relayouts: only when something changed
+            st.shown = (text, flags)
+            self.label.setText(text)
+            self.flags.setText(flags)
 
     def _fit_label(self) -> None:
         """Room for the longest label so the slider does not jump as numbers grow."""
