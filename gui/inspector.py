@@ -12,14 +12,12 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QRadioButton,
-    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -38,7 +36,9 @@ from gui.tensor_tables import (
     make_table,
     nonfinite,
     plain_text,
+    rich_label,
     rows_html,
+    scrolled,
     table_text,
 )
 
@@ -151,14 +151,8 @@ class InspectorView(QWidget):
         self.node_id: str | None = None
         self.attrs: dict = {}
         self.which = "value"
-        self.title = QLabel(self)
-        self.title.setTextFormat(Qt.TextFormat.RichText)
-        self.title.setWordWrap(True)
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.info = QLabel(self)
-        self.info.setTextFormat(Qt.TextFormat.RichText)
-        self.info.setWordWrap(True)
-        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title = rich_label(self)
+        self.info = rich_label(self)
         self.summary = make_table(self)
         self.values_note = QLabel(self)
         self.values_note.setWordWrap(True)
@@ -188,12 +182,8 @@ class InspectorView(QWidget):
         col.addWidget(self.values)
         col.addWidget(self.plot)
         col.addStretch(1)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(node_page)
         self.pages = QStackedWidget(self)
-        self.pages.addWidget(scroll)
+        self.pages.addWidget(scrolled(node_page, self))
         self.pages.addWidget(self.optimizer)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -6,7 +6,7 @@ import html
 import math
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QVBoxLayout, QWidget
 
 from gui.tensor_tables import (
     cell,
@@ -17,6 +17,8 @@ from gui.tensor_tables import (
     make_table,
     nonfinite,
     plain_text,
+    rich_label,
+    scrolled,
     table_text,
 )
 
@@ -38,17 +40,12 @@ class OptimizerPage(QWidget):
         super().__init__(parent)
         self.data: dict = {}
         self.params: list[dict] = []
-        self.title = QLabel(self)
-        self.title.setTextFormat(Qt.TextFormat.RichText)
-        self.title.setWordWrap(True)
+        self.title = rich_label(self)
         self.table = make_table(self)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # rows are chosen here, by mouse or keys
         self.table.itemSelectionChanged.connect(self._on_row)
-        self.groups = QLabel(self)
-        self.groups.setTextFormat(Qt.TextFormat.RichText)
-        self.groups.setWordWrap(True)
-        self.groups.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.groups = rich_label(self)
         self.detail_title = QLabel(self)
         self.detail = make_table(self)
         inner = QWidget(self)
@@ -57,13 +54,9 @@ class OptimizerPage(QWidget):
         for w in (self.title, self.table, self.groups, self.detail_title, self.detail):
             col.addWidget(w)
         col.addStretch(1)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(inner)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(scroll)
+        layout.addWidget(scrolled(inner, self))
 
     def show_event(self, data: dict) -> None:
         """Show optimizer_pre/post data: {step, optimizer, index, params: [{name, shape, before, after,

@@ -9,7 +9,17 @@ import re
 import numpy as np
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSizePolicy, QTableWidget, QTableWidgetItem
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHeaderView,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
 
 from gui.theme import current_theme, node_colours
 
@@ -82,6 +92,24 @@ class FittedTable(QTableWidget):
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         return QSize(super().minimumSizeHint().width(), self.sizeHint().height())
+
+
+def rich_label(parent=None) -> QLabel:
+    """A word-wrapped, selectable rich-text label (headings and key/value blocks)."""
+    label = QLabel(parent)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def scrolled(inner: QWidget, parent=None) -> QScrollArea:
+    """`inner` in a frameless scroll area that resizes it (a page taller than its dock)."""
+    scroll = QScrollArea(parent)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(inner)
+    return scroll
 
 
 def make_table(parent=None, max_rows: int = 16) -> FittedTable:

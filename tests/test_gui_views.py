@@ -93,6 +93,18 @@ def one_node(**attrs) -> Iteration:
     return Iteration(index=3, loss=None, optimizer_steps=0, signature="s", graph=g, detail="full")
 
 
+def flood(n: int, every: int, call) -> tuple[float, float]:
+    """call(i) for i < n, letting Qt process events every `every` calls: (total s, worst event pass s)."""
+    started, worst = time.perf_counter(), 0.0
+    for i in range(n):
+        call(i)
+        if i % every == 0:
+            t = time.perf_counter()
+            QApplication.processEvents()
+            worst = max(worst, time.perf_counter() - t)
+    return time.perf_counter() - started, worst
+
+
 # -- inspector -----------------------------------------------------------------------------------
 def test_inspector_shows_torch_numbers(qtbot, light_theme, basics):
     view = InspectorView()
@@ -208,15 +220,7 @@ def test_plots_million_points_stay_live(qtbot, light_theme):
     view.resize(1000, 700)
     view.show()
     n = 1_000_000
-    started = time.perf_counter()
-    worst_events = 0.0
-    for i in range(n):
-        view.add_iteration(i, 1.0 / (i + 1), {})
-        if i % 50_000 == 0:
-            t = time.perf_counter()
-            QApplication.processEvents()
-            worst_events = max(worst_events, time.perf_counter() - t)
-    add_s = time.perf_counter() - started
+    add_s, worst_events = flood(n, 50_000, lambda i: view.add_iteration(i, 1.0 / (i + 1), {}))
     x, y = view.loss_data()
     assert len(x) == n and x[-1] == n - 1 and y[10] == pytest.approx(1 / 11)
     redraws_before = view.redraws
@@ -333,6 +337,10 @@ def test_timeline_follow_select_and_marks(qtbot, light_theme):
     assert "graph changed" in view.flags.text()
     view.set_count(0)
     assert view.changes() == [] and view.label.text() == "no iterations"
+    for i, sig in [(0, "a"), (2, "b"), (1, "b"), (4, "b"), (3, "a")]:  # marks arriving out of order
+        view.mark(i, "light", sig)
+    view.set_count(5)
+    assert view.changes() == [1, 3, 4]
 
 
 # -- console -------------------------------------------------------------------------------------
@@ -362,15 +370,7 @@ def test_console_flood_stays_bounded(qtbot, light_theme):
     view.resize(600, 300)
     view.show()
     n = 1_000_000
-    started = time.perf_counter()
-    worst = 0.0
-    for i in range(n):
-        view.append("stderr" if i % 100_000 == 0 else "stdout", f"line {i}\n")
-        if i % 20_000 == 0:
-            t = time.perf_counter()
-            QApplication.processEvents()
-            worst = max(worst, time.perf_counter() - t)
-    total = time.perf_counter() - started
+    total, worst = flood(n, 20_000, lambda i: view.append("stderr" if i % 100_000 == 0 else "stdout", f"line {i}\n"))
     text = view.text()
     assert text.endswith(f"line {n - 1}\n")
     assert view.line_count() <= 5000 + 2
