@@ -167,8 +167,10 @@ class InspectorView(QWidget):
         self.buttons.buttonToggled.connect(self._on_which)
         self.optimizer = OptimizerPage(self)
 
-        pick = QHBoxLayout()
-        pick.addWidget(QLabel("Tensor:", self))
+        self.pick = QWidget(self)  # hidden while nothing is selected
+        pick = QHBoxLayout(self.pick)
+        pick.setContentsMargins(0, 0, 0, 0)
+        pick.addWidget(QLabel("Tensor:", self.pick))
         pick.addWidget(self.value_button)
         pick.addWidget(self.grad_button)
         pick.addStretch(1)
@@ -177,7 +179,7 @@ class InspectorView(QWidget):
         col.setContentsMargins(6, 6, 6, 6)
         for w in (self.title, self.info, self.summary):
             col.addWidget(w)
-        col.addLayout(pick)
+        col.addWidget(self.pick)
         col.addWidget(self.values_note)
         col.addWidget(self.values)
         col.addWidget(self.plot)
@@ -219,8 +221,7 @@ class InspectorView(QWidget):
         self.info.setText(rows_html(rows))
         fill_summary(self.summary, [("value", a.get("value")), ("gradient", a.get("grad"))])
         self.summary.setVisible(True)
-        for w in (self.value_button, self.grad_button):
-            w.setEnabled(True)
+        self.pick.setVisible(True)
         if self.which == "grad" and not a.get("grad") and a.get("value"):
             self.value_button.setChecked(True)  # nothing to show for the gradient yet
         self._show_tensor()
@@ -276,8 +277,7 @@ class InspectorView(QWidget):
         self.values.setRowCount(0)
         self.values.setVisible(False)
         self.values_note.setText("")
-        for w in (self.value_button, self.grad_button):
-            w.setEnabled(False)
+        self.pick.setVisible(False)
         self.plot.show_tensor(None, None)
         self.plot.setVisible(False)
 

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QIcon, QPalette, QPixmap
+from PySide6.QtGui import QColor, QFont, QIcon, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -57,9 +57,12 @@ class PlotsView(QWidget):
         self.redraws = 0
 
         self.canvas = _TimedCanvas(self)
-        self.loss_plot = self.canvas.addPlot(row=0, col=0)
-        self.grad_plot = self.canvas.addPlot(row=1, col=0, axisItems={"left": _LogAxis("left")})
-        self.ratio_plot = self.canvas.addPlot(row=2, col=0, axisItems={"left": _LogAxis("left")})
+        self.loss_plot = self.canvas.addPlot(row=0, col=0, axisItems={"bottom": _IterationAxis("bottom"),
+                                                                      "left": _LogAxis("left")})
+        self.grad_plot = self.canvas.addPlot(row=1, col=0, axisItems={"bottom": _IterationAxis("bottom"),
+                                                                      "left": _LogAxis("left")})
+        self.ratio_plot = self.canvas.addPlot(row=2, col=0, axisItems={"bottom": _IterationAxis("bottom"),
+                                                                       "left": _LogAxis("left")})
         for plot in (self.grad_plot, self.ratio_plot):
             plot.setXLink(self.loss_plot)
             plot.setLogMode(x=False, y=True)
@@ -69,12 +72,13 @@ class PlotsView(QWidget):
         self.loss_curve = self._make_curve(self.loss_plot, QColor("#1f77b4"))
 
         self.legend = QListWidget(self)
-        self.legend.setMaximumWidth(230)
+        self.legend.setMaximumWidth(180)
         self.legend.setToolTip("Parameters with their own curve (largest gradient norms). Untick to hide.")
         self.legend.itemChanged.connect(self._on_legend_item)
-        self.log_loss = QCheckBox("log-scale loss", self)
+        self.log_loss = QCheckBox("log loss", self)
+        self.log_loss.setToolTip("Logarithmic loss axis")
         self.log_loss.toggled.connect(self._on_log_loss)
-        reset = QPushButton("Reset zoom", self)
+        reset = QPushButton("Fit", self)
         reset.setToolTip("Fit all data and follow new points again")
         reset.clicked.connect(self._on_reset_zoom)
         bar = QHBoxLayout()
@@ -196,6 +200,7 @@ class PlotsView(QWidget):
         self._scheduled[0] = False
         self.redraws += 1
         self.loss_curve.setData(*self.loss.shown_data())
+        _dots_when_few(self.loss_curve, self.loss.n)
         self._draw_regions()
         if time.monotonic() - self._ranked_at > RERANK_S or not self._groups:
             self._ranked_at = time.monotonic()
@@ -229,11 +234,13 @@ class PlotsView(QWidget):
             if name not in curves:
                 curves[name] = self._make_curve(plot, self._colour(name))
             curves[name].setData(*table.curve(name))
+            _dots_when_few(curves[name], table.n)
             curves[name].setVisible(name not in self.hidden)
         if rest:
             if "others" not in curves:
                 curves["others"] = self._make_curve(plot, QColor("#999999"), Qt.PenStyle.DashLine)
             curves["others"].setData(table.x[:table.n], self._combined(which, table, rest, how))
+            _dots_when_few(curves["others"], table.n)
             curves["others"].setVisible("others" not in self.hidden)
 
     def _combined(self, which: str, table: ParamTable, rest: list[str], how: str) -> np.ndarray:
@@ -274,8 +281,8 @@ class PlotsView(QWidget):
             loss_title += (f"  <span style='color:{NONFINITE_COLOUR.name()}; font-weight:bold'>"
                            f"{bad} NaN/Inf (first at iteration {first})</span>")
         self.loss_plot.setTitle(loss_title, color=fg)
-        self.grad_plot.setTitle("gradient norm per parameter", color=fg)
-        self.ratio_plot.setTitle("update / parameter ratio  ‖Δw‖ / ‖w‖", color=fg)
+        self.grad_plot.setTitle("gradient norm ‖grad‖", color=fg)
+        self.ratio_plot.setTitle("update ratio ‖Δw‖/‖w‖", color=fg)
 
     def _make_curve(self, plot: pg.PlotItem, colour: QColor,
                     style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> pg.PlotDataItem:
@@ -358,6 +365,7 @@ def style_plot(plot: pg.PlotItem, view: pg.GraphicsView, palette: QPalette) -> N
         axis.setPen(fg)
         axis.setTextPen(fg)
         axis.setTickFont(font)
+        axis.enableAutoSIPrefix(False)  # "iteration (x0.001)" confuses more than it helps
 
 
 class _TimedCanvas(pg.GraphicsLayoutWidget):
@@ -372,18 +380,40 @@ class _TimedCanvas(pg.GraphicsLayoutWidget):
 
 
 class _LogAxis(pg.AxisItem):
-    """A log axis that labels only 1, 2 and 5 x 10^k (the 3..9 minor labels pile up otherwise)."""
+    """A log axis with plain labels (20, 0.01, 1e-06), only at 1, 2 and 5 x 10^k when there are
+    enough of those (the 3..9 minor labels pile up otherwise)."""
 
     def logTickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
-        strings = super().logTickStrings(values, scale, spacing)
+        strings = [f"{10 ** float(v) * scale:g}" for v in values]
         keep = [s if _mantissa(v) in (1, 2, 5) else "" for v, s in zip(values, strings, strict=True)]
         return keep if sum(1 for s in keep if s) >= 2 else strings
+
+
+class _IterationAxis(pg.AxisItem):
+    """Iterations are whole numbers: no ticks at 0.2, 0.4 ... when zoomed in on a few."""
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph override)
+        levels = [(spacing, [v for v in values if float(v).is_integer()])
+                  for spacing, values in super().tickValues(minVal, maxVal, size) if spacing >= 1]
+        return levels or [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
 
 
 def _mantissa(log_value: float) -> int:
     """The leading digit of 10**log_value."""
     v = 10 ** float(log_value)
     return int(round(v / 10 ** math.floor(math.log10(v)))) if v > 0 and math.isfinite(v) else 0
+
+
+def _dots_when_few(curve: pg.PlotDataItem, n: int, few: int = 40) -> None:
+    """Mark each point while there are few (a single iteration has no line to show)."""
+    want = "o" if n <= few else None
+    if curve.opts.get("symbol") != want:
+        pen = curve.opts["pen"]
+        colour = pen.color() if isinstance(pen, QPen) else QColor("#888888")
+        curve.setSymbol(want)
+        curve.setSymbolSize(5)
+        curve.setSymbolPen(colour)
+        curve.setSymbolBrush(colour)
 
 
 def _split(names: list[str]) -> tuple[list[str], list[str]]:
