@@ -1,4 +1,4 @@
-"""Graphics items of the graph view: cheap node boxes and one path for every edge.
+"""Node boxes of the graph view and the style they share (edges and the overview: graph_batch.py).
 
 A NodeItem caches its bounding rect, computes its text lazily from the node's attributes and
 paints only a coloured box when the view is zoomed far out (level of detail).
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from gui import graph_model as gm
 from gui.theme import grad_colour, node_colours, text_colour_on, ui_font
@@ -32,10 +32,31 @@ class Style:
         sample = "MeanBackward0 AddmmBackward0 blocks.0.weight 0.123"
         self.char_w = QFontMetricsF(self.bold).horizontalAdvance(sample) / len(sample) * 1.08
         self.line_h = QFontMetricsF(self.font).height() * 1.1
-        self.lo, self.hi = 1e-8, 1.0  # gradient-norm range of the shown iteration
+        self._fills: dict = {}
+        self.set_range(1e-8, 1.0)
+
+    def set_range(self, lo: float, hi: float) -> None:
+        """The gradient-norm range of the shown iteration (the ends of the colour scale)."""
+        self.lo, self.hi = lo, hi
+        self._log_lo = math.log10(max(lo, 1e-30))
+        self._log_span = (math.log10(max(hi, 1e-30)) - self._log_lo) or 1.0
+        self._fills.clear()
+
+    def fill_key(self, norm: float | None):
+        """Which of the 65 quantised colours a norm gets (None: no gradient, "inf": NaN/Inf)."""
+        if norm is None or norm <= 0:
+            return None
+        if not math.isfinite(norm):
+            return "inf"
+        return round((math.log10(norm) - self._log_lo) / self._log_span * 64)
 
     def fill(self, norm: float | None) -> QColor:
-        return grad_colour(norm, self.lo, self.hi, self.theme)
+        """The colour of a gradient norm, quantised to 1/64 of the log range (10k boxes, few QColors)."""
+        key = self.fill_key(norm)
+        colour = self._fills.get(key)
+        if colour is None:
+            colour = self._fills[key] = grad_colour(norm, self.lo, self.hi, self.theme)
+        return colour
 
 
 class NodeItem(QGraphicsItem):
@@ -63,14 +84,14 @@ class NodeItem(QGraphicsItem):
         self.setAcceptHoverEvents(False)
 
     # -- data -----------------------------------------------------------------------------
-    def set_attrs(self, attrs: dict) -> None:
+    def set_attrs(self, attrs: dict, repaint: bool = True) -> None:
         """New numbers for this node (a graph node's attribute dict, or a module's aggregate)."""
         self.attrs = attrs
         self.norm = attrs.get("_norm") if self.kind == "module" else gm.grad_norm(attrs)
         self.bad = bool(attrs.get("_bad")) if self.kind == "module" else gm.nonfinite(attrs)
         self._text = None
-        self.setToolTip(self._tooltip())
-        self.update()
+        if repaint:
+            self.update()
 
     def text_lines(self) -> list[str]:
         """The lines drawn in the box: title, static lines, value/grad readouts."""
@@ -82,7 +103,8 @@ class NodeItem(QGraphicsItem):
             self._text = [self.head, *self.sub, *extra]
         return self._text
 
-    def _tooltip(self) -> str:
+    def tooltip(self) -> str:
+        """Op, kind, name, module and source line (the view shows it on hover)."""
         a = self.attrs
         if self.kind == "module":
             return f"module {self.head}: {len(self.members)} nodes (double-click to expand)"
@@ -105,7 +127,7 @@ class NodeItem(QGraphicsItem):
         if lod < TEXT_LOD:
             p.fillRect(self.rect, fill)
             if self.bad or self.added or self.found or self.lit or self.isSelected():
-                p.setPen(QPen(self._mark_colour(), 3 / max(lod, 0.02)))
+                p.setPen(QPen(self.mark_colour(), 3 / max(lod, 0.02)))
                 p.drawRect(self.rect)
             return
         r = self.rect
@@ -157,7 +179,7 @@ class NodeItem(QGraphicsItem):
         c = self.style.colours
         if self.lit or self.found or self.isSelected():
             p.setBrush(Qt.BrushStyle.NoBrush)
-            p.setPen(QPen(self._mark_colour(), 4))
+            p.setPen(QPen(self.mark_colour(), 4))
             p.drawRoundedRect(r.adjusted(-4, -4, 4, 4), 6, 6)
         badges = []
         if self.bad:
@@ -178,7 +200,7 @@ class NodeItem(QGraphicsItem):
             p.setPen(QPen(c["nonfinite"], 4))
             p.drawRect(r.adjusted(-2, -2, 2, 2))
 
-    def _mark_colour(self) -> QColor:
+    def mark_colour(self) -> QColor:
         c = self.style.colours
         if self.isSelected():
             return c["selected"]
@@ -192,38 +214,3 @@ class NodeItem(QGraphicsItem):
 def _elide(text: str, width: float, char_w: float) -> str:
     room = max(int((width - 8) / char_w), 3)
     return text if len(text) <= room else text[: room - 1] + "…"
-
-
-class EdgesItem(QGraphicsPathItem):
-    """Every edge in one path: bottom of the source box to the top of the target, with an arrowhead."""
-
-    def __init__(self, style: Style):
-        super().__init__()
-        self.setZValue(-1)
-        self.set_style(style)
-
-    def set_style(self, style: Style) -> None:
-        pen = QPen(style.colours["edge"], 1.3)
-        pen.setCosmetic(True)  # stays visible when zoomed out
-        self.setPen(pen)
-
-    def set_edges(self, edges: list[tuple[str, str]], items: dict[str, NodeItem]) -> None:
-        path = QPainterPath()
-        for u, v in edges:
-            a, b = items.get(u), items.get(v)
-            if a is None or b is None:
-                continue
-            start = a.pos() + QPointF(0, a.rect.bottom())
-            end = b.pos() + QPointF(0, b.rect.top())
-            bend = max(abs(end.y() - start.y()) * 0.5, 12.0)
-            path.moveTo(start)
-            path.cubicTo(start + QPointF(0, bend), end - QPointF(0, bend), end)
-            _arrowhead(path, end)
-        self.setPath(path)
-
-
-def _arrowhead(path: QPainterPath, tip: QPointF, size: float = 6.0) -> None:
-    spread = size * math.tan(math.radians(28))
-    path.moveTo(tip + QPointF(-spread, -size))
-    path.lineTo(tip)
-    path.lineTo(tip + QPointF(spread, -size))

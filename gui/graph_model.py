@@ -153,7 +153,8 @@ def grad_norm(attrs: dict) -> float | None:
 
 def nonfinite(attrs: dict) -> bool:
     """True when the node's value or gradient holds NaN or Inf."""
-    return any((attrs.get(k) or {}).get("nan") or (attrs.get(k) or {}).get("inf") for k in ("value", "grad"))
+    v, g = attrs.get("value"), attrs.get("grad")
+    return bool((v and (v.get("nan") or v.get("inf"))) or (g and (g.get("nan") or g.get("inf"))))
 
 
 def grad_range(g: nx.DiGraph) -> tuple[float, float] | None:

@@ -6,10 +6,11 @@ detail, font scale), so an unchanged graph only gets new numbers: no re-layout, 
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 
 import networkx as nx
-from PySide6.QtCore import QPointF, QRectF, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QContextMenuEvent,
@@ -19,18 +20,20 @@ from PySide6.QtGui import (
     QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QMenu, QWidget
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QMenu, QToolTip, QWidget
 
 from core.iteration import Iteration
 from gui import graph_model as gm
-from gui.graph_items import EdgesItem, NodeItem, Style
-from gui.graph_layout import LayoutJob, LayoutRelay, Placed
+from gui.graph_batch import EdgesItem, OverviewItem
+from gui.graph_items import TEXT_LOD, NodeItem, Style
+from gui.graph_layout import LayoutJob, LayoutRelay, Placed, pause_gc, resume_gc
 from gui.graph_overlays import Banner, Legend
 
 CACHE_SIZE = 24
 BUILD_CHUNK = 800  # node items created per event-loop turn, so a 10k-node graph never freezes the UI
 MAX_FIT_SCALE = 1.6
 ANIMATE_MS = 220
+OVERVIEW_ABOVE = 400  # boxes; zoomed out beyond text, bigger graphs are drawn by one OverviewItem
 
 
 class GraphView(QGraphicsView):
@@ -62,6 +65,8 @@ class GraphView(QGraphicsView):
         self._match_at = -1
         self._selected: str | None = None
         self._auto_fit = True
+        self.nonfinite_count = 0
+        self._gc_paused = False
         self._cache: OrderedDict = OrderedDict()
         self._structure_of: dict[tuple, nx.DiGraph] = {}  # full-detail graph per signature (modules)
         self._pool = QThreadPool(self)
@@ -79,6 +84,10 @@ class GraphView(QGraphicsView):
         self._anim_timer.timeout.connect(self._on_animate_step)
         self.edges = EdgesItem(self.style_)
         self.scene().addItem(self.edges)
+        self.overview = OverviewItem()
+        self.overview.setVisible(False)
+        self.scene().addItem(self.overview)
+        self._overview_on = False
         self.legend = Legend(self)
         self.banner = Banner(self)
         self.scene().selectionChanged.connect(self._on_selection)
@@ -125,7 +134,7 @@ class GraphView(QGraphicsView):
 
     def fit(self) -> None:
         """Zoom to show the whole graph beside the legend (never magnified beyond MAX_FIT_SCALE)."""
-        rect = self.scene().itemsBoundingRect()
+        rect = self._bounds()
         if rect.isEmpty():
             return
         view = self.viewport().rect()
@@ -138,10 +147,16 @@ class GraphView(QGraphicsView):
         self.scale(s, s)
         self.centerOn(rect.center() + QPointF(side / 2 / s, 0))  # centred in the space left of the legend
         self._auto_fit = True  # keep fitting on resize until the user zooms
+        self._update_lod()
+
+    def _bounds(self) -> QRectF:
+        """The drawing's extent (from the layout: no boundingRect() call per item)."""
+        return QRectF(self.placed.bounds) if self.placed is not None else QRectF()
 
     def zoom(self, factor: float) -> None:
         self._auto_fit = False
         self.scale(factor, factor)
+        self._update_lod()
 
     def selected_node(self) -> str | None:
         return self._selected
@@ -170,6 +185,7 @@ class GraphView(QGraphicsView):
             item = self.items.get(owner.get(n, n))
             if item is not None:
                 item.found = True
+        self._refresh_overview()
         self.viewport().update()
         if self.matches:
             self.search_next()
@@ -288,49 +304,70 @@ class GraphView(QGraphicsView):
             self.sig_message.emit(message)
 
     def _show(self, key, placed: Placed) -> None:
-        """Replace the drawn boxes by `placed` (built in chunks for big graphs)."""
+        """Replace the drawn boxes by `placed`: big graphs in steps, one per event-loop turn."""
         self._set_items({})
         self.placed = placed
         self.shown_key = key
-        todo = list(placed.graph.nodes.items())
-        self._build = todo
-        if len(todo) > BUILD_CHUNK:
-            self.banner.show_text(f"drawing {len(todo)} boxes…", self.width() // 2)
+        boxes = list(placed.graph.nodes.items())
+        big = len(boxes) > OVERVIEW_ABOVE
+        self._overview_on = big  # big graphs are built hidden; _update_lod decides after the fit
+        if big and not self._gc_paused:
+            pause_gc()  # building allocates ~10 objects per box (see graph_layout.pause_gc)
+            self._gc_paused = True
+        steps = [lambda c=boxes[i:i + BUILD_CHUNK]: self._add_boxes(c, hidden=big)
+                 for i in range(0, len(boxes), BUILD_CHUNK)]
+        self._build = [*steps, self._apply_numbers, self._finish_view]
+        if len(boxes) > BUILD_CHUNK:
+            self.banner.show_text(f"drawing {len(boxes)} boxes…", self.width() // 2)
             self._build_timer.start()
         else:
-            self._on_build_chunk()
+            while self._build:
+                self._on_build_chunk()
 
     def _on_build_chunk(self) -> None:
-        if self._build is None or self.placed is None:
+        if not self._build or self.placed is None:
             self._build_timer.stop()
+            self._build = None
             return
-        chunk, self._build = self._build[:BUILD_CHUNK], self._build[BUILD_CHUNK:]
+        step = self._build.pop(0)
+        if not self._build:
+            self._build = None
+            self._build_timer.stop()
+        step()
+
+    def _add_boxes(self, chunk: list, hidden: bool) -> None:
         scene = self.scene()
         for box_id, box in chunk:
             item = NodeItem(box_id, box, self.placed.sizes[box_id], self.style_)
-            x, y = self.placed.centres[box_id]
-            item.setPos(QPointF(x, y))
+            item.setPos(self.placed.rects[box_id].center())
+            if hidden:
+                item.setVisible(False)
             scene.addItem(item)
             self.items[box_id] = item
-        if self._build:
-            return
-        self._build_timer.stop()
-        self._build = None
-        self.edges.set_edges(self.placed.graph.edges, self.items)
-        rect = self.scene().itemsBoundingRect()
+
+    def _finish_view(self) -> None:
+        self._resume_gc()
+        rect = self._bounds()
         pad = max(rect.width(), rect.height(), 1500.0)  # room to centre anywhere, beside the legend too
         self.scene().setSceneRect(rect.adjusted(-pad, -pad, pad, pad))
-        self._apply_numbers()
+        self.edges.set_geometry(self.placed.edge_chunks, self.placed.edge_lines)  # after the fit's zoom
         self._show_banner()
         self.fit()
+        self._update_lod(force=True)
         if self._selected is not None and not self.select_node(self._selected, centre=False):
             self._selected = None
             self.sig_node_selected.emit(None)
         self.sig_layout_done.emit(len(self.items))
 
+    def _resume_gc(self) -> None:
+        if self._gc_paused:
+            self._gc_paused = False
+            resume_gc()
+
     def _set_items(self, items: dict) -> None:
         self._build_timer.stop()
         self._build = None
+        self._resume_gc()
         self._lit = None
         scene = self.scene()
         scene.blockSignals(True)  # removing the selected item is not a user's deselection
@@ -338,41 +375,55 @@ class GraphView(QGraphicsView):
             scene.removeItem(item)
         scene.blockSignals(False)
         self.items = items
-        self.edges.set_edges([], {})
+        self.edges.set_geometry([], [])
+        self._overview_on = False
+        self.edges.coarse = False
+        self.overview.setVisible(False)
+        self.overview.set_boxes([], {}, QRectF(), self.style_)
 
     # -- numbers --------------------------------------------------------------------------------
     def _apply_numbers(self) -> None:
-        """Put the shown iteration's values and gradients on the boxes (no layout change)."""
+        """Put the shown iteration's values and gradients on the boxes (no layout change). One pass:
+        a 10k-node graph gets new numbers in well under 0.1 s."""
         if self.iteration is None or self.placed is None:
             return
-        g = self.iteration.graph
-        owner = self.placed.graph.owner
-        rng = gm.grad_range(g)
-        self.style_.lo, self.style_.hi = rng if rng else (1e-8, 1.0)
+        owner, items = self.placed.graph.owner, self.items
         groups: dict[str, dict] = {}
-        for n, a in g.nodes(data=True):
+        lo, hi, bad_count = math.inf, 0.0, 0
+        for n, a in self.iteration.graph.nodes(data=True):
             box = owner.get(n)
-            item = self.items.get(box)
+            item = items.get(box)
             if item is None:
                 continue
             if box == n:
-                item.set_attrs(a)
-                continue
-            agg = groups.setdefault(box, {"_norm": None, "_bad": False})
-            norm = gm.grad_norm(a)
-            if norm is not None and (agg["_norm"] is None or norm > agg["_norm"]):
-                agg["_norm"] = norm
-            agg["_bad"] = agg["_bad"] or gm.nonfinite(a)
+                item.set_attrs(a, repaint=False)
+                norm, bad = item.norm, item.bad
+            else:
+                agg = groups.setdefault(box, {"_norm": None, "_bad": False})
+                norm, bad = gm.grad_norm(a), gm.nonfinite(a)
+                if norm is not None and (agg["_norm"] is None or norm > agg["_norm"]):
+                    agg["_norm"] = norm
+                agg["_bad"] = agg["_bad"] or bad
+            bad_count += bad
+            if norm is not None and 0 < norm < math.inf:
+                lo, hi = min(lo, norm), max(hi, norm)
         for box, agg in groups.items():
-            self.items[box].set_attrs(agg)
-        for item in self.items.values():
+            items[box].set_attrs(agg, repaint=False)
+        self.nonfinite_count = bad_count
+        has_grads = hi > 0
+        if has_grads:
+            self.style_.set_range(lo, hi)
+        else:
+            self.style_.set_range(1e-8, 1.0)
+        for item in items.values():
             item.added = False
         for n in self.added:
-            item = self.items.get(owner.get(n, ""))
+            item = items.get(owner.get(n, ""))
             if item is not None:
                 item.added = True
-        self.legend.set_range(self.style_.lo, self.style_.hi, rng is not None, self.style_.theme)
+        self.legend.set_range(self.style_.lo, self.style_.hi, has_grads, self.style_.theme)
         self._place_overlays()
+        self._refresh_overview()
         self.viewport().update()
 
     def _show_banner(self) -> None:
@@ -384,9 +435,8 @@ class GraphView(QGraphicsView):
             parts.append(f"iteration {it.index}: the graph changed: {len(self.added)} new node(s) marked NEW")
             if self.removed:
                 parts.append("removed: " + ", ".join(self.removed[:8]) + (" …" if len(self.removed) > 8 else ""))
-        bad = [n for n, a in it.graph.nodes(data=True) if gm.nonfinite(a)]
-        if bad:
-            parts.append(f"NaN/Inf in {len(bad)} node(s)")
+        if self.nonfinite_count:
+            parts.append(f"NaN/Inf in {self.nonfinite_count} node(s)")
         self.banner.show_text("\n".join(parts), max(self.width() - self.legend.width() - 40, 200))
 
     def _on_animate_step(self) -> None:
@@ -396,10 +446,53 @@ class GraphView(QGraphicsView):
         n = self._animation.pop(0)
         self.light_node(n, self._grads.get(n))
 
+    def _update_lod(self, force: bool = False) -> None:
+        """Big graph zoomed out past readable text: hide the node items, show the overview."""
+        if self._build is not None:
+            return
+        want = len(self.items) > OVERVIEW_ABOVE and self.transform().m11() < TEXT_LOD
+        if want == self._overview_on and not force:
+            return
+        self._overview_on = want
+        for item in self.items.values():
+            item.setVisible(not want)
+        self.overview.setVisible(want)
+        self.edges.coarse = want
+        self.edges.update()
+        self._refresh_overview()
+
+    def _refresh_overview(self) -> None:
+        if self._overview_on and self.placed is not None and self._build is None:
+            self.overview.set_boxes(list(self.items.values()), self.placed.rects, self.placed.bounds, self.style_,
+                                   self.items.get(self._selected))
+
     # -- interaction ---------------------------------------------------------------------------
+    def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.ToolTip:
+            item = self.itemAt(event.pos())
+            if isinstance(item, NodeItem):
+                QToolTip.showText(event.globalPos(), item.tooltip(), self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().viewportEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        if self._overview_on and event.button() == Qt.MouseButton.LeftButton:
+            # an overview is too small to aim at: zoom in where the user clicked
+            at = self.mapToScene(event.position().toPoint())
+            self._auto_fit = False
+            self.resetTransform()
+            self.scale(0.8, 0.8)
+            self.centerOn(at)
+            self._update_lod()
+            return
+        super().mousePressEvent(event)
+
     def _on_selection(self) -> None:
         sel = [i for i in self.scene().selectedItems() if isinstance(i, NodeItem)]
         box = sel[0].box_id if sel else None
+        self._refresh_overview()
         if box != self._selected:
             self._selected = box
             self.sig_node_selected.emit(box)
@@ -407,7 +500,7 @@ class GraphView(QGraphicsView):
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
         steps = event.angleDelta().y() / 120
         if steps:
-            self.zoom(1.15 ** steps)
+            self.zoom(1.15 ** steps)  # anchored under the mouse (see the constructor)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
         key = event.key()
