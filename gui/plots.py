@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QIcon, QPalette, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.plot_series import ParamTable, Series
-from gui.theme import pen_colours
+from gui.theme import current_theme, pen_colours
 
 REDRAW_MS = 33
 MAX_REDRAW_MS = 1000
@@ -66,8 +66,7 @@ class PlotsView(QWidget):
         for plot in (self.grad_plot, self.ratio_plot):
             plot.setXLink(self.loss_plot)
             plot.setLogMode(x=False, y=True)
-        for plot in (self.loss_plot, self.grad_plot, self.ratio_plot):
-            plot.getAxis("left").setWidth(56)  # no grid: on a raster surface it costs more than the curves
+        # No grid: on a raster surface it costs more than the curves.
         self.ratio_plot.setLabel("bottom", "iteration")
         self.loss_curve = self._make_curve(self.loss_plot, QColor("#1f77b4"))
 
@@ -286,8 +285,7 @@ class PlotsView(QWidget):
 
     def _make_curve(self, plot: pg.PlotItem, colour: QColor,
                     style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> pg.PlotDataItem:
-        # Width-1 pens: wider lines go through Qt's stroker and paint ~6x slower.
-        curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=1, style=style), connect="finite")
+        curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=_line_width(), style=style), connect="finite")
         plot.addItem(curve)
         curve.setDownsampling(auto=True, method="peak")  # after addItem: clip-to-view needs the ViewBox
         curve.setClipToView(True)
@@ -345,7 +343,13 @@ class PlotsView(QWidget):
         for plot in (self.loss_plot, self.grad_plot, self.ratio_plot):
             style_plot(plot, self.canvas, self.palette())
         dark = pen_colours(self.palette())[0].lightnessF() < 0.5
-        self.loss_curve.setPen(pg.mkPen("#5fb0ff" if dark else "#1f5fa8", width=1))
+        width = _line_width()
+        self.loss_curve.setPen(pg.mkPen("#5fb0ff" if dark else "#1f5fa8", width=width))
+        for curves in self._curves.values():
+            for curve in curves.values():
+                pen = QPen(curve.opts["pen"])
+                pen.setWidthF(width)
+                curve.setPen(pen)
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.type() == event.Type.PaletteChange:
@@ -359,13 +363,17 @@ def style_plot(plot: pg.PlotItem, view: pg.GraphicsView, palette: QPalette) -> N
     bg, fg = pen_colours(palette)
     view.setBackground(bg)
     font = QFont(QApplication.font())
-    font.setPointSizeF(max(font.pointSizeF() * 0.9, 7))
+    font.setPointSizeF(max(font.pointSizeF() * (0.75 if current_theme()[1] else 0.9), 7))
+    plot.titleLabel.opts["size"] = f"{QApplication.font().pointSizeF():g}pt"
     for side in ("left", "bottom"):
         axis = plot.getAxis(side)
+        axis.labelStyle = {"font-size": f"{font.pointSizeF():g}pt"}
         axis.setPen(fg)
         axis.setTextPen(fg)
         axis.setTickFont(font)
         axis.enableAutoSIPrefix(False)  # "iteration (x0.001)" confuses more than it helps
+    # One fixed width for every left axis keeps the x-linked plots aligned; wide enough for "0.0001".
+    plot.getAxis("left").setWidth(QFontMetrics(font).horizontalAdvance("0.0001") + 16)
 
 
 class _TimedCanvas(pg.GraphicsLayoutWidget):
@@ -402,6 +410,11 @@ def _mantissa(log_value: float) -> int:
     """The leading digit of 10**log_value."""
     v = 10 ** float(log_value)
     return int(round(v / 10 ** math.floor(math.log10(v)))) if v > 0 and math.isfinite(v) else 0
+
+
+def _line_width() -> float:
+    """1 px normally (wider lines go through Qt's stroker and paint ~6x slower), 2.5 px on a projector."""
+    return 2.5 if current_theme()[1] else 1.0
 
 
 def _dots_when_few(curve: pg.PlotDataItem, n: int, few: int = 40) -> None:

@@ -95,12 +95,13 @@ def make_palette(name: str = "light", presentation: bool = False) -> QPalette:
 def apply_theme(app: QApplication, name: str = "light", presentation: bool = False) -> None:
     """Apply a theme (light or dark; presentation = high contrast, large fonts) to the whole app."""
     _check(name)
+    # Properties first: widgets read current_theme() when the palette change reaches them.
+    app.setProperty("bps_theme", name)
+    app.setProperty("bps_presentation", bool(presentation))
     app.setStyle("Fusion")  # the only built-in style that honours palettes on every platform
     app.setPalette(make_palette(name, presentation))
     app.setFont(ui_font(PRESENTATION_POINT_SIZE if presentation else BASE_POINT_SIZE))
-    app.setStyleSheet(_style_sheet(name, presentation))
-    app.setProperty("bps_theme", name)
-    app.setProperty("bps_presentation", bool(presentation))
+    app.setStyleSheet(_style_sheet(name, presentation))  # last: palette(...) in it reads the new palette
 
 
 def current_theme(app: QApplication | None = None) -> tuple[str, bool]:
