@@ -204,6 +204,9 @@ class InspectorView(QWidget):
             self._show_placeholder(iteration, node_id)
             return
         self.attrs = dict(graph.nodes[node_id])
+        for key in ("value", "grad"):  # a summary is a dict; anything else (a damaged file) counts as missing
+            if not isinstance(self.attrs.get(key), dict):
+                self.attrs[key] = None
         a = self.attrs
         label = a.get("name") or a.get("op") or node_id
         kind = a.get("kind") or "op"

@@ -105,13 +105,17 @@ class PlotsView(QWidget):
     def add_iteration(self, index: int, loss: float | None, params: dict[str, dict]) -> None:
         """One iteration: its loss (None when the root was not a scalar) and per-parameter grad norms."""
         if loss is not None:
-            v = float(loss)
+            try:
+                v = float(loss)
+            except (TypeError, ValueError):
+                v = math.nan  # not a number: shown as a gap, like NaN
             if v - v == 0 and index > self.loss.last:  # the common case, kept cheap for floods
                 self.loss.append(index, v)
             else:
                 self._add_loss(index, v)
         if params:
-            self.grads.add_row(index, {k: (v or {}).get("grad_norm") for k, v in params.items()})
+            self.grads.add_row(index, {k: v.get("grad_norm") if isinstance(v, dict) else None
+                                       for k, v in params.items()})
         self._schedule()
 
     def add_update_ratios(self, index: int, ratios: dict[str, float]) -> None:

@@ -180,6 +180,8 @@ def test_inspector_large_tensor_and_missing_data(qtbot, light_theme):
     assert "n9 is not in iteration 3" in view.text()
     view.show_node(None, None)
     assert "Select a node" in view.text()
+    view.show_node(one_node(value="garbage", grad={"shape": [2], "values": [[1], 2]}), "n0")  # damaged data
+    assert "not recorded" in view.text()
     view.show_node(one_node(), None)
     assert "Iteration 3" in view.text()
 
@@ -252,8 +254,10 @@ def test_plots_nonfinite_loss_marked(qtbot, light_theme):
     assert np.isnan(shown).sum() == 3  # NaN and Inf both break the line
     view.log_loss.setChecked(True)
     view.add_iteration(8, 0.0, {})  # log of 0 must not break anything
+    view.add_iteration(9, "oops", {"w": 3.0})  # malformed input becomes a gap, not an exception
     view.flush()
     assert not view.canvas.grab().isNull()
+    assert np.isnan(view.loss_data()[1][-1]) and view.nonfinite_spans[-1] == [9, 9]
 
 
 def test_plots_grad_norm_curves_grouped(qtbot, light_theme):
