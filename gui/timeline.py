@@ -43,6 +43,22 @@ class _Marks:
                     self.changed[after] = self._differs(index, after)
         self.last = max(self.last, index)
 
+    def set_many(self, index: np.ndarray, full: np.ndarray, signatures: list[str]) -> None:
+        """set() for many iterations at once, vectorised (a recording with a million iterations)."""
+        top = int(index.max())
+        self.full = grow(self.full, top + 1, False)
+        self.changed = grow(self.changed, top + 1, False)
+        self.sig = grow(self.sig, top + 1, -1)
+        self.full[index] = full
+        codes = np.array([self.codes.setdefault(s, len(self.codes)) if s else -1 for s in signatures],
+                         dtype=np.int32)
+        self.sig[index[codes >= 0]] = codes[codes >= 0]
+        self.last = max(self.last, top)
+        sig = self.sig[:self.last + 1]
+        known = np.flatnonzero(sig >= 0)
+        self.changed[:self.last + 1] = False
+        self.changed[known[1:][sig[known[1:]] != sig[known[:-1]]]] = True
+
     def _known_before(self, index: int) -> int:
         before = index - 1
         while before >= 0 and self.sig[before] < 0:
@@ -233,6 +249,16 @@ class TimelineView(QWidget):
             return
         self.marks.set(int(index), detail, signature)
         self.state.version += 1  # the strip recomputes its columns at the next paint
+        self.strip.update()
+
+    def mark_rows(self, rows: list[dict]) -> None:
+        """mark() for many rows at once ({index, detail, signature}, e.g. Recording.scalars())."""
+        rows = [r for r in rows if isinstance(r.get("index"), int) and r["index"] >= 0]
+        if rows:
+            self.marks.set_many(np.fromiter((r["index"] for r in rows), dtype=np.int64, count=len(rows)),
+                                np.fromiter((r.get("detail") == "full" for r in rows), dtype=bool, count=len(rows)),
+                                [r.get("signature") or "" for r in rows])
+        self.state.version += 1
         self.strip.update()
 
     def handle_length(self) -> int:

@@ -345,6 +345,11 @@ def test_timeline_follow_select_and_marks(qtbot, light_theme):
         view.mark(i, "light", sig)
     view.set_count(5)
     assert view.changes() == [1, 3, 4]
+    view.set_count(0)
+    view.mark_rows([{"index": i, "detail": "full" if i == 2 else "light", "signature": "ab"[i // 3]}
+                    for i in range(6)])
+    view.set_count(6)
+    assert view.changes() == [3] and view.is_full(2) and not view.is_full(3)
 
 
 # -- console -------------------------------------------------------------------------------------
