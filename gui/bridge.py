@@ -73,6 +73,7 @@ class Bridge(QObject):
         self._begin({"mode": "live", "script": session.script, "args": list(args)})
         session.start()
         self._watch()
+        self._emit_status()
 
     def open_recording(self, path: str) -> None:
         """Replay a .bps recording (RecordingError with a clear message when it cannot be read)."""

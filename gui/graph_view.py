@@ -79,6 +79,7 @@ class GraphView(QGraphicsView):
         self._build_timer = QTimer(self, interval=0)
         self._build_timer.timeout.connect(self._on_build_chunk)
         self._lit: NodeItem | None = None
+        self._lit_id: str | None = None
         self._animation: list[str] = []
         self._anim_timer = QTimer(self, interval=ANIMATE_MS)
         self._anim_timer.timeout.connect(self._on_animate_step)
@@ -104,6 +105,8 @@ class GraphView(QGraphicsView):
         self.iteration = it
         if it.detail == "full":
             self._structure_of[it.signature] = it.graph
+        if old is None or old.index != it.index:
+            self._lit_id = None
         if old is not None and old.signature != it.signature:
             self.added, self.removed = gm.structural_diff(old.graph, it.graph)
         elif old is None:
@@ -222,20 +225,30 @@ class GraphView(QGraphicsView):
         attrs = self.iteration.graph.nodes[node_id]
         if grad is not None:
             attrs["grad"] = grad
-        owner = self.placed.graph.owner if self.placed else {}
-        item = self.items.get(owner.get(node_id, node_id))
+        self._lit_id = node_id
+        if self.busy:
+            return  # the layout being built shows it when done (_apply_numbers)
+        item = self._mark_lit()
         if item is None:
             return
-        if self._lit is not None:
-            self._lit.lit = False
-            self._lit.update()
-        item.lit = True
-        self._lit = item
         if item.kind == "module":
             self._apply_numbers()
         else:
             item.set_attrs(attrs)
         self.ensureVisible(item, 40, 40)
+
+    def _mark_lit(self) -> NodeItem | None:
+        """Light the box of the node whose gradient came last; unlight the previous one."""
+        owner = self.placed.graph.owner if self.placed else {}
+        item = self.items.get(owner.get(self._lit_id, "")) if self._lit_id else None
+        if self._lit is not None and self._lit is not item:
+            self._lit.lit = False
+            self._lit.update()
+        if item is not None:
+            item.lit = True
+            item.update()
+        self._lit = item
+        return item
 
     def animate_backward(self) -> None:
         """Replay the shown iteration's backward: clear gradients, then light nodes loss-first."""
@@ -421,6 +434,7 @@ class GraphView(QGraphicsView):
             item = items.get(owner.get(n, ""))
             if item is not None:
                 item.added = True
+        self._mark_lit()
         self.legend.set_range(self.style_.lo, self.style_.hi, has_grads, self.style_.theme)
         self._place_overlays()
         self._refresh_overview()

@@ -1,0 +1,35 @@
+"""Shared fixtures. GUI tests build the main window through `make_main_window` (napari-style)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def make_main_window(qtbot, tmp_path):
+    """A factory for MainWindow: settings in tmp_path, shown, and closed (child process killed) after the test."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from gui.main_window import MainWindow
+    from gui.theme import apply_theme
+
+    windows = []
+
+    def make(**kwargs):
+        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(settings=settings, **kwargs)
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.bridge.close()
+        window.close()
+    apply_theme(QApplication.instance(), "light")  # the theme is app-wide: leave it as other tests expect

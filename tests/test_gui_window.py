@@ -1,0 +1,292 @@
+"""The main window driven with pytest-qt (offscreen): lessons live, recordings replayed, timeline, stepping.
+
+What the window displays is compared with plain PyTorch running the same computation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+
+import pytest
+import torch
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics, QImage
+
+from core import lessons
+from core.recording import Recording
+from tests.util import LESSONS, cli, write_script
+
+BASICS = os.path.join(LESSONS, "autograd_basics.py")
+WAIT = 60_000  # ms: a child process imports torch first
+
+DEPTHS = """
+import torch
+torch.manual_seed(0)
+w = torch.randn(4, 4, requires_grad=True)
+x = torch.randn(3, 4)
+for i in range(6):
+    h = x
+    for _ in range(1 + i % 3):  # depth 1, 2, 3, 1, 2, 3: the graph changes every iteration
+        h = torch.tanh(h @ w)
+    loss = h.pow(2).sum()
+    loss.backward()
+    print("loss", i, loss.item())
+    with torch.no_grad():
+        w -= 0.1 * w.grad
+        w.grad.zero_()
+"""
+
+
+def basics_oracle() -> dict:
+    """The autograd-basics numbers in plain torch: name -> (value, grad) of each tensor."""
+    x = torch.ones(2, 2, requires_grad=True)
+    y = x + 2
+    z = y * y * 3
+    out = z.mean()
+    for t in (y, z, out):
+        t.retain_grad()
+    out.backward()
+    return {"x": x, "y": y, "z": z, "out": out}
+
+
+def depth_losses(script: str) -> list[float]:
+    """The losses the DEPTHS script computes, run in plain torch in this process."""
+    seen: list[float] = []
+    real = torch.Tensor.backward
+
+    def spy(self, *a, **k):
+        seen.append(self.item())
+        return real(self, *a, **k)
+
+    torch.Tensor.backward = spy
+    try:
+        runpy.run_path(script, run_name="__main__")
+    finally:
+        torch.Tensor.backward = real
+    return seen
+
+
+def item_named(window, head: str):
+    hits = [i for i in window.graph.items.values() if i.head == head]
+    assert len(hits) == 1, [i.head for i in window.graph.items.values()]
+    return hits[0]
+
+
+def shown(window, index: int | None = None, grads: bool = True) -> bool:
+    """The window shows an iteration (index `index`) drawn completely, with gradients if asked."""
+    it = window.iteration
+    if it is None or window.graph.busy or window.graph.iteration is not it:
+        return False
+    if index is not None and it.index != index:
+        return False
+    return not grads or any(a.get("grad") for _, a in it.graph.nodes(data=True))
+
+
+@pytest.fixture(scope="module")
+def basics_bps(tmp_path_factory):
+    """autograd-basics recorded through the CLI in a subprocess."""
+    out = tmp_path_factory.mktemp("rec") / "basics.bps"
+    proc = cli("record", "--detail", "full", "-o", str(out), BASICS)
+    assert proc.returncode == 0, proc.stderr
+    return str(out)
+
+
+@pytest.fixture(scope="module")
+def depths(tmp_path_factory):
+    """The DEPTHS script, its recording, and its losses in plain torch."""
+    folder = tmp_path_factory.mktemp("depths")
+    script = write_script(folder, DEPTHS)
+    bps = str(folder / "depths.bps")
+    proc = cli("record", "--detail", "full", "-o", bps, script)
+    assert proc.returncode == 0, proc.stderr
+    return {"script": script, "bps": bps, "losses": depth_losses(script)}
+
+
+def check_basics_on_screen(window) -> None:
+    ref = basics_oracle()
+    assert len(window.graph.items) == 5
+    x = item_named(window, "x")
+    lines = x.text_lines()
+    assert lines[0] == "x" and x.kind == "leaf"
+    assert f"val {ref['x'][0, 0].item():.4g}" in lines  # "val 1"
+    assert f"grad {ref['x'].grad[0, 0].item():.4g}" in lines  # "grad 4.5"
+    assert "grad 4.5" in lines
+    y = item_named(window, "AddBackward0")
+    assert "= y" in y.text_lines() and f"val {ref['y'][0, 0].item():.4g}" in y.text_lines()
+    xs, ys = window.plots.loss_data()
+    assert list(xs) == [0] and list(ys) == [ref["out"].item()] == [27.0]
+
+
+def test_lesson_live_shows_autograd_basics(make_main_window, qtbot):
+    w = make_main_window()
+    assert w.open_lesson("autograd_basics")
+    qtbot.waitUntil(lambda: shown(w, 0), timeout=WAIT)
+    check_basics_on_screen(w)
+    assert w.lesson_panel.isVisible() and "4.5" in w.lesson_panel.narration()
+    assert w.bridge.mode == "live" and w.bridge.state == "paused"
+    assert "iteration 0" in w.status_labels["iteration"].text()
+
+
+def test_select_node_shows_it_in_the_inspector(make_main_window, qtbot, basics_bps):
+    w = make_main_window()
+    assert w.open_recording(basics_bps)
+    qtbot.waitUntil(lambda: shown(w, 0), timeout=WAIT)
+    x = item_named(w, "x")
+    pos = w.graph.mapFromScene(x.sceneBoundingRect().center())
+    qtbot.mouseClick(w.graph.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert w.graph.selected_node() == x.box_id
+    text = w.inspector.text()
+    ref = basics_oracle()["x"]
+    assert "x" in text and "leaf" in text
+    assert f"{ref.grad.norm().item():.4g}" in text  # ‖x.grad‖ = 9
+    assert "4.5" in text
+    qtbot.mouseClick(w.graph.viewport(), Qt.MouseButton.LeftButton, pos=w.graph.viewport().rect().topLeft())
+    assert w.graph.selected_node() is None
+
+
+def test_replay_recording(make_main_window, qtbot, basics_bps):
+    w = make_main_window()
+    assert w.open_recording(basics_bps)
+    qtbot.waitUntil(lambda: shown(w, 0), timeout=WAIT)
+    check_basics_on_screen(w)
+    assert "4.5000" in w.console.text()  # the script's own print of x.grad
+    assert w.bridge.mode == "replay" and w.timeline.count == 1
+    assert basics_bps in w.recent_files()[0]
+
+
+def test_scrub_timeline_of_a_recording_shows_each_iteration(make_main_window, qtbot, depths):
+    w = make_main_window()
+    assert w.open_recording(depths["bps"])
+    qtbot.waitUntil(lambda: shown(w, 5), timeout=WAIT)
+    rec = Recording(depths["bps"])
+    assert w.timeline.count == 6
+    xs, ys = w.plots.loss_data()
+    assert list(xs) == list(range(6))
+    assert ys == pytest.approx(depths["losses"], rel=1e-6)
+    for index in (0, 1, 4):
+        w.timeline.slider.setValue(index)  # what dragging the slider does
+        qtbot.waitUntil(lambda i=index: shown(w, i), timeout=WAIT)
+        assert w.iteration.loss == pytest.approx(depths["losses"][index], rel=1e-6)
+        assert len(w.graph.items) == rec.iteration(index).graph.number_of_nodes()
+    # depth 1 (iteration 0) -> depth 2 (iteration 1) -> depth 2 again (4 follows 3 = depth 1)
+    tanh = [i for i in w.graph.items.values() if i.head == "TanhBackward0"]
+    assert len(tanh) == 2
+    new = sorted(i.head for i in w.graph.items.values() if i.added)
+    assert new == ["MmBackward0", "TanhBackward0"]
+    assert "graph changed" in w.graph.banner.text()
+
+
+def test_live_run_timeline_scrub_and_stepping(make_main_window, qtbot, depths):
+    w = make_main_window()
+    assert w.open_script(depths["script"], [], detail="full", paused=True)
+    w.bridge.run_to(4)
+    qtbot.waitUntil(lambda: shown(w, 4) and w.bridge.state == "paused", timeout=WAIT)
+    assert w.timeline.count == 5
+    w.timeline.slider.setValue(1)
+    qtbot.waitUntil(lambda: shown(w, 1), timeout=WAIT)
+    assert w.iteration.loss == pytest.approx(depths["losses"][1], rel=1e-6)
+    assert not w.timeline.following()
+    w.controls.actions_by_name["step_iteration"].trigger()  # following resumes with a step
+    qtbot.waitUntil(lambda: shown(w, 5) and w.bridge.state == "paused", timeout=WAIT)
+    assert w.iteration.loss == pytest.approx(depths["losses"][5], rel=1e-6)
+    w.controls.actions_by_name["stop"].trigger()
+    qtbot.waitUntil(lambda: w.bridge.state == "finished", timeout=WAIT)
+    assert "stopped" in w.statusBar().currentMessage()
+
+
+def test_step_backward_node_lights_nodes_in_order(make_main_window, qtbot):
+    ref = basics_oracle()
+    w = make_main_window()
+    assert w.open_script(BASICS, [], detail="full", paused=True)
+    seen = []
+    w.bridge.sig_node_grad.connect(lambda node, grad: seen.append(node))
+    for step in range(3):
+        w.controls.actions_by_name["step_node"].trigger()
+        qtbot.waitUntil(lambda n=step: len(seen) > n and w.bridge.state == "paused" and not w.graph.busy,
+                        timeout=WAIT)
+        lit = [i for i in w.graph.items.values() if i.lit]
+        assert len(lit) == 1 and lit[0].box_id == seen[-1]
+    # autograd runs the loss first: out (grad 1), then z = y*y*3 (grad 1/4), then y*y (grad 3/4)
+    names = [w.iteration.graph.nodes[n]["name"] for n in seen]
+    assert names[:2] == ["out", "z"]
+    grads = [w.graph.items[n].attrs["grad"]["mean"] for n in seen]
+    assert grads[0] == pytest.approx(ref["out"].grad.item())
+    assert grads[1] == pytest.approx(ref["z"].grad.mean().item())
+
+
+def test_controls_have_shortcuts_and_tooltips(make_main_window, basics_bps):
+    w = make_main_window()
+    names = set(w.controls.actions_by_name)
+    assert {"run", "pause", "step_iteration", "step_phase", "step_node", "stop", "restart"} <= names
+    keys = set()
+    for action in w.controls.actions_by_name.values():
+        key = action.shortcut().toString()
+        assert key and key in action.toolTip()
+        keys.add(key)
+    assert len(keys) == len(names)  # no shortcut used twice
+    w.open_recording(basics_bps)
+    enabled = {n for n, a in w.controls.actions_by_name.items() if a.isEnabled()}
+    assert "step_node" not in enabled and {"run", "step_iteration", "restart"} <= enabled
+
+
+def test_lessons_menu_and_chinese_narration(make_main_window, qtbot):
+    index = lessons.load()
+    w = make_main_window(lang="zh")
+    menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&Lessons")
+    chapters = [a for a in menu.actions() if a.menu() is not None]
+    assert len(chapters) == len(index.chapters)
+    lesson = index.get("grad_2x_squared")
+    chapter = chapters[[c["id"] for c in index.chapters].index(lesson["chapter"])]
+    entry = next(a for a in chapter.menu().actions() if a.text().startswith(lesson["title"]["en"]))
+    entry.trigger()
+    qtbot.waitUntil(lambda: shown(w, 0), timeout=WAIT)
+    assert w.lesson_panel.narration() == lesson["narration"]["zh"]
+    assert lesson["title"]["zh"] in w.lesson_panel.heading.text()
+    w.language_actions["en"].trigger()
+    assert w.lesson_panel.narration() == lesson["narration"]["en"]
+    # Chinese needs a CJK face in the fallback list, and that face must have the glyphs
+    families = w.lesson_panel.text.font().families()
+    assert "WenQuanYi Micro Hei" in families
+    cjk = QFontMetrics(QFont("WenQuanYi Micro Hei"))
+    assert all(cjk.inFontUcs4(ord(ch)) for ch in lesson["narration"]["zh"] if ord(ch) > 0x3000)
+
+
+def test_export_from_the_window(make_main_window, qtbot, depths, tmp_path):
+    from gui.main_menus import export_to
+
+    w = make_main_window()
+    assert w.open_recording(depths["bps"])
+    qtbot.waitUntil(lambda: shown(w, 5), timeout=WAIT)
+    out = tmp_path / "run.json"
+    assert export_to(w, str(out))
+    data = json.loads(out.read_text())
+    assert [it["loss"] for it in data["iterations"]] == pytest.approx(depths["losses"], rel=1e-6)
+    assert not export_to(w, str(tmp_path / "run.xyz"))
+    assert "unknown export format" in w.statusBar().currentMessage()
+
+
+def test_bad_recording_is_a_clear_message(make_main_window, tmp_path):
+    bad = tmp_path / "junk.bps"
+    bad.write_bytes(b"not a recording")
+    w = make_main_window()
+    assert not w.open_recording(str(bad))
+    assert "not a Backprop Studio recording" in w.last_error
+
+
+def test_screenshot_cli(tmp_path):
+    out = tmp_path / "shot.png"
+    proc = cli("--screenshot", str(out))
+    assert proc.returncode == 0, proc.stderr
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1600, 1000)
+    assert "iteration 0" in proc.stdout
+
+
+def test_screenshot_cli_fails_clearly(tmp_path):
+    script = write_script(tmp_path, "raise ValueError('no training today')\n")
+    out = tmp_path / "shot.png"
+    proc = cli("--screenshot", str(out), "--iterations", "2", script)
+    assert proc.returncode == 1
+    assert "0 iteration" in proc.stderr and "failed" in proc.stderr
