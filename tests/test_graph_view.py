@@ -1,0 +1,165 @@
+"""The graph view on synthetic Iterations (networkx only, no torch): responsiveness, collapse,
+search, in-place updates, graph changes, NaN marks."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import pytest
+from PySide6.QtCore import QElapsedTimer, QTimer
+
+from core.iteration import Iteration
+from gui.graph_view import GraphView
+
+WAIT = 60_000
+
+
+def summary(norm: float, nan: int = 0) -> dict:
+    return {"shape": [4], "dtype": "float32", "norm": norm, "mean": norm / 2, "std": 0.0, "min": 0.0,
+            "max": norm, "nan": nan, "inf": 0}
+
+
+def node(op: str, kind: str = "op", name=None, module=None, grad=None, value=None) -> dict:
+    return {"op": op, "kind": kind, "name": name, "module": module, "shape": [4], "dtype": "float32",
+            "device": "cpu", "source": None, "value": value, "grad": grad}
+
+
+def chain(n_ops: int, signature: str = "chain", modules: int = 0, depth_extra: int = 0) -> Iteration:
+    """An autograd-like graph: a chain of ops (loss = n0 at the end), a parameter every third op,
+    a skip connection every tenth; with `modules`, ops and parameters belong to blocks.<k>.{attn,mlp}."""
+    g = nx.DiGraph()
+    ids = iter(range(10**9))
+    prev = None
+    for i in range(n_ops + depth_extra):
+        nid = f"n{next(ids)}"
+        module = f"blocks.{i * modules // max(n_ops, 1)}.{'attn' if i % 2 else 'mlp'}" if modules else None
+        g.add_node(nid, **node("AddmmBackward0", module=module, grad=summary(1.0 + i % 7)))
+        if prev is not None:
+            g.add_edge(nid, prev)  # forward direction: this op feeds the one nearer the loss
+        if i % 3 == 0:
+            pid = f"n{next(ids)}"
+            name = f"{module}.weight" if module else f"w{i}"
+            g.add_node(pid, **node("AccumulateGrad", "param", name=name, module=module, grad=summary(0.5)))
+            g.add_edge(pid, nid)
+        prev = nid
+    return Iteration(0, 1.0, 0, signature, g, "full")
+
+
+def show(qtbot, view: GraphView, it: Iteration) -> None:
+    view.set_iteration(it)
+    qtbot.waitUntil(lambda: not view.busy and bool(view.items), timeout=WAIT)
+
+
+@pytest.fixture
+def view(qtbot):
+    v = GraphView()
+    v.resize(1200, 800)
+    qtbot.addWidget(v)
+    v.show()
+    return v
+
+
+def test_10k_nodes_lay_out_in_the_background_while_the_ui_keeps_running(view, qtbot):
+    it = chain(7500)
+    assert it.graph.number_of_nodes() == 10_000
+    clock = QElapsedTimer()
+    clock.start()
+    gaps, last = [], [clock.elapsed()]
+
+    def tick() -> None:
+        now = clock.elapsed()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(tick)
+    timer.start()
+    view.set_iteration(it)
+    assert view.busy  # returned at once: the layout runs in a worker
+    qtbot.waitUntil(lambda: not view.busy, timeout=WAIT)
+    qtbot.wait(300)  # and the repaints after it
+    timer.stop()
+    assert len(view.items) == 10_000
+    assert view.edges.path_count() == it.graph.number_of_edges()
+    assert len(gaps) > 20  # the timer kept firing throughout
+    assert max(gaps) < 200, sorted(gaps)[-5:]
+    image = view.grab()  # the zoomed-out overview paints in one go
+    assert not image.isNull()
+
+
+def test_collapsed_modules_expand_and_collapse(view, qtbot):
+    it = chain(400, modules=12)
+    assert it.graph.number_of_nodes() > 300  # big enough to open collapsed
+    show(qtbot, view, it)
+    boxes = sorted(view.items, key=lambda b: int(b.split(".")[1]))
+    assert boxes == [f"module:blocks.{k}" for k in range(12)]  # the shallowest level with >= 12 boxes
+    assert all(i.kind == "module" for i in view.items.values())
+    members = sum(len(i.members) for i in view.items.values())
+    assert members == it.graph.number_of_nodes()
+    view.expand_module("blocks.0")
+    qtbot.waitUntil(lambda: not view.busy and "module:blocks.0.attn" in view.items, timeout=WAIT)
+    assert "module:blocks.0" not in view.items and "module:blocks.0.mlp" in view.items
+    view.collapse_module("blocks.0")
+    qtbot.waitUntil(lambda: not view.busy and "module:blocks.0" in view.items, timeout=WAIT)
+    view.expand_all()
+    qtbot.waitUntil(lambda: not view.busy and len(view.items) == it.graph.number_of_nodes(), timeout=WAIT)
+    view.collapse_all()
+    qtbot.waitUntil(lambda: not view.busy and len(view.items) == 12, timeout=WAIT)
+
+
+def test_search_highlights_and_centres(view, qtbot):
+    it = chain(60)
+    show(qtbot, view, it)
+    count = view.search("w42")
+    assert count == 1
+    hit = view.items[view.matches[0]]
+    assert hit.found and hit.head == "w42" and view.selected_node() == hit.box_id
+    assert view.visible_rect().contains(hit.sceneBoundingRect().center())
+    assert view.search("AccumulateGrad") == 20
+    assert sum(i.found for i in view.items.values()) == 20
+    assert view.search("") == 0 and not any(i.found for i in view.items.values())
+
+
+def test_same_structure_gets_new_numbers_without_a_new_layout(view, qtbot):
+    it = chain(30)
+    show(qtbot, view, it)
+    before = dict(view.items)
+    newer = chain(30)
+    newer.index = 1
+    newer.graph.nodes["n1"]["grad"] = summary(123.0)
+    view.set_iteration(newer)
+    assert not view.busy  # no layout job: same signature
+    assert view.items == before and all(view.items[k] is before[k] for k in before)
+    assert "grad μ 61.5 ‖·‖ 123" in view.items["n1"].text_lines()
+    assert view.style_.hi == 123.0
+
+
+def test_graph_change_marks_new_nodes_and_lists_removed_ones(view, qtbot):
+    show(qtbot, view, chain(10, signature="short"))
+    longer = chain(10, signature="long", depth_extra=3)
+    show(qtbot, view, longer)
+    added = [i for i in view.items.values() if i.added]
+    assert len(added) == 3 + 1  # three more ops, one of them with a new parameter
+    assert "3 new node" not in view.banner.text() and "4 new node(s)" in view.banner.text()
+    show(qtbot, view, chain(10, signature="short"))
+    assert not any(i.added for i in view.items.values())
+    assert "removed: 3× AddmmBackward0" in view.banner.text()
+
+
+def test_nan_gradient_is_marked(view, qtbot):
+    it = chain(12)
+    it.graph.nodes["n4"]["grad"] = summary(math.nan, nan=4)
+    show(qtbot, view, it)
+    bad = [i for i in view.items.values() if i.bad]
+    assert [i.box_id for i in bad] == ["n4"]
+    assert "NaN/Inf in 1 node(s)" in view.banner.text()
+    assert any("NaN" in line for line in bad[0].text_lines())
+
+
+def test_selecting_a_node_emits_its_id(view, qtbot):
+    show(qtbot, view, chain(8))
+    with qtbot.waitSignal(view.sig_node_selected) as sig:
+        view.select_node("n3")
+    assert sig.args == ["n3"]
