@@ -133,6 +133,10 @@ class Throttle:
 Emit = Callable[[str, dict], None]
 
 
+def _ignore(kind: str, data: dict) -> None:
+    pass
+
+
 class Stepper(Control):
     """Interactive control: run / pause / step / run-to, breakpoints, events for the GUI.
 
@@ -171,6 +175,11 @@ class Stepper(Control):
         """The tracer whose counters and names we read, and the recording to add to."""
         self.tracer = tracer
         self.writer = writer
+
+    def detach(self) -> None:
+        """In a process forked from the script: never pause, send and record nothing."""
+        self.mode, self.rate, self.conditions, self.writer = "run", None, [], None
+        self.emit = _ignore
 
     @property
     def stepping(self) -> bool:
@@ -249,6 +258,8 @@ class Stepper(Control):
             seq = self.seq
         try:
             self._flush_done()
+            if self.writer is not None:
+                self.writer.commit()  # a paused run's recording is complete up to here, for the timeline
             data = {"point": point, "index": index, "seq": seq, "reason": reason}
             data.update(self._where(point, info))
             self.emit("paused", data)

@@ -11,7 +11,11 @@ receiver turns into a `protocol_error` event.
 from __future__ import annotations
 
 import math
+import socket
 import struct
+import threading
+import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import msgpack
@@ -240,3 +244,80 @@ class FrameReader:
             self._skip = 0
             return [ProtocolError(f"truncated frame at end of stream ({n} bytes left)")]
         return []
+
+
+class Outbox:
+    """The child's events to the parent, sent by one thread, so an interrupted script never cuts a
+    frame in half.
+
+    Console text is coalesced; a full queue makes the script wait (the GUI is behind).
+    """
+
+    LIMIT = 1024
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.broken = False
+        self._items: deque = deque()  # [kind, data, born]; born > 0 for console chunks
+        self._cond = threading.Condition()
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name="backprop-studio-events", daemon=True)
+        self._thread.start()
+
+    def emit(self, kind: str, data: dict) -> None:
+        self._put([kind, data, 0.0])
+
+    def console(self, stream: str, text: str) -> None:
+        with self._cond:
+            last = self._items[-1] if self._items else None
+            if last is not None and last[0] == stream and len(last[1]["text"]) < 65536:
+                last[1]["text"] += text
+                return
+        self._put([stream, {"text": text}, time.monotonic()])
+
+    def _put(self, item: list) -> None:
+        with self._cond:
+            while len(self._items) >= self.LIMIT and not self.broken:
+                self._cond.wait(0.1)
+            if not self.broken:
+                self._items.append(item)
+                self._cond.notify_all()
+
+    def _next(self) -> tuple[str, dict] | None:
+        with self._cond:
+            while True:
+                if self._items:
+                    kind, data, born = self._items[0]
+                    # a lone console chunk waits a moment to gather the rest of the line
+                    wait = born + 0.02 - time.monotonic() if born and len(self._items) == 1 else 0
+                    if wait <= 0 or self._closing:
+                        self._items.popleft()
+                        self._cond.notify_all()
+                        return kind, data
+                    self._cond.wait(wait)
+                elif self._closing:
+                    return None
+                else:
+                    self._cond.wait()
+
+    def _run(self) -> None:
+        while (item := self._next()) is not None:
+            try:
+                try:
+                    frame = encode(Event(*item))
+                except ProtocolError as e:  # too big for one frame: say so instead
+                    frame = encode(Event("protocol_error", {"message": f"not sent: {e}"}))
+                self.sock.sendall(frame)
+            except OSError:  # the parent is gone
+                with self._cond:
+                    self.broken = True
+                    self._items.clear()
+                    self._cond.notify_all()
+                return
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Send what is queued (up to `timeout`), then stop the thread."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        self._thread.join(timeout)

@@ -16,9 +16,7 @@ import signal
 import socket
 import sys
 import threading
-import time
 import traceback
-from collections import deque
 
 from core import naming
 
@@ -198,84 +196,6 @@ def ignore_interrupts() -> None:
 # ---- interactive mode ----------------------------------------------------------
 
 
-class Outbox:
-    """Events to the parent, sent by one thread, so an interrupted script never cuts a frame in half.
-
-    Console text is coalesced; a full queue makes the script wait (the GUI is behind).
-    """
-
-    LIMIT = 1024
-
-    def __init__(self, sock: socket.socket):
-        self.sock = sock
-        self.broken = False
-        self._items: deque = deque()  # [kind, data, born]; born > 0 for console chunks
-        self._cond = threading.Condition()
-        self._closing = False
-        self._thread = threading.Thread(target=self._run, name="backprop-studio-events", daemon=True)
-        self._thread.start()
-
-    def emit(self, kind: str, data: dict) -> None:
-        self._put([kind, data, 0.0])
-
-    def console(self, stream: str, text: str) -> None:
-        with self._cond:
-            last = self._items[-1] if self._items else None
-            if last is not None and last[0] == stream and len(last[1]["text"]) < 65536:
-                last[1]["text"] += text
-                return
-        self._put([stream, {"text": text}, time.monotonic()])
-
-    def _put(self, item: list) -> None:
-        with self._cond:
-            while len(self._items) >= self.LIMIT and not self.broken:
-                self._cond.wait(0.1)
-            if not self.broken:
-                self._items.append(item)
-                self._cond.notify_all()
-
-    def _next(self) -> tuple[str, dict] | None:
-        with self._cond:
-            while True:
-                if self._items:
-                    kind, data, born = self._items[0]
-                    # a lone console chunk waits a moment to gather the rest of the line
-                    wait = born + 0.02 - time.monotonic() if born and len(self._items) == 1 else 0
-                    if wait <= 0 or self._closing:
-                        self._items.popleft()
-                        self._cond.notify_all()
-                        return kind, data
-                    self._cond.wait(wait)
-                elif self._closing:
-                    return None
-                else:
-                    self._cond.wait()
-
-    def _run(self) -> None:
-        from core.protocol import Event, ProtocolError, encode
-
-        while (item := self._next()) is not None:
-            try:
-                try:
-                    frame = encode(Event(*item))
-                except ProtocolError as e:  # too big for one frame: say so instead
-                    frame = encode(Event("protocol_error", {"message": f"not sent: {e}"}))
-                self.sock.sendall(frame)
-            except OSError:  # the parent is gone
-                with self._cond:
-                    self.broken = True
-                    self._items.clear()
-                    self._cond.notify_all()
-                return
-
-    def close(self, timeout: float = 5.0) -> None:
-        """Send what is queued (up to `timeout`), then stop the thread."""
-        with self._cond:
-            self._closing = True
-            self._cond.notify_all()
-        self._thread.join(timeout)
-
-
 def die_with_parent(parent: int) -> None:
     """Linux: the kernel kills this process when its parent dies (PR_SET_PDEATHSIG)."""
     if not parent:
@@ -291,82 +211,121 @@ def die_with_parent(parent: int) -> None:
         os._exit(EXIT_FAILED)
 
 
-def read_commands(sock: socket.socket, control, outbox: Outbox, running: threading.Event) -> None:
-    """The command thread: apply each command; bad frames become `protocol_error` events."""
-    from core.protocol import Command, FrameReader, ProtocolError
+class Interactive:
+    """The child of an interactive session: runs the script, obeys commands, sends events."""
 
-    def interrupt() -> None:
-        # a script in a long Python loop (no pause point) gets KeyboardInterrupt; if it is
-        # stuck in C code the parent kills us after its grace period
-        if running.is_set() and not control.blocked:
+    def __init__(self, script: str, args: list[str], fd: int, out: str, detail: str, overhead: float,
+                 break_on: list[str], paused: bool):
+        from core.control import Stepper
+        from core.protocol import Outbox
+        from core.recording import RecordingWriter
+        from core.tracer import Tracer
+
+        self.script, self.args = script, args
+        self.sock = socket.socket(fileno=fd)
+        self.outbox = Outbox(self.sock)
+        self.control = Stepper(self.outbox.emit, break_on, paused=paused)
+        if detail == "auto" and any(c[0] == "nonfinite" for c in self.control.conditions):
+            detail = "full"
+        self.out = os.path.abspath(out)
+        self.writer = RecordingWriter(self.out, {"script": os.path.abspath(script), "argv": args, "detail": detail})
+        self.tees = [Tee(sys.stdout, "stdout", echo=False, listener=self.outbox.console),
+                     Tee(sys.stderr, "stderr", echo=False, listener=self.outbox.console)]
+        self.tracer = Tracer(self._sink, detail=detail, overhead=overhead, control=self.control)
+        self.control.attach(self.tracer, self.writer)
+        self.running = threading.Event()  # the script runs (it may be interrupted)
+        self.lock = threading.Lock()  # whoever finishes the recording holds it: the script or a take-over
+
+    def _sink(self, it) -> None:
+        with self.lock:
+            drain_console(self.tees, self.writer)
+            self.writer.add_iteration(it)
+
+    def run(self) -> int:
+        os.register_at_fork(after_in_child=self._forked)
+        sys.stdout, sys.stderr = self.tees
+        self.running.set()
+        threading.Thread(target=self._read_commands, daemon=True, name="backprop-studio-commands").start()
+        self.outbox.emit("started", {"script": os.path.abspath(self.script), "argv": list(self.args),
+                                     "pid": os.getpid(), "record": self.out})
+        status, error, brk, code = execute(self.script, self.args, self.tracer, self.tees)
+        with self.lock:
+            self.running.clear()
+            ignore_interrupts()
+            try:
+                self.control.finish()
+            except Exception:  # noqa: BLE001 - the last update check is best effort
+                pass
+            if status == "stopped" and brk is None:
+                brk = self.control.last_break
+            if error:
+                self.outbox.emit("error", error)
+            self._finish(status, error, brk, code)
+        return code
+
+    def _finish(self, status: str, error: dict | None, brk: dict | None, code: int) -> None:
+        drain_console(self.tees, self.writer)
+        self.writer.close(status, error, brk)
+        self.outbox.emit("finished", {"status": status, "error": error, "break": brk, "exit_code": code})
+        self.outbox.close()
+        self.sock.close()
+        if status == "stopped":  # the user wants it gone: skip the slow interpreter teardown (~0.5 s with torch)
+            for t in self.tees:
+                t.stream.flush()
+            os._exit(code)
+
+    def _take_over(self) -> None:
+        """Stop was asked but the script is stuck in C code: finish the recording from this thread."""
+        if self.running.is_set() and self.lock.acquire(timeout=0.2):
+            if self.running.is_set():  # still stuck (else the script thread finished it meanwhile)
+                self._finish("stopped", None, self.control.last_break, EXIT_FAILED)
+            self.lock.release()
+
+    def _stop(self) -> None:
+        # a Python loop gets KeyboardInterrupt; C code that does not return is taken over a bit later
+        # (the parent kills us at 70 % of its stop timeout)
+        if self.running.is_set() and not self.control.blocked:
             signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+        timer = threading.Timer(0.3, self._take_over)
+        timer.daemon = True
+        timer.start()
 
-    reader = FrameReader(Command)
-    while True:
-        try:
-            data = sock.recv(1 << 16)
-        except OSError:
-            data = b""
-        for m in reader.feed(data) if data else reader.eof():
-            if isinstance(m, ProtocolError):
-                outbox.emit("protocol_error", {"message": str(m)})
-                continue
-            control.command(m.kind, m.args, m.seq)
-            if m.kind == "stop":
-                interrupt()
-        if not data:  # the parent closed the socket or died: stop, and exit soon whatever happens
-            control.stop()
-            interrupt()
-            timer = threading.Timer(2.0, os._exit, (EXIT_FAILED,))
-            timer.daemon = True
-            timer.start()
-            return
+    def _read_commands(self) -> None:
+        """The command thread: apply each command; bad frames become `protocol_error` events."""
+        from core.protocol import Command, FrameReader, ProtocolError
+
+        reader = FrameReader(Command)
+        while True:
+            try:
+                data = self.sock.recv(1 << 16)
+            except OSError:
+                data = b""
+            for m in reader.feed(data) if data else reader.eof():
+                if isinstance(m, ProtocolError):
+                    self.outbox.emit("protocol_error", {"message": str(m)})
+                    continue
+                self.control.command(m.kind, m.args, m.seq)
+                if m.kind == "stop":
+                    self._stop()
+            if not data:  # the parent closed the socket or died: stop, and exit soon whatever happens
+                self.control.stop()
+                self._stop()
+                timer = threading.Timer(2.0, os._exit, (EXIT_FAILED,))
+                timer.daemon = True
+                timer.start()
+                return
+
+    def _forked(self) -> None:
+        """In a worker the script forks (DataLoader): not part of the session."""
+        self.control.detach()
+        self.outbox.broken = True
+        for t in self.tees:
+            t.listener, t.echo = None, True
+        os.close(self.sock.detach())
 
 
 def interactive(script: str, args: list[str], fd: int, out: str, detail: str = "full", overhead: float = 0.10,
                 break_on: list[str] | None = None, paused: bool = True, parent: int = 0) -> int:
     """Run `script` under the tracer, driven by commands on socket `fd`, recording into `out`."""
-    from core.control import Stepper
-    from core.recording import RecordingWriter
-    from core.tracer import Tracer
-
     die_with_parent(parent)
-    sock = socket.socket(fileno=fd)
-    outbox = Outbox(sock)
-    control = Stepper(outbox.emit, break_on or [], paused=paused)
-    if detail == "auto" and any(c[0] == "nonfinite" for c in control.conditions):
-        detail = "full"
-    writer = RecordingWriter(out, {"script": os.path.abspath(script), "argv": args, "detail": detail})
-    tees = [Tee(sys.stdout, "stdout", echo=False, listener=outbox.console),
-            Tee(sys.stderr, "stderr", echo=False, listener=outbox.console)]
-    sys.stdout, sys.stderr = tees
-
-    def sink(it) -> None:
-        drain_console(tees, writer)
-        writer.add_iteration(it)
-
-    tracer = Tracer(sink, detail=detail, overhead=overhead, control=control)
-    control.attach(tracer, writer)
-    running = threading.Event()
-    running.set()
-    threading.Thread(target=read_commands, args=(sock, control, outbox, running), daemon=True,
-                     name="backprop-studio-commands").start()
-    outbox.emit("started", {"script": os.path.abspath(script), "argv": list(args), "pid": os.getpid(),
-                            "record": os.path.abspath(out)})
-    status, error, brk, code = execute(script, args, tracer, tees)
-    running.clear()
-    ignore_interrupts()
-    try:
-        control.finish()
-    except Exception:  # noqa: BLE001 - the last update check is best effort
-        pass
-    if status == "stopped" and brk is None:
-        brk = control.last_break
-    if error:
-        outbox.emit("error", error)
-    drain_console(tees, writer)
-    writer.close(status, error, brk)
-    outbox.emit("finished", {"status": status, "error": error, "break": brk, "exit_code": code})
-    outbox.close()
-    sock.close()
-    return code
+    return Interactive(script, args, fd, out, detail, overhead, break_on or [], paused).run()

@@ -23,9 +23,6 @@ from core.runner import EXIT_FAILED, child_command
 
 __all__ = ["Event", "Session", "record_in_child"]
 
-STEPS = ("step_node", "step_phase", "step_iteration", "step_forward_op")
-
-
 def _child_env() -> dict:
     return {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
 
@@ -277,10 +274,11 @@ class Session:
                 return  # the child is gone; its end of stream says how
 
     def _arm_kill(self, within: float) -> None:
-        """Make sure the child is gone `within` seconds: SIGTERM at half, SIGKILL at three quarters."""
+        """Make sure the child is gone within `within` seconds (it finishes its recording itself after
+        0.3 s even when the script is stuck in C code): SIGTERM at 70 %, SIGKILL at 85 %."""
         if self.proc is None:
             return
-        for frac, sig in ((0.5, signal.SIGTERM), (0.75, signal.SIGKILL)):
+        for frac, sig in ((0.7, signal.SIGTERM), (0.85, signal.SIGKILL)):
             t = threading.Timer(within * frac, _signal_if_alive, (self.proc, sig))
             t.daemon = True
             t.start()
@@ -311,30 +309,29 @@ class Session:
                 self._queue.extendleft(reversed(out))
                 raise TimeoutError(f"no pause within {timeout} s")
 
+    def _step(self, command: str, timeout: float, **args) -> list[Event]:
+        self.send(command, **args)
+        return self._until_pause(timeout)
+
     def step_node(self, timeout: float = 10) -> list[Event]:
         """Run to the next backward node (or the end of the backward)."""
-        self.send("step_node")
-        return self._until_pause(timeout)
+        return self._step("step_node", timeout)
 
     def step_phase(self, timeout: float = 10) -> list[Event]:
         """Run to the next phase boundary: backward begin/end, optimizer pre/post."""
-        self.send("step_phase")
-        return self._until_pause(timeout)
+        return self._step("step_phase", timeout)
 
     def step_iteration(self, timeout: float = 10) -> list[Event]:
         """Run to the end of the next backward."""
-        self.send("step_iteration")
-        return self._until_pause(timeout)
+        return self._step("step_iteration", timeout)
 
     def step_forward_op(self, timeout: float = 10) -> list[Event]:
         """Run to the next forward op (or the start of the backward)."""
-        self.send("step_forward_op")
-        return self._until_pause(timeout)
+        return self._step("step_forward_op", timeout)
 
     def run_to(self, iteration: int, timeout: float = 60) -> list[Event]:
         """Run to the end of backward `iteration`."""
-        self.send("run_to", iteration=iteration)
-        return self._until_pause(timeout)
+        return self._step("run_to", timeout, iteration=iteration)
 
     def run(self, rate: float | None = None) -> None:
         self.send("run", rate=rate)

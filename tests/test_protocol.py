@@ -6,6 +6,7 @@ import pickle
 import random
 import socket
 import struct
+import time
 
 import msgpack
 import pytest
@@ -39,16 +40,13 @@ class Evil:
         return (os.system, (f"touch {self.path}",))
 
 
-def bad_event_frames(rng: random.Random, marker: str, n_random: int = 150) -> list[bytes]:
-    """Frames a receiver of events must reject, one ProtocolError each (stream stays aligned)."""
-    good = payload(ev_body("backward_done", {"iteration": {"index": 0, "graph": {"nodes": [{"id": "n0"}],
-                                                                               "edges": []}}}))
-    frames = []
-    for _ in range(n_random):  # random bytes
-        frames.append(frame(rng.randbytes(rng.randint(0, 300))))
-    for k in range(1, len(good)):  # every truncation of a valid frame
-        frames.append(frame(good[:k]))
-    for body in (
+def cmd_body(kind="run_to", data=None, **over):
+    return {"v": 1, "type": "command", "kind": kind, "seq": 1, "data": {"iteration": 3} if data is None else data,
+            **over}
+
+
+SEMANTIC = {  # well-formed msgpack that is still not an acceptable message
+    "event": [
         ev_body(v=2), ev_body(v="1"), ev_body(type="command"), ev_body(kind="exec"), ev_body(kind=7),
         ev_body(seq="0"), ev_body(data=[1, 2]), ev_body(data={"text": 5}), ev_body(data={}),
         ev_body("paused", {"point": "nowhere", "index": 0}), ev_body("paused", {"point": "forward_op", "index": True}),
@@ -56,9 +54,27 @@ def bad_event_frames(rng: random.Random, marker: str, n_random: int = 150) -> li
         ev_body("graph_ready", {"iteration": {"index": 0, "graph": {"nodes": [{"id": 1}], "edges": []}}}),
         ev_body("backward_done", {"iteration": {"index": 0, "graph": {"nodes": [], "edges": [{"source": "a"}]}}}),
         ev_body("iteration", {"index": 0}), [1, 2, 3], "just a string", None,
-    ):
-        frames.append(frame(payload(body)))
-    frames.append(frame(msgpack.packb(ev_body(data={"text": msgpack.ExtType(1, b"x")}), use_bin_type=True)))
+    ],
+    "command": [
+        cmd_body(v=0), cmd_body(type="event"), cmd_body(kind="exec"), cmd_body(kind="restart"), cmd_body(seq=None),
+        cmd_body(data={"iteration": "3"}), cmd_body(data={"iteration": 1.5}), cmd_body(data={}),
+        cmd_body("run", {"rate": 0}), cmd_body("run", {"rate": "1"}), cmd_body("set_detail", {"detail": 1}),
+        cmd_body("set_breakpoints", {"conditions": "nonfinite"}), cmd_body("stop", {"now": True}),
+        {"v": 1}, [0], 3.5,
+    ],
+}
+
+
+def bad_frames(rng: random.Random, marker: str, kind: str, n_random: int = 150) -> list[bytes]:
+    """Frames an `event` (or `command`) receiver must reject, one error each; the stream stays aligned."""
+    good = payload(ev_body("backward_done", {"iteration": {"index": 0, "graph": {"nodes": [{"id": "n0"}],
+                                                                               "edges": []}}})) \
+        if kind == "event" else payload(cmd_body())
+    body = ev_body() if kind == "event" else cmd_body()
+    frames = [frame(rng.randbytes(rng.randint(0, 300))) for _ in range(n_random)]  # random bytes
+    frames += [frame(good[:k]) for k in range(1, len(good))]  # every truncation of a valid frame
+    frames += [frame(payload(b)) for b in SEMANTIC[kind]]
+    frames.append(frame(msgpack.packb({**body, "data": {"x": msgpack.ExtType(1, b"x")}}, use_bin_type=True)))
     frames.append(frame(b"\x91" * 5000 + b"\xc0"))  # nesting deeper than msgpack allows
     frames.append(frame(b"\x81\xa1v\xa1\xff"))  # invalid UTF-8 in a string
     frames.append(frame(b"\x81\x01\x01"))  # int map key
@@ -123,7 +139,7 @@ def test_oversize_and_truncated_frames():
 def test_fuzz_decoder_never_raises_anything_else(tmp_path):
     rng = random.Random(7)
     marker = str(tmp_path / "executed")
-    frames = bad_event_frames(rng, marker)
+    frames = bad_frames(rng, marker, "event")
     for f in frames:
         (out,) = FrameReader(Event).feed(f)
         assert isinstance(out, ProtocolError)
@@ -142,7 +158,7 @@ def test_fuzz_parent_end_of_session(tmp_path):
     script = write_script(tmp_path, "print('never run')\n")
     rng = random.Random(3)
     marker = str(tmp_path / "executed")
-    frames = bad_event_frames(rng, marker, n_random=200)
+    frames = bad_frames(rng, marker, "event", n_random=200)
     ours, theirs = socket.socketpair()
     s = Session(script, record=str(tmp_path / "run.bps"))
     s._attach(ours)
@@ -168,4 +184,37 @@ def test_fuzz_parent_end_of_session(tmp_path):
     assert len(errors) == len(frames) + 1  # + the truncated last frame
     assert Event("stdout", {"text": "still alive"}) in got
     assert got[-1].kind == "finished" and got[-1].data["status"] == "failed"
+    assert not os.path.exists(marker)
+
+
+def test_fuzz_child_end_of_session(tmp_path):
+    """Garbage to a real child: one protocol_error event per bad frame; it still obeys the next command."""
+    script = write_script(tmp_path, """
+        import torch
+        w = torch.ones(2, requires_grad=True)
+        (w * 2).sum().backward()
+        print("finished normally")
+    """)
+    rng = random.Random(5)
+    marker = str(tmp_path / "executed")
+    frames = bad_frames(rng, marker, "command", n_random=300)
+    for f in frames:
+        (out,) = FrameReader(Command).feed(f)
+        assert isinstance(out, ProtocolError)
+    s = Session(script, record=str(tmp_path / "run.bps"))
+    s.start()
+    try:
+        s.wait_paused(60)
+        t0 = time.monotonic()
+        for f in frames:
+            s._write(f)
+        errors = 0
+        while errors < len(frames) and time.monotonic() - t0 < 30:
+            errors += sum(e.kind == "protocol_error" for e in s.events(timeout=1))
+        assert errors == len(frames)
+        s.run()
+        assert s.wait_finished(30).data["status"] == "finished"
+        assert any("finished normally" in e.data.get("text", "") for e in s.events())
+    finally:
+        s.close()
     assert not os.path.exists(marker)

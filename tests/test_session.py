@@ -201,6 +201,35 @@ def test_resume_after_pauses_is_bit_identical_to_untraced_run(tmp_path):
         s.close()
     assert "".join(e.data["text"] for e in events if e.kind == "stdout") == plain.stdout
     assert events[-1].data["status"] == "finished"
+    assert "".join(text for _, stream, text in Recording(s.record_path).console() if stream == "stdout") \
+        == plain.stdout
+
+
+def test_script_error_and_forked_workers(tmp_path):
+    script = write_script(tmp_path, """
+        import torch
+        from torch.utils.data import DataLoader, TensorDataset
+        w = torch.ones(2, requires_grad=True)
+        data = DataLoader(TensorDataset(torch.arange(8.0).reshape(4, 2)), batch_size=2, num_workers=2)
+        for (batch,) in data:
+            (w * batch).sum().backward()
+        print("workers done")
+        raise ValueError("planted failure")
+    """)
+    s = session(script, tmp_path, paused=False)
+    try:
+        finished = s.wait_finished(120)
+        events = s.events()
+    finally:
+        s.close()
+    (error,) = [e.data for e in events if e.kind == "error"]
+    assert error == {"type": "ValueError", "message": "planted failure", "file": script, "line": 9}
+    assert finished.data["status"] == "failed" and finished.data["error"] == error
+    assert "ValueError: planted failure" in "".join(e.data["text"] for e in events if e.kind == "stderr")
+    assert [e.data["index"] for e in events if e.kind == "iteration"] == [0, 1]
+    assert any("workers done" in e.data["text"] for e in events if e.kind == "stdout")
+    rec = Recording(s.record_path)
+    assert rec.status == "failed" and rec.meta["error"] == error and rec.indices() == [0, 1]
 
 
 def test_run_freely_throttles_graphs_but_sends_every_iteration(tmp_path):
@@ -312,7 +341,8 @@ def test_stop_during_a_long_op_and_while_paused(tmp_path):
     script = write_script(tmp_path, """
         import torch
         w = torch.ones(2, requires_grad=True)
-        (w * w).sum().backward()
+        for i in range(5):
+            (w * w).sum().backward()
         a = torch.randn(2500, 2500)
         print("multiplying", flush=True)
         while True:
@@ -327,7 +357,9 @@ def test_stop_during_a_long_op_and_while_paused(tmp_path):
         t0 = time.monotonic()
         finished = s.stop()
         assert time.monotonic() - t0 < 1.0 and not s.alive
-        assert finished.data["status"] == "stopped" and Recording(s.record_path).status == "stopped"
+        assert finished.data["status"] == "stopped"
+        rec = Recording(s.record_path)
+        assert rec.status == "stopped" and rec.indices() == [0, 1, 2, 3, 4]
     finally:
         s.close()
     s = session(script, tmp_path)  # paused at the first op: a clean stop from inside the hook
