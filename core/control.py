@@ -270,6 +270,8 @@ class Stepper(Control):
             self.blocked = False
         if self.stopping:
             raise StopRun()
+        if point.startswith("optimizer") and self.stepping:
+            self.tracer.capture_forward()  # the next forward was to run uncaptured (free run before)
 
     def _wait_rate(self) -> None:
         deadline = self._last_end + 1.0 / self.rate

@@ -187,6 +187,10 @@ class Tracer:
             except Exception:  # noqa: BLE001 - the script left another mode above ours
                 pass
 
+    def capture_forward(self) -> None:
+        """Capture forward ops from now on (the user began stepping them after this iteration began)."""
+        self._set_capture(True)
+
     def _outside_capture(self, compiled):
         """Compiled regions run without our TorchFunctionMode (dynamo manages the mode stack);
         they show as one node (CompiledFunctionBackward)."""

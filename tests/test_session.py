@@ -449,3 +449,58 @@ def test_restart_and_bad_input(tmp_path):
     finally:
         s.close()
     assert Recording(s.record_path).status == "finished"
+
+
+def test_step_forward_op_after_pausing_a_free_run_at_the_optimizer():
+    """In-process: a free run (light detail: forward not captured) paused at the optimizer, then
+    stepped op by op, stops at the next forward op, not at the end of the forward."""
+    import threading
+
+    from torch.optim.optimizer import register_optimizer_step_pre_hook
+
+    from core.control import Stepper
+    from core.tracer import Tracer
+
+    events, seen = [], threading.Condition()
+
+    def emit(kind, data):
+        with seen:
+            events.append((kind, data))
+            seen.notify_all()
+
+    def next_pause(after: int) -> dict:
+        with seen:
+            seen.wait_for(lambda: any(k == "paused" for k, _ in events[after:]), timeout=10)
+            return next(d for k, d in events[after:] if k == "paused")
+
+    control = Stepper(emit, paused=False)
+    tracer = Tracer(lambda it: None, detail="light", control=control)
+    control.attach(tracer)
+    w = torch.nn.Linear(3, 1)
+    opt = torch.optim.SGD(w.parameters(), lr=0.1)
+    handle = register_optimizer_step_pre_hook(
+        lambda o, a, k: control.command("pause", {}, 1) if tracer.index == 2 else None)
+    points = []
+
+    def user():
+        points.append(next_pause(0))
+        mark = len(events)
+        control.command("step_forward_op", {}, 2)
+        points.append(next_pause(mark))
+        control.command("run", {"rate": None}, 3)
+
+    clicker = threading.Thread(target=user)
+    clicker.start()
+    tracer.install()
+    try:
+        for _ in range(4):
+            loss = (w(torch.ones(2, 3)) ** 2).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    finally:
+        tracer.uninstall()
+        handle.remove()
+        clicker.join(10)
+    assert points[0]["point"] == "optimizer_pre" and points[0]["index"] == 1
+    assert points[1]["point"] == "forward_op" and points[1]["op"] == "AddmmBackward0"
