@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QStyle, QToolBar, QWidget
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QIcon,
+    QKeySequence,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QPen,
+    QPixmap,
+)
+from PySide6.QtWidgets import QComboBox, QLabel, QToolBar, QWidget
 
-# (command, text, shortcut, tooltip, standard icon)
+# (command, text, shortcut, tooltip)
 ACTIONS = (
-    ("run", "Run", "F5", "Run the script (in a recording: play it back)", "SP_MediaPlay"),
-    ("pause", "Pause", "F6", "Pause at the next pause point", "SP_MediaPause"),
-    ("step_iteration", "Step iteration", "F10", "Run to the end of the next backward pass", "SP_MediaSkipForward"),
-    ("step_phase", "Step phase", "F8",
-     "Run to the next phase: backward begin/end, optimizer before/after", "SP_MediaSeekForward"),
+    ("run", "Run", "F5", "Run the script (in a recording: play it back)"),
+    ("pause", "Pause", "F6", "Pause at the next pause point"),
+    ("step_iteration", "Step iteration", "F10", "Run to the end of the next backward pass"),
+    ("step_phase", "Step phase", "F8", "Run to the next phase: backward begin/end, optimizer before/after"),
     ("step_node", "Step backward node", "F11",
-     "Compute the gradient of the next node of the backward pass (in autograd's order)", "SP_ArrowDown"),
-    ("step_forward_op", "Step forward op", "F7", "Run the forward pass one operation at a time", "SP_ArrowRight"),
-    ("stop", "Stop", "Shift+F5", "Stop the script (the recording keeps every finished iteration)",
-     "SP_MediaStop"),
-    ("restart", "Restart", "Ctrl+Shift+F5", "Run the script again from the start", "SP_BrowserReload"),
+     "Compute the gradient of the next node of the backward pass (in autograd's order)"),
+    ("step_forward_op", "Step forward op", "F7", "Run the forward pass one operation at a time"),
+    ("stop", "Stop", "Shift+F5", "Stop the script (the recording keeps every finished iteration)"),
+    ("restart", "Restart", "Ctrl+Shift+F5", "Run the script again from the start"),
 )
 SPEEDS = (("full speed", None), ("10 it/s", 10.0), ("2 it/s", 2.0), ("1 it/s", 1.0), ("0.5 it/s", 0.5))
 LIVE_ONLY = ("step_phase", "step_node", "step_forward_op")
@@ -34,8 +42,8 @@ class ControlsToolbar(QToolBar):
         self.setObjectName("controls")
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.actions_by_name: dict[str, QAction] = {}
-        for name, text, keys, tip, icon in ACTIONS:
-            action = QAction(self.style().standardIcon(getattr(QStyle.StandardPixmap, icon)), text, self)
+        for name, text, keys, tip in ACTIONS:
+            action = QAction(text, self)
             action.setShortcut(QKeySequence(keys))
             action.setToolTip(f"{text} ({keys}): {tip}")
             action.setStatusTip(tip)
@@ -52,6 +60,17 @@ class ControlsToolbar(QToolBar):
         self.speed.setToolTip("Run speed: slow it down to watch each iteration (and its backward) in a lecture")
         self.addWidget(self.speed)
         self.set_state({"mode": "idle", "state": "idle"})
+        self._paint_icons()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._paint_icons()  # drawn in the text colour: visible on light, dark and black themes
+
+    def _paint_icons(self) -> None:
+        colour = self.palette().color(QPalette.ColorRole.WindowText)
+        for name, action in self.actions_by_name.items():
+            action.setIcon(draw_icon(name, colour))
 
     def rate(self) -> float | None:
         return SPEEDS[self.speed.currentIndex()][1]
@@ -71,3 +90,63 @@ class ControlsToolbar(QToolBar):
             enabled[name] = live
         for name, action in self.actions_by_name.items():
             action.setEnabled(bool(enabled.get(name)))
+
+
+def draw_icon(name: str, colour: QColor, size: int = 32) -> QIcon:
+    """A flat icon for a control, in `colour` (the theme's text colour)."""
+    pix = QPixmap(size, size)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(colour)
+    u = size / 32
+
+    def triangle(x: float, w: float = 14) -> None:
+        path = QPainterPath(QPointF(x * u, 7 * u))
+        path.lineTo((x + w) * u, 16 * u)
+        path.lineTo(x * u, 25 * u)
+        path.closeSubpath()
+        p.drawPath(path)
+
+    if name == "run":
+        triangle(10, 16)
+    elif name == "pause":
+        p.drawRect(QRectF(9 * u, 7 * u, 5 * u, 18 * u))
+        p.drawRect(QRectF(18 * u, 7 * u, 5 * u, 18 * u))
+    elif name == "step_iteration":
+        triangle(7)
+        p.drawRect(QRectF(22 * u, 7 * u, 4 * u, 18 * u))
+    elif name == "step_phase":
+        triangle(4, 12)
+        triangle(16, 12)
+    elif name == "step_node":  # a node, and an arrow down to the next
+        p.drawEllipse(QRectF(11 * u, 3 * u, 10 * u, 10 * u))
+        p.setPen(QPen(colour, 3 * u))
+        p.drawLine(QPointF(16 * u, 13 * u), QPointF(16 * u, 25 * u))
+        p.setPen(Qt.PenStyle.NoPen)
+        path = QPainterPath(QPointF(10 * u, 21 * u))
+        path.lineTo(22 * u, 21 * u)
+        path.lineTo(16 * u, 29 * u)
+        path.closeSubpath()
+        p.drawPath(path)
+    elif name == "step_forward_op":
+        p.setPen(QPen(colour, 3 * u))
+        p.drawLine(QPointF(5 * u, 16 * u), QPointF(20 * u, 16 * u))
+        p.setPen(Qt.PenStyle.NoPen)
+        triangle(18, 10)
+    elif name == "stop":
+        p.drawRect(QRectF(9 * u, 9 * u, 14 * u, 14 * u))
+    elif name == "restart":
+        p.setPen(QPen(colour, 3 * u))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawArc(QRectF(7 * u, 7 * u, 18 * u, 18 * u), 90 * 16, 270 * 16)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(colour)
+        path = QPainterPath(QPointF(16 * u, 2 * u))
+        path.lineTo(23 * u, 7 * u)
+        path.lineTo(16 * u, 12 * u)
+        path.closeSubpath()
+        p.drawPath(path)
+    p.end()
+    return QIcon(pix)

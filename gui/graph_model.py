@@ -18,7 +18,7 @@ from core.export import node_label
 COLLAPSE_ABOVE = 300  # graphs with more nodes open with their modules collapsed
 TARGET_UNITS = 12  # "collapse all" picks the shallowest module depth showing at least this many boxes
 GROUP_PREFIX = "module:"
-READOUT_CHARS = 22  # width reserved for a "val …" / "grad …" line, so numbers never resize a node
+READOUT_CHARS = 26  # width reserved for a "val …" / "grad …" line, so numbers never resize a node
 
 
 @dataclass

@@ -8,8 +8,9 @@ from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from gui.theme import legend_stops, node_colours
 
+LEGEND_MAX_PT = 11.0
 KINDS = (("op", "op"), ("param", "parameter"), ("leaf", "leaf"), ("custom", "custom Function"),
-         ("module", "module (collapsed)"))
+         ("module", "module"))
 
 
 class Legend(QWidget):
@@ -30,11 +31,11 @@ class Legend(QWidget):
 
     def resize_for_font(self) -> None:
         font = QApplication.font()
-        font.setPointSizeF(font.pointSizeF() * 0.85)  # a key, not the content: smaller than the UI text
+        font.setPointSizeF(min(font.pointSizeF() * 0.85, LEGEND_MAX_PT))  # a key, not the content
         self.setFont(font)
         fm = self.fontMetrics()
         line = fm.height()
-        column = fm.horizontalAdvance("module (collapsed)") + line * 2
+        column = fm.horizontalAdvance("custom Function") + line * 2
         self.resize(max(column * 2 + 16, fm.horizontalAdvance("gradient norm ‖grad‖ (log scale)") + 24),
                     int(line * 7.2) + 12)
 

@@ -134,14 +134,18 @@ class GraphView(QGraphicsView):
         if rect.isEmpty():
             return
         view = self.viewport().rect()
-        side = self.legend.width() + 16 if self.legend.isVisible() else 0  # the legend floats top-right
-        if side > view.width() / 2:
-            side = 0  # a narrow view: let the legend cover a corner instead
-        s = min((view.width() - side - 20) / max(rect.width(), 1.0), (view.height() - 20) / max(rect.height(), 1.0))
+        banner = self.banner.height() + 12 if self.banner.isVisible() else 0
+        legend = (self.legend.width() + 16, self.legend.height() + 16) if self.legend.isVisible() else (0, 0)
+        rw, rh = max(rect.width(), 1.0), max(rect.height(), 1.0)
+        # room for the legend (top right) and the banner (top left): beside the legend, or below both
+        beside = (legend[0], banner, min((view.width() - legend[0] - 20) / rw, (view.height() - banner - 20) / rh))
+        top = max(banner, legend[1])
+        below = (0, top, min((view.width() - 20) / rw, (view.height() - top - 20) / rh))
+        side, top, s = max(beside, below, key=lambda option: option[2])
         s = max(min(s, MAX_FIT_SCALE), 1e-4)
         self.resetTransform()
         self.scale(s, s)
-        self.centerOn(rect.center() + QPointF(side / 2 / s, 0))  # centred in the space left of the legend
+        self.centerOn(rect.center() + QPointF(side / 2 / s, -top / 2 / s))
         self._auto_fit = True  # keep fitting on resize until the user zooms
         self._update_lod()
 
@@ -307,9 +311,9 @@ class GraphView(QGraphicsView):
         self.graph_scene.show_placed(placed)
 
     def _on_built(self) -> None:
+        self._after_numbers()  # first: the fit leaves room for the banner and the legend
         self.fit()
         self._update_lod(force=True)
-        self._after_numbers()
         if self._selected is not None and not self.select_node(self._selected, centre=False):
             self._selected = None
             self.sig_node_selected.emit(None)
@@ -323,7 +327,8 @@ class GraphView(QGraphicsView):
         it = self.iteration
         parts = []
         if scene.added or self.removed:
-            parts.append(f"iteration {it.index}: the graph changed: {len(scene.added)} new node(s) marked NEW")
+            new = f": {len(scene.added)} new node(s) marked NEW" if scene.added else ""
+            parts.append(f"iteration {it.index}: the graph changed{new}")
             if self.removed:
                 parts.append("removed: " + ", ".join(self.removed[:8]) + (" …" if len(self.removed) > 8 else ""))
         if scene.nonfinite_count:

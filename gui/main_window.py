@@ -48,6 +48,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Backprop Studio")
         self.settings = settings if settings is not None else QSettings("BackpropStudio", "backprop-studio")
         self.theme, self.presentation, self.lang = theme, presentation, lang
+        # before any child exists: widgets polished under another theme keep that theme's font
+        apply_theme(QApplication.instance(), theme, presentation)
         self.iteration: Iteration | None = None
         self.lesson: dict | None = None
         self.target: dict = {}
