@@ -72,7 +72,7 @@ COMMANDS: dict[str, dict[str, tuple]] = {
 # Required fields of each event (more fields may follow).
 EVENTS: dict[str, dict[str, tuple]] = {
     "started": {"script": (str,), "argv": (list,), "pid": (int,), "record": (str,)},
-    "paused": {"point": (str,), "index": (int,)},
+    "paused": {"point": (str,), "index": (int,), "seq": OPT_INT},
     "graph_ready": {"iteration": (dict,)},
     "node_grad": {"index": (int,), "node": (str,), "grad": (dict, NONE)},
     "iteration": {"index": (int,), "loss": (*NUM, NONE), "optimizer_steps": (int,), "signature": (str,),
@@ -149,6 +149,9 @@ def check_event(ev: Event) -> None:
         raise ProtocolError(f"event finished: unknown status {ev.data['status']!r}")
     if ev.kind in ("graph_ready", "backward_done"):
         _check_iteration(f"event {ev.kind}", ev.data["iteration"])
+    if ev.kind in ("optimizer_pre", "optimizer_post", "params_changed") and not all(
+            isinstance(p, dict) and isinstance(p.get("name"), str) for p in ev.data["params"]):
+        raise ProtocolError(f"event {ev.kind}: every parameter needs a string name")
 
 
 def _plain(obj):
@@ -305,8 +308,8 @@ class Outbox:
             try:
                 try:
                     frame = encode(Event(*item))
-                except ProtocolError as e:  # too big for one frame: say so instead
-                    frame = encode(Event("protocol_error", {"message": f"not sent: {e}"}))
+                except Exception as e:  # noqa: BLE001 - too big, or a value msgpack cannot hold: say so instead
+                    frame = encode(Event("protocol_error", {"message": f"{item[0]} not sent: {e}"[:500]}))
                 self.sock.sendall(frame)
             except OSError:  # the parent is gone
                 with self._cond:

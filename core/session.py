@@ -303,7 +303,7 @@ class Session:
             while self._queue:
                 ev = self._queue.popleft()
                 out.append(ev)
-                if ev is self.finished or (ev.kind == "paused" and ev.data.get("seq", 0) >= want):
+                if ev is self.finished or (ev.kind == "paused" and (ev.data.get("seq") or 0) >= want):
                     return out
             if not self._wait_readable(deadline):
                 self._queue.extendleft(reversed(out))

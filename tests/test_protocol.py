@@ -50,10 +50,13 @@ SEMANTIC = {  # well-formed msgpack that is still not an acceptable message
         ev_body(v=2), ev_body(v="1"), ev_body(type="command"), ev_body(kind="exec"), ev_body(kind=7),
         ev_body(seq="0"), ev_body(data=[1, 2]), ev_body(data={"text": 5}), ev_body(data={}),
         ev_body("paused", {"point": "nowhere", "index": 0}), ev_body("paused", {"point": "forward_op", "index": True}),
+        ev_body("paused", {"point": "forward_op", "index": 0, "seq": "7"}),
         ev_body("finished", {"status": "exploded", "error": None, "break": None, "exit_code": 0}),
         ev_body("graph_ready", {"iteration": {"index": 0, "graph": {"nodes": [{"id": 1}], "edges": []}}}),
         ev_body("backward_done", {"iteration": {"index": 0, "graph": {"nodes": [], "edges": [{"source": "a"}]}}}),
         ev_body("iteration", {"index": 0}), [1, 2, 3], "just a string", None,
+        ev_body("params_changed", {"index": 0, "params": [1]}),
+        ev_body("optimizer_post", {"step": 1, "optimizer": "SGD", "index": 0, "params": [{"name": None}]}),
     ],
     "command": [
         cmd_body(v=0), cmd_body(type="event"), cmd_body(kind="exec"), cmd_body(kind="restart"), cmd_body(seq=None),
