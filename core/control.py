@@ -299,11 +299,11 @@ class Stepper(Control):
         w = graph_mod.walk(fns)
         tensors = {}
         for k, fn in enumerate(w.fns):
-            t = getattr(fn, "variable", None) if type(fn).__name__ == "AccumulateGrad" else outputs.get(fn)
-            if t is not None:
+            leaf = getattr(fn, "variable", None)  # AccumulateGrad's tensor
+            if leaf is not None:
+                w.graph.nodes[f"n{k}"]["name"] = self._name_of(leaf)
+            if (t := leaf if leaf is not None else outputs.get(fn)) is not None:
                 tensors[f"n{k}"] = t
-            if getattr(fn, "variable", None) is not None:
-                w.graph.nodes[f"n{k}"]["name"] = self._name_of(fn.variable)
         for nid, s in zip(tensors, stats.summarize(list(tensors.values())), strict=True):
             w.graph.nodes[nid]["value"] = s
         it = Iteration(self.tracer.index, None, self.tracer.optimizer_steps, w.signature, w.graph, "full")
