@@ -232,3 +232,18 @@ def test_random_bytes_in_recording_never_crash(tmp_path):
         except RecordingError:
             pass
         os.remove(p)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("body, kind, line", [
+    ("import torch\nimport no_such_module_here\n", "ModuleNotFoundError", 2),
+    ("import torch\nw = torch.ones(2, requires_grad=True)\n(w * 2).sum().backward()\n"
+     "big = torch.empty(10**13)\n", "RuntimeError", 4),
+])
+def test_import_error_and_memory_blow_up_are_reported_with_the_line(tmp_path, body, kind, line):
+    script = write_script(tmp_path, body, name="bad.py")
+    proc, data = record(tmp_path, script, expect=1)
+    assert data["status"] == "failed" and data["error"]["type"] == kind
+    assert data["error"]["line"] == line and data["error"]["file"].endswith("bad.py")
+    assert f"bad.py:{line}" in proc.stderr
+    assert len(data["iterations"]) == body.count("backward()")

@@ -1,0 +1,187 @@
+"""Every lesson recorded through the CLI shows the numbers plain PyTorch computes.
+
+The oracle is the same lesson run without the tracer (in this process, through runpy):
+its globals and its printed output. A traced run must print exactly the same text.
+"""
+
+import contextlib
+import io
+import json
+import math
+import os
+import random
+import re
+import runpy
+
+import pytest
+import torch
+
+from core import lessons
+from tests.util import LESSONS, nodes, record
+
+pytestmark = pytest.mark.e2e
+INDEX = lessons.load()
+NAMES = [item["name"] for item in INDEX.lessons]
+_PLAIN: dict = {}
+
+
+def plain(name: str) -> tuple[dict, str]:
+    """Globals and stdout of the lesson run as plain Python (cached)."""
+    if name not in _PLAIN:
+        out = io.StringIO()
+        cwd = os.getcwd()
+        torch_state = torch.get_rng_state()
+        try:
+            with contextlib.redirect_stdout(out):
+                g = runpy.run_path(os.path.join(LESSONS, f"{name}.py"), run_name="__main__")
+        finally:
+            os.chdir(cwd)
+            torch.set_rng_state(torch_state)
+        _PLAIN[name] = (g, out.getvalue())
+    return _PLAIN[name]
+
+
+_TRACED: dict = {}
+
+
+def traced(tmp_path, name: str) -> dict:
+    """The lesson recorded through the CLI at full detail, exported as JSON (cached per lesson)."""
+    if name not in _TRACED:
+        proc, data = record(tmp_path, os.path.join(LESSONS, f"{name}.py"))
+        assert data["status"] == "finished", proc.stderr
+        _TRACED[name] = data
+    return _TRACED[name]
+
+
+def leaf(it: dict, name: str) -> dict:
+    (n,) = [n for n in it["graph"]["nodes"] if n["name"] == name and n["kind"] in ("leaf", "param")]
+    return n
+
+
+def printed_losses(stdout: str) -> dict[int, float]:
+    return {int(m[1]): float(m[2]) for m in re.finditer(r"^(\d+),? ([-+0-9.e]+)$", stdout, re.M)}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_lesson_prints_what_plain_python_prints(tmp_path, name):
+    """The tracer never changes the run: identical output, and the right iteration count."""
+    g, stdout = plain(name)
+    data = traced(tmp_path, name)
+    assert data["console"] == stdout
+    lesson = INDEX.get(name)
+    assert (len(data["iterations"]) > 0) == lesson["backward"]
+    for index, loss in printed_losses(stdout).items():
+        if name.startswith(("twolayer", "dynamic", "poly")) and index < len(data["iterations"]):
+            assert data["iterations"][index]["loss"] == loss, (name, index)
+
+
+def test_autograd_basics(tmp_path):
+    g, _ = plain("autograd_basics")
+    (it,) = traced(tmp_path, "autograd_basics")["iterations"]
+    assert sorted(n["op"] for n in it["graph"]["nodes"]) == [
+        "AccumulateGrad", "AddBackward0", "MeanBackward0", "MulBackward0", "MulBackward0"]
+    x = leaf(it, "x")
+    assert x["grad"]["values"] == g["x"].grad.tolist() == [[4.5, 4.5], [4.5, 4.5]]
+    (add,) = nodes(it, op="AddBackward0")
+    assert add["value"]["values"] == g["y"].tolist() == [[3.0, 3.0], [3.0, 3.0]]
+    (mean,) = nodes(it, op="MeanBackward0")
+    assert mean["value"]["values"] == g["out"].item() == 27.0 and mean["grad"]["values"] == 1.0
+
+
+def test_while_doubling(tmp_path):
+    g, _ = plain("while_doubling")
+    (it,) = traced(tmp_path, "while_doubling")["iterations"]
+    doublings = round(math.log2((g["y"] / g["x"])[0].item()))
+    assert len(nodes(it, op="MulBackward0")) == doublings
+    assert leaf(it, "x")["grad"]["values"] == g["x"].grad.tolist()
+
+
+def test_grad_2x_squared(tmp_path):
+    its = traced(tmp_path, "grad_2x_squared")["iterations"]
+    assert [leaf(it, "x")["grad"]["values"] for it in its] == [40.0, [40.0, 80.0]]
+
+
+def test_gradient_descent_x2(tmp_path):
+    g, _ = plain("gradient_descent_x2")
+    its = traced(tmp_path, "gradient_descent_x2")["iterations"]
+    assert len(its) == 1000
+    assert its[-1]["loss"] == g["y"].item()
+    x_last = torch.tensor(leaf(its[-1], "x")["value"]["values"])
+    grad_last = torch.tensor(leaf(its[-1], "x")["grad"]["values"])
+    assert torch.equal(x_last - 0.01 * grad_last, g["x"].detach())  # the script's own update rule
+
+
+@pytest.mark.parametrize("name, lr", [("poly_autograd", 1e-6), ("legendre_custom_function", 5e-6)])
+def test_polynomial_leaves_and_final_coefficients(tmp_path, name, lr):
+    g, _ = plain(name)
+    its = traced(tmp_path, name)["iterations"]
+    assert len(its) == 2000
+    last = its[-1]
+    for v in "abcd":
+        n = leaf(last, v)
+        updated = torch.tensor(n["value"]["values"]) - lr * torch.tensor(n["grad"]["values"])
+        assert updated.item() == g[v].item(), v
+    if name.startswith("legendre"):
+        (custom,) = nodes(last, kind="custom")
+        assert custom["op"] == "LegendrePolynomial3Backward"
+
+
+def test_twolayer_myrelu_custom_node_and_weights(tmp_path):
+    its = traced(tmp_path, "twolayer_myrelu")["iterations"]
+    assert len(its) == 500
+    (custom,) = nodes(its[0], kind="custom")
+    assert custom["op"] == "MyReLUBackward"
+    assert {leaf(its[0], "w1")["shape"] == [1000, 100], leaf(its[0], "w2")["shape"] == [100, 10]} == {True}
+
+
+@pytest.mark.parametrize("name", ["poly_nn", "poly_optim_rmsprop", "twolayer_nn", "twolayer_optim_adam",
+                                  "twolayer_custom_module"])
+def test_module_lessons_name_parameters(tmp_path, name):
+    its = traced(tmp_path, name)["iterations"]
+    params = {n["name"] for n in its[0]["graph"]["nodes"] if n["kind"] == "param"}
+    expected = {"poly_nn": {"0.weight", "0.bias"}, "poly_optim_rmsprop": {"0.weight", "0.bias"},
+                "twolayer_nn": {"0.weight", "0.bias", "2.weight", "2.bias"},
+                "twolayer_optim_adam": {"0.weight", "0.bias", "2.weight", "2.bias"},
+                "twolayer_custom_module": {"linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias"}}
+    assert params == expected[name]
+    if "optim" in name:
+        assert [it["optimizer_steps"] for it in its[:3]] == [0, 1, 2]
+
+
+def test_dynamic_net_signature_per_depth(tmp_path):
+    its = traced(tmp_path, "dynamic_net")["iterations"]
+    r = random.Random(0)
+    depths = [r.randint(0, 3) for _ in range(len(its))]
+    sig_of_depth: dict = {}
+    for it, depth in zip(its, depths, strict=True):
+        assert sig_of_depth.setdefault(depth, it["signature"]) == it["signature"]
+    assert len(set(sig_of_depth.values())) == len(sig_of_depth) == len(set(depths))
+    count = {d: len(it["graph"]["nodes"]) for it, d in zip(its, depths, strict=True)}
+    assert [count[d] for d in sorted(count)] == sorted(count.values())  # deeper, bigger
+    shared = [n for n in its[depths.index(3)]["graph"]["nodes"] if n["name"] == "middle_linear.weight"]
+    assert len(shared) == 1  # weight sharing: one parameter node used three times
+
+
+def test_linear_regression_dataloader(tmp_path):
+    data = traced(tmp_path, "linear_regression_dataloader")
+    its = data["iterations"]
+    assert len(its) == 100 * math.ceil(100 / 16)
+    assert [it["optimizer_steps"] for it in its] == list(range(len(its)))
+    assert {n["name"] for n in its[0]["graph"]["nodes"] if n["kind"] == "param"} == {"weight", "bias"}
+
+
+def test_autograd_application(tmp_path):
+    g, _ = plain("autograd_application")
+    (it,) = traced(tmp_path, "autograd_application")["iterations"]
+    assert leaf(it, "w")["grad"]["values"] == g["w"].grad.tolist()
+    assert leaf(it, "b")["grad"]["values"] == g["b"].grad.tolist()
+
+
+def test_index_lists_every_seed_example():
+    names = set(NAMES)
+    assert {"autograd_basics", "while_doubling", "grad_2x_squared", "gradient_descent_x2", "detach",
+            "poly_numpy", "poly_tensors", "poly_autograd", "legendre_custom_function", "poly_nn",
+            "poly_optim_rmsprop", "twolayer_numpy", "twolayer_tensors", "twolayer_autograd",
+            "twolayer_myrelu", "twolayer_nn", "twolayer_optim_adam", "twolayer_custom_module",
+            "dynamic_net", "linear_regression_dataloader"} <= names
+    json.dumps(INDEX.lessons, ensure_ascii=False)
