@@ -21,6 +21,8 @@ from core.session import Session
 
 LIVE_CACHE = 64  # iterations kept in memory for scrubbing back without reading the file
 REPLAY_RATE = 8.0  # iterations per second when "run" plays a recording
+GRAPH_SHARE = 0.3  # at most this share of the UI thread goes to showing graphs while a run goes freely
+SHOW_GRAPH_FIRST = ("node_grad", "paused", "break", "finished", "error")
 FULL_PHASES = {"forward_op": "forward", "backward_begin": "backward", "backward_node": "backward",
                "backward_end": "backward done", "optimizer_pre": "optimizer", "optimizer_post": "optimizer done"}
 
@@ -60,6 +62,11 @@ class Bridge(QObject):
         self._ignore_until_started = False
         self._replay_timer = QTimer(self)
         self._replay_timer.timeout.connect(self._on_replay_tick)
+        self._pending_graph: tuple[dict, bool] | None = None
+        self._graph_cost = 0.0  # seconds to decode and draw one graph (moving average)
+        self._graph_at = 0.0
+        self._graph_timer = QTimer(self, singleShot=True)
+        self._graph_timer.timeout.connect(self._flush_graph)
 
     # -- opening --------------------------------------------------------------------------------
     def start_script(self, script: str, args: list[str] | tuple = (), detail: str = "full",
@@ -223,7 +230,10 @@ class Bridge(QObject):
         except (OSError, ValueError) as e:
             events = [Event("protocol_error", {"message": f"lost the connection to the script: {e}"})]
         for ev in events:
+            if ev.kind in SHOW_GRAPH_FIRST:
+                self._flush_graph()  # these refer to the graph just sent: show it first
             self._dispatch(ev)
+        self._flush_graph(force=False)
         if session.finished is not None and self._notifier is not None and not self._ignore_until_started:
             self._notifier.setEnabled(False)  # the socket stays readable at end of stream
         self._emit_status()
@@ -303,6 +313,22 @@ class Bridge(QObject):
         self.sig_finished.emit(d)
 
     def _emit_iteration(self, data: dict, cache: bool) -> None:
+        """Queue a graph to show: only the newest of a burst is decoded and drawn (see _flush_graph)."""
+        self._pending_graph = (data, cache)
+
+    def _flush_graph(self, force: bool = True) -> None:
+        """Decode and show the queued graph. Unforced (running freely), graphs are shown at most every
+        GRAPH_SHARE⁻¹ × their own cost, so a 10k-node model leaves the UI most of its time."""
+        if self._pending_graph is None:
+            return
+        wait = self._graph_cost / GRAPH_SHARE - (time.monotonic() - self._graph_at)
+        if not force and wait > 0:
+            if not self._graph_timer.isActive():
+                self._graph_timer.start(int(wait * 1000) + 1)
+            return
+        self._graph_timer.stop()
+        (data, cache), self._pending_graph = self._pending_graph, None
+        started = time.monotonic()
         try:
             it = Iteration.from_json(data)
         except (KeyError, TypeError, ValueError) as e:
@@ -315,6 +341,8 @@ class Bridge(QObject):
         if self.following:
             self.shown = it.index
             self.sig_iteration.emit(it)
+        self._graph_at = time.monotonic()
+        self._graph_cost = 0.7 * self._graph_cost + 0.3 * (self._graph_at - started)
 
     # -- recording --------------------------------------------------------------------------------
     def _read(self, index: int) -> Iteration | None:
@@ -347,6 +375,8 @@ class Bridge(QObject):
         self.optimizer_steps = 0
         self._cache.clear()
         self._times.clear()
+        self._pending_graph = None
+        self._graph_timer.stop()
         self.sig_reset.emit(info)
 
     def it_per_s(self) -> float:

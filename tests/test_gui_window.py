@@ -77,7 +77,7 @@ def item_named(window, head: str):
 def shown(window, index: int | None = None, grads: bool = True) -> bool:
     """The window shows an iteration (index `index`) drawn completely, with gradients if asked."""
     it = window.iteration
-    if it is None or window.graph.busy or window.graph.iteration is not it:
+    if it is None or window.graph.busy or window.graph.iteration is not it or window.bridge.state == "running":
         return False
     if index is not None and it.index != index:
         return False
@@ -142,7 +142,10 @@ def test_select_node_shows_it_in_the_inspector(make_main_window, qtbot, basics_b
     assert "x" in text and "leaf" in text
     assert f"{ref.grad.norm().item():.4g}" in text  # ‖x.grad‖ = 9
     assert "4.5" in text
-    qtbot.mouseClick(w.graph.viewport(), Qt.MouseButton.LeftButton, pos=w.graph.viewport().rect().topLeft())
+    rect = w.graph.viewport().rect().adjusted(3, 3, -3, -3)  # QPoint(0, 0) would mean "the centre" to QTest
+    empty = next(p for p in (rect.topLeft(), rect.bottomLeft(), rect.bottomRight(), rect.topRight())
+                 if w.graph.itemAt(p) is None)
+    qtbot.mouseClick(w.graph.viewport(), Qt.MouseButton.LeftButton, pos=empty)
     assert w.graph.selected_node() is None
 
 
