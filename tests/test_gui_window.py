@@ -293,3 +293,31 @@ def test_screenshot_cli_fails_clearly(tmp_path):
     proc = cli("--screenshot", str(out), "--iterations", "2", script)
     assert proc.returncode == 1
     assert "0 iteration" in proc.stderr and "failed" in proc.stderr
+
+
+def test_restart_runs_the_script_again(make_main_window, qtbot, depths):
+    w = make_main_window()
+    assert w.open_script(depths["script"], [], detail="full", paused=True)
+    w.bridge.run_to(2)
+    qtbot.waitUntil(lambda: shown(w, 2), timeout=WAIT)
+    w.controls.actions_by_name["restart"].trigger()
+    assert w.timeline.count == 0 and w.iteration is None  # views cleared for the new run
+    w.controls.actions_by_name["step_iteration"].trigger()
+    qtbot.waitUntil(lambda: shown(w, 0), timeout=WAIT)
+    assert w.bridge.state == "paused"  # the old child's "finished" was not taken for the new one's
+    assert w.iteration.loss == pytest.approx(depths["losses"][0], rel=1e-6)
+    assert w.console.text().count("loss 0 ") == 0  # printed after the pause point: not yet
+
+
+def test_presentation_mode_enlarges_nodes_and_text(make_main_window, qtbot, basics_bps):
+    w = make_main_window()
+    assert w.open_recording(basics_bps)
+    qtbot.waitUntil(lambda: shown(w, 0), timeout=WAIT)
+    before = item_named(w, "x").rect.width()
+    normal_pt = w.inspector.font().pointSize()
+    w.presentation_action.trigger()
+    qtbot.waitUntil(lambda: shown(w, 0) and item_named(w, "x").rect.width() > before * 1.3, timeout=WAIT)
+    assert w.inspector.font().pointSize() > normal_pt and w.controls.font().pointSize() > normal_pt
+    assert "grad 4.5" in item_named(w, "x").text_lines()
+    w.theme_actions["dark"].trigger()
+    assert w.graph.style_.theme == "dark"
