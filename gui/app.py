@@ -59,6 +59,7 @@ def screenshot(window, target: dict, out: str, iterations: int = 1, detail: str 
     window.show()
     last = iterations - 1
     reached = {"at": None}
+    problem = None
 
     def on_paused(d: dict) -> None:
         if d.get("point") == "backward_end" and d.get("index", -1) >= last:
@@ -73,20 +74,22 @@ def screenshot(window, target: dict, out: str, iterations: int = 1, detail: str 
         if bridge.count and not bridge.show(min(last, bridge.count - 1)):
             return _fail(f"iteration {last} could not be read from the recording")
         reached["at"] = bridge.shown
+        if bridge.count < iterations:
+            problem = (f"the recording has {bridge.count} iteration(s), fewer than {iterations}; "
+                       "the screenshot shows the last one")
     else:
         bridge.run_to(last)
     deadline = time.monotonic() + timeout
-    problem = None
     while True:
         app.processEvents()
-        done = reached["at"] is not None or bridge.state == "finished"
+        done = reached["at"] is not None or bridge.state == "finished" or bridge.mode == "replay"
         if done and not window.graph.busy and _shown_matches(window, reached["at"]):
             break
         if time.monotonic() > deadline:
             bridge.close()
             return _fail(f"timed out after {timeout:g} s waiting for iteration {last} to be shown")
         time.sleep(0.01)
-    if reached["at"] is None:
+    if reached["at"] is None and problem is None:
         problem = _why_short(bridge, iterations)
     for view in (window.plots, window.console):
         view.flush()
