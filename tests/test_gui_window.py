@@ -321,3 +321,44 @@ def test_presentation_mode_enlarges_nodes_and_text(make_main_window, qtbot, basi
     assert "grad 4.5" in item_named(w, "x").text_lines()
     w.theme_actions["dark"].trigger()
     assert w.graph.style_.theme == "dark"
+
+
+SGD_STEPS = """
+import torch
+torch.manual_seed(0)
+model = torch.nn.Linear(3, 1)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+x, y = torch.randn(8, 3), torch.randn(8, 1)
+for i in range(3):
+    loss = ((model(x) - y) ** 2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+"""
+
+
+def test_step_phase_reaches_the_optimizer_and_the_inspector_shows_it(make_main_window, qtbot, tmp_path):
+    script = write_script(tmp_path, SGD_STEPS)
+    w = make_main_window()
+    assert w.open_script(script, [], detail="full", paused=True)
+    points = []
+    w.bridge.sig_paused.connect(lambda d: points.append(d["point"]))
+    for _ in range(8):
+        if points and points[-1] == "optimizer_post":
+            break
+        n = len(points)
+        w.controls.actions_by_name["step_phase"].trigger()
+        qtbot.waitUntil(lambda n=n: len(points) > n and w.bridge.state == "paused", timeout=WAIT)
+    assert points[-1] == "optimizer_post"
+    assert "backward_end" in points and "optimizer_pre" in points
+    assert w.inspector.pages.currentIndex() == 1  # the optimizer page
+    assert "SGD" in w.inspector.text()
+    assert "optimizer" in w.status_labels["phase"].text()
+    torch.manual_seed(0)  # the same first step in plain torch: ||w1 - w0|| / ||w0||
+    model = torch.nn.Linear(3, 1)
+    x, y = torch.randn(8, 3), torch.randn(8, 1)
+    ((model(x) - y) ** 2).mean().backward()
+    w0 = model.weight.detach().clone()
+    expected = (0.1 * model.weight.grad).norm().item() / w0.norm().item()
+    xs, ratios = w.plots.ratio_data("weight")
+    assert list(xs) == [0] and ratios[0] == pytest.approx(expected, rel=1e-5)
