@@ -6,6 +6,7 @@ import argparse
 import gc
 import os
 import sys
+import tempfile
 import time
 
 SCREENSHOT_SIZE = (1600, 1000)
@@ -40,7 +41,14 @@ def run_app(target: dict, args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Backprop Studio")
     app.setOrganizationName("BackpropStudio")
-    window = MainWindow(theme=args.theme or "light", presentation=bool(args.presentation), lang=args.lang or "en")
+    settings = None
+    if args.screenshot:  # a headless render does not touch the user's recent files
+        from PySide6.QtCore import QSettings
+
+        settings = QSettings(os.path.join(tempfile.mkdtemp(prefix="backprop-studio-"), "settings.ini"),
+                             QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, theme=args.theme or "light", presentation=bool(args.presentation),
+                        lang=args.lang or "en")
     freeze_startup_objects()
     if args.screenshot:
         return screenshot(window, target, args.screenshot, max(int(args.iterations or 1), 1), args.detail)
