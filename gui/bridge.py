@@ -356,8 +356,10 @@ class Bridge(QObject):
             return None
         try:
             return self.recording.iteration(index)
-        except RecordingError:
-            return None  # not committed yet (the child commits a few times a second)
+        except RecordingError as e:
+            if self.mode == "replay":  # live, it is just not committed yet (a few commits a second)
+                self.sig_error.emit({"type": "RecordingError", "message": str(e), "file": None, "line": None})
+            return None
 
     def _on_replay_tick(self) -> None:
         nxt = (self.shown if self.shown is not None else -1) + 1

@@ -303,6 +303,8 @@ class MainWindow(QMainWindow):
 
     def _on_status(self, s: dict) -> None:
         self.controls.set_state(s)
+        if s.get("mode") == "live" and s.get("following") and not self.timeline.following():
+            self.timeline.set_following(True)  # a run or step resumes following the newest iteration
         lab = self.status_labels
         mode = {"live": "live", "replay": "replay"}.get(s.get("mode"), "")
         lab["state"].setText(f"{mode} · {s.get('state')}" if mode else "no script")

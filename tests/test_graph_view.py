@@ -165,3 +165,19 @@ def test_selecting_a_node_emits_its_id(view, qtbot):
     with qtbot.waitSignal(view.sig_node_selected) as sig:
         view.select_node("n3")
     assert sig.args == ["n3"]
+
+
+def test_animate_backward_lights_nodes_loss_first_and_restores_gradients(view, qtbot):
+    it = chain(4)
+    show(qtbot, view, it)
+    before = {k: i.norm for k, i in view.items.items()}
+    lit = []
+    view.animate_backward()
+    assert all(i.norm is None for i in view.items.values())  # gradients hidden until their turn
+    qtbot.waitUntil(lambda: (lit.append(next((i.box_id for i in view.items.values() if i.lit), None)) or
+                             not view._anim_timer.isActive()), timeout=WAIT)
+    order = [n for k, n in enumerate(lit) if n is not None and (k == 0 or lit[k - 1] != n)]
+    assert order[0] == "n0"  # the loss first, then towards the inputs
+    topo = list(nx.topological_sort(it.graph))
+    assert [topo.index(n) for n in order] == sorted((topo.index(n) for n in order), reverse=True)
+    assert {k: i.norm for k, i in view.items.items()} == before
