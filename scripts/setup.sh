@@ -8,9 +8,13 @@ need_apt=()
 command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
 fc-list 2>/dev/null | grep -qiE "noto sans cjk|wenquanyi" || need_apt+=(fonts-wqy-microhei fontconfig)
 command -v xvfb-run >/dev/null 2>&1 || need_apt+=(xvfb xauth)
-# Shared libraries Qt needs even offscreen.
-for lib in libEGL.so.1 libGL.so.1 libxkbcommon.so.0 libfontconfig.so.1 libdbus-1.so.3 libxcb-cursor.so.0; do
-  ldconfig -p | grep -q "$lib" || { need_apt+=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0); break; }
+# Shared libraries Qt needs (offscreen, and the xcb platform under Xvfb): library -> Debian package.
+for pair in libEGL.so.1:libegl1 libGL.so.1:libgl1 libxkbcommon.so.0:libxkbcommon0 \
+    libxkbcommon-x11.so.0:libxkbcommon-x11-0 libfontconfig.so.1:libfontconfig1 libdbus-1.so.3:libdbus-1-3 \
+    libxcb-cursor.so.0:libxcb-cursor0 libxcb-icccm.so.4:libxcb-icccm4 libxcb-keysyms.so.1:libxcb-keysyms1 \
+    libxcb-shape.so.0:libxcb-shape0 libxcb-xinerama.so.0:libxcb-xinerama0 libxcb-randr.so.0:libxcb-randr0 \
+    libxcb-render-util.so.0:libxcb-render-util0 libxcb-image.so.0:libxcb-image0 libxcb-xkb.so.1:libxcb-xkb1; do
+  ldconfig -p | grep -q "${pair%%:*}" || need_apt+=("${pair##*:}")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -23,8 +27,9 @@ stamp="$VENV/.requirements.sha"
 want="$(sha256sum "$ROOT/requirements.txt" "$ROOT/pyproject.toml" | sha256sum | cut -c1-64)"
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: creating $VENV and installing pinned packages" >&2
+  rm -rf "$VENV"  # a fresh venv: upgrading pinned packages in place can leave broken files
   python3.11 -m venv "$VENV" 2>/dev/null || python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --upgrade pip >/dev/null
+  "$VENV/bin/pip" install -q --upgrade pip >/dev/null 2>&1 || true
   "$VENV/bin/pip" install -q -r "$ROOT/requirements.txt" 2>&1 | grep -v "^WARNING: Location" || true
   "$VENV/bin/python" -c "import torch, PySide6, pyqtgraph, networkx, graphviz, msgpack" \
     || { echo "setup: installing the pinned packages failed" >&2; exit 1; }
