@@ -24,7 +24,7 @@ def cmd_record(argv: list[str]) -> int:
     p.add_argument("script")
     p.add_argument("args", nargs=argparse.REMAINDER)
     a = p.parse_args(argv)
-    from core.control import parse_condition
+    from core.conditions import parse_condition
     from core.session import record_in_child
 
     for cond in a.break_on:

@@ -7,7 +7,6 @@ blocks the script thread inside the hook while paused, and a command thread tell
 from __future__ import annotations
 
 import math
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -16,12 +15,10 @@ from torch.utils.weak import WeakIdKeyDictionary
 
 from core import graph as graph_mod
 from core import stats
+from core.conditions import parse_condition
 from core.iteration import Iteration, first_nonfinite
 from core.tracer import Control
 from core.updates import ManualUpdates, OptimizerStep
-
-_COND = re.compile(r"^\s*(loss|grad_norm|iteration)\s*(>=|<=|>|<|=|==)\s*([-+0-9.eE]+|inf|nan)\s*$")
-_USAGE = "use nonfinite, 'loss>X', 'loss<X', 'grad_norm>X', 'grad_norm<X', 'iteration=N'"
 
 # Which pause points end each step command.
 STEP_TARGETS = {
@@ -42,19 +39,6 @@ class BreakHit(BaseException):
 
 class StopRun(BaseException):
     """Raised inside the script at a pause point when the user pressed Stop."""
-
-
-def parse_condition(text: str) -> tuple[str, str, float]:
-    """`nonfinite`, `loss>X`, `loss<X`, `grad_norm>X`, `grad_norm<X`, `iteration=N`."""
-    if text.strip() == "nonfinite":
-        return ("nonfinite", "", 0.0)
-    m = _COND.match(text)
-    try:
-        what, op, value = m.groups() if m else ("", "", "")
-        number = float(value)
-    except ValueError:
-        raise ValueError(f"bad breakpoint {text!r}: {_USAGE}") from None
-    return (what, "=" if op == "==" else op, number)
 
 
 def _compare(x: float, op: str, y: float) -> bool:

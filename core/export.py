@@ -9,7 +9,9 @@ import math
 import networkx as nx
 
 from core.iteration import graph_to_json
+from core.layout import DOT_MAX_NODES
 from core.recording import Recording
+from core.svg import to_svg
 
 FORMATS = ("json", "dot", "svg", "png", "csv")
 
@@ -63,16 +65,20 @@ def _short(s: dict) -> str:
     return f"μ {s['mean']:.3g} ‖·‖ {s['norm']:.3g}"
 
 
+def node_fill(a: dict) -> str:
+    """Fill colour of a node: by kind, red when its value or gradient has NaN/Inf."""
+    colours = {"param": "#cfe8ff", "leaf": "#d9f2d9", "custom": "#ffe0b3", "op": "#f2f2f2"}
+    bad = any((a.get(k) or {}).get("nan") or (a.get(k) or {}).get("inf") for k in ("value", "grad"))
+    return "#ff8080" if bad else colours.get(a.get("kind"), "#f2f2f2")
+
+
 def to_dot(g: nx.DiGraph, title: str = "") -> str:
     """Graphviz source of one iteration's graph, forward edges top to bottom."""
-    colours = {"param": "#cfe8ff", "leaf": "#d9f2d9", "custom": "#ffe0b3", "op": "#f2f2f2"}
     out = ["digraph G {", '  rankdir=TB; node [shape=box, style="rounded,filled", fontname="Helvetica"];']
     if title:
         out.append(f"  label={json.dumps(title)};")
     for n, a in g.nodes(data=True):
-        bad = any((a.get(k) or {}).get("nan") or (a.get(k) or {}).get("inf") for k in ("value", "grad"))
-        colour = "#ff8080" if bad else colours.get(a.get("kind"), "#f2f2f2")
-        out.append(f"  {n} [label={json.dumps(node_label(a))}, fillcolor={json.dumps(colour)}];")
+        out.append(f"  {n} [label={json.dumps(node_label(a))}, fillcolor={json.dumps(node_fill(a))}];")
     out.extend(f"  {u} -> {v};" for u, v in g.edges())
     out.append("}")
     return "\n".join(out) + "\n"
@@ -99,7 +105,12 @@ def write(rec: Recording, fmt: str, out: str, iteration: int | None = None) -> N
     index = indices[-1] if iteration is None else iteration
     if index not in indices:
         raise ValueError(f"no iteration {index} (the recording has {indices[0]}..{indices[-1]})")
-    dot = to_dot(rec.iteration(index).graph, f"iteration {index}")
+    g = rec.iteration(index).graph
+    if fmt == "svg" and g.number_of_nodes() > DOT_MAX_NODES:  # dot is superlinear: ~80 s at 10k nodes
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(to_svg(g, f"iteration {index}", node_label, node_fill))
+        return
+    dot = to_dot(g, f"iteration {index}")
     if fmt == "dot":
         with open(out, "w", encoding="utf-8") as f:
             f.write(dot)

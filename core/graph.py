@@ -2,16 +2,21 @@
 
 Node ids are `n<k>`, k the position in a deterministic depth-first walk from the
 roots (the loss's grad_fn is `n0`). No recursion, so a 1M-node chain is fine.
+The walk runs on every backward, so it touches each node once and keeps Python
+work per node small (~2 µs): per-type and per-dtype facts are cached.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 import torch
 from torch.autograd.function import BackwardCFunction
+
+from core.stats import name_of
 
 
 @dataclass
@@ -20,6 +25,7 @@ class Walk:
     fns: list  # grad_fn objects in id order: fns[k] is node f"n{k}"
     ids: dict  # grad_fn -> node id
     signature: str
+    leaves: list = field(default_factory=list)  # k of every AccumulateGrad node (params and leaves)
 
 
 def root_fn(t: torch.Tensor):
@@ -39,53 +45,119 @@ def node_kind(fn) -> str:
     return "op"
 
 
-def _meta(fn, op: str) -> tuple[list, str, str]:
-    if op == "AccumulateGrad":
-        v = fn.variable
-        return list(v.shape), str(v.dtype), str(v.device)
-    md = fn._input_metadata
-    if not md:
-        return [], "", ""
-    m = md[0]
-    return list(m.shape), str(m.dtype), str(m.device)
+_types: dict[type, tuple[str, str | None]] = {}  # grad_fn class -> (op name, kind unless AccumulateGrad)
+
+
+def _type_info(cls: type) -> tuple[str, str | None]:
+    info = _types.get(cls)
+    if info is None:
+        op = cls.__name__
+        info = (op, None if op == "AccumulateGrad" else "custom" if issubclass(cls, BackwardCFunction) else "op")
+        _types[cls] = info
+    return info
 
 
 def walk(roots: list) -> Walk:
     """Walk from the root grad_fns; every node reachable through next_functions."""
+    collecting = gc.isenabled()
+    gc.disable()  # the walk allocates ~5 containers per node: cyclic GC passes would cost 2-3x
+    try:
+        return _walk(roots)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _walk(roots: list) -> Walk:
     ids: dict = {}
     fns: list = []
-    nodes: list = []
-    edges: list = []
+    attrs: list = []
+    nexts_of: list = []
+    leaves: list = []
     stack = [fn for fn in reversed(roots) if fn is not None]
     while stack:
         fn = stack.pop()
         if fn in ids:
             continue
-        nid = f"n{len(fns)}"
-        ids[fn] = nid
+        k = len(fns)
+        ids[fn] = k
         fns.append(fn)
-        op = type(fn).__name__
-        shape, dtype, device = _meta(fn, op)
-        nodes.append((nid, {"op": op, "kind": node_kind(fn), "shape": shape,
-                            "dtype": dtype.removeprefix("torch."), "device": device}))
+        op, kind = _type_info(type(fn))
+        if kind is None:  # AccumulateGrad: the leaf tensor itself
+            v = fn.variable
+            kind = "param" if isinstance(v, torch.nn.Parameter) else "leaf"
+            shape, dtype, device = list(v.shape), name_of(v.dtype), name_of(v.device)
+            leaves.append(k)
+        else:
+            md = fn._input_metadata
+            if md:
+                m = md[0]
+                shape, dtype, device = list(m.shape), name_of(m.dtype), name_of(m.device)
+            else:
+                shape, dtype, device = [], "", ""
+        attrs.append({"op": op, "kind": kind, "shape": shape, "dtype": dtype, "device": device,
+                      "name": None, "module": None, "source": None})
         nexts = fn.next_functions
+        nexts_of.append(nexts)
         for child, _ in reversed(nexts):
             if child is not None and child not in ids:
                 stack.append(child)
-    for fn in fns:
-        target = ids[fn]
-        for child, _ in fn.next_functions:
-            if child is not None:
-                edges.append((ids[child], target))
+    names = [f"n{k}" for k in range(len(fns))]
+    edges = [(ids[child], k) for k, nexts in enumerate(nexts_of) for child, _ in nexts if child is not None]
+    g = _digraph(names, attrs, edges)
+    signature = structure_signature([(a["op"], a["shape"]) for a in attrs], edges)
+    return Walk(g, fns, {fn: names[k] for fn, k in ids.items()}, signature, leaves)
+
+
+def _digraph(names: list[str], attrs: list[dict], edges: list[tuple[int, int]]) -> nx.DiGraph:
+    """The DiGraph `add_nodes_from` + `add_edges_from` would build, filled directly (3x faster).
+
+    networkx is pinned; tests/test_graph_perf.py checks the result equals the public-API build.
+    """
     g = nx.DiGraph()
-    g.add_nodes_from(nodes)
-    g.add_edges_from(edges)
-    return Walk(g, fns, ids, structure_signature(nodes, edges))
+    node, succ, pred = g._node, g._succ, g._pred
+    for name, a in zip(names, attrs, strict=True):
+        node[name] = a
+        succ[name] = {}
+        pred[name] = {}
+    for u, v in edges:
+        su, sv = names[u], names[v]
+        out = succ[su]
+        if sv not in out:
+            out[sv] = pred[sv][su] = {}
+    return g
 
 
 def structure_signature(nodes: list, edges: list) -> str:
     """Hash of ops, shapes and edges: equal for the same graph structure."""
     h = hashlib.blake2b(digest_size=8)
-    h.update(repr([(a["op"], a["shape"]) for _, a in nodes]).encode())
+    h.update(repr(nodes).encode())
     h.update(repr(edges).encode())
     return h.hexdigest()
+
+
+def annotate(w: Walk, param_name, by_tensor: dict, by_fn: dict, module_of: dict, sources: dict) -> list[str]:
+    """Set names, modules and sources on the walked graph; returns the ids of param nodes and named leaves.
+
+    Touches only the nodes that have something to set: leaves, and the ops found in
+    `by_fn` (script variables), `module_of` (module outputs) and `sources`.
+    """
+    nodes = w.graph.nodes
+    ids = w.ids
+    named = []
+    for k in w.leaves:
+        nid = f"n{k}"
+        a = nodes[nid]
+        var = w.fns[k].variable
+        name = param_name.get(var) or by_tensor.get(id(var))
+        a["name"] = name
+        if a["kind"] == "param" or name:
+            named.append(nid)
+        if name and "." in name and a["kind"] == "param":
+            a["module"] = name.rsplit(".", 1)[0]
+    for key, table in (("name", by_fn), ("module", module_of), ("source", sources)):
+        for fn, value in table.items():
+            nid = ids.get(fn)
+            if nid is not None:
+                nodes[nid][key] = value
+    return named

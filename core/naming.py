@@ -6,16 +6,19 @@ module seen names its parameters (`features.0.weight`, not `weight`).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sysconfig
+import weakref
+from typing import TYPE_CHECKING
 
-import torch
-from torch.utils.weak import WeakIdKeyDictionary
+if TYPE_CHECKING:
+    import torch
 
 _NOT_USER = tuple(
     os.path.normcase(os.path.realpath(p)) + os.sep
     for p in {
-        os.path.dirname(torch.__file__),
+        os.path.dirname(importlib.util.find_spec("torch").origin),  # not imported: the GUI never needs torch
         os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + "core",
         sysconfig.get_paths()["stdlib"],
         sysconfig.get_paths()["purelib"],
@@ -53,13 +56,42 @@ def user_source(frame) -> str | None:
     return None
 
 
+class IdMap:
+    """Identity-keyed map that does not keep its keys alive: a WeakIdKeyDictionary whose `get` is one
+    dict lookup (it runs on every module call and for every parameter of every iteration)."""
+
+    def __init__(self):
+        self._data: dict[int, tuple[weakref.ref, object]] = {}
+
+    def __setitem__(self, key, value) -> None:
+        k, data = id(key), self._data
+
+        def gone(_ref, k=k, data=data):  # runs while the key is freed, before its id can be reused
+            entry = data.get(k)
+            if entry is not None and entry[0]() is None:
+                del data[k]
+
+        data[k] = (weakref.ref(key, gone), value)
+
+    def get(self, key, default=None):
+        entry = self._data.get(id(key))
+        return entry[1] if entry is not None and entry[0]() is key else default
+
+    def __contains__(self, key) -> bool:
+        entry = self._data.get(id(key))
+        return entry is not None and entry[0]() is key
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
 class Names:
     """Module paths and parameter names, learnt from the modules the script calls."""
 
     def __init__(self):
-        self.module_path = WeakIdKeyDictionary()  # module -> qualified path
-        self.param_name = WeakIdKeyDictionary()  # parameter -> qualified name
-        self._roots = WeakIdKeyDictionary()  # root module -> number of modules it had
+        self.module_path = IdMap()  # module -> qualified path
+        self.param_name = IdMap()  # parameter -> qualified name
+        self._roots = IdMap()  # root modules
 
     def is_root(self, module: torch.nn.Module) -> bool:
         return module in self._roots
@@ -77,6 +109,8 @@ class Names:
 
 def frame_names(frame, limit: int = 8) -> tuple[dict, dict]:
     """Script variable names of tensors (by id) and of grad_fns, innermost frame wins."""
+    import torch
+
     by_tensor: dict[int, str] = {}
     by_fn: dict = {}
     for depth, f in enumerate(user_frames(frame)):

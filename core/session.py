@@ -16,7 +16,7 @@ import threading
 import time
 from collections import deque
 
-from core.control import parse_condition
+from core.conditions import parse_condition
 from core.protocol import DETAILS, Command, Event, FrameReader, ProtocolError, check_command, encode
 from core.recording import Recording, RecordingError, mark_status
 from core.runner import EXIT_FAILED, child_command

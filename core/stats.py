@@ -1,18 +1,31 @@
 """Tensor summaries computed where the tensor lives, moved to the host in one transfer.
 
-A summary is a dict: {shape, dtype, norm, mean, std, min, max, nan, inf, values?}.
-`Batch.add(tensor)` queues a tensor; `Batch.finish()` does all the device work,
-one host copy per device, and returns the summaries in the order they were added.
+A summary is a dict: {shape, dtype, device, norm, mean, std, min, max, nan, inf, values?}.
+`Batch.add(tensor)` queues a tensor; `Batch.finish()` does all the device work, one host
+copy per device, and returns the summaries in the order they were added. A light batch
+(`Batch(light=True)`, light-detail iterations) computes only {shape, dtype, device, norm,
+nan, inf}.
+
+Cost: tiny tensors are concatenated and reduced together (segment reductions); larger ones
+take a few fast reductions each (mean, aminmax, norm of the centred tensor) and share one
+`_foreach_norm`. NaN/Inf
+are not counted up front: when a tensor's statistics are all finite it has none. Only a tensor
+with a non-finite (or overflowed) statistic is looked at again, exactly, in float64: a second
+transfer, in that iteration only.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 
 MAX_VALUES = 64  # tensors up to this many elements keep their full values
 FIELDS = ("norm", "mean", "std", "min", "max", "nan", "inf")
+_SMALL = 64  # tensors up to this size are reduced together in one concatenation
 _CHUNK = 1 << 20  # elements concatenated per segmented reduction
-_SMALL = 1 << 16  # larger tensors are reduced one by one
+_HALF = (torch.float16, torch.bfloat16)
+_FOREACH = (torch.float32, torch.float64, *_HALF)  # what _foreach_norm takes
 
 host_transfers = 0  # counted so tests can check "one transfer per iteration"
 
@@ -24,8 +37,19 @@ def to_host(t: torch.Tensor) -> list[float]:
     return t.cpu().tolist()
 
 
+_names: dict = {}  # dtype / device -> its name as summaries spell it ("float32", "cpu")
+
+
+def name_of(x: torch.dtype | torch.device) -> str:
+    """`float32` for torch.float32, `cuda:0` for a device (cached: called per node per iteration)."""
+    s = _names.get(x)
+    if s is None:
+        s = _names[x] = str(x).removeprefix("torch.")
+    return s
+
+
 def describe(t: torch.Tensor) -> dict:
-    return {"shape": list(t.shape), "dtype": str(t.dtype).removeprefix("torch."), "device": str(t.device)}
+    return {"shape": list(t.shape), "dtype": name_of(t.dtype), "device": name_of(t.device)}
 
 
 def _numeric(t: torch.Tensor) -> tuple[torch.Tensor | None, str | None]:
@@ -49,8 +73,9 @@ def _numeric(t: torch.Tensor) -> tuple[torch.Tensor | None, str | None]:
 class Batch:
     """Collects tensors during an iteration and summarises them together."""
 
-    def __init__(self, values_limit: int = MAX_VALUES):
+    def __init__(self, values_limit: int = MAX_VALUES, light: bool = False):
         self.values_limit = values_limit
+        self.light = light
         self._items: list[tuple[dict, torch.Tensor | None, bool]] = []
 
     def __len__(self) -> int:
@@ -59,6 +84,9 @@ class Batch:
     def add(self, t: torch.Tensor, values: bool = True) -> int:
         """Queue a tensor; returns the index of its summary in `finish()`."""
         head = describe(t)
+        if self.light and t.dtype in _FOREACH and t.layout == torch.strided and t.device.type != "meta":
+            self._items.append((head, t.detach(), False))  # no copy: _foreach_norm takes it as it is
+            return len(self._items) - 1
         flat, why = _numeric(t)
         if why:
             head["note"] = why
@@ -67,74 +95,133 @@ class Batch:
 
     def finish(self, extra: list[torch.Tensor] | None = None) -> tuple[list[dict], list[float]]:
         """Summaries in order, and the host values of `extra` 0-d tensors (same transfer)."""
+        extra = extra or []
         by_device: dict[torch.device, list[int]] = {}
         for i, (_, flat, _) in enumerate(self._items):
             if flat is not None:
                 by_device.setdefault(flat.device, []).append(i)
-        extra = extra or []
         for t in extra:
             by_device.setdefault(t.device, [])
         out = [dict(head) for head, _, _ in self._items]
         extra_host: list[float] = [float("nan")] * len(extra)
+        recheck: list[int] = []  # items with a non-finite statistic: NaN/Inf counted exactly afterwards
         for device, idx in by_device.items():
-            pieces = [self._stats(idx)] if idx else []
-            vals = [self._items[i][1] for i in idx if self._items[i][2]]
-            pieces += [v.to(torch.float64) for v in vals]
+            rows, order, exact = self._rows(idx)
+            pieces = [rows.reshape(-1)] if idx else []
+            with_values = [i for i in idx if self._items[i][2]]
+            pieces += [self._items[i][1].to(torch.float64) for i in with_values]
             mine = [k for k, t in enumerate(extra) if t.device == device]
             pieces += [extra[k].detach().reshape(-1)[:1].to(torch.float64) for k in mine]
-            host = to_host(torch.cat([p.reshape(-1) for p in pieces])) if pieces else []
-            pos = 0
-            for i in idx:
-                row = host[pos:pos + len(FIELDS)]
-                pos += len(FIELDS)
-                out[i].update(zip(FIELDS, row, strict=True))
-                out[i]["nan"] = int(out[i]["nan"])
-                out[i]["inf"] = int(out[i]["inf"])
-            for i in idx:
-                if self._items[i][2]:
-                    n = self._items[i][1].numel()
-                    out[i]["values"] = _nest(host[pos:pos + n], out[i]["shape"])
-                    pos += n
+            host = to_host(torch.cat(pieces)) if pieces else []
+            width = 3 if self.light else len(FIELDS)
+            for j, i in enumerate(order):
+                row = host[j * width:(j + 1) * width]
+                fields = ("norm", "nan", "inf") if self.light else FIELDS
+                out[i].update(zip(fields, row, strict=True))
+                out[i]["nan"], out[i]["inf"] = int(out[i]["nan"]), int(out[i]["inf"])
+                if j >= exact and not all(math.isfinite(v) for v in row):
+                    recheck.append(i)
+            pos = len(order) * width
+            for i in with_values:
+                n = self._items[i][1].numel()
+                out[i]["values"] = _nest(host[pos:pos + n], out[i]["shape"])
+                pos += n
             for k in mine:
                 extra_host[k] = host[pos]
                 pos += 1
+        if recheck:
+            self._exact(recheck, out)
         self._items.clear()
         return out, extra_host
 
-    def _stats(self, idx: list[int]) -> torch.Tensor:
-        """[len(idx), 7] float64 statistics: small tensors by segmented reductions over one
-        concatenation, large ones one by one with torch's (cascade-summed) reductions."""
+    def _rows(self, idx: list[int]) -> tuple[torch.Tensor, list[int], int]:
+        """Statistics rows (float64, on the device), the item of each row, how many leading rows are exact."""
         flats = [self._items[i][1] for i in idx]
-        small = [k for k, f in enumerate(flats) if f.numel() <= _SMALL]
-        rows: list = [None] * len(flats)
+        if self.light:
+            return *_norm_rows(flats, idx, with_zeros=2), 0
+        small = [j for j, f in enumerate(flats) if f.numel() <= _SMALL]
+        large = [j for j, f in enumerate(flats) if f.numel() > _SMALL]
+        blocks, order = [], []
         start = 0
-        while start < len(small):
+        while start < len(small):  # segment reductions over concatenations of tiny tensors
             stop, total = start, 0
             while stop < len(small) and (stop == start or total + flats[small[stop]].numel() <= _CHUNK):
                 total += flats[small[stop]].numel()
                 stop += 1
-            block = _segment_stats([flats[k] for k in small[start:stop]])
-            for j, k in enumerate(small[start:stop]):
-                rows[k] = block[j]
+            blocks.append(_segment_stats([flats[j] for j in small[start:stop]]))
+            order += [idx[j] for j in small[start:stop]]
             start = stop
-        for k, f in enumerate(flats):
-            if rows[k] is None:
-                rows[k] = _tensor_stats(f)
-        return torch.stack(rows)
+        exact = len(order)
+        if large:
+            rows, ids = _large_stats([flats[j] for j in large], [idx[j] for j in large])
+            blocks.append(rows)
+            order += ids
+        return (torch.cat(blocks) if blocks else torch.zeros(0)), order, exact
+
+    def _exact(self, items: list[int], out: list[dict]) -> None:
+        """Exact NaN/Inf counts and an overflow-safe float64 norm for `items` (rare: not finite)."""
+        by_device: dict[torch.device, list[int]] = {}
+        for i in items:
+            by_device.setdefault(self._items[i][1].device, []).append(i)
+        for idx in by_device.values():
+            rows = torch.stack([_exact_stats(self._items[i][1]) for i in idx])
+            host = to_host(rows.reshape(-1))
+            for j, i in enumerate(idx):
+                row = dict(zip(FIELDS, host[j * 7:(j + 1) * 7], strict=True))
+                keep = ("norm", "nan", "inf") if self.light else FIELDS
+                out[i].update({k: row[k] for k in keep})
+                out[i]["nan"], out[i]["inf"] = int(row["nan"]), int(row["inf"])
 
 
-def _tensor_stats(f: torch.Tensor) -> torch.Tensor:
-    """Statistics of one large flat tensor (accurate sums: no float32 running total)."""
-    mn, mx = torch.aminmax(f)
-    std, mean = torch.std_mean(f, correction=0)
-    scale = f.abs().amax()
+def _norm_rows(flats: list[torch.Tensor], idx: list[int], with_zeros: int = 0) -> tuple[torch.Tensor, list[int]]:
+    """[n, 1 + with_zeros] float64 rows: each tensor's 2-norm (one _foreach_norm per dtype), then zeros."""
+    by_dtype: dict[torch.dtype, list[int]] = {}
+    for j, f in enumerate(flats):
+        by_dtype.setdefault(f.dtype, []).append(j)
+    parts, order = [], []
+    for dtype, group in by_dtype.items():
+        ts = [flats[j] for j in group]
+        # half types accumulate in float32; float32 takes the fast kernel only without dtype=
+        ns = torch._foreach_norm(ts, 2, dtype=torch.float32) if dtype in _HALF else torch._foreach_norm(ts)
+        parts.append(torch.stack(ns).to(torch.float64))
+        order += [idx[j] for j in group]
+    norms = torch.cat(parts)
+    return torch.cat([norms[:, None], norms.new_zeros(len(order), with_zeros)], 1), order
+
+
+def _large_stats(flats: list[torch.Tensor], idx: list[int]) -> tuple[torch.Tensor, list[int]]:
+    """[n, 7] rows for tensors of more than _SMALL elements: a few fast reductions each, NaN/Inf 0.
+
+    std is the two-pass ||f - mean|| / sqrt(n): accurate, and ~10x faster than torch.std_mean on CPU.
+    """
+    norms, order = _norm_rows(flats, list(range(len(flats))))
+    by_dtype: dict[torch.dtype, list] = {}
+    for j in order:  # grouped by dtype already: one stack and one conversion per group
+        f = flats[j]
+        mean = f.mean()
+        mn, mx = torch.aminmax(f)
+        by_dtype.setdefault(f.dtype, []).extend((mean, torch.linalg.vector_norm(f - mean), mn, mx))
+    rest = torch.cat([torch.stack(v).to(torch.float64) for v in by_dtype.values()]).reshape(len(order), 4)
+    sizes = torch.tensor([flats[j].numel() for j in order], dtype=torch.float64, device=rest.device)
+    rest[:, 1] /= sizes.sqrt()
+    return torch.cat([norms, rest, norms.new_zeros(len(order), 2)], 1), [idx[j] for j in order]
+
+
+def _exact_stats(f: torch.Tensor) -> torch.Tensor:
+    """All seven statistics of one flat tensor in float64, NaN/Inf counted, no overflow."""
+    if f.numel() == 0:
+        return torch.zeros(len(FIELDS), dtype=torch.float64, device=f.device)
+    d = f.to(torch.float64)
+    mn, mx = torch.aminmax(d)
+    std, mean = torch.std_mean(d, correction=0)
+    scale = d.abs().amax()
     safe = torch.where(scale > 0, scale, torch.ones_like(scale))
-    norm = torch.linalg.vector_norm(f / safe) * safe
-    row = [norm, mean, std, mn, mx, torch.isnan(f).sum(), torch.isinf(f).sum()]
-    return torch.stack([r.to(torch.float64) for r in row])
+    norm = torch.linalg.vector_norm(d / safe) * safe
+    return torch.stack([norm, mean, std, mn, mx, torch.isnan(d).sum().to(d.dtype), torch.isinf(d).sum().to(d.dtype)])
 
 
 def _segment_stats(flats: list[torch.Tensor]) -> torch.Tensor:
+    """[n, 7] float64 rows for tiny tensors: segmented reductions over one concatenation."""
     dtype = torch.float64  # small tensors: exact-enough sums are cheap
     device = flats[0].device
     lengths = torch.tensor([f.numel() for f in flats], device=device)

@@ -1,0 +1,1 @@
+"""Benchmarks for issue 8 (performance): run `python benchmarks/run.py`."""

@@ -1,0 +1,100 @@
+"""Whole runs: `main.py record` against plain `python script.py`, and memory over 10k iterations."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+from benchmarks.common import PYTHON, ROOT, emit, line, run_child
+
+MLP_SCRIPT = """
+import torch
+from torch import nn
+torch.manual_seed(0)
+layers = []
+for i in range(20):
+    layers += [nn.Linear(256, 256)] + ([nn.ReLU()] if i < 19 else [])
+model = nn.Sequential(*layers)
+opt = torch.optim.SGD(model.parameters(), lr=1e-4)
+x, y = torch.randn(64, 256), torch.randn(64, 256)
+for step in range(300):
+    opt.zero_grad()
+    loss = nn.functional.mse_loss(model(x), y)
+    loss.backward()
+    opt.step()
+print(f"final loss {loss.item():.6f}")
+"""
+
+MEMORY_SCRIPT = """
+import json, sys
+import torch
+from torch import nn
+
+def rss_mb():
+    with open("/proc/self/status") as f:
+        return next(int(r.split()[1]) / 1024 for r in f if r.startswith("VmRSS:"))
+
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 1))
+opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+x, y = torch.randn(16, 8), torch.randn(16, 1)
+marks = {}
+for step in range(1, 10_001):
+    opt.zero_grad()
+    loss = nn.functional.mse_loss(model(x), y)
+    loss.backward()
+    opt.step()
+    if step in (1_000, 10_000):
+        marks[step] = rss_mb()
+json.dump(marks, open(sys.argv[1], "w"))
+"""
+
+
+def end_to_end(tmp: str, rounds: int) -> None:
+    script = os.path.join(tmp, "mlp20.py")
+    with open(script, "w", encoding="utf-8") as f:
+        f.write(MLP_SCRIPT)
+    main = os.path.join(ROOT, "main.py")
+    plain = traced = float("inf")
+    outs = set()
+    for r in range(rounds):
+        t, done = run_child([PYTHON, script], cwd=tmp)
+        plain = min(plain, t)
+        outs.add(done.stdout.strip())
+        t, done = run_child([PYTHON, main, "record", "-o", os.path.join(tmp, f"r{r}.bps"), script], cwd=tmp)
+        if done.returncode != 0:
+            emit(line("end to end, record 300 steps of a 20-layer MLP", f"record failed: {done.stderr[-300:]}",
+                      "<= 1.30x", False))
+            return
+        traced = min(traced, t)
+        outs.add(done.stdout.strip())
+    ratio = traced / plain
+    same = "same final loss" if len(outs) == 1 else f"DIFFERENT output: {sorted(outs)}"
+    emit(line("end to end, `main.py record` vs `python script.py`, 300 steps of a 20-layer MLP",
+              f"{ratio:.3f}x ({traced:.2f} s vs {plain:.2f} s, {same})", "<= 1.30x", ratio <= 1.30 and len(outs) == 1))
+
+
+def memory(tmp: str) -> None:
+    script = os.path.join(tmp, "small.py")
+    with open(script, "w", encoding="utf-8") as f:
+        f.write(MEMORY_SCRIPT)
+    marks = os.path.join(tmp, "marks.json")
+    bps = os.path.join(tmp, "mem.bps")
+    t, done = run_child([PYTHON, os.path.join(ROOT, "main.py"), "record", "-o", bps, script, marks], cwd=tmp)
+    if done.returncode != 0:
+        emit(line("memory over 10k recorded iterations", f"record failed: {done.stderr[-300:]}", "flat", False))
+        return
+    with open(marks, encoding="utf-8") as f:
+        rss = {int(k): v for k, v in json.load(f).items()}
+    growth = rss[10_000] - rss[1_000]
+    emit(line("memory of the traced child over iterations 1k..10k of a small script",
+              f"{rss[1_000]:.0f} MB -> {rss[10_000]:.0f} MB ({growth:+.1f} MB, {growth * 1024 / 9000:.2f} KB/iteration; "
+              f"run {t:.1f} s, recording {os.path.getsize(bps) / 1e6:.1f} MB on disk)",
+              "<= +10 MB", growth <= 10))
+
+
+def run(quick: bool = False) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        end_to_end(tmp, 2 if quick else 3)
+        memory(tmp)

@@ -1,0 +1,78 @@
+"""core.stats light batches: norms and NaN/Inf counts against plain torch, one transfer when finite."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from core import stats
+
+
+def light(tensors, extra=None):
+    batch = stats.Batch(light=True)
+    for t in tensors:
+        batch.add(t)
+    return batch.finish(extra)
+
+
+def test_light_norms_match_torch_and_keep_shape_dtype_device():
+    torch.manual_seed(0)
+    ts = [torch.randn(256, 256), torch.randn(7, dtype=torch.float64), torch.randn(3, 5).t(),
+          torch.randn(4, dtype=torch.float16), torch.randn(6, dtype=torch.bfloat16), torch.zeros(0)]
+    loss = torch.tensor(2.5)
+    before = stats.host_transfers
+    out, host = light(ts, [loss])
+    assert stats.host_transfers - before == 1
+    assert host == [2.5]
+    for t, s in zip(ts, out, strict=True):
+        expect = torch.linalg.vector_norm(t.double()).item()
+        assert s["norm"] == pytest.approx(expect, rel=1e-2 if t.dtype in (torch.float16, torch.bfloat16) else 1e-6)
+        assert (s["nan"], s["inf"]) == (0, 0)
+        assert s["shape"] == list(t.shape) and s["device"] == "cpu"
+        assert s["dtype"] == str(t.dtype).removeprefix("torch.")
+        assert "mean" not in s  # light detail: norms and NaN/Inf counts only
+
+
+def test_light_counts_nan_and_inf_exactly():
+    t = torch.tensor([1.0, float("nan"), float("inf"), float("-inf"), float("nan"), 2.0])
+    fine = torch.tensor([3.0, 4.0])
+    before = stats.host_transfers
+    (bad, good), _ = light([t, fine])
+    assert (bad["nan"], bad["inf"]) == (2, 2) and math.isnan(bad["norm"])
+    assert good == {"shape": [2], "dtype": "float32", "device": "cpu", "norm": 5.0, "nan": 0, "inf": 0}
+    assert stats.host_transfers - before == 2  # the second one only because a norm was not finite
+
+
+def test_light_float32_overflow_gets_a_float64_norm():
+    big = torch.full((4,), 3e38)
+    (s,), _ = light([big])
+    assert (s["nan"], s["inf"]) == (0, 0)
+    assert s["norm"] == pytest.approx(6e38, rel=1e-6)
+
+
+def test_light_odd_tensors_are_summarised_or_explained():
+    ints = torch.arange(5)
+    cplx = torch.tensor([3 + 4j, 0j])
+    sparse = torch.sparse_coo_tensor([[0, 2]], [3.0, -4.0], (4,), check_invariants=True)
+    meta = torch.empty(3, device="meta")
+    out, _ = light([ints, cplx, sparse, meta])
+    assert out[0]["norm"] == pytest.approx(torch.arange(5.0).norm().item())
+    assert out[1]["norm"] == pytest.approx(5.0)
+    assert out[2]["norm"] == pytest.approx(5.0)
+    assert "norm" not in out[3] and "meta" in out[3]["note"]
+
+
+def test_full_batch_is_unchanged_by_light_one():
+    t = torch.tensor([[1.0, -2.0], [3.0, 4.0]])
+    (s,) = stats.summarize([t])
+    assert s["mean"] == 1.5 and s["min"] == -2.0 and s["max"] == 4.0
+    assert s["values"] == [[1.0, -2.0], [3.0, 4.0]]
+    assert s["std"] == pytest.approx(t.std(correction=0).item())
+
+
+def test_name_of_dtypes_and_devices():
+    assert stats.name_of(torch.float32) == "float32"
+    assert stats.name_of(torch.device("cpu")) == "cpu"
+    assert stats.name_of(torch.bfloat16) == "bfloat16"
