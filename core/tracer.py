@@ -45,6 +45,9 @@ class CaptureMode(TorchFunctionMode):
         self.sources: dict = {}  # grad_fn -> "file:line"
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
+        for a in args:  # outputs made outside the mode (custom Function.apply) seen as inputs
+            if type(a) is torch.Tensor and a.grad_fn is not None and a.grad_fn not in self.outputs:
+                self._keep(a)
         out = func(*args, **(kwargs or {}))
         fn = getattr(out, "grad_fn", None) if isinstance(out, torch.Tensor) else None
         if fn is None and isinstance(out, tuple | list):
@@ -252,11 +255,13 @@ class Tracer:
         path = self.names.module_path.get(module)
         if path is None:
             return
+        ins = [a.grad_fn for a in args if isinstance(a, torch.Tensor) and a.grad_fn is not None]
+        if fn in ins:
+            return  # the module passed its input through (Dropout(p=0), Identity): it made no op
         self.module_outputs[fn] = path
         if len(self.module_outputs) > 100_000:  # forward passes with no backward (evaluation)
             self.module_outputs.clear()
         if self._full:
-            ins = [a.grad_fn for a in args if isinstance(a, torch.Tensor) and a.grad_fn is not None]
             self.module_calls.append((path, fn, ins))
 
     def _on_optimizer_pre(self, optimizer, args, kwargs):
