@@ -75,6 +75,10 @@ class ControlsToolbar(QToolBar):
     def rate(self) -> float | None:
         return SPEEDS[self.speed.currentIndex()][1]
 
+    def set_lecture_pace(self) -> None:
+        """One iteration per second: the pace of a lecture."""
+        self.speed.setCurrentIndex([r for _, r in SPEEDS].index(1.0))
+
     def set_state(self, status: dict) -> None:
         """Enable what makes sense for the bridge's status (mode live/replay/idle, state)."""
         mode, state = status.get("mode"), status.get("state")

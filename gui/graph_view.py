@@ -244,10 +244,13 @@ class GraphView(QGraphicsView):
             item.set_attrs(attrs)
         self.ensureVisible(item, 40, 40)
 
-    def animate_backward(self) -> None:
-        """Replay the shown iteration's backward: clear gradients, then light nodes loss-first."""
+    def animate_backward(self, within_ms: int | None = None) -> None:
+        """Replay the shown iteration's backward: clear gradients, then light nodes loss-first
+        (all within `within_ms` when given)."""
         if self.iteration is None:
             return
+        steps = max(self.iteration.graph.number_of_nodes(), 1)
+        self._anim_timer.setInterval(ANIMATE_MS if within_ms is None else max(15, min(ANIMATE_MS, within_ms // steps)))
         g = self.iteration.graph
         self._grads = {n: a.get("grad") for n, a in g.nodes(data=True)}
         for item in self.items.values():

@@ -233,6 +233,12 @@ class MainWindow(QMainWindow):
             action.setChecked(name == self.theme)
         if hasattr(self, "presentation_action"):
             self.presentation_action.setChecked(self.presentation)
+        if presentation:
+            self.controls.set_lecture_pace()  # 1 it/s, each backward animated node by node
+
+    def lecture_pace(self) -> bool:
+        """Presentation mode at a set speed: every new iteration replays its backward."""
+        return self.presentation and self.controls.rate() is not None
 
     def set_language(self, lang: str) -> None:
         self.lang = lang
@@ -254,8 +260,11 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Backprop Studio — {os.path.basename(what)}" if what else "Backprop Studio")
 
     def _on_iteration(self, it: Iteration) -> None:
+        new = self.iteration is None or it.index > self.iteration.index
         self.iteration = it
         self.graph.set_iteration(it)
+        if new and self.lecture_pace():
+            self.graph.animate_backward(within_ms=int(800 / self.controls.rate()))
         selected = self.graph.selected_node()
         self.inspector.show_node(it, selected if selected in it.graph else None)
         if it.index < self.timeline.count:

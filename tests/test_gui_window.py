@@ -362,3 +362,19 @@ def test_step_phase_reaches_the_optimizer_and_the_inspector_shows_it(make_main_w
     expected = (0.1 * model.weight.grad).norm().item() / w0.norm().item()
     xs, ratios = w.plots.ratio_data("weight")
     assert list(xs) == [0] and ratios[0] == pytest.approx(expected, rel=1e-5)
+
+
+def test_presentation_mode_runs_at_lecture_pace_with_backward_animation(make_main_window, qtbot, tmp_path):
+    script = tmp_path / "three.py"
+    script.write_text("import torch\nw = torch.ones(2, requires_grad=True)\n"
+                      "for i in range(3):\n    loss = (w * (i + 1)).sum()\n    loss.backward()\n")
+    w = make_main_window()
+    w.presentation_action.trigger()
+    assert w.controls.rate() == 1.0
+    assert w.open_script(str(script), [], detail="full", paused=True)
+    lit = []
+    original = w.graph.light_node
+    w.graph.light_node = lambda node, grad: (lit.append((w.iteration.index, node)), original(node, grad))
+    w.bridge.run(w.controls.rate())
+    qtbot.waitUntil(lambda: w.iteration is not None and w.iteration.index == 2 and len(lit) >= 9, timeout=20_000)
+    assert [n for i, n in lit if i == 2] == ["n0", "n1", "n2"]  # loss first, then Mul, then w
