@@ -42,12 +42,17 @@ def plain(name: str) -> tuple[dict, str]:
 
 
 _TRACED: dict = {}
+# Lessons whose checks read forward values or per-node gradients are recorded at full detail;
+# the others' checks (names, signatures, losses, output) hold at light detail, which is cheaper.
+FULL = {"autograd_basics", "while_doubling", "grad_2x_squared", "gradient_descent_x2", "poly_autograd",
+        "legendre_custom_function", "autograd_application"}
 
 
 def traced(tmp_path, name: str) -> dict:
-    """The lesson recorded through the CLI at full detail, exported as JSON (cached per lesson)."""
+    """The lesson recorded through the CLI, exported as JSON (cached per lesson)."""
     if name not in _TRACED:
-        proc, data = record(tmp_path, os.path.join(LESSONS, f"{name}.py"))
+        detail = "full" if name in FULL else "light"
+        proc, data = record(tmp_path, os.path.join(LESSONS, f"{name}.py"), options=("--detail", detail))
         assert data["status"] == "finished", proc.stderr
         _TRACED[name] = data
     return _TRACED[name]
