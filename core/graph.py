@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import gc
 import hashlib
+from array import array
 from dataclasses import dataclass, field
 
 import networkx as nx
 import torch
 from torch.autograd.function import BackwardCFunction
 
-from core.stats import name_of
+from core.stats import _names, name_of
 
 
 @dataclass
@@ -45,15 +46,16 @@ def node_kind(fn) -> str:
     return "op"
 
 
-_types: dict[type, tuple[str, str | None]] = {}  # grad_fn class -> (op name, kind unless AccumulateGrad)
+_types: dict[type, tuple[str, str | None, int]] = {}  # grad_fn class -> (op, kind unless AccumulateGrad, code)
 
 
-def _type_info(cls: type) -> tuple[str, str | None]:
+def _type_info(cls: type) -> tuple[str, str | None, int]:
     info = _types.get(cls)
     if info is None:
         op = cls.__name__
-        info = (op, None if op == "AccumulateGrad" else "custom" if issubclass(cls, BackwardCFunction) else "op")
-        _types[cls] = info
+        kind = None if op == "AccumulateGrad" else "custom" if issubclass(cls, BackwardCFunction) else "op"
+        code = int.from_bytes(hashlib.blake2b(op.encode(), digest_size=7).digest(), "little")  # stable
+        info = _types[cls] = (op, kind, code)
     return info
 
 
@@ -74,6 +76,8 @@ def _walk(roots: list) -> Walk:
     attrs: list = []
     nexts_of: list = []
     leaves: list = []
+    sig: list[int] = []  # op code, rank, dims per node: hashed into the signature
+    names = _names
     stack = [fn for fn in reversed(roots) if fn is not None]
     while stack:
         fn = stack.pop()
@@ -82,19 +86,22 @@ def _walk(roots: list) -> Walk:
         k = len(fns)
         ids[fn] = k
         fns.append(fn)
-        op, kind = _type_info(type(fn))
+        op, kind, code = _types.get(type(fn)) or _type_info(type(fn))
         if kind is None:  # AccumulateGrad: the leaf tensor itself
-            v = fn.variable
-            kind = "param" if isinstance(v, torch.nn.Parameter) else "leaf"
-            shape, dtype, device = list(v.shape), name_of(v.dtype), name_of(v.device)
+            m = fn.variable
+            kind = "param" if isinstance(m, torch.nn.Parameter) else "leaf"
             leaves.append(k)
         else:
             md = fn._input_metadata
-            if md:
-                m = md[0]
-                shape, dtype, device = list(m.shape), name_of(m.dtype), name_of(m.device)
-            else:
-                shape, dtype, device = [], "", ""
+            m = md[0] if md else None
+        if m is not None:
+            shape, dt, dv = list(m.shape), m.dtype, m.device
+            dtype, device = names.get(dt) or name_of(dt), names.get(dv) or name_of(dv)
+        else:
+            shape, dtype, device = [], "", ""
+        sig.append(code)
+        sig.append(len(shape))
+        sig.extend(shape)
         attrs.append({"op": op, "kind": kind, "shape": shape, "dtype": dtype, "device": device,
                       "name": None, "module": None, "source": None})
         nexts = fn.next_functions
@@ -102,11 +109,12 @@ def _walk(roots: list) -> Walk:
         for child, _ in reversed(nexts):
             if child is not None and child not in ids:
                 stack.append(child)
-    names = [f"n{k}" for k in range(len(fns))]
+    nids = [f"n{k}" for k in range(len(fns))]
     edges = [(ids[child], k) for k, nexts in enumerate(nexts_of) for child, _ in nexts if child is not None]
-    g = _digraph(names, attrs, edges)
-    signature = structure_signature([(a["op"], a["shape"]) for a in attrs], edges)
-    return Walk(g, fns, {fn: names[k] for fn, k in ids.items()}, signature, leaves)
+    g = _digraph(nids, attrs, edges)
+    h = hashlib.blake2b(array("q", sig).tobytes(), digest_size=8)
+    h.update(array("q", [x for e in edges for x in e]).tobytes())
+    return Walk(g, fns, {fn: nids[k] for fn, k in ids.items()}, h.hexdigest(), leaves)
 
 
 def _digraph(names: list[str], attrs: list[dict], edges: list[tuple[int, int]]) -> nx.DiGraph:
@@ -126,14 +134,6 @@ def _digraph(names: list[str], attrs: list[dict], edges: list[tuple[int, int]]) 
         if sv not in out:
             out[sv] = pred[sv][su] = {}
     return g
-
-
-def structure_signature(nodes: list, edges: list) -> str:
-    """Hash of ops, shapes and edges: equal for the same graph structure."""
-    h = hashlib.blake2b(digest_size=8)
-    h.update(repr(nodes).encode())
-    h.update(repr(edges).encode())
-    return h.hexdigest()
 
 
 def annotate(w: Walk, param_name, by_tensor: dict, by_fn: dict, module_of: dict, sources: dict) -> list[str]:

@@ -69,6 +69,8 @@ class RecordingWriter:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
         self._known_graphs: set[str] = set()
+        self._key_of: dict[tuple, str] = {}  # structure -> its key in the graphs table
+        self._key_nodes = 0  # nodes held by _key_of
         self._console_chars = 0
         self._console_seq = 0
         self._last_commit = time.monotonic()
@@ -84,13 +86,27 @@ class RecordingWriter:
 
     def add_iteration(self, it: Iteration) -> None:
         g = it.graph
-        static = [[n] + [a.get(k) for k in STATIC_FIELDS] for n, a in g.nodes(data=True)]
-        edges = list(g.edges())
-        key = hashlib.blake2b(json.dumps([static, edges]).encode(), digest_size=10).hexdigest()
-        if key not in self._known_graphs:
-            self.db.execute("INSERT OR IGNORE INTO graphs VALUES (?, ?, ?)",
-                            (key, it.signature, _pack({"nodes": static, "edges": edges})))
-            self._known_graphs.add(key)
+        # a repeated structure is recognised by an exact tuple comparison, not re-serialised (~0.5 ms at 100 nodes)
+        seen = (tuple((n, *(tuple(v) if type(v) is list else v for v in map(a.get, STATIC_FIELDS)))
+                      for n, a in g.nodes(data=True)), tuple(g.edges()))
+        try:
+            key = self._key_of.get(seen)
+        except TypeError:  # an unhashable attribute value: no shortcut
+            key, seen = None, None
+        if key is None:
+            static = [[n] + [a.get(k) for k in STATIC_FIELDS] for n, a in g.nodes(data=True)]
+            edges = list(g.edges())
+            key = hashlib.blake2b(json.dumps([static, edges]).encode(), digest_size=10).hexdigest()
+            if key not in self._known_graphs:
+                self.db.execute("INSERT OR IGNORE INTO graphs VALUES (?, ?, ?)",
+                                (key, it.signature, _pack({"nodes": static, "edges": edges})))
+                self._known_graphs.add(key)
+            if self._key_nodes > 200_000:  # bounded: memory stays flat over long runs
+                self._key_of.clear()
+                self._key_nodes = 0
+            if seen is not None:
+                self._key_of[seen] = key
+                self._key_nodes += len(g)
         numbers = {n: [a.get("value"), a.get("grad")] for n, a in g.nodes(data=True)
                    if a.get("value") is not None or a.get("grad") is not None}
         nan_loss = it.loss is not None and math.isnan(it.loss)

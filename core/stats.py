@@ -49,7 +49,9 @@ def name_of(x: torch.dtype | torch.device) -> str:
 
 
 def describe(t: torch.Tensor) -> dict:
-    return {"shape": list(t.shape), "dtype": name_of(t.dtype), "device": name_of(t.device)}
+    dtype, device = t.dtype, t.device
+    return {"shape": list(t.shape), "dtype": _names.get(dtype) or name_of(dtype),
+            "device": _names.get(device) or name_of(device)}
 
 
 def _numeric(t: torch.Tensor) -> tuple[torch.Tensor | None, str | None]:
@@ -84,8 +86,8 @@ class Batch:
     def add(self, t: torch.Tensor, values: bool = True) -> int:
         """Queue a tensor; returns the index of its summary in `finish()`."""
         head = describe(t)
-        if self.light and t.dtype in _FOREACH and t.layout == torch.strided and t.device.type != "meta":
-            self._items.append((head, t.detach(), False))  # no copy: _foreach_norm takes it as it is
+        if self.light and t.dtype in _FOREACH and t.layout is torch.strided and head["device"] != "meta":
+            self._items.append((head, t, False))  # as it is: _foreach_norm takes any strides, under no_grad
             return len(self._items) - 1
         flat, why = _numeric(t)
         if why:
@@ -95,15 +97,19 @@ class Batch:
 
     def finish(self, extra: list[torch.Tensor] | None = None) -> tuple[list[dict], list[float]]:
         """Summaries in order, and the host values of `extra` 0-d tensors (same transfer)."""
-        extra = extra or []
+        with torch.no_grad():
+            return self._finish(extra or [])
+
+    def _finish(self, extra: list[torch.Tensor]) -> tuple[list[dict], list[float]]:
         by_device: dict[torch.device, list[int]] = {}
         for i, (_, flat, _) in enumerate(self._items):
             if flat is not None:
                 by_device.setdefault(flat.device, []).append(i)
         for t in extra:
             by_device.setdefault(t.device, [])
-        out = [dict(head) for head, _, _ in self._items]
+        out = [head for head, _, _ in self._items]  # made by add() for this batch only
         extra_host: list[float] = [float("nan")] * len(extra)
+        width, fields = (1, ("norm",)) if self.light else (len(FIELDS), FIELDS)
         recheck: list[int] = []  # items with a non-finite statistic: NaN/Inf counted exactly afterwards
         for device, idx in by_device.items():
             rows, order, exact = self._rows(idx)
@@ -112,13 +118,12 @@ class Batch:
             pieces += [self._items[i][1].to(torch.float64) for i in with_values]
             mine = [k for k, t in enumerate(extra) if t.device == device]
             pieces += [extra[k].detach().reshape(-1)[:1].to(torch.float64) for k in mine]
-            host = to_host(torch.cat(pieces)) if pieces else []
-            width = 3 if self.light else len(FIELDS)
+            host = to_host(torch.cat(pieces) if len(pieces) > 1 else pieces[0]) if pieces else []
             for j, i in enumerate(order):
                 row = host[j * width:(j + 1) * width]
-                fields = ("norm", "nan", "inf") if self.light else FIELDS
-                out[i].update(zip(fields, row, strict=True))
-                out[i]["nan"], out[i]["inf"] = int(out[i]["nan"]), int(out[i]["inf"])
+                s = out[i]
+                s.update(zip(fields, row, strict=True))
+                s["nan"], s["inf"] = int(s.get("nan", 0)), int(s.get("inf", 0))
                 if j >= exact and not all(math.isfinite(v) for v in row):
                     recheck.append(i)
             pos = len(order) * width
@@ -138,7 +143,7 @@ class Batch:
         """Statistics rows (float64, on the device), the item of each row, how many leading rows are exact."""
         flats = [self._items[i][1] for i in idx]
         if self.light:
-            return *_norm_rows(flats, idx, with_zeros=2), 0
+            return *_norm_rows(flats, idx), 0
         small = [j for j, f in enumerate(flats) if f.numel() <= _SMALL]
         large = [j for j, f in enumerate(flats) if f.numel() > _SMALL]
         blocks, order = [], []
@@ -173,8 +178,8 @@ class Batch:
                 out[i]["nan"], out[i]["inf"] = int(row["nan"]), int(row["inf"])
 
 
-def _norm_rows(flats: list[torch.Tensor], idx: list[int], with_zeros: int = 0) -> tuple[torch.Tensor, list[int]]:
-    """[n, 1 + with_zeros] float64 rows: each tensor's 2-norm (one _foreach_norm per dtype), then zeros."""
+def _norm_rows(flats: list[torch.Tensor], idx: list[int]) -> tuple[torch.Tensor, list[int]]:
+    """[n, 1] float64 rows: each tensor's 2-norm (one _foreach_norm per dtype), and the item of each row."""
     by_dtype: dict[torch.dtype, list[int]] = {}
     for j, f in enumerate(flats):
         by_dtype.setdefault(f.dtype, []).append(j)
@@ -185,8 +190,8 @@ def _norm_rows(flats: list[torch.Tensor], idx: list[int], with_zeros: int = 0) -
         ns = torch._foreach_norm(ts, 2, dtype=torch.float32) if dtype in _HALF else torch._foreach_norm(ts)
         parts.append(torch.stack(ns).to(torch.float64))
         order += [idx[j] for j in group]
-    norms = torch.cat(parts)
-    return torch.cat([norms[:, None], norms.new_zeros(len(order), with_zeros)], 1), order
+    norms = torch.cat(parts) if len(parts) > 1 else parts[0]
+    return norms[:, None], order
 
 
 def _large_stats(flats: list[torch.Tensor], idx: list[int]) -> tuple[torch.Tensor, list[int]]:

@@ -160,3 +160,28 @@ def test_record_parent_and_gui_side_do_not_import_torch():
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_recording_stores_a_repeated_structure_once_and_tells_changes_apart(tmp_path):
+    """The writer's shortcut for repeated structures keeps every iteration's own names and shapes."""
+    from core.iteration import Iteration
+    from core.recording import Recording, RecordingWriter
+
+    def iteration(index: int, width: int, name: str) -> Iteration:
+        x = torch.ones(width, requires_grad=True)
+        w = walk([(x * 2).sum().grad_fn])
+        w.graph.nodes[f"n{len(w.graph) - 1}"]["name"] = name
+        return Iteration(index, float(index), 0, w.signature, w.graph, "light")
+
+    path = str(tmp_path / "r.bps")
+    writer = RecordingWriter(path)
+    plan = [(3, "x"), (3, "x"), (4, "x"), (3, "y"), (3, "x")]
+    for i, (width, name) in enumerate(plan):
+        writer.add_iteration(iteration(i, width, name))
+    writer.close("finished")
+    rec = Recording(path)
+    assert rec.db.execute("SELECT COUNT(*) FROM graphs").fetchone()[0] == 3
+    for i, (width, name) in enumerate(plan):
+        g = rec.iteration(i).graph
+        leaf = g.nodes[f"n{len(g) - 1}"]
+        assert (leaf["name"], leaf["shape"]) == (name, [width])
