@@ -8,9 +8,12 @@ work per node small (~2 µs): per-type and per-dtype facts are cached.
 
 from __future__ import annotations
 
+import atexit
 import gc
 import hashlib
+import sys
 from array import array
+from collections import deque
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -61,13 +64,65 @@ def _type_info(cls: type) -> tuple[str, str | None, int]:
 
 def walk(roots: list) -> Walk:
     """Walk from the root grad_fns; every node reachable through next_functions."""
+    if _held:
+        reap()
     collecting = gc.isenabled()
     gc.disable()  # the walk allocates ~5 containers per node: cyclic GC passes would cost 2-3x
     try:
-        return _walk(roots)
+        w, edges = _walk(roots)
+        if len(w.fns) >= DEEP:
+            _held.append(_parents_first(w.fns, edges))
+            while len(_held) > 4:
+                _release(_held.popleft()[0])
     finally:
         if collecting:
             gc.enable()
+    return w
+
+
+# Once Python has seen an autograd node, torch frees it through its Python object, recursively: a
+# chain of ~60k such nodes overflows the C stack when it dies. So the node objects of a big graph
+# stay held here until the graph is gone, then are let go parents first: each frees one node.
+DEEP = 10_000
+_held: deque = deque()
+
+
+def reap(force: bool = False) -> None:
+    """Let go of held node objects whose graph is gone (all of them when `force`)."""
+    alive = []
+    while _held:
+        fns, roots = _held.popleft()
+        # a root held only by this list (and the call's argument) is no longer part of a live graph
+        if force or all(sys.getrefcount(fns[i]) <= 2 for i in range(roots)):
+            _release(fns)
+        else:
+            alive.append((fns, roots))
+    _held.extend(alive)
+
+
+def _parents_first(fns: list, edges: list[tuple[int, int]]) -> tuple[list, int]:
+    """The node objects, each before the nodes it feeds from (Kahn), and how many roots lead."""
+    children: list[list[int]] = [[] for _ in fns]
+    parents = [0] * len(fns)
+    for child, parent in edges:
+        children[parent].append(child)
+        parents[child] += 1
+    order = [k for k, n in enumerate(parents) if n == 0]
+    roots = len(order)
+    for k in order:  # the list grows while it is read: a breadth-first queue
+        for c in children[k]:
+            parents[c] -= 1
+            if parents[c] == 0:
+                order.append(c)
+    return [fns[k] for k in order], roots
+
+
+def _release(fns: list) -> None:
+    fns.reverse()
+    fns.clear()  # clears from the end: the first (a root) goes first
+
+
+atexit.register(reap, True)
 
 
 def _walk(roots: list) -> Walk:
@@ -114,7 +169,7 @@ def _walk(roots: list) -> Walk:
     g = _digraph(nids, attrs, edges)
     h = hashlib.blake2b(array("q", sig).tobytes(), digest_size=8)
     h.update(array("q", [x for e in edges for x in e]).tobytes())
-    return Walk(g, fns, {fn: nids[k] for fn, k in ids.items()}, h.hexdigest(), leaves)
+    return Walk(g, fns, {fn: nids[k] for fn, k in ids.items()}, h.hexdigest(), leaves), edges
 
 
 def _digraph(names: list[str], attrs: list[dict], edges: list[tuple[int, int]]) -> nx.DiGraph:

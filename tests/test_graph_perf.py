@@ -185,3 +185,31 @@ def test_recording_stores_a_repeated_structure_once_and_tells_changes_apart(tmp_
         g = rec.iteration(i).graph
         leaf = g.nodes[f"n{len(g) - 1}"]
         assert (leaf["name"], leaf["shape"]) == (name, [width])
+
+
+def test_a_deep_graph_seen_by_the_walk_dies_without_overflowing_the_c_stack():
+    """torch frees nodes that Python has seen recursively (a 100k chain overflows 8 MB of C stack);
+    the walk holds their objects until the graph is gone and lets them go root first."""
+    import os
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = """if True:
+        import torch
+        from core import graph
+        def chain():
+            y = torch.ones(2, requires_grad=True)
+            for _ in range(100_000):
+                y = y * 1.0001
+            return y
+        y = chain()
+        w = graph.walk([y.grad_fn])
+        assert len(graph._held) == 1 and w.graph.number_of_nodes() == 100_001
+        y.sum().backward()
+        del w, y                                 # the graph dies while its node objects are held
+        graph.walk([chain().grad_fn])            # the next walk lets the dead one go, holds the new one
+        assert len(graph._held) == 1
+        print("ok")
+    """
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", (done.returncode, done.stderr[-2000:])
