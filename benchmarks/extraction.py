@@ -29,7 +29,7 @@ class Deep(nn.Module):
         return h.sum()
 
 
-def extraction_seconds(model: nn.Module, repeats: int = 3) -> tuple[float, int]:
+def extraction_seconds(model: nn.Module, repeats: int = 3) -> tuple[float, float, int]:
     """Least time of the tracer's per-iteration graph work (walk, names, annotate) on a fresh graph
     (a new forward each time: first touches of new autograd nodes cost more than re-walks)."""
     from core import graph, naming
@@ -37,17 +37,21 @@ def extraction_seconds(model: nn.Module, repeats: int = 3) -> tuple[float, int]:
     names = naming.Names()
     names.register_root(model)
     frame = sys._getframe()
-    best, nodes = float("inf"), 0
+    fresh = again = float("inf")
+    nodes = 0
     for _ in range(repeats):
         loss = model(torch.randn(4))
-        t = time.perf_counter()
-        w = graph.walk([loss.grad_fn])
-        by_tensor, by_fn = naming.frame_names(frame)
-        graph.annotate(w, names.param_name, by_tensor, by_fn, {}, {})
-        best = min(best, time.perf_counter() - t)
-        nodes = w.graph.number_of_nodes()
-        del w, loss
-    return best, nodes
+        for first in (True, False):  # a new graph, then the same graph walked again
+            t = time.perf_counter()
+            w = graph.walk([loss.grad_fn])
+            by_tensor, by_fn = naming.frame_names(frame)
+            graph.annotate(w, names.param_name, by_tensor, by_fn, {}, {})
+            dt = time.perf_counter() - t
+            fresh, again = (min(fresh, dt), again) if first else (fresh, min(again, dt))
+            nodes = w.graph.number_of_nodes()
+            del w
+        del loss
+    return fresh, again, nodes
 
 
 def chain_1m() -> None:
@@ -83,11 +87,11 @@ def run(quick: bool = False) -> None:
     sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000)
     for n in sizes:
         model = Deep(max(1, (n - 66) // 3))
-        seconds, nodes = extraction_seconds(model)
+        seconds, again, nodes = extraction_seconds(model)
         us = seconds / nodes * 1e6
         emit(line(f"graph extraction (walk + networkx + signature + names), {n // 1000}k nodes",
-                  f"{us:.2f} µs/node ({nodes} nodes, {seconds * 1e3:.1f} ms)", f"<= {TARGET_US:g} µs/node",
-                  us <= TARGET_US))
+                  f"{us:.2f} µs/node on a new graph ({nodes} nodes, {seconds * 1e3:.1f} ms; walking the same "
+                  f"graph again {again / nodes * 1e6:.2f} µs/node)", f"<= {TARGET_US:g} µs/node", us <= TARGET_US))
         del model
     if not quick:
         chain_1m()

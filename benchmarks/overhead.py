@@ -65,57 +65,88 @@ def ratios(model: str, details: tuple[str, ...], rounds: int, block_seconds: flo
     return {d: best[d] / best["plain"] for d in details}, best["plain"], share
 
 
-def breakdown(steps: int = 60) -> str:
-    """Where a light iteration's time goes on the 20-layer MLP (the profile behind the light figure)."""
+def breakdown(repeats: int = 40) -> str:
+    """Where a light iteration's time goes on the 20-layer MLP: each part timed on its own, on fresh
+    graphs and fresh gradients (median of `repeats`), and the tracer's whole own time per iteration."""
+    import statistics
+    import sys
+
     import torch
+    from torch import nn
 
+    from benchmarks.models import mlp
     from core import graph, naming, stats
-    from core.tracer import Tracer
+    from core import tracer as tracer_mod
 
-    spent: dict[str, float] = dict.fromkeys(("walk", "names", "norms", "_foreach_norm"), 0.0)
-    patched = []
+    torch.manual_seed(0)
+    model = mlp()
+    x, y = torch.randn(64, 256), torch.randn(64, 256)
+    names = naming.Names()
+    names.register_root(model)
+    frame = sys._getframe()
+    parts: dict[str, list[float]] = {"forward": [], "walk": [], "names": [], "norms": []}
+    for _ in range(repeats):
+        model.zero_grad()
+        t0 = time.perf_counter()
+        loss = nn.functional.mse_loss(model(x), y)
+        t1 = time.perf_counter()
+        w = graph.walk([loss.grad_fn])
+        t2 = time.perf_counter()
+        by_tensor, by_fn = naming.frame_names(frame)
+        graph.annotate(w, names.param_name, by_tensor, by_fn, {}, {})
+        t3 = time.perf_counter()
+        loss.backward()
+        t4 = time.perf_counter()
+        batch = stats.Batch(light=True)
+        for p in model.parameters():
+            batch.add(p.grad)
+        batch.finish([loss.detach()])
+        t5 = time.perf_counter()
+        for key, v in (("forward", t1 - t0), ("walk", t2 - t1), ("names", t3 - t2), ("norms", t5 - t4)):
+            parts[key].append(v)
+    parts.pop("forward")
+    forwards: dict[bool, list[float]] = {False: [], True: []}
+    own: list[float] = []
+    real = tracer_mod.Tracer._iteration
 
-    def timed(owner, attr: str, label: str) -> None:
-        real = getattr(owner, attr)
+    def timed_iteration(self, roots, run, grad_inputs):
+        box = [0.0]
 
-        def wrapper(*args, **kwargs):
+        def timed_run():
             t = time.perf_counter()
             try:
-                return real(*args, **kwargs)
+                return run()
             finally:
-                spent[label] += time.perf_counter() - t
+                box[0] = time.perf_counter() - t
 
-        patched.append((owner, attr, real))
-        setattr(owner, attr, wrapper)
+        t = time.perf_counter()
+        try:
+            return real(self, roots, timed_run, grad_inputs)
+        finally:
+            own.append(time.perf_counter() - t - box[0])
 
-    for owner, attr, label in ((graph, "walk", "walk"), (naming, "frame_names", "names"),
-                               (graph, "annotate", "names"), (stats.Batch, "finish", "norms"),
-                               (stats.Batch, "add", "norms"), (torch, "_foreach_norm", "_foreach_norm")):
-        timed(owner, attr, label)
-    step = training_step("mlp20")
-    its = []
-    tracer = Tracer(its.append, detail="light")
+    tracer_mod.Tracer._iteration = timed_iteration
+    tracer = tracer_mod.Tracer(lambda it: None, detail="light")
     try:
-        for _ in range(5):
-            step()
-        plain = min(per_call(step, steps // 3) for _ in range(3))
-        tracer.install()
-        step()
-        its.clear()
-        for k in spent:
-            spent[k] = 0.0
-        traced = per_call(step, steps)
+        for r in range(2 * repeats):  # traced and plain forwards alternate
+            traced = r % 2 == 1
+            if traced:
+                tracer.install()
+            model.zero_grad()
+            t0 = time.perf_counter()
+            loss = nn.functional.mse_loss(model(x), y)
+            forwards[traced].append(time.perf_counter() - t0)
+            loss.backward()
+            if traced:
+                tracer.uninstall()
     finally:
         tracer.uninstall()
-        for owner, attr, real in reversed(patched):
-            setattr(owner, attr, real)
-    n = len(its)
-    own = sum(it.phase_times.get("backward", 0.0) for it in its) / n
-    parts = {k: v / n * 1e3 for k, v in spent.items()}
-    rest = (traced - plain) * 1e3 - parts["walk"] - parts["names"] - parts["norms"]
-    return (f"step {plain * 1e3:.2f} ms plain, {traced * 1e3:.2f} ms traced (backward itself {own * 1e3:.2f} ms); "
-            f"walk {parts['walk']:.2f} ms, names {parts['names']:.2f} ms, gradient norms {parts['norms']:.2f} ms "
-            f"(_foreach_norm {parts['_foreach_norm']:.2f} ms), everything else {rest:.2f} ms")
+        tracer_mod.Tracer._iteration = real
+    ms = {k: min(v) * 1e3 for k, v in parts.items()}
+    wrapper = (min(forwards[True]) - min(forwards[False])) * 1e3
+    return (f"tracer's own time per iteration {min(own) * 1e3:.2f} ms (median {statistics.median(own) * 1e3:.2f}); "
+            f"alone on fresh graphs: walk {ms['walk']:.2f} ms, names {ms['names']:.2f} ms, gradient norms of "
+            f"1.3M parameters {ms['norms']:.2f} ms; module-call wrapper {wrapper:.2f} ms per forward (minima)")
 
 
 def run(quick: bool = False) -> None:
