@@ -84,12 +84,19 @@ def _root(it: Iteration) -> str | None:
     return "n0" if "n0" in it.graph else None
 
 
+def detail_for(detail: str, conditions: list[tuple[str, str, float]]) -> str:
+    """`auto` becomes `full` under a nonfinite breakpoint: naming the first non-finite op needs
+    every op's forward value."""
+    if detail == "auto" and any(c[0] == "nonfinite" for c in conditions):
+        return "full"
+    return detail
+
+
 class Breakpoints(Control):
     """Headless control: never pauses; stops the script at the first breakpoint hit."""
 
     def __init__(self, conditions: list[str]):
         self.conditions = [parse_condition(c) for c in conditions]
-        self.needs_full = any(c[0] == "nonfinite" for c in self.conditions)
 
     def pause(self, point: str, info: dict) -> None:
         if point == "backward_end" and self.conditions:

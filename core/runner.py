@@ -156,7 +156,7 @@ def report(error: dict | None, brk: dict | None) -> None:
 def record(script: str, args: list[str], out: str, detail: str = "auto", overhead: float = 0.10,
            break_on: list[str] | None = None) -> int:
     """Trace `script` into the recording `out`; the exit code says how it ended."""
-    from core.control import Breakpoints
+    from core.control import Breakpoints, detail_for
     from core.recording import RecordingWriter
     from core.tracer import Tracer
 
@@ -169,8 +169,7 @@ def record(script: str, args: list[str], out: str, detail: str = "auto", overhea
         writer.add_iteration(it)
 
     control = Breakpoints(break_on or [])
-    if control.needs_full and detail == "auto":
-        detail = "full"  # naming the first non-finite op needs every op's forward value
+    detail = detail_for(detail, control.conditions)
     tracer = Tracer(sink, detail=detail, overhead=overhead, control=control)
     status, error, brk, code = execute(script, args, tracer, tees)
     drain_console(tees, writer)
@@ -216,7 +215,7 @@ class Interactive:
 
     def __init__(self, script: str, args: list[str], fd: int, out: str, detail: str, overhead: float,
                  break_on: list[str], paused: bool):
-        from core.control import Stepper
+        from core.control import Stepper, detail_for
         from core.protocol import Outbox
         from core.recording import RecordingWriter
         from core.tracer import Tracer
@@ -225,8 +224,7 @@ class Interactive:
         self.sock = socket.socket(fileno=fd)
         self.outbox = Outbox(self.sock)
         self.control = Stepper(self.outbox.emit, break_on, paused=paused)
-        if detail == "auto" and any(c[0] == "nonfinite" for c in self.control.conditions):
-            detail = "full"
+        detail = detail_for(detail, self.control.conditions)
         self.out = os.path.abspath(out)
         self.writer = RecordingWriter(self.out, {"script": os.path.abspath(script), "argv": args, "detail": detail})
         self.tees = [Tee(sys.stdout, "stdout", echo=False, listener=self.outbox.console),

@@ -255,13 +255,13 @@ class Tracer:
         path = self.names.module_path.get(module)
         if path is None:
             return
-        ins = [a.grad_fn for a in args if isinstance(a, torch.Tensor) and a.grad_fn is not None]
-        if fn in ins:
+        if any(isinstance(a, torch.Tensor) and a.grad_fn is fn for a in args):
             return  # the module passed its input through (Dropout(p=0), Identity): it made no op
         self.module_outputs[fn] = path
         if len(self.module_outputs) > 100_000:  # forward passes with no backward (evaluation)
             self.module_outputs.clear()
         if self._full:
+            ins = [a.grad_fn for a in args if isinstance(a, torch.Tensor) and a.grad_fn is not None]
             self.module_calls.append((path, fn, ins))
 
     def _on_optimizer_pre(self, optimizer, args, kwargs):
@@ -287,6 +287,8 @@ class Tracer:
         mode = self._mode
         self._set_capture(False)
         full = self._full
+        detail = "full" if full else "light"
+        root = roots[0] if roots and isinstance(roots[0], torch.Tensor) else None
         fns = [graph_mod.root_fn(t) for t in roots if isinstance(t, torch.Tensor)]
         w = graph_mod.walk(fns)
         g = w.graph
@@ -308,8 +310,8 @@ class Tracer:
                 tensor = fn.variable if attrs["kind"] in ("param", "leaf") else outputs.get(fn)
                 if fn in order:
                     attrs["seq"] = order[fn]
-                if tensor is None and k == 0 and roots and isinstance(roots[0], torch.Tensor):
-                    tensor = roots[0]
+                if tensor is None and k == 0:
+                    tensor = root
                 if tensor is not None:
                     value_slot[nid] = batch.add(tensor)
                 hooks.append(fn.register_prehook(self._grad_hook(nid, grads)))
@@ -325,8 +327,7 @@ class Tracer:
         if full:
             self._attribute_modules(g, w.ids)
         own = time.perf_counter() - t_begin
-        self.control.pause("backward_begin", {"index": self.index, "graph": g, "walk": w,
-                                              "detail": "full" if full else "light"})
+        self.control.pause("backward_begin", {"index": self.index, "graph": g, "walk": w, "detail": detail})
         t_back = time.perf_counter()
         try:
             result = run()
@@ -340,7 +341,6 @@ class Tracer:
         if grad_inputs is not None and result is not None:
             self._grads_of_inputs(w, grad_inputs, result, grads)
         grad_slot = {nid: batch.add(t, values=full) for nid, t in grads.items()}
-        root = roots[0] if roots and isinstance(roots[0], torch.Tensor) else None
         extra = [root.detach()] if root is not None and root.numel() == 1 else []
         summaries, host = batch.finish(extra)
         for nid, i in value_slot.items():
@@ -360,7 +360,7 @@ class Tracer:
         self.module_calls.clear()
         it = Iteration(
             index=self.index, loss=host[0] if extra else None, optimizer_steps=self.optimizer_steps,
-            signature=w.signature, graph=g, detail="full" if full else "light",
+            signature=w.signature, graph=g, detail=detail,
             phase_times={"forward": forward_time, "backward": t_after - t_back}, params=params,
         )
         self.index += 1
@@ -405,7 +405,7 @@ class Tracer:
             todo = [start]
             while todo:
                 n = todo.pop()
-                if g.nodes[n]["kind"] == "op" or g.nodes[n]["kind"] == "custom":
+                if g.nodes[n]["kind"] in ("op", "custom"):
                     g.nodes[n]["module"] = path
                 for p in g.predecessors(n):
                     if p not in seen and p not in stop and g.nodes[p]["kind"] in ("op", "custom"):
