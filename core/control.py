@@ -84,6 +84,12 @@ def _root(it: Iteration) -> str | None:
     return "n0" if "n0" in it.graph else None
 
 
+def _fill_values(graph, tensors: dict) -> None:
+    """Value summaries of `tensors` (node id -> tensor) onto the graph's nodes (one transfer)."""
+    for nid, summary in zip(tensors, stats.summarize(list(tensors.values())), strict=True):
+        graph.nodes[nid]["value"] = summary
+
+
 def detail_for(detail: str, conditions: list[tuple[str, str, float]]) -> str:
     """`auto` becomes `full` under a nonfinite breakpoint: naming the first non-finite op needs
     every op's forward value."""
@@ -295,8 +301,7 @@ class Stepper(Control):
                 w.graph.nodes[f"n{k}"]["name"] = self._name_of(leaf)
             if (t := leaf if leaf is not None else outputs.get(fn)) is not None:
                 tensors[f"n{k}"] = t
-        for nid, s in zip(tensors, stats.summarize(list(tensors.values())), strict=True):
-            w.graph.nodes[nid]["value"] = s
+        _fill_values(w.graph, tensors)
         it = Iteration(self.tracer.index, None, self.tracer.optimizer_steps, w.signature, w.graph, "full")
         return it.to_json()
 
@@ -314,6 +319,7 @@ class Stepper(Control):
         if rows:
             self._report_updates(self._index - 1, "manual", rows)
         if self.watching:
+            _fill_values(self._graph, info.get("values") or {})  # forward values on screen during backward
             sig = walk.signature if walk is not None else ""
             it = Iteration(self._index, None, self.tracer.optimizer_steps, sig, self._graph,
                            info.get("detail", "full"))

@@ -299,6 +299,7 @@ class Tracer:
         order = {fn: i for i, fn in enumerate(outputs)} if outputs else {}  # forward execution order
         batch = stats.Batch(light=not full)
         value_slot: dict[str, int] = {}
+        values: dict[str, torch.Tensor] = {}  # node id -> forward output (full detail)
         grads: dict[str, torch.Tensor] = {}
         hooks = []
         param_nodes = graph_mod.annotate(w, self.names.param_name, by_tensor, by_fn, self.module_outputs, sources)
@@ -314,6 +315,7 @@ class Tracer:
                     tensor = root
                 if tensor is not None:
                     value_slot[nid] = batch.add(tensor)
+                    values[nid] = tensor
                 hooks.append(fn.register_prehook(self._grad_hook(nid, grads)))
         else:  # light: a hook only where .grad cannot tell (accumulating, autograd.grad, node events)
             plain = grad_inputs is None and not self.control.wants_node_events()
@@ -327,7 +329,8 @@ class Tracer:
         if full:
             self._attribute_modules(g, w.ids)
         own = time.perf_counter() - t_begin
-        self.control.pause("backward_begin", {"index": self.index, "graph": g, "walk": w, "detail": detail})
+        self.control.pause("backward_begin", {"index": self.index, "graph": g, "walk": w, "detail": detail,
+                                              "values": values})
         t_back = time.perf_counter()
         try:
             result = run()

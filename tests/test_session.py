@@ -504,3 +504,20 @@ def test_step_forward_op_after_pausing_a_free_run_at_the_optimizer():
         clicker.join(10)
     assert points[0]["point"] == "optimizer_pre" and points[0]["index"] == 1
     assert points[1]["point"] == "forward_op" and points[1]["op"] == "AddmmBackward0"
+
+
+def test_graph_ready_carries_forward_values_before_backward(tmp_path):
+    """Paused at backward_begin, the graph on screen already shows every forward value."""
+    s = session(os.path.join(LESSONS, "autograd_basics.py"), tmp_path)
+    try:
+        s.wait_paused(60)
+        events = s.step_phase()
+        assert events[-1].data["point"] == "backward_begin"
+        (ready,) = [e for e in events if e.kind == "graph_ready"]
+        values = {n["op"]: n["value"]["values"] for n in ready.data["iteration"]["graph"]["nodes"]}
+        assert values["AccumulateGrad"] == [[1.0, 1.0], [1.0, 1.0]]
+        assert values["AddBackward0"] == [[3.0, 3.0], [3.0, 3.0]]
+        assert values["MeanBackward0"] == 27.0
+        assert all(n["grad"] is None for n in ready.data["iteration"]["graph"]["nodes"])
+    finally:
+        s.close()
