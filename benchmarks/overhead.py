@@ -1,4 +1,4 @@
-"""Tracing overhead in one process: plain and traced training steps alternate, min of rounds.
+"""Tracing overhead in one process: plain and traced training steps alternate one by one.
 
 The tracer is installed and removed around each traced block (the sink a no-op, or a RecordingWriter
 for the lines that say so), so plain and traced steps see the same warm caches, the same allocator
@@ -18,23 +18,30 @@ TARGETS = {("mlp20", "light"): 1.03, ("mlp20", "auto"): 1.10}
 MODELS = {"mlp20": "20-layer MLP", "cnn": "small CNN", "transformer": "transformer encoder"}
 
 
-def ratios(model: str, details: tuple[str, ...], rounds: int, block_seconds: float,
+def ratios(model: str, details: tuple[str, ...], seconds: float,
            recording: bool = False) -> tuple[dict[str, float], float, dict[str, float]]:
     """{detail: traced/plain step time}, the plain step time, and the share of full iterations.
 
-    One Tracer per detail level lives through all rounds and is installed only around its own
-    blocks; the auto budget's clock skips the time it was not installed, so `auto` behaves as in one
+    Steps alternate one by one: a plain step, then one traced step per detail level, again and
+    again for about `seconds`; the ratio is total traced time over total plain time. Alternating
+    step by step, the machine's slow drifts (a shared VM whose speed wanders by 30% over seconds)
+    hit both sides alike; totals, not medians, because auto mixes cheap and dear iterations.
+    One Tracer per detail level lives through the whole run and is installed only around its own
+    steps; the auto budget's clock skips the time it was not installed, so `auto` behaves as in one
     long traced run (its first, full, iteration amortised as in real training).
     """
+    import statistics
+
     from core.recording import RecordingWriter
     from core.tracer import Tracer
 
     step = training_step(model)
     for _ in range(5):
         step()
-    calls = max(10, int(block_seconds / per_call(step, 5)))
-    best = dict.fromkeys(("plain", *details), float("inf"))
+    plain_step = per_call(step, 5)
+    cycles = max(20, int(seconds / (plain_step * (1 + 3 * len(details)))))
     seen: dict[str, list] = {d: [] for d in details}
+    times: dict[str, list[float]] = {d: [] for d in ("plain", *details)}
     with tempfile.TemporaryDirectory() as tmp:
         writers = {d: RecordingWriter(os.path.join(tmp, f"{d}.bps")) if recording else None for d in details}
 
@@ -47,14 +54,14 @@ def ratios(model: str, details: tuple[str, ...], rounds: int, block_seconds: flo
 
         tracers = {d: Tracer(sink_for(d), detail=d) for d in details}
         away = dict.fromkeys(details, time.perf_counter())
-        for _ in range(rounds):
-            best["plain"] = min(best["plain"], per_call(step, calls))
+        for _ in range(cycles):
+            times["plain"].append(per_call(step, 1))
             for d in details:
                 tracer = tracers[d]
-                tracer.budget.started += time.perf_counter() - away[d]
+                tracer.budget.started += time.perf_counter() - away[d]  # as if installed all along
                 tracer.install()
                 try:
-                    best[d] = min(best[d], per_call(step, calls))
+                    times[d].append(per_call(step, 1))
                 finally:
                     tracer.uninstall()
                     away[d] = time.perf_counter()
@@ -62,7 +69,27 @@ def ratios(model: str, details: tuple[str, ...], rounds: int, block_seconds: flo
             if w is not None:
                 w.close("finished")
     share = {d: seen[d].count("full") / max(len(seen[d]), 1) for d in details}
-    return {d: best[d] / best["plain"] for d in details}, best["plain"], share
+    plain = times["plain"]
+    r = {d: sum(times[d]) / sum(plain) for d in details}
+    return r, statistics.median(plain), share
+
+
+def floor(model: str, seconds: float) -> float:
+    """Auto detail with every iteration after the first two loss-only: what the tracer costs when
+    its budget is spent (Budget.FLOOR reserves this part of the budget)."""
+    from core import tracer as tracer_mod
+
+    real = tracer_mod.Budget.next_detail
+
+    def loss_only(self):
+        detail = real(self)
+        return "loss" if self.detail == "auto" and self.cost["light"] is not None else detail
+
+    tracer_mod.Budget.next_detail = loss_only
+    try:
+        return ratios(model, ("auto",), seconds)[0]["auto"]
+    finally:
+        tracer_mod.Budget.next_detail = real
 
 
 def breakdown(repeats: int = 40) -> str:
@@ -150,17 +177,21 @@ def breakdown(repeats: int = 40) -> str:
 
 
 def run(quick: bool = False) -> None:
-    rounds, block = (3, 0.25) if quick else (7, 0.5)
+    seconds = 4 if quick else 25
     for model, name in MODELS.items():
-        r, plain, share = ratios(model, ("light", "auto", "full"), rounds, block)
+        r, plain, share = ratios(model, ("light", "auto", "full"), seconds)
         for detail in ("light", "auto", "full"):
             target = TARGETS.get((model, detail))
             extra = f", {share[detail]:.0%} of iterations full" if detail == "auto" else ""
             emit(line(f"tracing overhead, {name}, detail {detail}",
                       f"{r[detail]:.3f}x (plain step {plain * 1e3:.2f} ms{extra})",
                       f"<= {target:.2f}x" if target else "report", r[detail] <= target if target else None))
+    for model in ("mlp20", "transformer"):
+        r = floor(model, seconds / 2)
+        emit(line(f"auto detail's floor (every iteration loss-only), {MODELS[model]}", f"{r:.3f}x",
+                  "report (Budget.FLOOR reserves 3%)", None))
     emit(line("light detail, where the time goes (20-layer MLP, per iteration)", breakdown(), "report", None))
-    r, plain, _ = ratios("mlp20", ("light", "auto"), rounds, block, recording=True)
+    r, plain, _ = ratios("mlp20", ("light", "auto"), seconds, recording=True)
     for detail in ("light", "auto"):
         emit(line(f"tracing overhead with a RecordingWriter sink, 20-layer MLP, detail {detail}",
                   f"{r[detail]:.3f}x (plain step {plain * 1e3:.2f} ms)", "report", None))

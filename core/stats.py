@@ -109,23 +109,30 @@ class Batch:
             by_device.setdefault(t.device, [])
         out = [head for head, _, _ in self._items]  # made by add() for this batch only
         extra_host: list[float] = [float("nan")] * len(extra)
-        width, fields = (1, ("norm",)) if self.light else (len(FIELDS), FIELDS)
+        width = 1 if self.light else len(FIELDS)
         recheck: list[int] = []  # items with a non-finite statistic: NaN/Inf counted exactly afterwards
         for device, idx in by_device.items():
-            rows, order, exact = self._rows(idx)
+            rows, order, exact = self._rows(idx) if idx else (None, [], 0)
             pieces = [rows.reshape(-1)] if idx else []
             with_values = [i for i in idx if self._items[i][2]]
             pieces += [self._items[i][1].to(torch.float64) for i in with_values]
             mine = [k for k, t in enumerate(extra) if t.device == device]
             pieces += [extra[k].detach().reshape(-1)[:1].to(torch.float64) for k in mine]
             host = to_host(torch.cat(pieces) if len(pieces) > 1 else pieces[0]) if pieces else []
-            for j, i in enumerate(order):
-                row = host[j * width:(j + 1) * width]
-                s = out[i]
-                s.update(zip(fields, row, strict=True))
-                s["nan"], s["inf"] = int(s.get("nan", 0)), int(s.get("inf", 0))
-                if j >= exact and not all(math.isfinite(v) for v in row):
-                    recheck.append(i)
+            if self.light:  # one norm per row; all finite (the usual case) means no NaN/Inf anywhere
+                for i, v in zip(order, host, strict=False):
+                    s = out[i]
+                    s["norm"], s["nan"], s["inf"] = v, 0, 0
+                if not math.isfinite(sum(host[:len(order)])):
+                    recheck += [i for i, v in zip(order, host, strict=False) if not math.isfinite(v)]
+            else:
+                for j, i in enumerate(order):
+                    row = host[j * width:(j + 1) * width]
+                    s = out[i]
+                    s.update(zip(FIELDS, row, strict=True))
+                    s["nan"], s["inf"] = int(s["nan"]), int(s["inf"])
+                    if j >= exact and not all(math.isfinite(v) for v in row):
+                        recheck.append(i)
             pos = len(order) * width
             for i in with_values:
                 n = self._items[i][1].numel()

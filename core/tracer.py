@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import networkx as nx
 import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 from torch.overrides import TorchFunctionMode
@@ -67,43 +68,86 @@ class CaptureMode(TorchFunctionMode):
 
 
 class Budget:
-    """Decides each iteration's detail so tracing stays within an overhead fraction."""
+    """Decides each iteration's detail so tracing stays within an overhead fraction.
+
+    `auto` has three tiers: `full`, `light`, and `loss` (the loss and phase times only, no graph: what
+    is left when the budget is spent). The budget is split so neither rich tier starves the other:
+    light iterations (and the small cost of loss-only ones) may take up to 1 - FULL_SHARE of it, full
+    iterations the rest, and what light ones leave. Overhead is relative to the untraced run:
+    traced time <= (1 + overhead) x untraced time.
+    """
+
+    FULL_SHARE = 0.3
+    # What even loss-only iterations cost and no clock inside sees (patched entry points, evicted
+    # caches): benchmarks/overhead.py measures it ("auto's floor"), 2-3.5% on its three models.
+    FLOOR = 0.03
 
     def __init__(self, detail: str = "auto", overhead: float = 0.10):
         self.detail = detail
-        self.overhead = overhead
-        self.spent = 0.0
+        self.overhead = max(overhead - self.FLOOR, overhead / 3)
         self.started = time.perf_counter()
-        self.light_wall: float | None = None
-        self.full_extra: float | None = None  # what a full iteration costs beyond a light one
-        self._first_full_wall: float | None = None
+        self.spent = {"full": 0.0, "light": 0.0}
+        self.cost: dict[str, float | None] = {"full": None, "light": None}  # extra time of one such iteration
+        # an iteration's time without the tracer's clocked work: from loss-only iterations (nearly
+        # untraced) once there are some, from light ones before
+        self.plain: float | None = None
+        self.light_work: float | None = None
+        self._first_full: tuple[float, float] | None = None
 
-    def next_is_full(self) -> bool:
+    @property
+    def base(self) -> float | None:
+        return self.plain if self.plain is not None else self.light_work
+
+    def next_detail(self) -> str:
         if self.detail != "auto":
-            return self.detail == "full"
-        if self.light_wall is None:
-            return self.spent == 0.0  # the first iteration is full, the next light (to learn its cost)
-        # overhead is relative to the untraced run: traced time <= (1 + overhead) x untraced time
-        elapsed = time.perf_counter() - self.started
-        extra = self.full_extra if self.full_extra is not None else self.light_wall * 1.5
-        return self.spent + extra <= self.overhead * (elapsed - self.spent)
+            return self.detail
+        if self.cost["full"] is None:
+            return "full"  # the first iteration is full (a script's first graph, with values), the next light
+        if self.cost["light"] is None:
+            return "light"
+        spent = self.spent["full"] + self.spent["light"]
+        work = time.perf_counter() - self.started - spent
+        light_share = (1.0 - self.FULL_SHARE) * self.overhead
+        if self.base:  # full iterations may use what light ones leave over
+            light_share = min(light_share, self.cost["light"] / self.base)
+        if self.spent["full"] + self.cost["full"] <= (self.overhead - light_share) * work:
+            return "full"
+        if self.spent["light"] + self.cost["light"] <= (1.0 - self.FULL_SHARE) * self.overhead * work:
+            return "light"
+        return "loss"
 
-    def charge(self, full: bool, wall: float, own: float) -> None:
-        """`wall`: the iteration's whole time; `own`: time spent inside the tracer."""
-        if full:
-            base = self.light_wall if self.light_wall is not None else 0.0
-            cost = max(wall - base, own)
-            self.spent += cost
-            if self.light_wall is None:
-                self._first_full_wall = wall
-            else:
-                self.full_extra = cost if self.full_extra is None else 0.7 * self.full_extra + 0.3 * cost
-        else:
-            self.spent += own
-            work = max(wall - own, 0.0)
-            self.light_wall = work if self.light_wall is None else 0.8 * self.light_wall + 0.2 * work
-            if self._first_full_wall is not None and self.full_extra is None:
-                self.full_extra = max(self._first_full_wall - self.light_wall, 0.0)
+    def charge(self, detail: str, wall: float, own: float) -> None:
+        """`wall`: the iteration's whole time; `own`: time clocked inside the tracer.
+
+        A light or full iteration costs what it adds to a loss-only one's wall time when there are
+        such (that counts what the clock misses: the script running slower on caches the tracer
+        evicted), else at least its own time."""
+        work = max(wall - own, 0.0)
+        if detail == "loss":
+            self.spent["light"] += own
+            self.plain = _ema(self.plain, work, 0.2)
+            return
+        base = self.base
+        cost = max(wall - base, own) if base is not None else own
+        if detail == "full":
+            if base is None:  # the first iteration: priced again once a plain one is known
+                self._first_full = (wall, own)
+            self.spent["full"] += cost
+            self.cost["full"] = _ema(self.cost["full"], cost, 0.3)
+            return
+        self.spent["light"] += cost
+        self.cost["light"] = _ema(self.cost["light"], cost, 0.2)
+        self.light_work = _ema(self.light_work, work, 0.2)
+        if self._first_full is not None:
+            first_wall, first_own = self._first_full
+            self._first_full = None
+            extra = max(first_wall - self.base - first_own, 0.0)  # the forward capture's share
+            self.spent["full"] += extra
+            self.cost["full"] = (self.cost["full"] or 0.0) + extra
+
+
+def _ema(old: float | None, new: float, weight: float) -> float:
+    return new if old is None else (1.0 - weight) * old + weight * new
 
 
 def _tracing(roots: list) -> bool:
@@ -134,7 +178,9 @@ class Tracer:
         self._saved: dict = {}
         self._handles: list = []
         self._boundary = time.perf_counter()
-        self._full = False
+        self.wrapper_time = 0.0  # spent in the module-call wrapper since the last iteration ended
+        self._module_call = None
+        self._detail = "light"  # of the iteration under way: full, light or loss (auto's budget spent)
 
     # ---- install / remove -------------------------------------------------
     def install(self) -> None:
@@ -169,21 +215,26 @@ class Tracer:
 
         torch.compile = functools.wraps(orig_compile)(compile)
         self._saved["Module.__call__"] = orig_call = torch.nn.Module.__call__
+        clock, is_compiling = time.perf_counter, torch.compiler.is_compiling
 
         def module_call(module, *args, **kwargs):
             # instead of global module hooks: any global hook sends every module call down torch's
             # slow path (~6 µs per call, 2-3% of a 20-layer-MLP step); this wrapper costs ~1 µs
-            if torch.compiler.is_compiling():  # dynamo inlines module calls: stay out of its way
+            if is_compiling():  # dynamo inlines module calls: stay out of its way
                 return orig_call(module, *args, **kwargs)
+            t0 = clock()
             tracer._on_module_pre(module, args)
             out = None
+            t1 = clock()
             try:
                 out = orig_call(module, *args, **kwargs)
                 return out
             finally:
+                t2 = clock()
                 tracer._on_module_post(module, args, out)
+                tracer.wrapper_time += clock() - t2 + t1 - t0  # charged to the budget with the iteration
 
-        torch.nn.Module.__call__ = module_call
+        self._module_call = module_call
         self._handles = [
             register_optimizer_step_pre_hook(self._on_optimizer_pre),
             register_optimizer_step_post_hook(self._on_optimizer_post),
@@ -218,13 +269,14 @@ class Tracer:
     def capture_forward(self) -> None:
         """Capture forward ops from now on (the user began stepping them after this iteration began)."""
         self._set_capture(True)
+        torch.nn.Module.__call__ = self._module_call
 
     def _outside_capture(self, compiled):
         """Compiled regions run without our TorchFunctionMode (dynamo manages the mode stack);
         they show as one node (CompiledFunctionBackward)."""
         if isinstance(compiled, torch.nn.Module):
             compiled.register_forward_pre_hook(lambda m, a: self._set_capture(False))
-            compiled.register_forward_hook(lambda m, a, o: self._set_capture(self._full or self.control.stepping))
+            compiled.register_forward_hook(lambda m, a, o: self._set_capture(self._capturing()))
             return compiled
 
         @functools.wraps(compiled)
@@ -233,13 +285,23 @@ class Tracer:
             try:
                 return compiled(*args, **kwargs)
             finally:
-                self._set_capture(self._full or self.control.stepping)
+                self._set_capture(self._capturing())
 
         return call
 
+    def _capturing(self) -> bool:
+        return self._detail == "full" or self.control.stepping
+
     def _start_iteration(self) -> None:
-        self._full = self.budget.next_is_full()
-        self._set_capture(self._full or self.control.stepping)
+        self._detail = self.budget.next_detail()
+        if self._detail == "loss" and self._needs_graph():
+            self._detail = "light"
+        self._set_capture(self._capturing())
+        # the module-call wrapper (names, module of each op) only where a graph will be kept: a
+        # loss-only iteration runs the script's module calls untouched
+        wrap = self._module_call if self._detail != "loss" else self._saved["Module.__call__"]
+        if torch.nn.Module.__call__ is not wrap:
+            torch.nn.Module.__call__ = wrap
         self._boundary = time.perf_counter()
 
     def _on_module_pre(self, module, args):
@@ -260,7 +322,7 @@ class Tracer:
         self.module_outputs[fn] = path
         if len(self.module_outputs) > 100_000:  # forward passes with no backward (evaluation)
             self.module_outputs.clear()
-        if self._full:
+        if self._detail == "full":
             ins = [a.grad_fn for a in args if isinstance(a, torch.Tensor) and a.grad_fn is not None]
             self.module_calls.append((path, fn, ins))
 
@@ -286,9 +348,12 @@ class Tracer:
         forward_time = t_begin - self._boundary
         mode = self._mode
         self._set_capture(False)
-        full = self._full
-        detail = "full" if full else "light"
+        detail = self._detail
         root = roots[0] if roots and isinstance(roots[0], torch.Tensor) else None
+        if detail == "loss" and not self._needs_graph():
+            return self._loss_only(root, run, t_begin, forward_time)
+        detail = "light" if detail == "loss" else detail
+        full = detail == "full"
         fns = [graph_mod.root_fn(t) for t in roots if isinstance(t, torch.Tensor)]
         w = graph_mod.walk(fns)
         g = w.graph
@@ -371,8 +436,37 @@ class Tracer:
         self.control.pause("backward_end", {"iteration": it})
         end = time.perf_counter()
         own += end - t_after
-        self.budget.charge(full, end - self._boundary, own)
+        self._charge(detail, end, own)
+        return result
+
+    def _charge(self, detail: str, end: float, own: float) -> None:
+        self.budget.charge(detail, end - self._boundary, own + self.wrapper_time)
+        self.wrapper_time = 0.0
         self._start_iteration()
+
+    def _needs_graph(self) -> bool:
+        """A loss-only iteration will not do: someone watches, or a breakpoint reads gradient norms."""
+        control = self.control
+        return control.stepping or control.wants_node_events() \
+            or any(c[0] == "grad_norm" for c in getattr(control, "conditions", ()))
+
+    def _loss_only(self, root, run: Callable, t_begin: float, forward_time: float):
+        """Auto detail with its budget spent: run the backward, keep the loss (one transfer), no graph."""
+        t_back = time.perf_counter()
+        result = run()
+        t_after = time.perf_counter()
+        loss = stats.to_host(root.detach().reshape(1).to(torch.float64))[0] \
+            if root is not None and root.numel() == 1 else None
+        self.module_outputs.clear()
+        self.module_calls.clear()
+        it = Iteration(index=self.index, loss=loss, optimizer_steps=self.optimizer_steps, signature="",
+                       graph=nx.DiGraph(), detail="loss",
+                       phase_times={"forward": forward_time, "backward": t_after - t_back})
+        self.index += 1
+        self.sink(it)
+        self.control.pause("backward_end", {"iteration": it})
+        end = time.perf_counter()
+        self._charge("loss", end, (t_back - t_begin) + (end - t_after))
         return result
 
     def _grad_hook(self, nid: str, grads: dict):

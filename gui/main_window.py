@@ -260,6 +260,14 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Backprop Studio — {os.path.basename(what)}" if what else "Backprop Studio")
 
     def _on_iteration(self, it: Iteration) -> None:
+        if it.detail == "loss" and self.iteration is not None:  # no graph kept: the last one stays
+            loss = f"loss {it.loss:.6g}, " if it.loss is not None else ""
+            self.statusBar().showMessage(
+                f"iteration {it.index}: {loss}no graph kept (auto detail's overhead budget); "
+                f"the graph shown is iteration {self.iteration.index}")
+            if it.index < self.timeline.count:
+                self.timeline.set_current(it.index)
+            return
         new = self.iteration is None or it.index > self.iteration.index
         self.iteration = it
         self.graph.set_iteration(it)

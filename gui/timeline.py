@@ -21,6 +21,7 @@ class _Marks:
 
     def __init__(self) -> None:
         self.full = np.zeros(1024, dtype=bool)
+        self.bare = np.zeros(1024, dtype=bool)  # loss only: auto detail kept no graph
         self.changed = np.zeros(1024, dtype=bool)
         self.sig = np.full(1024, -1, dtype=np.int32)  # signature code, -1 = unknown
         self.codes: dict[str, int] = {}
@@ -29,9 +30,11 @@ class _Marks:
     def set(self, index: int, detail: str, signature: str) -> None:
         if index >= len(self.full):
             self.full = grow(self.full, index + 1, False)
+            self.bare = grow(self.bare, index + 1, False)
             self.changed = grow(self.changed, index + 1, False)
             self.sig = grow(self.sig, index + 1, -1)
         self.full[index] = detail == "full"
+        self.bare[index] = detail == "loss"
         if signature:
             self.sig[index] = self.codes.setdefault(signature, len(self.codes))
             self.changed[index] = self._differs(self._known_before(index), index)
@@ -47,9 +50,11 @@ class _Marks:
         """set() for many iterations at once, vectorised (a recording with a million iterations)."""
         top = int(index.max())
         self.full = grow(self.full, top + 1, False)
+        self.bare = grow(self.bare, top + 1, False)
         self.changed = grow(self.changed, top + 1, False)
         self.sig = grow(self.sig, top + 1, -1)
         self.full[index] = full
+        self.bare[index] = [not s for s in signatures]
         codes = np.array([self.codes.setdefault(s, len(self.codes)) if s else -1 for s in signatures],
                          dtype=np.int32)
         self.sig[index[codes >= 0]] = codes[codes >= 0]
@@ -321,6 +326,8 @@ class TimelineView(QWidget):
                 names.append("full detail")
             if self.marks.changed_at(st.current):
                 names.append("graph changed")
+            if 0 <= st.current < len(self.marks.bare) and self.marks.bare[st.current]:
+                names.append("loss only: no graph kept (auto detail's overhead budget)")
             text, flags = f"iteration {st.current} / {st.count - 1}", " · ".join(names)
         if (text, flags) != st.shown:  # setText relayouts: only when something changed
             st.shown = (text, flags)

@@ -378,3 +378,46 @@ def test_presentation_mode_runs_at_lecture_pace_with_backward_animation(make_mai
     w.bridge.run(w.controls.rate())
     qtbot.waitUntil(lambda: w.iteration is not None and w.iteration.index == 2 and len(lit) >= 9, timeout=20_000)
     assert [n for i, n in lit if i == 2] == ["n0", "n1", "n2"]  # loss first, then Mul, then w
+
+
+def test_a_loss_only_iteration_keeps_the_last_graph_and_says_so(make_main_window, qtbot, tmp_path, monkeypatch):
+    """Auto detail with its budget spent keeps only the loss: scrubbing there keeps the graph of the
+    last iteration that has one, names the iteration shown, and the loss plot has every iteration."""
+    from torch import nn
+
+    from core import tracer as tracer_mod
+    from core.recording import RecordingWriter
+
+    monkeypatch.setattr(tracer_mod.Budget, "next_detail",
+                        lambda self: "full" if self.cost["full"] is None else
+                        "light" if self.cost["light"] is None else "loss")
+    out = str(tmp_path / "auto.bps")
+    writer = RecordingWriter(out, {"script": "auto.py", "argv": [], "detail": "auto"})
+    tracer = tracer_mod.Tracer(writer.add_iteration, detail="auto")
+    torch.manual_seed(0)
+    net, x = nn.Linear(3, 1), torch.randn(5, 3)
+    losses = []
+    tracer.install()
+    try:
+        for _ in range(4):
+            loss = net(x).pow(2).mean()
+            loss.backward()
+            losses.append(loss.item())
+    finally:
+        tracer.uninstall()
+    writer.close("finished")
+    w = make_main_window()
+    assert w.open_recording(out)
+    qtbot.waitUntil(lambda: w.timeline.count == 4 and w.iteration is not None, timeout=WAIT)
+    xs, ys = w.plots.loss_data()
+    assert list(xs) == [0, 1, 2, 3] and list(ys) == pytest.approx(losses, rel=1e-6)
+    w.timeline.slider.setValue(1)
+    qtbot.waitUntil(lambda: shown(w, 1), timeout=WAIT)
+    nodes = len(w.graph.items)
+    assert nodes == 6  # mean, pow, addmm, t, weight, bias
+    w.timeline.slider.setValue(3)
+    qtbot.waitUntil(lambda: "iteration 3" in w.statusBar().currentMessage(), timeout=WAIT)
+    assert w.iteration.index == 1 and len(w.graph.items) == nodes  # the last graph stays on screen
+    assert "no graph kept" in w.statusBar().currentMessage()
+    assert "the graph shown is iteration 1" in w.statusBar().currentMessage()
+    assert "loss only" in w.timeline.flags.text()

@@ -76,3 +76,25 @@ def test_name_of_dtypes_and_devices():
     assert stats.name_of(torch.float32) == "float32"
     assert stats.name_of(torch.device("cpu")) == "cpu"
     assert stats.name_of(torch.bfloat16) == "bfloat16"
+
+
+@pytest.mark.parametrize("is_light", [True, False])
+def test_a_batch_with_only_the_loss_gives_the_loss(is_light):
+    batch = stats.Batch(light=is_light)
+    before = stats.host_transfers
+    assert batch.finish([torch.tensor(4.5, dtype=torch.float64)]) == ([], [4.5])
+    assert stats.host_transfers - before == 1
+
+
+def test_an_unnamed_leaf_at_light_detail_records(tmp_path):
+    """A light iteration with no named leaf has nothing to summarise but the loss (once crashed)."""
+    from core.tracer import Tracer
+
+    its = []
+    tracer = Tracer(its.append, detail="light")
+    tracer.install()
+    try:
+        (torch.ones(3, requires_grad=True) * 2).sum().backward()
+    finally:
+        tracer.uninstall()
+    assert [it.loss for it in its] == [6.0]

@@ -102,24 +102,104 @@ def test_light_nonfinite_gradients_are_counted():
     assert it.params["w"]["inf"] == 1 and it.params["w"]["nan"] == 0
 
 
-def test_auto_budget_keeps_traced_time_within_the_overhead(monkeypatch):
-    """A simulated run: 10 ms steps, light tracing 0.2 ms, a full iteration 40 ms extra."""
+def simulate_budget(monkeypatch, step: float, light: float, full_extra: float, loss: float = 0.00002,
+                    n: int = 3000) -> tuple[list[str], float]:
+    """Run the auto budget on a simulated clock: each step takes `step` plus what its detail costs.
+    Returns the detail of each iteration and traced time / untraced time."""
     from core import tracer as tracer_mod
 
     clock = [0.0]
     monkeypatch.setattr(tracer_mod.time, "perf_counter", lambda: clock[0])
     budget = tracer_mod.Budget("auto", overhead=0.10)
-    plain = 0.0
     details = []
-    for _ in range(3000):
-        full = budget.next_is_full()
-        details.append("full" if full else "light")
-        own = 0.0002 if not full else 0.001
-        wall = 0.010 + own + (0.040 if full else 0.0)
+    for _ in range(n):
+        detail = budget.next_detail()
+        details.append(detail)
+        own = {"full": 0.001, "light": light, "loss": loss}[detail]
+        wall = step + own + (full_extra if detail == "full" else 0.0)
         clock[0] += wall
-        plain += 0.010
-        budget.charge(full, wall, own)
+        budget.charge(detail, wall, own)
+    return details, clock[0] / (n * step)
+
+
+def test_auto_budget_keeps_traced_time_within_the_overhead(monkeypatch):
+    """10 ms steps, light tracing 0.2 ms, a full iteration 40 ms extra: every iteration light, some full."""
+    details, ratio = simulate_budget(monkeypatch, 0.010, 0.0002, 0.040)
     assert details[:2] == ["full", "light"]
-    ratio = clock[0] / plain
     assert 1.06 <= ratio <= 1.10, ratio
-    assert 0.01 < details.count("full") / len(details) < 0.03
+    assert 0.005 < details.count("full") / len(details) < 0.03
+    assert details.count("loss") < 0.01 * len(details)
+
+
+def test_auto_budget_drops_to_loss_only_when_light_alone_is_too_dear(monkeypatch):
+    """7 ms steps whose light tracing costs 2 ms (28%): the budget still holds, by mixing in iterations
+    that keep only the loss; all three tiers occur, light ones most among the rich."""
+    details, ratio = simulate_budget(monkeypatch, 0.007, 0.002, 0.025)
+    assert 1.05 <= ratio <= 1.10, ratio
+    share = {d: details.count(d) / len(details) for d in ("full", "light", "loss")}
+    assert 0.15 < share["light"] < 0.35 and 0.003 < share["full"] < 0.03 and share["loss"] > 0.6, share
+
+
+def spent_budget_run(monkeypatch, control=None, steps: int = 6):
+    """Train under auto detail whose budget is always spent after the first two iterations."""
+    from core import tracer as tracer_mod
+
+    monkeypatch.setattr(tracer_mod.Budget, "next_detail",
+                        lambda self: {None: "full"}.get(self.cost["full"], "light" if self.cost["light"] is None
+                                                        else "loss"))
+    net, x, y = make()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    its = []
+    tracer = tracer_mod.Tracer(its.append, detail="auto", control=control)
+    tracer.install()
+    try:
+        losses = []
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = nn.functional.mse_loss(net(x), y)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+            assert (torch.nn.Module.__call__ is tracer._module_call) == (tracer._detail != "loss")
+    finally:
+        tracer.uninstall()
+    assert torch.nn.Module.__call__ is not tracer._module_call
+    return its, losses
+
+
+def test_loss_only_iterations_keep_the_exact_loss_and_no_graph(monkeypatch):
+    from core import stats
+
+    net, x, y = make()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    plain = []
+    for _ in range(6):
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(net(x), y)
+        loss.backward()
+        opt.step()
+        plain.append(loss.item())
+    before = stats.host_transfers
+    its, losses = spent_budget_run(monkeypatch)
+    assert stats.host_transfers - before == 6  # still one transfer per iteration
+    assert losses == plain and [it.loss for it in its] == plain
+    assert [it.detail for it in its] == ["full", "light", "loss", "loss", "loss", "loss"]
+    for it in its[2:]:
+        assert it.graph.number_of_nodes() == 0 and it.signature == "" and it.params == {}
+        assert set(it.phase_times) == {"forward", "backward"}
+    assert its[1].params["0.weight"]["grad_norm"] > 0
+
+
+def test_a_watcher_or_a_gradient_breakpoint_gets_graphs_even_when_the_budget_is_spent(monkeypatch):
+    from core.control import Breakpoints
+
+    class Watching(Breakpoints):
+        def wants_node_events(self):
+            return True
+
+    for control in (Watching([]), Breakpoints(["grad_norm>1e9"])):
+        its, _ = spent_budget_run(monkeypatch, control)
+        assert [it.detail for it in its] == ["full"] + ["light"] * 5
+        assert all(it.graph.number_of_nodes() == its[0].graph.number_of_nodes() == 10 for it in its)
+    its, _ = spent_budget_run(monkeypatch, Breakpoints(["loss>1e9"]))  # the loss is always there
+    assert [it.detail for it in its][2:] == ["loss"] * 4
