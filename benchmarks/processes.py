@@ -75,6 +75,32 @@ def end_to_end(tmp: str, rounds: int) -> None:
               f"{ratio:.3f}x ({traced:.2f} s vs {plain:.2f} s, {same})", "<= 1.30x", ratio <= 1.30 and len(outs) == 1))
 
 
+def session_free_run(tmp: str, rounds: int) -> None:
+    """Issue 7's free run: a live Session (the GUI's engine: child process, event stream, stepper in
+    every hook) running the same script freely at auto detail, events drained as the GUI would."""
+    import time
+
+    from core.session import Session
+
+    script = os.path.join(tmp, "mlp20.py")
+    plain = live = float("inf")
+    for r in range(rounds):
+        t, _ = run_child([PYTHON, script], cwd=tmp)
+        plain = min(plain, t)
+        t = time.perf_counter()
+        with Session(script, detail="auto", paused=False, record=os.path.join(tmp, f"s{r}.bps")) as s:
+            done = s.wait_finished(timeout=300)
+            s.events()
+        live = min(live, time.perf_counter() - t)
+        if done.data.get("status") != "finished":
+            emit(line("end to end, live session running freely", f"status {done.data.get('status')}",
+                      "<= 1.30x", False))
+            return
+    ratio = live / plain
+    emit(line("end to end, a live Session running freely (auto detail) vs `python script.py`, same script",
+              f"{ratio:.3f}x ({live:.2f} s vs {plain:.2f} s)", "<= 1.30x", ratio <= 1.30))
+
+
 def memory(tmp: str) -> None:
     script = os.path.join(tmp, "small.py")
     with open(script, "w", encoding="utf-8") as f:
@@ -97,4 +123,5 @@ def memory(tmp: str) -> None:
 def run(quick: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         end_to_end(tmp, 2 if quick else 3)
+        session_free_run(tmp, 2 if quick else 3)
         memory(tmp)
