@@ -125,14 +125,14 @@ def _release(fns: list) -> None:
 atexit.register(reap, True)
 
 
-def _walk(roots: list) -> tuple[Walk, list]:
+def _walk(roots: list) -> Walk:
     ids: dict = {}
     fns: list = []
-    metas: list = []  # per node: the tensor (or metadata) its shape, dtype and device come from
+    attrs: list = []
     nexts_of: list = []
     leaves: list = []
     sig: list[int] = []  # op code, rank, dims per node: hashed into the signature
-    types = _types
+    names = _names
     stack = [fn for fn in reversed(roots) if fn is not None]
     while stack:
         fn = stack.pop()
@@ -141,69 +141,35 @@ def _walk(roots: list) -> tuple[Walk, list]:
         k = len(fns)
         ids[fn] = k
         fns.append(fn)
-        _, kind, code = types.get(type(fn)) or _type_info(type(fn))
+        op, kind, code = _types.get(type(fn)) or _type_info(type(fn))
         if kind is None:  # AccumulateGrad: the leaf tensor itself
             m = fn.variable
+            kind = "param" if isinstance(m, torch.nn.Parameter) else "leaf"
             leaves.append(k)
         else:
             md = fn._input_metadata
             m = md[0] if md else None
-        metas.append(m)
-        sig.append(code)
-        if m is None:
-            sig.append(0)
-        else:
-            shape = m.shape
-            sig.append(len(shape))
-            sig.extend(shape)
-        nexts = fn.next_functions
-        nexts_of.append(nexts)
-        for child, _ in reversed(nexts):
-            if child is not None and child not in ids:
-                stack.append(child)
-    edges = [(ids[child], k) for k, nexts in enumerate(nexts_of) for child, _ in nexts if child is not None]
-    h = hashlib.blake2b(array("q", sig).tobytes(), digest_size=8)
-    h.update(array("q", [x for e in edges for x in e]).tobytes())
-    signature = h.hexdigest()
-    if len(fns) > TEMPLATE_NODES:
-        nids = [f"n{k}" for k in range(len(fns))]
-        g = _digraph(nids, _attrs(fns, metas), edges)
-        return Walk(g, fns, dict(zip(fns, nids, strict=True)), signature, leaves), edges
-    kinds = [(type(m), m.dtype, m.device) if m is not None else None for m in metas]
-    tpl = _templates.pop(signature, None)
-    if tpl is None or tpl[1] != kinds:  # a new structure: node attributes from scratch
-        tpl = (_attrs(fns, metas), kinds, [f"n{k}" for k in range(len(fns))])
-        if len(_templates) >= TEMPLATES:
-            del _templates[next(iter(_templates))]  # the least recently used
-    _templates[signature] = tpl
-    attrs, _, nids = tpl
-    g = _digraph(nids, [a.copy() for a in attrs], edges)
-    return Walk(g, fns, dict(zip(fns, nids, strict=True)), signature, leaves), edges
-
-
-# signature -> (node attributes, (tensor type, dtype, device) per node, node ids): a repeated
-# structure (every training step of a static model) skips building its attributes again.
-# Bounded: a few structures (DynamicNet has five) of training-step size.
-TEMPLATES = 8
-TEMPLATE_NODES = 5_000
-_templates: dict[str, tuple[list[dict], list, list[str]]] = {}
-
-
-def _attrs(fns: list, metas: list) -> list[dict]:
-    names = _names
-    out = []
-    for fn, m in zip(fns, metas, strict=True):
-        op, kind, _ = _types[type(fn)]
-        if kind is None:
-            kind = "param" if isinstance(m, torch.nn.Parameter) else "leaf"
         if m is not None:
             shape, dt, dv = list(m.shape), m.dtype, m.device
             dtype, device = names.get(dt) or name_of(dt), names.get(dv) or name_of(dv)
         else:
             shape, dtype, device = [], "", ""
-        out.append({"op": op, "kind": kind, "shape": shape, "dtype": dtype, "device": device,
-                    "name": None, "module": None, "source": None})
-    return out
+        sig.append(code)
+        sig.append(len(shape))
+        sig.extend(shape)
+        attrs.append({"op": op, "kind": kind, "shape": shape, "dtype": dtype, "device": device,
+                      "name": None, "module": None, "source": None})
+        nexts = fn.next_functions
+        nexts_of.append(nexts)
+        for child, _ in reversed(nexts):
+            if child is not None and child not in ids:
+                stack.append(child)
+    nids = [f"n{k}" for k in range(len(fns))]
+    edges = [(ids[child], k) for k, nexts in enumerate(nexts_of) for child, _ in nexts if child is not None]
+    g = _digraph(nids, attrs, edges)
+    h = hashlib.blake2b(array("q", sig).tobytes(), digest_size=8)
+    h.update(array("q", [x for e in edges for x in e]).tobytes())
+    return Walk(g, fns, {fn: nids[k] for fn, k in ids.items()}, h.hexdigest(), leaves), edges
 
 
 def _digraph(names: list[str], attrs: list[dict], edges: list[tuple[int, int]]) -> nx.DiGraph:
