@@ -92,7 +92,6 @@ class Budget:
         # untraced) once there are some, from light ones before
         self.plain: float | None = None
         self.light_work: float | None = None
-        self._first_full: tuple[float, float] | None = None
 
     @property
     def base(self) -> float | None:
@@ -128,22 +127,16 @@ class Budget:
             self.plain = _ema(self.plain, work, 0.2)
             return
         base = self.base
+        # before a plain wall time is known (the first iterations, whose walls hold the script's own
+        # warm-up: lazy initialisation, first allocations), only the clocked time is the tracer's
         cost = max(wall - base, own) if base is not None else own
         if detail == "full":
-            if base is None:  # the first iteration: priced again once a plain one is known
-                self._first_full = (wall, own)
             self.spent["full"] += cost
             self.cost["full"] = _ema(self.cost["full"], cost, 0.3)
             return
         self.spent["light"] += cost
         self.cost["light"] = _ema(self.cost["light"], cost, 0.2)
         self.light_work = _ema(self.light_work, work, 0.2)
-        if self._first_full is not None:
-            first_wall, first_own = self._first_full
-            self._first_full = None
-            extra = max(first_wall - self.base - first_own, 0.0)  # the forward capture's share
-            self.spent["full"] += extra
-            self.cost["full"] = (self.cost["full"] or 0.0) + extra
 
 
 def _ema(old: float | None, new: float, weight: float) -> float:

@@ -198,13 +198,15 @@ class Bridge(QObject):
         if self.mode == "live" and self._can_send():
             self.session.send("set_detail", detail=detail)
 
+    def iteration(self, index: int) -> Iteration | None:
+        """Iteration `index` from the live cache or the recording, without showing it."""
+        return self._cache.get(index) or self._read(index)
+
     def show(self, index: int) -> bool:
         """Show iteration `index` (timeline scrubbing); following resumes when it is the newest."""
         if self.count:
             self.following = index >= self.count - 1
-        it = self._cache.get(index)
-        if it is None:
-            it = self._read(index)
+        it = self.iteration(index)
         if it is None:
             return False
         self.shown = index

@@ -260,13 +260,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Backprop Studio — {os.path.basename(what)}" if what else "Backprop Studio")
 
     def _on_iteration(self, it: Iteration) -> None:
-        if it.detail == "loss" and self.iteration is not None:  # no graph kept: the last one stays
-            loss = f"loss {it.loss:.6g}, " if it.loss is not None else ""
-            self.statusBar().showMessage(
-                f"iteration {it.index}: {loss}no graph kept (auto detail's overhead budget); "
-                f"the graph shown is iteration {self.iteration.index}")
-            if it.index < self.timeline.count:
-                self.timeline.set_current(it.index)
+        if it.detail == "loss":  # no graph kept: show the last one before it
+            self._on_loss_only(it)
             return
         new = self.iteration is None or it.index > self.iteration.index
         self.iteration = it
@@ -275,6 +270,20 @@ class MainWindow(QMainWindow):
             self.graph.animate_backward(within_ms=int(800 / self.controls.rate()))
         selected = self.graph.selected_node()
         self.inspector.show_node(it, selected if selected in it.graph else None)
+        if it.index < self.timeline.count:
+            self.timeline.set_current(it.index)
+
+    def _on_loss_only(self, it: Iteration) -> None:
+        before = self.timeline.last_graph(it.index)
+        if before is not None and (self.iteration is None or self.iteration.index != before):
+            shown = self.bridge.iteration(before)
+            if shown is not None:
+                self._on_iteration(shown)
+        loss = f"loss {it.loss:.6g}, " if it.loss is not None else ""
+        where = f"the graph shown is iteration {self.iteration.index}" if self.iteration is not None \
+            else "no earlier iteration has one"
+        self.statusBar().showMessage(f"iteration {it.index}: {loss}no graph kept (auto detail's overhead "
+                                     f"budget); {where}")
         if it.index < self.timeline.count:
             self.timeline.set_current(it.index)
 

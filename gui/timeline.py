@@ -281,6 +281,14 @@ class TimelineView(QWidget):
     def set_following(self, on: bool) -> None:
         self.follow.setChecked(on)
 
+    def last_graph(self, index: int) -> int | None:
+        """The last iteration at or before `index` that kept a graph (not loss only)."""
+        top = min(index, self.marks.last)
+        if top < 0:
+            return None
+        kept = np.flatnonzero(~self.marks.bare[:top + 1])
+        return int(kept[-1]) if len(kept) else None
+
     def is_full(self, index: int) -> bool:
         return 0 <= index < len(self.marks.full) and bool(self.marks.full[index])
 

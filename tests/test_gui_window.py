@@ -407,8 +407,10 @@ def test_a_loss_only_iteration_keeps_the_last_graph_and_says_so(make_main_window
         tracer.uninstall()
     writer.close("finished")
     w = make_main_window()
-    assert w.open_recording(out)
-    qtbot.waitUntil(lambda: w.timeline.count == 4 and w.iteration is not None, timeout=WAIT)
+    assert w.open_recording(out)  # opens at the last iteration, loss-only: shows iteration 1's graph
+    qtbot.waitUntil(lambda: w.timeline.count == 4 and shown(w, 1), timeout=WAIT)
+    assert not any(i.added for i in w.graph.items.values())  # not "new" against an empty graph
+    assert "the graph shown is iteration 1" in w.statusBar().currentMessage()
     xs, ys = w.plots.loss_data()
     assert list(xs) == [0, 1, 2, 3] and list(ys) == pytest.approx(losses, rel=1e-6)
     w.timeline.slider.setValue(1)
@@ -421,3 +423,8 @@ def test_a_loss_only_iteration_keeps_the_last_graph_and_says_so(make_main_window
     assert "no graph kept" in w.statusBar().currentMessage()
     assert "the graph shown is iteration 1" in w.statusBar().currentMessage()
     assert "loss only" in w.timeline.flags.text()
+    w.timeline.slider.setValue(0)
+    qtbot.waitUntil(lambda: shown(w, 0), timeout=WAIT)
+    w.timeline.slider.setValue(2)  # scrubbing back to a loss-only one: the graph before it, not after
+    qtbot.waitUntil(lambda: shown(w, 1), timeout=WAIT)
+    assert w.timeline.current == 2
