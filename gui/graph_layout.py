@@ -1,17 +1,20 @@
 """Background layout for the graph view: a QRunnable that builds the display graph, places it and
 builds the edge geometry (QPainterPath and QLineF are plain data, safe off the UI thread).
 
-Nothing here runs on the UI thread. Large graphs are laid out in a short-lived child process:
-OGDF's Sugiyama holds the GIL for its whole call (~0.15-0.3 s at 10k nodes), which would freeze
-the UI thread just as surely as calling it there.
+Nothing here runs on the UI thread. Large graphs are laid out in a child process, started at the
+first such graph and kept for the next ones (starting Python and importing OGDF costs more than
+the layout): OGDF's Sugiyama holds the GIL for its whole call (~0.15-0.3 s at 10k nodes), which
+would freeze the UI thread just as surely as calling it there.
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 import json
 import math
 import os
+import select
 import subprocess
 import sys
 import threading
@@ -31,9 +34,19 @@ ARROW = 6.0  # arrowhead length, points
 CURVES_UP_TO = 400  # boxes; bigger graphs get straight edges (cheaper to stroke)
 EDGE_CHUNK = 256  # edges per path piece: a zoomed-in repaint strokes only the pieces on screen
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BOOT = (f"import sys, json; sys.path.insert(0, {ROOT!r}); from core.layout import layout; "
-        "d = json.load(sys.stdin); "
-        "json.dump(layout([tuple(n) for n in d['nodes']], [tuple(e) for e in d['edges']]), sys.stdout)")
+WORKER = f"""
+import json, sys
+sys.path.insert(0, {ROOT!r})
+from core.layout import layout
+for line in sys.stdin:  # one request per line; ends when the app closes our stdin or dies
+    d = json.loads(line)
+    try:
+        out = {{"centres": layout([tuple(n) for n in d["nodes"]], [tuple(e) for e in d["edges"]])}}
+    except Exception as e:
+        out = {{"error": f"{{type(e).__name__}}: {{e}}"}}
+    sys.stdout.write(json.dumps(out) + "\\n")
+    sys.stdout.flush()
+"""
 
 
 @dataclass
@@ -153,12 +166,46 @@ def _draw_edges(placed: Placed) -> None:
 
 
 def run_layout(nodes: list[tuple[str, float, float]], edges: list[tuple[str, str]]) -> dict:
-    """core.layout.layout, in a child process for large graphs (see the module docstring)."""
+    """core.layout.layout, in the layout process for large graphs (see the module docstring)."""
     if len(nodes) <= SUBPROCESS_ABOVE:
         return layout(nodes, edges)
-    data = json.dumps({"nodes": nodes, "edges": edges})
-    done = subprocess.run([sys.executable, "-c", BOOT], input=data, capture_output=True, text=True,
-                          timeout=TIMEOUT)
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "layout process failed")
-    return {k: tuple(v) for k, v in json.loads(done.stdout).items()}
+    return _worker.layout(nodes, edges)
+
+
+class _Worker:
+    """The layout child process: one at a time, reused, started again if it died or hung."""
+
+    def __init__(self):
+        self.proc: subprocess.Popen | None = None
+        self.lock = threading.Lock()
+
+    def layout(self, nodes: list, edges: list) -> dict:
+        with self.lock:
+            if self.proc is None or self.proc.poll() is not None:
+                self.proc = subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE,
+                                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            proc, ready = self.proc, False
+            try:
+                proc.stdin.write(json.dumps({"nodes": nodes, "edges": edges}) + "\n")
+                proc.stdin.flush()
+                ready, _, _ = select.select([proc.stdout], [], [], TIMEOUT)
+                line = proc.stdout.readline() if ready else ""
+            except OSError:
+                line = ""
+            if not line:
+                self.stop()
+                raise RuntimeError("layout process failed" if ready else f"layout took over {TIMEOUT:.0f} s")
+        out = json.loads(line)
+        if "error" in out:
+            raise RuntimeError(out["error"])
+        return {k: tuple(v) for k, v in out["centres"].items()}
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+_worker = _Worker()
+atexit.register(_worker.stop)

@@ -223,3 +223,25 @@ def test_worker_threads_get_the_same_drawing():
     for t in threads:
         t.join()
     assert results == [expected] * 3
+
+
+def test_the_gui_layout_process_is_reused_and_restarted_when_it_dies():
+    """Big graphs are laid out in one child process kept between layouts (what a 10k-node view
+    waits for is the layout, not a Python start); killed, the next layout starts a new one."""
+    from gui import graph_layout as GL
+
+    nodes, edges = autograd_like(GL.SUBPROCESS_ABOVE + 200)
+    worker = GL._worker
+    first = GL.run_layout(nodes, edges)
+    proc = worker.proc
+    assert proc is not None and proc.poll() is None
+    assert first == {k: tuple(v) for k, v in L.layout(nodes, edges).items()}  # same as in process
+    assert GL.run_layout(nodes, edges) == first and worker.proc is proc
+    proc.kill()
+    proc.wait()
+    assert GL.run_layout(nodes, edges) == first and worker.proc is not proc
+    with pytest.raises(RuntimeError, match="unknown node"):
+        GL.run_layout(nodes, edges + [("n0", "nowhere")])
+    assert worker.proc.poll() is None  # a bad request does not cost the process
+    worker.stop()
+    assert worker.proc is None
