@@ -19,6 +19,9 @@ class Block(nn.Module):
         super().__init__()
         self.lin = nn.Linear(8, 8)
         self.act = nn.ReLU()
+        with torch.no_grad():  # small steps: 1,666 blocks stay finite (no NaN/Inf marks everywhere)
+            self.lin.weight.normal_(0.0, 0.001)
+            self.lin.bias.zero_()
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         return h + self.act(self.lin(h))

@@ -106,6 +106,7 @@ class OverviewItem(QGraphicsItem):
         return self._bounds
 
     def paint(self, p: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # boxes a few pixels wide: ~2x faster
         p.setPen(Qt.PenStyle.NoPen)
         for colour, rects in self.fills:
             p.setBrush(colour)
