@@ -6,9 +6,11 @@ It never changes the run: no extra forward, no random numbers, hooks only read.
 from __future__ import annotations
 
 import functools
+import statistics
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 import networkx as nx
@@ -85,6 +87,14 @@ class Budget:
     def __init__(self, detail: str = "auto", overhead: float = 0.10):
         self.detail = detail
         self.overhead = max(overhead - self.FLOOR, overhead / 3)
+        # the check on the whole: every iteration's wall time against loss-only iterations that
+        # follow loss-only ones (the nearest to untraced), which catches costs that land later
+        # (collections of the graph objects, evicted caches) and that no per-iteration price sees
+        self.charged = 0
+        self.walls = 0.0
+        self.counted = 0
+        self.clean: deque[float] = deque(maxlen=63)
+        self._last = ""
         self.started = time.perf_counter()
         self.spent = {"full": 0.0, "light": 0.0}
         self.cost: dict[str, float | None] = {"full": None, "light": None}  # extra time of one such iteration
@@ -104,6 +114,8 @@ class Budget:
             return "full"  # the first iteration is full (a script's first graph, with values), the next light
         if self.cost["light"] is None:
             return "light"
+        if self._over():
+            return "loss"
         spent = self.spent["full"] + self.spent["light"]
         work = time.perf_counter() - self.started - spent
         light_share = (1.0 - self.FULL_SHARE) * self.overhead
@@ -115,12 +127,25 @@ class Budget:
             return "light"
         return "loss"
 
+    def _over(self) -> bool:
+        if len(self.clean) < 8 or not self.counted:
+            return False
+        plain = statistics.median(self.clean) * self.counted
+        return self.walls > (1.0 + self.overhead) * plain
+
     def charge(self, detail: str, wall: float, own: float) -> None:
         """`wall`: the iteration's whole time; `own`: time clocked inside the tracer.
 
         A light or full iteration costs what it adds to a loss-only one's wall time when there are
         such (that counts what the clock misses: the script running slower on caches the tracer
         evicted), else at least its own time."""
+        self.charged += 1
+        if self.charged > 2:  # past the two learning iterations
+            self.walls += wall
+            self.counted += 1
+        if detail == "loss" and self._last == "loss":
+            self.clean.append(wall)
+        self._last = detail
         work = max(wall - own, 0.0)
         if detail == "loss":
             self.spent["light"] += own
