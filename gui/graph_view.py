@@ -6,6 +6,7 @@ detail, font size), so an unchanged graph only gets new numbers: no re-layout, n
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 
 import networkx as nx
@@ -238,8 +239,12 @@ class GraphView(QGraphicsView):
         item = self.graph_scene.mark_lit()
         if item is None:
             return
-        if item.kind == "module":
-            self.graph_scene.apply_numbers()
+        scene = self.graph_scene
+        norm = gm.grad_norm(attrs)
+        if item.kind == "module" or (norm is not None and 0 < norm < math.inf and (
+                not scene.has_grads or not self.style_.lo <= norm <= self.style_.hi)):
+            scene.apply_numbers()  # the colour scale widens: every box and the legend follow
+            self._after_numbers()
         else:
             item.set_attrs(attrs)
         self.ensureVisible(item, 40, 40)

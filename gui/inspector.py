@@ -271,7 +271,7 @@ class InspectorView(QWidget):
             bad = sum(1 for _, a in g.nodes(data=True) if nonfinite(a.get("value")) or nonfinite(a.get("grad")))
             self.title.setText(f"<b>Iteration {iteration.index}</b>")
             self.info.setText(rows_html([
-                ("loss", fmt(iteration.loss)), ("nodes", g.number_of_nodes()), ("edges", g.number_of_edges()),
+                ("loss", _loss_text(iteration)), ("nodes", g.number_of_nodes()), ("edges", g.number_of_edges()),
                 ("detail", iteration.detail), ("optimizer steps", iteration.optimizer_steps),
                 ("NaN/Inf nodes", bad)]) + "<br>Select a node in the graph to inspect it.")
         self.summary.clear()
@@ -325,3 +325,13 @@ def _num(v) -> float:
 def _neighbours(graph, nodes) -> str:
     names = [str(graph.nodes[n].get("name") or graph.nodes[n].get("op") or n) for n in nodes]
     return ", ".join(names[:8]) + (f" … (+{len(names) - 8})" if len(names) > 8 else "") if names else "–"
+
+
+def _loss_text(it: Iteration) -> str:
+    """The iteration's loss; while its backward is under way, the root's forward value (when scalar)."""
+    if it.loss is not None:
+        return fmt(it.loss)
+    value = (it.graph.nodes["n0"].get("value") or {}) if "n0" in it.graph else {}
+    if isinstance(value.get("values"), float | int):
+        return f"{fmt(value['values'])} (backward under way)"
+    return fmt(None)

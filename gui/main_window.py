@@ -335,8 +335,11 @@ class MainWindow(QMainWindow):
         mode = {"live": "live", "replay": "replay"}.get(s.get("mode"), "")
         lab["state"].setText(f"{mode} · {s.get('state')}" if mode else "no script")
         shown, count = s.get("iteration"), s.get("count", 0)
-        lab["iteration"].setText(f"iteration {shown if shown is not None else '–'} / {max(count - 1, 0)}"
-                                 if count else "iteration –")
+        if shown is not None and shown >= count:  # paused inside an iteration not recorded yet
+            lab["iteration"].setText(f"iteration {shown} (under way)")
+        else:
+            lab["iteration"].setText(f"iteration {shown if shown is not None else '–'} / {max(count - 1, 0)}"
+                                     if count else "iteration –")
         lab["phase"].setText(f"phase: {s.get('phase') or '–'}")
         lab["steps"].setText(f"optimizer steps: {s.get('optimizer_steps', 0)}")
         lab["speed"].setText(f"{s.get('it_per_s', 0.0):.1f} it/s")

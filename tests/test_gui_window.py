@@ -211,6 +211,13 @@ def test_step_backward_node_lights_nodes_in_order(make_main_window, qtbot):
                         timeout=WAIT)
         lit = [i for i in w.graph.items.values() if i.lit]
         assert len(lit) == 1 and lit[0].box_id == seen[-1]
+    # mid-backward: the colour scale has the gradients so far, the loss is the root's forward value
+    z_grad = ref["z"].grad.norm().item()  # 0.5; out's is 1, y*y's (3 z) 1.5
+    assert w.graph.legend.has_grads
+    assert (w.graph.style_.lo, w.graph.style_.hi) == pytest.approx((z_grad, 3 * z_grad))
+    assert w.status_labels["iteration"].text() == "iteration 0 (under way)"
+    w.inspector.show_node(w.iteration, None)
+    assert "27 (backward under way)" in w.inspector.text()
     # autograd runs the loss first: out (grad 1), then z = y*y*3 (grad 1/4), then y*y (grad 3/4)
     names = [w.iteration.graph.nodes[n]["name"] for n in seen]
     assert names[:2] == ["out", "z"]
