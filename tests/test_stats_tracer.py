@@ -227,3 +227,33 @@ def test_auto_budget_holds_when_light_iterations_slow_down_the_next_ones(monkeyp
     ratio = clock[0] / (n * step)
     assert ratio <= 1.10, ratio
     assert details.count("light") > 0.05 * n  # and still gives graphs
+
+
+def test_export_draws_the_last_iteration_with_a_graph(monkeypatch, tmp_path):
+    """A recording ending in loss-only iterations exports the last graph it has by default, and
+    asking for a loss-only iteration says why there is nothing to draw."""
+    from core import export
+    from core import tracer as tracer_mod
+    from core.recording import Recording, RecordingWriter
+
+    monkeypatch.setattr(tracer_mod.Budget, "next_detail", lambda self: "full" if self.cost["full"] is None else
+                        "light" if self.cost["light"] is None else "loss")
+    out = str(tmp_path / "auto.bps")
+    writer = RecordingWriter(out, {"script": "auto.py", "argv": [], "detail": "auto"})
+    tracer = tracer_mod.Tracer(writer.add_iteration, detail="auto")
+    net, x, y = make()
+    tracer.install()
+    try:
+        for _ in range(4):
+            nn.functional.mse_loss(net(x), y).backward()
+    finally:
+        tracer.uninstall()
+    writer.close("finished")
+    rec = Recording(out)
+    export.write(rec, "dot", str(tmp_path / "last.dot"))
+    dot = (tmp_path / "last.dot").read_text()
+    assert "iteration 1" in dot and "AddmmBackward0" in dot
+    with pytest.raises(ValueError, match=r"iteration 3 kept only its loss .* the nearest with one: 1"):
+        export.write(rec, "dot", str(tmp_path / "x.dot"), iteration=3)
+    export.write(rec, "dot", str(tmp_path / "first.dot"), iteration=0)
+    assert "iteration 0" in (tmp_path / "first.dot").read_text()
