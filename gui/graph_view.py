@@ -247,7 +247,8 @@ class GraphView(QGraphicsView):
             self._after_numbers()
         else:
             item.set_attrs(attrs)
-        self.ensureVisible(item, 40, 40)
+        if not self.visible_rect().contains(item.sceneBoundingRect()):
+            self.ensureVisible(item, 40, 40)  # only a node off screen moves the view (a fitted graph stays put)
 
     def animate_backward(self, within_ms: int | None = None) -> None:
         """Replay the shown iteration's backward: clear gradients, then light nodes loss-first
