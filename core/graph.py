@@ -14,6 +14,7 @@ import hashlib
 import sys
 from array import array
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -62,21 +63,30 @@ def _type_info(cls: type) -> tuple[str, str | None, int]:
     return info
 
 
+@contextmanager
+def paused_gc():
+    """No cyclic collection inside: the walk allocates ~5 containers per node, and each pass of the
+    collector would also scan every graph still alive (2-3x the walk). Allocations still count, so
+    at most one pass follows. Nests."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def walk(roots: list) -> Walk:
     """Walk from the root grad_fns; every node reachable through next_functions."""
     if _held:
         reap()
-    collecting = gc.isenabled()
-    gc.disable()  # the walk allocates ~5 containers per node: cyclic GC passes would cost 2-3x
-    try:
+    with paused_gc():
         w, edges = _walk(roots)
         if len(w.fns) >= DEEP:
             _held.append(_parents_first(w.fns, edges))
             while len(_held) > 4:
                 _release(_held.popleft()[0])
-    finally:
-        if collecting:
-            gc.enable()
     return w
 
 

@@ -373,19 +373,20 @@ class Tracer:
         detail = "light" if detail == "loss" else detail
         full = detail == "full"
         fns = [graph_mod.root_fn(t) for t in roots if isinstance(t, torch.Tensor)]
-        w = graph_mod.walk(fns)
-        g = w.graph
-        frame = sys._getframe(2)
-        by_tensor, by_fn = naming.frame_names(frame)
         outputs = mode.outputs if mode is not None else {}
         sources = mode.sources if mode is not None else {}
+        with graph_mod.paused_gc():  # walk, names, annotation: no collector pass scanning it all meanwhile
+            w = graph_mod.walk(fns)
+            by_tensor, by_fn = naming.frame_names(sys._getframe(2))
+            param_nodes = graph_mod.annotate(w, self.names.param_name, by_tensor, by_fn, self.module_outputs,
+                                             sources)
+        g = w.graph
         order = {fn: i for i, fn in enumerate(outputs)} if outputs else {}  # forward execution order
         batch = stats.Batch(light=not full)
         value_slot: dict[str, int] = {}
         values: dict[str, torch.Tensor] = {}  # node id -> forward output (full detail)
         grads: dict[str, torch.Tensor] = {}
         hooks = []
-        param_nodes = graph_mod.annotate(w, self.names.param_name, by_tensor, by_fn, self.module_outputs, sources)
         after: list = []  # (node id, leaf) whose .grad after this backward is exactly its contribution
         if full:
             for k, fn in enumerate(w.fns):
