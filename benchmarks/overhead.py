@@ -8,6 +8,7 @@ state and the same machine load.
 from __future__ import annotations
 
 import os
+import random
 import tempfile
 import time
 
@@ -22,10 +23,12 @@ def ratios(model: str, details: tuple[str, ...], seconds: float,
            recording: bool = False) -> tuple[dict[str, float], float, dict[str, float]]:
     """{detail: traced/plain step time}, the plain step time, and the share of full iterations.
 
-    Steps alternate one by one: a plain step, then one traced step per detail level, again and
-    again for about `seconds`; the ratio is total traced time over total plain time. Alternating
-    step by step, the machine's slow drifts (a shared VM whose speed wanders by 30% over seconds)
-    hit both sides alike; totals, not medians, because auto mixes cheap and dear iterations.
+    Short blocks alternate: plain steps, then traced steps per detail level, in a shuffled order,
+    again and again for about `seconds`; each block's first step (after a switch, on caches the
+    previous block left) is not counted. The ratio is total traced time over total plain time.
+    Alternating in short blocks, the machine's slow drifts (a shared VM whose speed wanders by 30%
+    over seconds) hit both sides alike; totals, not medians, because auto mixes cheap and dear
+    iterations.
     One Tracer per detail level lives through the whole run and is installed only around its own
     steps; the auto budget's clock skips the time it was not installed, so `auto` behaves as in one
     long traced run (its first, full, iteration amortised as in real training).
@@ -39,7 +42,9 @@ def ratios(model: str, details: tuple[str, ...], seconds: float,
     for _ in range(5):
         step()
     plain_step = per_call(step, 5)
-    cycles = max(20, int(seconds / (plain_step * (1 + 3 * len(details)))))
+    block = 4  # measured steps per block, after one step not counted
+    cycles = max(10, int(seconds / (plain_step * (block + 1) * (1 + 3 * len(details)))))
+    order = random.Random(0)
     seen: dict[str, list] = {d: [] for d in details}
     times: dict[str, list[float]] = {d: [] for d in ("plain", *details)}
     with tempfile.TemporaryDirectory() as tmp:
@@ -54,14 +59,20 @@ def ratios(model: str, details: tuple[str, ...], seconds: float,
 
         tracers = {d: Tracer(sink_for(d), detail=d) for d in details}
         away = dict.fromkeys(details, time.perf_counter())
+        def measure(into: list) -> None:
+            step()
+            into.extend(per_call(step, 1) for _ in range(block))
+
         for _ in range(cycles):
-            times["plain"].append(per_call(step, 1))
-            for d in details:
+            for d in order.sample(["plain", *details], 1 + len(details)):
+                if d == "plain":
+                    measure(times["plain"])
+                    continue
                 tracer = tracers[d]
                 tracer.budget.started += time.perf_counter() - away[d]  # as if installed all along
                 tracer.install()
                 try:
-                    times[d].append(per_call(step, 1))
+                    measure(times[d])
                 finally:
                     tracer.uninstall()
                     away[d] = time.perf_counter()
