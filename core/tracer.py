@@ -6,11 +6,9 @@ It never changes the run: no extra forward, no random numbers, hooks only read.
 from __future__ import annotations
 
 import functools
-import statistics
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 
 import networkx as nx
@@ -93,7 +91,7 @@ class Budget:
         self.charged = 0
         self.walls = 0.0
         self.counted = 0
-        self.clean: deque[float] = deque(maxlen=63)
+        self.clean = [0.0, 0]  # total wall time and count of those loss-only iterations
         self._last = ""
         self.started = time.perf_counter()
         self.spent = {"full": 0.0, "light": 0.0}
@@ -128,10 +126,11 @@ class Budget:
         return "loss"
 
     def _over(self) -> bool:
-        if len(self.clean) < 8 or not self.counted:
+        total, n = self.clean
+        if n < 8 or not self.counted:
             return False
-        plain = statistics.median(self.clean) * self.counted
-        return self.walls > (1.0 + self.overhead) * plain
+        # means on both sides (not a median): the machine's slow spikes land in both alike
+        return self.walls > (1.0 + self.overhead) * total / n * self.counted
 
     def charge(self, detail: str, wall: float, own: float) -> None:
         """`wall`: the iteration's whole time; `own`: time clocked inside the tracer.
@@ -143,8 +142,9 @@ class Budget:
         if self.charged > 2:  # past the two learning iterations
             self.walls += wall
             self.counted += 1
-        if detail == "loss" and self._last == "loss":
-            self.clean.append(wall)
+        if detail == "loss" and self._last == "loss" and self.charged > 2:
+            self.clean[0] += wall
+            self.clean[1] += 1
         self._last = detail
         work = max(wall - own, 0.0)
         if detail == "loss":
