@@ -197,6 +197,8 @@ class Tracer:
         self._handles: list = []
         self._boundary = time.perf_counter()
         self.wrapper_time = 0.0  # spent in the module-call wrapper since the last iteration ended
+        self.failures = 0  # backwards the tracer failed on (the script went on)
+        self._failed_kinds: set[str] = set()
         self._module_call = None
         self._detail = "light"  # of the iteration under way: full, light or loss (auto's budget spent)
 
@@ -356,10 +358,43 @@ class Tracer:
         if getattr(self._local, "busy", False) or _tracing(roots):
             return run()  # re-entry (mode dispatch, backward inside a hook) or a compiler's own tracing
         self._local.busy = True
+        box: dict = {}
+
+        def user_run():
+            box["ran"] = True
+            try:
+                box["result"] = run()
+            except BaseException as e:
+                box["raised"] = e  # the script's own error: it goes to the script unchanged
+                raise
+            return box["result"]
+
         try:
-            return self._iteration(roots, run, grad_inputs)
+            return self._iteration(roots, user_run, grad_inputs)
+        except Exception as e:
+            if "raised" in box:
+                if box["raised"] is e:
+                    raise
+                raise box["raised"] from None  # our cleanup failed after it: the script's error wins
+            self._failed(e)  # our bug must not end the user's training
+            return box["result"] if box.get("ran") else run()
         finally:
             self._local.busy = False
+
+    def _failed(self, error: Exception) -> None:
+        """The tracer itself failed in this backward: say so once per kind, drop the iteration, go on."""
+        self.failures += 1
+        where = f"{type(error).__name__}: {error}"
+        if where not in self._failed_kinds:
+            self._failed_kinds.add(where)
+            print(f"backprop-studio: tracing failed in backward {self.index} ({where}); the script goes on, "
+                  f"this backward is not recorded", file=sys.stderr)
+        if self._mode is not None:
+            self._mode.outputs.clear()
+            self._mode.sources.clear()
+        self.module_outputs.clear()
+        self.module_calls.clear()
+        self._start_iteration()
 
     def _iteration(self, roots: list, run: Callable, grad_inputs):
         t_begin = time.perf_counter()

@@ -257,3 +257,54 @@ def test_export_draws_the_last_iteration_with_a_graph(monkeypatch, tmp_path):
         export.write(rec, "dot", str(tmp_path / "x.dot"), iteration=3)
     export.write(rec, "dot", str(tmp_path / "first.dot"), iteration=0)
     assert "iteration 0" in (tmp_path / "first.dot").read_text()
+
+
+def test_a_tracer_failure_does_not_end_the_training(monkeypatch, capsys):
+    """A bug of ours in one backward: the script goes on with plain torch's numbers, that backward
+    is not recorded, one line on stderr says so; the script's own errors still reach it."""
+    from core import graph as graph_mod
+
+    net, x, y = make()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    plain = []
+    for _ in range(4):
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(net(x), y)
+        loss.backward()
+        opt.step()
+        plain.append(loss.item())
+
+    real = graph_mod.walk
+    calls = []
+
+    def flaky(roots):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyError("planted")
+        return real(roots)
+
+    monkeypatch.setattr(graph_mod, "walk", flaky)
+    from core.tracer import Tracer
+
+    its = []
+    tracer = Tracer(its.append, detail="light")
+    net, x, y = make()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    losses = []
+    tracer.install()
+    try:
+        for _ in range(4):
+            opt.zero_grad()
+            loss = nn.functional.mse_loss(net(x), y)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            loss.backward()  # the script's error, unchanged
+    finally:
+        tracer.uninstall()
+    assert losses == plain
+    assert [it.index for it in its] == [0, 1, 2] and tracer.failures == 1
+    assert [it.loss for it in its] == [plain[0], plain[2], plain[3]]
+    err = capsys.readouterr().err
+    assert "tracing failed in backward 1 (KeyError: 'planted'); the script goes on" in err
