@@ -89,8 +89,7 @@ class Budget:
         # follow loss-only ones (the nearest to untraced), which catches costs that land later
         # (collections of the graph objects, evicted caches) and that no per-iteration price sees
         self.charged = 0
-        self.walls = 0.0
-        self.counted = 0
+        self.walls = 0.0  # of the iterations after the two learning ones
         self.clean = [0.0, 0]  # total wall time and count of those loss-only iterations
         self._last = ""
         self.started = time.perf_counter()
@@ -127,10 +126,10 @@ class Budget:
 
     def _over(self) -> bool:
         total, n = self.clean
-        if n < 8 or not self.counted:
+        if n < 8:
             return False
         # means on both sides (not a median): the machine's slow spikes land in both alike
-        return self.walls > (1.0 + self.overhead) * total / n * self.counted
+        return self.walls > (1.0 + self.overhead) * total / n * (self.charged - 2)
 
     def charge(self, detail: str, wall: float, own: float) -> None:
         """`wall`: the iteration's whole time; `own`: time clocked inside the tracer.
@@ -141,10 +140,9 @@ class Budget:
         self.charged += 1
         if self.charged > 2:  # past the two learning iterations
             self.walls += wall
-            self.counted += 1
-        if detail == "loss" and self._last == "loss" and self.charged > 2:
-            self.clean[0] += wall
-            self.clean[1] += 1
+            if detail == "loss" and self._last == "loss":
+                self.clean[0] += wall
+                self.clean[1] += 1
         self._last = detail
         work = max(wall - own, 0.0)
         if detail == "loss":
@@ -389,12 +387,16 @@ class Tracer:
             self._failed_kinds.add(where)
             print(f"backprop-studio: tracing failed in backward {self.index} ({where}); the script goes on, "
                   f"this backward is not recorded", file=sys.stderr)
-        if self._mode is not None:
-            self._mode.outputs.clear()
-            self._mode.sources.clear()
+        self._forget_forward(self._mode)
+        self._start_iteration()
+
+    def _forget_forward(self, mode: CaptureMode | None) -> None:
+        """Drop what the forward of the iteration just ended left behind."""
+        if mode is not None:
+            mode.outputs.clear()
+            mode.sources.clear()
         self.module_outputs.clear()
         self.module_calls.clear()
-        self._start_iteration()
 
     def _iteration(self, roots: list, run: Callable, grad_inputs):
         t_begin = time.perf_counter()
@@ -475,23 +477,21 @@ class Tracer:
             label = g.nodes[nid]["name"] or nid
             if s is not None:
                 params[label] = {"grad_norm": s.get("norm"), "nan": s.get("nan", 0), "inf": s.get("inf", 0)}
-        if mode is not None:
-            mode.outputs.clear()
-            mode.sources.clear()
-        self.module_outputs.clear()
-        self.module_calls.clear()
-        it = Iteration(
+        self._forget_forward(mode)
+        self._deliver(Iteration(
             index=self.index, loss=host[0] if extra else None, optimizer_steps=self.optimizer_steps,
             signature=w.signature, graph=g, detail=detail,
             phase_times={"forward": forward_time, "backward": t_after - t_back}, params=params,
-        )
-        self.index += 1
-        self.sink(it)
-        self.control.pause("backward_end", {"iteration": it})
+        ))
         end = time.perf_counter()
         own += end - t_after
         self._charge(detail, end, own)
         return result
+
+    def _deliver(self, it: Iteration) -> None:
+        self.index += 1
+        self.sink(it)
+        self.control.pause("backward_end", {"iteration": it})
 
     def _charge(self, detail: str, end: float, own: float) -> None:
         self.budget.charge(detail, end - self._boundary, own + self.wrapper_time)
@@ -509,16 +509,12 @@ class Tracer:
         t_back = time.perf_counter()
         result = run()
         t_after = time.perf_counter()
-        loss = stats.to_host(root.detach().reshape(1).to(torch.float64))[0] \
-            if root is not None and root.numel() == 1 else None
-        self.module_outputs.clear()
-        self.module_calls.clear()
-        it = Iteration(index=self.index, loss=loss, optimizer_steps=self.optimizer_steps, signature="",
-                       graph=nx.DiGraph(), detail="loss",
-                       phase_times={"forward": forward_time, "backward": t_after - t_back})
-        self.index += 1
-        self.sink(it)
-        self.control.pause("backward_end", {"iteration": it})
+        extra = [root.detach()] if root is not None and root.numel() == 1 else []
+        loss = stats.Batch(light=True).finish(extra)[1][0] if extra else None
+        self._forget_forward(None)
+        self._deliver(Iteration(index=self.index, loss=loss, optimizer_steps=self.optimizer_steps, signature="",
+                                graph=nx.DiGraph(), detail="loss",
+                                phase_times={"forward": forward_time, "backward": t_after - t_back}))
         end = time.perf_counter()
         self._charge("loss", end, (t_back - t_begin) + (end - t_after))
         return result

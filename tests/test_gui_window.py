@@ -16,7 +16,7 @@ from PySide6.QtGui import QFont, QFontMetrics, QImage
 
 from core import lessons
 from core.recording import Recording
-from tests.util import LESSONS, cli, write_script
+from tests.util import LESSONS, cli, spend_budget, write_script
 
 BASICS = os.path.join(LESSONS, "autograd_basics.py")
 WAIT = 60_000  # ms: a child process imports torch first
@@ -395,9 +395,7 @@ def test_a_loss_only_iteration_keeps_the_last_graph_and_says_so(make_main_window
     from core import tracer as tracer_mod
     from core.recording import RecordingWriter
 
-    monkeypatch.setattr(tracer_mod.Budget, "next_detail",
-                        lambda self: "full" if self.cost["full"] is None else
-                        "light" if self.cost["light"] is None else "loss")
+    spend_budget(monkeypatch)
     out = str(tmp_path / "auto.bps")
     writer = RecordingWriter(out, {"script": "auto.py", "argv": [], "detail": "auto"})
     tracer = tracer_mod.Tracer(writer.add_iteration, detail="auto")

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from tests.util import trace
+from tests.util import spend_budget, trace
 
 
 def make():
@@ -140,27 +140,35 @@ def test_auto_budget_drops_to_loss_only_when_light_alone_is_too_dear(monkeypatch
     assert 0.15 < share["light"] < 0.35 and 0.003 < share["full"] < 0.03 and share["loss"] > 0.6, share
 
 
+def train_losses(steps: int, after_step=lambda: None) -> list[float]:
+    """The losses of `steps` SGD steps of make()'s net; `after_step()` runs after each."""
+    net, x, y = make()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    out = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(net(x), y)
+        loss.backward()
+        opt.step()
+        out.append(loss.item())
+        after_step()
+    return out
+
+
 def spent_budget_run(monkeypatch, control=None, steps: int = 6):
     """Train under auto detail whose budget is always spent after the first two iterations."""
     from core import tracer as tracer_mod
 
-    monkeypatch.setattr(tracer_mod.Budget, "next_detail",
-                        lambda self: {None: "full"}.get(self.cost["full"], "light" if self.cost["light"] is None
-                                                        else "loss"))
-    net, x, y = make()
-    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    spend_budget(monkeypatch)
     its = []
     tracer = tracer_mod.Tracer(its.append, detail="auto", control=control)
+
+    def wrapper_only_with_a_graph():
+        assert (torch.nn.Module.__call__ is tracer._module_call) == (tracer._detail != "loss")
+
     tracer.install()
     try:
-        losses = []
-        for _ in range(steps):
-            opt.zero_grad()
-            loss = nn.functional.mse_loss(net(x), y)
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
-            assert (torch.nn.Module.__call__ is tracer._module_call) == (tracer._detail != "loss")
+        losses = train_losses(steps, wrapper_only_with_a_graph)
     finally:
         tracer.uninstall()
     assert torch.nn.Module.__call__ is not tracer._module_call
@@ -170,15 +178,7 @@ def spent_budget_run(monkeypatch, control=None, steps: int = 6):
 def test_loss_only_iterations_keep_the_exact_loss_and_no_graph(monkeypatch):
     from core import stats
 
-    net, x, y = make()
-    opt = torch.optim.SGD(net.parameters(), lr=0.1)
-    plain = []
-    for _ in range(6):
-        opt.zero_grad()
-        loss = nn.functional.mse_loss(net(x), y)
-        loss.backward()
-        opt.step()
-        plain.append(loss.item())
+    plain = train_losses(6)
     before = stats.host_transfers
     its, losses = spent_budget_run(monkeypatch)
     assert stats.host_transfers - before == 6  # still one transfer per iteration
@@ -236,8 +236,7 @@ def test_export_draws_the_last_iteration_with_a_graph(monkeypatch, tmp_path):
     from core import tracer as tracer_mod
     from core.recording import Recording, RecordingWriter
 
-    monkeypatch.setattr(tracer_mod.Budget, "next_detail", lambda self: "full" if self.cost["full"] is None else
-                        "light" if self.cost["light"] is None else "loss")
+    spend_budget(monkeypatch)
     out = str(tmp_path / "auto.bps")
     writer = RecordingWriter(out, {"script": "auto.py", "argv": [], "detail": "auto"})
     tracer = tracer_mod.Tracer(writer.add_iteration, detail="auto")
@@ -264,16 +263,7 @@ def test_a_tracer_failure_does_not_end_the_training(monkeypatch, capsys):
     is not recorded, one line on stderr says so; the script's own errors still reach it."""
     from core import graph as graph_mod
 
-    net, x, y = make()
-    opt = torch.optim.SGD(net.parameters(), lr=0.1)
-    plain = []
-    for _ in range(4):
-        opt.zero_grad()
-        loss = nn.functional.mse_loss(net(x), y)
-        loss.backward()
-        opt.step()
-        plain.append(loss.item())
-
+    plain = train_losses(4)
     real = graph_mod.walk
     calls = []
 

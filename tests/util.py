@@ -54,3 +54,12 @@ def trace(fn, detail: str = "full"):
     finally:
         tracer.uninstall()
     return its
+
+
+def spend_budget(monkeypatch) -> None:
+    """Auto detail whose budget is spent after its two learning iterations (full, then light):
+    every later iteration keeps only the loss."""
+    from core import tracer as tracer_mod
+
+    monkeypatch.setattr(tracer_mod.Budget, "next_detail", lambda self: "full" if self.cost["full"] is None else
+                        "light" if self.cost["light"] is None else "loss")
