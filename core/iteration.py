@@ -22,6 +22,9 @@ class Iteration:
     detail: str = "light"
     phase_times: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)  # name -> {"grad_norm", "nan", "inf"}
+    # the tracer's core.graph.Structure whose static attributes `graph` shares (not serialised): a
+    # recording recognises a repeated structure by it without reading the graph
+    structure: object = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict:
         return {

@@ -86,7 +86,30 @@ class RecordingWriter:
 
     def add_iteration(self, it: Iteration) -> None:
         g = it.graph
-        # a repeated structure is recognised by an exact tuple comparison, not re-serialised (~0.5 ms at 100 nodes)
+        key = self._graph_key(it)
+        numbers = {n: [a.get("value"), a.get("grad")] for n, a in g.nodes(data=True)
+                   if a.get("value") is not None or a.get("grad") is not None}
+        nan_loss = it.loss is not None and math.isnan(it.loss)
+        self.db.execute("INSERT OR REPLACE INTO iterations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (it.index, it.loss, it.optimizer_steps, it.signature, key, it.detail,
+                         json.dumps(it.phase_times), time.time(), int(nan_loss)))
+        self.db.execute("INSERT OR REPLACE INTO node_stats VALUES (?, ?)", (it.index, _pack(numbers)))
+        if it.params:
+            self.db.executemany("INSERT OR REPLACE INTO param_stats VALUES (?, ?, ?, ?, ?)",
+                                [(it.index, k, v.get("grad_norm"), v.get("nan"), v.get("inf"))
+                                 for k, v in it.params.items()])
+        self.last_index = it.index
+        self.maybe_commit()
+
+    def _graph_key(self, it: Iteration) -> str:
+        """The graphs-table key of `it`'s structure, stored on first sight."""
+        g = it.graph
+        token = it.structure
+        if token is not None:  # the tracer's structure object: a repeat costs one lookup
+            hit = self._key_of.get(id(token))
+            if hit is not None and hit[0] is token:
+                return hit[1]
+        # from elsewhere (replays, tests): recognised by an exact comparison, not re-serialised
         seen = (tuple((n, *(tuple(v) if type(v) is list else v for v in map(a.get, STATIC_FIELDS)))
                       for n, a in g.nodes(data=True)), tuple(g.edges()))
         try:
@@ -107,19 +130,10 @@ class RecordingWriter:
             if seen is not None:
                 self._key_of[seen] = key
                 self._key_nodes += len(g)
-        numbers = {n: [a.get("value"), a.get("grad")] for n, a in g.nodes(data=True)
-                   if a.get("value") is not None or a.get("grad") is not None}
-        nan_loss = it.loss is not None and math.isnan(it.loss)
-        self.db.execute("INSERT OR REPLACE INTO iterations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (it.index, it.loss, it.optimizer_steps, it.signature, key, it.detail,
-                         json.dumps(it.phase_times), time.time(), int(nan_loss)))
-        self.db.execute("INSERT OR REPLACE INTO node_stats VALUES (?, ?)", (it.index, _pack(numbers)))
-        if it.params:
-            self.db.executemany("INSERT OR REPLACE INTO param_stats VALUES (?, ?, ?, ?, ?)",
-                                [(it.index, k, v.get("grad_norm"), v.get("nan"), v.get("inf"))
-                                 for k, v in it.params.items()])
-        self.last_index = it.index
-        self.maybe_commit()
+        if token is not None:
+            self._key_of[id(token)] = (token, key)  # holds the token: its id is not reused meanwhile
+            self._key_nodes += 1
+        return key
 
     def add_console(self, stream: str, text: str) -> None:
         if self._console_chars >= CONSOLE_LIMIT:

@@ -37,6 +37,13 @@ def to_host(t: torch.Tensor) -> list[float]:
     return t.cpu().tolist()
 
 
+def cpu_value(t: torch.Tensor) -> float:
+    """The value of a one-element tensor already on the host: no transfer, no sync (CPU only)."""
+    if t.device.type != "cpu":
+        raise ValueError("cpu_value reads host tensors only; others go through Batch.finish")
+    return t.detach().item()
+
+
 _names: dict = {}  # dtype / device -> its name as summaries spell it ("float32", "cpu")
 
 

@@ -6,6 +6,7 @@ It never changes the run: no extra forward, no random numbers, hooks only read.
 from __future__ import annotations
 
 import functools
+import math
 import sys
 import threading
 import time
@@ -68,98 +69,60 @@ class CaptureMode(TorchFunctionMode):
 
 
 class Budget:
-    """Decides each iteration's detail so tracing stays within an overhead fraction.
+    """Decides each iteration's detail under `auto`: every iteration is at least `light` (its graph, the
+    loss, parameter gradient norms and NaN/Inf counts); `full` (values and gradients of every node)
+    goes where the budget allows.
 
-    `auto` has three tiers: `full`, `light`, and `loss` (the loss and phase times only, no graph: what
-    is left when the budget is spent). The budget is split so neither rich tier starves the other:
-    light iterations (and the small cost of loss-only ones) may take up to 1 - FULL_SHARE of it, full
-    iterations the rest, and what light ones leave. Overhead is relative to the untraced run:
-    traced time <= (1 + overhead) x untraced time.
+    The budget: tracing may make an iteration take (1 + overhead) x its untraced time, or ALLOWANCE
+    (absolute) where that is more, so scripts with sub-millisecond steps (lessons, students' scripts)
+    get `full` on every iteration while a 10 ms step keeps its 10%. Light iterations are charged what
+    the tracer clocks; full ones what they add to a light iteration's untraced time.
     """
 
-    FULL_SHARE = 0.3
-    # What even loss-only iterations cost and no clock inside sees (patched entry points, evicted
-    # caches): benchmarks/overhead.py measures it ("auto's floor"), 2-3.5% on its three models.
-    FLOOR = 0.03
+    ALLOWANCE = 2.5e-3  # seconds per iteration: what a full iteration of a lesson-sized graph costs
 
     def __init__(self, detail: str = "auto", overhead: float = 0.10):
         self.detail = detail
-        self.overhead = max(overhead - self.FLOOR, overhead / 3)
-        # the check on the whole: every iteration's wall time against loss-only iterations that
-        # follow loss-only ones (the nearest to untraced), which catches costs that land later
-        # (collections of the graph objects, evicted caches) and that no per-iteration price sees
-        self.charged = 0
-        self.walls = 0.0  # of the iterations after the two learning ones
-        self.clean = [0.0, 0]  # total wall time and count of those loss-only iterations
-        self._last = ""
-        self.started = time.perf_counter()
-        self.spent = {"full": 0.0, "light": 0.0}
-        self.cost: dict[str, float | None] = {"full": None, "light": None}  # extra time of one such iteration
-        # an iteration's time without the tracer's clocked work: from loss-only iterations (nearly
-        # untraced) once there are some, from light ones before
-        self.plain: float | None = None
-        self.light_work: float | None = None
-
-    @property
-    def base(self) -> float | None:
-        return self.plain if self.plain is not None else self.light_work
+        self.overhead = overhead
+        self.allowed = 0.0  # what tracing may have cost so far
+        self.spent = 0.0  # what it did cost
+        self.plain: float | None = None  # an iteration's untraced time (light iterations, less own time)
+        self.full_cost: float | None = None  # what a full iteration adds
+        self._first_own: float | None = None  # the first iteration's clocked time, until a full one is measured
 
     def next_detail(self) -> str:
         if self.detail != "auto":
             return self.detail
-        if self.cost["full"] is None:
-            return "full"  # the first iteration is full (a script's first graph, with values), the next light
-        if self.cost["light"] is None:
-            return "light"
-        if self._over():
-            return "loss"
-        spent = self.spent["full"] + self.spent["light"]
-        work = time.perf_counter() - self.started - spent
-        light_share = (1.0 - self.FULL_SHARE) * self.overhead
-        if self.base:  # full iterations may use what light ones leave over
-            light_share = min(light_share, self.cost["light"] / self.base)
-        if self.spent["full"] + self.cost["full"] <= (self.overhead - light_share) * work:
-            return "full"
-        if self.spent["light"] + self.cost["light"] <= (1.0 - self.FULL_SHARE) * self.overhead * work:
-            return "light"
-        return "loss"
+        if self.full_cost is None:
+            return "full"  # the script's first graph, with values
+        if self.plain is None:
+            return "light"  # learn the untraced time
+        return "full" if self.spent + self.full_cost <= self.allowed else "light"
 
-    def _over(self) -> bool:
-        total, n = self.clean
-        if n < 8:
-            return False
-        # means on both sides (not a median): the machine's slow spikes land in both alike
-        return self.walls > (1.0 + self.overhead) * total / n * (self.charged - 2)
+    def allowance(self, plain: float) -> float:
+        return max(self.overhead * plain, self.ALLOWANCE - plain)
 
     def charge(self, detail: str, wall: float, own: float) -> None:
-        """`wall`: the iteration's whole time; `own`: time clocked inside the tracer.
-
-        A light or full iteration costs what it adds to a loss-only one's wall time when there are
-        such (that counts what the clock misses: the script running slower on caches the tracer
-        evicted), else at least its own time."""
-        self.charged += 1
-        if self.charged > 2:  # past the two learning iterations
-            self.walls += wall
-            if detail == "loss" and self._last == "loss":
-                self.clean[0] += wall
-                self.clean[1] += 1
-        self._last = detail
+        """`wall`: the iteration's whole time; `own`: time clocked inside the tracer."""
         work = max(wall - own, 0.0)
-        if detail == "loss":
-            self.spent["light"] += own
-            self.plain = _ema(self.plain, work, 0.2)
-            return
-        base = self.base
-        # before a plain wall time is known (the first iterations, whose walls hold the script's own
-        # warm-up: lazy initialisation, first allocations), only the clocked time is the tracer's
-        cost = max(wall - base, own) if base is not None else own
         if detail == "full":
-            self.spent["full"] += cost
-            self.cost["full"] = _ema(self.cost["full"], cost, 0.3)
-            return
-        self.spent["light"] += cost
-        self.cost["light"] = _ema(self.cost["light"], cost, 0.2)
-        self.light_work = _ema(self.light_work, work, 0.2)
+            # before a plain time is known (the first iteration, whose wall holds the script's warm-up)
+            # only the clocked time is the tracer's; the first measured full iteration then charges
+            # what the first one must have cost beyond that
+            if self.plain is None:
+                cost = own
+                self._first_own = own
+            else:
+                cost = max(wall - self.plain, own)
+                if self._first_own is not None:
+                    self.spent += max(cost - self._first_own, 0.0)
+                    self._first_own = None
+            self.full_cost = _ema(self.full_cost, cost, 0.3)
+        else:
+            cost = own
+            self.plain = _ema(self.plain, work, 0.2)
+        self.spent += cost
+        self.allowed += self.allowance(self.plain if self.plain is not None else work)
 
 
 def _ema(old: float | None, new: float, weight: float) -> float:
@@ -198,7 +161,11 @@ class Tracer:
         self.failures = 0  # backwards the tracer failed on (the script went on)
         self._failed_kinds: set[str] = set()
         self._module_call = None
-        self._detail = "light"  # of the iteration under way: full, light or loss (auto's budget spent)
+        self._detail = "light"  # predicted for the iteration under way: full or light
+        self.structures = graph_mod.Structures()
+        self._signatures: set[str] = set()  # structures recorded so far (new ones get full detail)
+        self._nonfinite_loss = False  # a non-finite loss was seen (the first one got full detail)
+        self._detail_next: str | None = None  # forced on the next iteration
 
     # ---- install / remove -------------------------------------------------
     def install(self) -> None:
@@ -312,14 +279,9 @@ class Tracer:
 
     def _start_iteration(self) -> None:
         self._detail = self.budget.next_detail()
-        if self._detail == "loss" and self._needs_graph():
-            self._detail = "light"
         self._set_capture(self._capturing())
-        # the module-call wrapper (names, module of each op) only where a graph will be kept: a
-        # loss-only iteration runs the script's module calls untouched
-        wrap = self._module_call if self._detail != "loss" else self._saved["Module.__call__"]
-        if torch.nn.Module.__call__ is not wrap:
-            torch.nn.Module.__call__ = wrap
+        if torch.nn.Module.__call__ is not self._module_call:
+            torch.nn.Module.__call__ = self._module_call
         self._boundary = time.perf_counter()
 
     def _on_module_pre(self, module, args):
@@ -403,21 +365,28 @@ class Tracer:
         forward_time = t_begin - self._boundary
         mode = self._mode
         self._set_capture(False)
-        detail = self._detail
         root = roots[0] if roots and isinstance(roots[0], torch.Tensor) else None
-        if detail == "loss" and not self._needs_graph():
-            return self._loss_only(root, run, t_begin, forward_time)
-        detail = "light" if detail == "loss" else detail
-        full = detail == "full"
+        scalar = root is not None and root.numel() == 1
+        detail = self._detail
+        if detail != "full" and scalar and not self._nonfinite_loss and root.device.type == "cpu" \
+                and not math.isfinite(stats.cpu_value(root)):  # no transfer on the CPU; see _nonfinite
+            detail = "full"  # the first non-finite loss: the whole graph's numbers, before its backward
         fns = [graph_mod.root_fn(t) for t in roots if isinstance(t, torch.Tensor)]
         outputs = mode.outputs if mode is not None else {}
         sources = mode.sources if mode is not None else {}
         with graph_mod.paused_gc():  # walk, names, annotation: no collector pass scanning it all meanwhile
-            w = graph_mod.walk(fns)
-            by_tensor, by_fn = naming.frame_names(sys._getframe(2))
-            param_nodes = graph_mod.annotate(w, self.names.param_name, by_tensor, by_fn, self.module_outputs,
-                                             sources)
-        g = w.graph
+            w = graph_mod.bare_walk(fns)
+            known = self.structures.get(w.key) if detail != "full" else None
+            edges = graph_mod.build(w, known)
+            if known is None:
+                if w.signature not in self._signatures and self.budget.detail == "auto":
+                    detail = "full"  # a structure never recorded: all its numbers, whatever the budget
+                by_tensor, by_fn = naming.frame_names(sys._getframe(2))
+                param_nodes = graph_mod.annotate(w, self.names.param_name, by_tensor, by_fn,
+                                                 self.module_outputs, sources)
+            else:
+                param_nodes = known.named
+        full = detail == "full"
         order = {fn: i for i, fn in enumerate(outputs)} if outputs else {}  # forward execution order
         batch = stats.Batch(light=not full)
         value_slot: dict[str, int] = {}
@@ -426,6 +395,9 @@ class Tracer:
         hooks = []
         after: list = []  # (node id, leaf) whose .grad after this backward is exactly its contribution
         if full:
+            g = w.graph
+            if mode is not None:
+                self._attribute_modules(g, w.index)
             for k, fn in enumerate(w.fns):
                 nid = f"n{k}"
                 attrs = g.nodes[nid]
@@ -447,10 +419,18 @@ class Tracer:
                     after.append((nid, var))
                 else:
                     hooks.append(fn.register_prehook(self._grad_hook(nid, grads)))
-        if full:
-            self._attribute_modules(g, w.ids)
+            if root is not None and w.fns:  # the loss's own value: its NaN/Inf flag at every detail
+                value_slot["n0"] = batch.add(root.detach())
+        if known is None:
+            structure = graph_mod.Structure.of(w, param_nodes, edges)
+            self.structures.put(w.key, structure)
+            self._signatures.add(w.signature)
+            shown = w.graph
+        else:
+            structure = known
+            shown = known.instance({})  # what a watcher sees while the backward runs
         own = time.perf_counter() - t_begin
-        self.control.pause("backward_begin", {"index": self.index, "graph": g, "walk": w, "detail": detail,
+        self.control.pause("backward_begin", {"index": self.index, "graph": shown, "walk": w, "detail": detail,
                                               "values": values})
         t_back = time.perf_counter()
         try:
@@ -465,28 +445,45 @@ class Tracer:
         if grad_inputs is not None and result is not None:
             self._grads_of_inputs(w, grad_inputs, result, grads)
         grad_slot = {nid: batch.add(t, values=full) for nid, t in grads.items()}
-        extra = [root.detach()] if root is not None and root.numel() == 1 else []
-        summaries, host = batch.finish(extra)
+        summaries, host = batch.finish([root.detach()] if scalar else [])
+        numbers: dict[str, dict] = {}
         for nid, i in value_slot.items():
-            g.nodes[nid]["value"] = summaries[i]
+            numbers[nid] = {"value": summaries[i]}
         for nid, i in grad_slot.items():
-            g.nodes[nid]["grad"] = summaries[i]
+            numbers.setdefault(nid, {})["grad"] = summaries[i]
+        if known is None:
+            nodes = w.graph.nodes
+            for nid, extra in numbers.items():
+                nodes[nid].update(extra)
+            g = nx.freeze(w.graph)
+        else:
+            g = known.instance(numbers)
         params = {}
         for nid in param_nodes:
-            s = g.nodes[nid].get("grad")
-            label = g.nodes[nid]["name"] or nid
+            s = numbers.get(nid, {}).get("grad")
             if s is not None:
-                params[label] = {"grad_norm": s.get("norm"), "nan": s.get("nan", 0), "inf": s.get("inf", 0)}
+                params[g.nodes[nid]["name"] or nid] = {"grad_norm": s.get("norm"), "nan": s.get("nan", 0),
+                                                       "inf": s.get("inf", 0)}
+        loss = host[0] if scalar else None
+        if loss is not None and not math.isfinite(loss):
+            self._nonfinite(detail)
         self._forget_forward(mode)
         self._deliver(Iteration(
-            index=self.index, loss=host[0] if extra else None, optimizer_steps=self.optimizer_steps,
-            signature=w.signature, graph=g, detail=detail,
+            index=self.index, loss=loss, optimizer_steps=self.optimizer_steps,
+            signature=w.signature, graph=g, detail=detail, structure=structure,
             phase_times={"forward": forward_time, "backward": t_after - t_back}, params=params,
         ))
         end = time.perf_counter()
         own += end - t_after
         self._charge(detail, end, own)
         return result
+
+    def _nonfinite(self, detail: str) -> None:
+        """A loss on an accelerator is read after its backward (one transfer an iteration): the first
+        non-finite one that was not full gets the next iteration full."""
+        if not self._nonfinite_loss and detail != "full":
+            self._detail_next = "full"
+        self._nonfinite_loss = True
 
     def _deliver(self, it: Iteration) -> None:
         self.index += 1
@@ -497,27 +494,10 @@ class Tracer:
         self.budget.charge(detail, end - self._boundary, own + self.wrapper_time)
         self.wrapper_time = 0.0
         self._start_iteration()
-
-    def _needs_graph(self) -> bool:
-        """A loss-only iteration will not do: someone watches, or a breakpoint reads gradient norms."""
-        control = self.control
-        return control.stepping or control.wants_node_events() \
-            or any(c[0] == "grad_norm" for c in getattr(control, "conditions", ()))
-
-    def _loss_only(self, root, run: Callable, t_begin: float, forward_time: float):
-        """Auto detail with its budget spent: run the backward, keep the loss (one transfer), no graph."""
-        t_back = time.perf_counter()
-        result = run()
-        t_after = time.perf_counter()
-        extra = [root.detach()] if root is not None and root.numel() == 1 else []
-        loss = stats.Batch(light=True).finish(extra)[1][0] if extra else None
-        self._forget_forward(None)
-        self._deliver(Iteration(index=self.index, loss=loss, optimizer_steps=self.optimizer_steps, signature="",
-                                graph=nx.DiGraph(), detail="loss",
-                                phase_times={"forward": forward_time, "backward": t_after - t_back}))
-        end = time.perf_counter()
-        self._charge("loss", end, (t_back - t_begin) + (end - t_after))
-        return result
+        if self._detail_next:
+            self._detail_next = None
+            self._detail = "full"
+            self._set_capture(True)
 
     def _grad_hook(self, nid: str, grads: dict):
         control = self.control
@@ -536,18 +516,18 @@ class Tracer:
         inputs = [inputs] if isinstance(inputs, torch.Tensor) else list(inputs)
         for t, gr in zip(inputs, result, strict=False):
             if isinstance(t, torch.Tensor) and gr is not None and t.grad_fn is None and t.requires_grad:
-                node = graph_mod.root_fn(t)
-                nid = w.ids.get(node)
-                if nid is not None:
-                    grads.setdefault(nid, gr)
+                k = w.index.get(graph_mod.root_fn(t))
+                if k is not None:
+                    grads.setdefault(f"n{k}", gr)
 
-    def _attribute_modules(self, g, ids: dict) -> None:
+    def _attribute_modules(self, g, index: dict) -> None:
         """Each op between a module call's inputs and its output belongs to that module."""
         for path, out_fn, in_fns in reversed(self.module_calls):  # outer first: inner calls win
-            start = ids.get(out_fn)
-            if start is None:
+            k = index.get(out_fn)
+            if k is None:
                 continue
-            stop = {ids[f] for f in in_fns if f in ids}
+            start = f"n{k}"
+            stop = {f"n{index[f]}" for f in in_fns if f in index}
             seen = {start}
             todo = [start]
             while todo:

@@ -16,7 +16,7 @@ from PySide6.QtGui import QFont, QFontMetrics, QImage
 
 from core import lessons
 from core.recording import Recording
-from tests.util import LESSONS, cli, spend_budget, write_script
+from tests.util import LESSONS, cli, loss_only_recording, write_script
 
 BASICS = os.path.join(LESSONS, "autograd_basics.py")
 WAIT = 60_000  # ms: a child process imports torch first
@@ -388,29 +388,11 @@ def test_presentation_mode_runs_at_lecture_pace_with_backward_animation(make_mai
 
 
 def test_a_loss_only_iteration_keeps_the_last_graph_and_says_so(make_main_window, qtbot, tmp_path, monkeypatch):
-    """Auto detail with its budget spent keeps only the loss: scrubbing there keeps the graph of the
-    last iteration that has one, names the iteration shown, and the loss plot has every iteration."""
-    from torch import nn
-
-    from core import tracer as tracer_mod
-    from core.recording import RecordingWriter
-
-    spend_budget(monkeypatch)
+    """A recording from before every iteration kept its graph (auto detail kept only the loss when its
+    budget was spent): scrubbing there keeps the graph of the last iteration that has one, names the
+    iteration shown, and the loss plot has every iteration."""
     out = str(tmp_path / "auto.bps")
-    writer = RecordingWriter(out, {"script": "auto.py", "argv": [], "detail": "auto"})
-    tracer = tracer_mod.Tracer(writer.add_iteration, detail="auto")
-    torch.manual_seed(0)
-    net, x = nn.Linear(3, 1), torch.randn(5, 3)
-    losses = []
-    tracer.install()
-    try:
-        for _ in range(4):
-            loss = net(x).pow(2).mean()
-            loss.backward()
-            losses.append(loss.item())
-    finally:
-        tracer.uninstall()
-    writer.close("finished")
+    losses = loss_only_recording(out)
     w = make_main_window()
     assert w.open_recording(out)  # opens at the last iteration, loss-only: shows iteration 1's graph
     qtbot.waitUntil(lambda: w.timeline.count == 4 and shown(w, 1), timeout=WAIT)

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from tests.util import spend_budget, trace
+from tests.util import loss_only_recording, spend_budget, trace
 
 
 def make():
@@ -102,7 +102,7 @@ def test_light_nonfinite_gradients_are_counted():
     assert it.params["w"]["inf"] == 1 and it.params["w"]["nan"] == 0
 
 
-def simulate_budget(monkeypatch, step: float, light: float, full_extra: float, loss: float = 0.00002,
+def simulate_budget(monkeypatch, step: float, light: float, full_extra: float,
                     n: int = 3000) -> tuple[list[str], float]:
     """Run the auto budget on a simulated clock: each step takes `step` plus what its detail costs.
     Returns the detail of each iteration and traced time / untraced time."""
@@ -115,7 +115,7 @@ def simulate_budget(monkeypatch, step: float, light: float, full_extra: float, l
     for _ in range(n):
         detail = budget.next_detail()
         details.append(detail)
-        own = {"full": 0.001, "light": light, "loss": loss}[detail]
+        own = {"full": 0.001, "light": light}[detail]
         wall = step + own + (full_extra if detail == "full" else 0.0)
         clock[0] += wall
         budget.charge(detail, wall, own)
@@ -128,16 +128,30 @@ def test_auto_budget_keeps_traced_time_within_the_overhead(monkeypatch):
     assert details[:2] == ["full", "light"]
     assert 1.06 <= ratio <= 1.10, ratio
     assert 0.005 < details.count("full") / len(details) < 0.03
-    assert details.count("loss") < 0.01 * len(details)
 
 
-def test_auto_budget_drops_to_loss_only_when_light_alone_is_too_dear(monkeypatch):
-    """7 ms steps whose light tracing costs 2 ms (28%): the budget still holds, by mixing in iterations
-    that keep only the loss; all three tiers occur, light ones most among the rich."""
+def test_auto_budget_never_drops_the_graph_when_light_alone_is_too_dear(monkeypatch):
+    """7 ms steps whose light tracing costs 2 ms (28%): no room for full iterations after the first,
+    but every iteration keeps its light graph (the structure is never traded for speed)."""
     details, ratio = simulate_budget(monkeypatch, 0.007, 0.002, 0.025)
-    assert 1.05 <= ratio <= 1.10, ratio
-    share = {d: details.count(d) / len(details) for d in ("full", "light", "loss")}
-    assert 0.15 < share["light"] < 0.35 and 0.003 < share["full"] < 0.03 and share["loss"] > 0.6, share
+    assert details[0] == "full" and set(details[1:]) == {"light"}
+    assert ratio == pytest.approx(1 + 0.002 / 0.007, rel=0.01)
+
+
+@pytest.mark.parametrize(("step", "full_extra"), [(0.00005, 0.0012), (0.0003, 0.0012), (0.0008, 0.0005)])
+def test_auto_budget_gives_small_scripts_full_detail_on_every_iteration(monkeypatch, step, full_extra):
+    """Sub-millisecond steps (lessons, students' scripts): the absolute allowance (a traced iteration
+    may take up to 2.5 ms) pays a full iteration every time."""
+    details, _ = simulate_budget(monkeypatch, step, 0.0001, full_extra)
+    assert details[1] == "light"  # learns the untraced time once
+    assert details.count("full") >= len(details) - 2, details.count("light")
+
+
+def test_auto_budget_allowance_is_not_added_to_long_steps(monkeypatch):
+    """3 ms steps: the budget is 10% of the time (0.3 ms), not 10% plus the allowance."""
+    details, ratio = simulate_budget(monkeypatch, 0.003, 0.0001, 0.004)
+    assert ratio <= 1.10, ratio
+    assert details.count("full") < 0.1 * len(details)
 
 
 def train_losses(steps: int, after_step=lambda: None) -> list[float]:
@@ -155,91 +169,43 @@ def train_losses(steps: int, after_step=lambda: None) -> list[float]:
     return out
 
 
-def spent_budget_run(monkeypatch, control=None, steps: int = 6):
-    """Train under auto detail whose budget is always spent after the first two iterations."""
-    from core import tracer as tracer_mod
-
-    spend_budget(monkeypatch)
-    its = []
-    tracer = tracer_mod.Tracer(its.append, detail="auto", control=control)
-
-    def wrapper_only_with_a_graph():
-        assert (torch.nn.Module.__call__ is tracer._module_call) == (tracer._detail != "loss")
-
-    tracer.install()
-    try:
-        losses = train_losses(steps, wrapper_only_with_a_graph)
-    finally:
-        tracer.uninstall()
-    assert torch.nn.Module.__call__ is not tracer._module_call
-    return its, losses
-
-
-def test_loss_only_iterations_keep_the_exact_loss_and_no_graph(monkeypatch):
+def test_a_spent_budget_still_keeps_every_graph_with_one_transfer_each(monkeypatch):
+    """Auto detail with no room for full iterations: every iteration is light, with its whole graph
+    (names, edges, the signature), the exact loss, parameter gradient norms and one host transfer."""
     from core import stats
+    from core import tracer as tracer_mod
 
     plain = train_losses(6)
-    before = stats.host_transfers
-    its, losses = spent_budget_run(monkeypatch)
-    assert stats.host_transfers - before == 6  # still one transfer per iteration
-    assert losses == plain and [it.loss for it in its] == plain
-    assert [it.detail for it in its] == ["full", "light", "loss", "loss", "loss", "loss"]
-    for it in its[2:]:
-        assert it.graph.number_of_nodes() == 0 and it.signature == "" and it.params == {}
-        assert set(it.phase_times) == {"forward", "backward"}
-    assert its[1].params["0.weight"]["grad_norm"] > 0
-
-
-def test_a_watcher_or_a_gradient_breakpoint_gets_graphs_even_when_the_budget_is_spent(monkeypatch):
-    from core.control import Breakpoints
-
-    class Watching(Breakpoints):
-        def wants_node_events(self):
-            return True
-
-    for control in (Watching([]), Breakpoints(["grad_norm>1e9"])):
-        its, _ = spent_budget_run(monkeypatch, control)
-        assert [it.detail for it in its] == ["full"] + ["light"] * 5
-        assert all(it.graph.number_of_nodes() == its[0].graph.number_of_nodes() == 10 for it in its)
-    its, _ = spent_budget_run(monkeypatch, Breakpoints(["loss>1e9"]))  # the loss is always there
-    assert [it.detail for it in its][2:] == ["loss"] * 4
-
-
-def test_auto_budget_holds_when_light_iterations_slow_down_the_next_ones(monkeypatch):
-    """Costs no clock inside an iteration sees (the graph's objects collected later, evicted caches):
-    each light iteration here also makes the next iteration 2 ms slower. The check on the whole
-    (all walls against loss-only ones) still keeps the run within the budget."""
-    from core import tracer as tracer_mod
-
-    clock = [0.0]
-    monkeypatch.setattr(tracer_mod.time, "perf_counter", lambda: clock[0])
-    budget = tracer_mod.Budget("auto", overhead=0.10)
-    step, late, n = 0.007, 0.0, 4000
-    details = []
-    for _ in range(n):
-        detail = budget.next_detail()
-        details.append(detail)
-        own = {"full": 0.001, "light": 0.002, "loss": 0.00002}[detail]
-        wall = step + own + late + (0.025 if detail == "full" else 0.0)
-        late = 0.002 if detail in ("light", "full") else 0.0
-        clock[0] += wall
-        budget.charge(detail, wall, own)
-    ratio = clock[0] / (n * step)
-    assert ratio <= 1.10, ratio
-    assert details.count("light") > 0.05 * n  # and still gives graphs
-
-
-def test_export_draws_the_last_iteration_with_a_graph(monkeypatch, tmp_path):
-    """A recording ending in loss-only iterations exports the last graph it has by default, and
-    asking for a loss-only iteration says why there is nothing to draw."""
-    from core import export
-    from core import tracer as tracer_mod
-    from core.recording import Recording, RecordingWriter
-
     spend_budget(monkeypatch)
-    out = str(tmp_path / "auto.bps")
-    writer = RecordingWriter(out, {"script": "auto.py", "argv": [], "detail": "auto"})
-    tracer = tracer_mod.Tracer(writer.add_iteration, detail="auto")
+    its = []
+    tracer = tracer_mod.Tracer(its.append, detail="auto")
+    before = stats.host_transfers
+    tracer.install()
+    try:
+        losses = train_losses(6)
+    finally:
+        tracer.uninstall()
+    assert stats.host_transfers - before == 6
+    assert losses == plain and [it.loss for it in its] == plain
+    assert [it.detail for it in its] == ["full"] + ["light"] * 5
+    for it in its:
+        assert it.graph.number_of_nodes() == 10 and it.signature == its[0].signature
+        assert sorted(a["name"] for _, a in it.graph.nodes(data=True) if a["kind"] == "param") == \
+            ["0.bias", "0.weight", "2.bias", "2.weight"]
+        assert it.params["0.weight"]["grad_norm"] > 0
+        assert it.graph.nodes["n0"]["value"]["inf"] == 0
+
+
+def test_export_draws_any_iteration_and_says_when_an_old_one_kept_only_its_loss(tmp_path):
+    """Every iteration of a light run exports its graph; a recording from before every iteration kept
+    one says why a loss-only iteration has nothing to draw and draws the last graph by default."""
+    from core import export
+    from core.recording import Recording, RecordingWriter
+    from core.tracer import Tracer
+
+    out = str(tmp_path / "light.bps")
+    writer = RecordingWriter(out, {"script": "light.py", "argv": [], "detail": "light"})
+    tracer = Tracer(writer.add_iteration, detail="light")
     net, x, y = make()
     tracer.install()
     try:
@@ -248,14 +214,17 @@ def test_export_draws_the_last_iteration_with_a_graph(monkeypatch, tmp_path):
     finally:
         tracer.uninstall()
     writer.close("finished")
-    rec = Recording(out)
+    for i in range(4):
+        export.write(Recording(out), "dot", str(tmp_path / f"{i}.dot"), iteration=i)
+        dot = (tmp_path / f"{i}.dot").read_text()
+        assert f"iteration {i}" in dot and "AddmmBackward0" in dot
+    old = str(tmp_path / "old.bps")
+    loss_only_recording(old)
+    rec = Recording(old)
     export.write(rec, "dot", str(tmp_path / "last.dot"))
-    dot = (tmp_path / "last.dot").read_text()
-    assert "iteration 1" in dot and "AddmmBackward0" in dot
+    assert "iteration 1" in (tmp_path / "last.dot").read_text()
     with pytest.raises(ValueError, match=r"iteration 3 kept only its loss .* the nearest with one: 1"):
         export.write(rec, "dot", str(tmp_path / "x.dot"), iteration=3)
-    export.write(rec, "dot", str(tmp_path / "first.dot"), iteration=0)
-    assert "iteration 0" in (tmp_path / "first.dot").read_text()
 
 
 def test_a_tracer_failure_does_not_end_the_training(monkeypatch, capsys):
@@ -264,7 +233,7 @@ def test_a_tracer_failure_does_not_end_the_training(monkeypatch, capsys):
     from core import graph as graph_mod
 
     plain = train_losses(4)
-    real = graph_mod.walk
+    real = graph_mod.bare_walk
     calls = []
 
     def flaky(roots):
@@ -273,7 +242,7 @@ def test_a_tracer_failure_does_not_end_the_training(monkeypatch, capsys):
             raise KeyError("planted")
         return real(roots)
 
-    monkeypatch.setattr(graph_mod, "walk", flaky)
+    monkeypatch.setattr(graph_mod, "bare_walk", flaky)
     from core.tracer import Tracer
 
     its = []

@@ -17,6 +17,7 @@ from core import stats
 from tests.util import trace
 
 CORE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "core") + os.sep
+HOST_READS = (stats.to_host.__code__, stats.cpu_value.__code__)  # the transfer; a CPU scalar (no transfer)
 SYNCS = ("item", "tolist", "cpu", "numpy", "__float__", "__int__", "__bool__", "__index__")
 
 
@@ -31,7 +32,7 @@ def syncs(monkeypatch):
         def counted(self, *args, _real=real, _name=name, **kwargs):
             caller = sys._getframe(1)
             forwarded = caller.f_code.co_name == "__torch_function__" and caller.f_locals.get("func") in wrappers
-            if caller.f_code.co_filename.startswith(CORE) and caller.f_code is not stats.to_host.__code__ \
+            if caller.f_code.co_filename.startswith(CORE) and caller.f_code not in HOST_READS \
                     and not forwarded:  # the capture mode passing on the script's own .item()
                 calls.append((_name, f"{os.path.basename(caller.f_code.co_filename)}:{caller.f_lineno}"))
             return _real(self, *args, **kwargs)

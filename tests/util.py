@@ -57,9 +57,40 @@ def trace(fn, detail: str = "full"):
 
 
 def spend_budget(monkeypatch) -> None:
-    """Auto detail whose budget is spent after its two learning iterations (full, then light):
-    every later iteration keeps only the loss."""
+    """Auto detail whose budget is spent after its first iteration: every later one is light
+    (structures already seen, finite losses)."""
     from core import tracer as tracer_mod
 
-    monkeypatch.setattr(tracer_mod.Budget, "next_detail", lambda self: "full" if self.cost["full"] is None else
-                        "light" if self.cost["light"] is None else "loss")
+    monkeypatch.setattr(tracer_mod.Budget, "next_detail", lambda self: "full" if self.full_cost is None else "light")
+
+
+def loss_only_recording(path: str, losses_graphs: int = 2, loss_only: int = 2) -> list[float]:
+    """A recording as versions before every-iteration graphs wrote it: `losses_graphs` traced
+    iterations of a small net, then `loss_only` iterations that kept only their loss. Returns the losses."""
+    import networkx as nx
+    import torch
+    from torch import nn
+
+    from core.iteration import Iteration
+    from core.recording import RecordingWriter
+    from core.tracer import Tracer
+
+    writer = RecordingWriter(path, {"script": "auto.py", "argv": [], "detail": "auto"})
+    torch.manual_seed(0)
+    net, x = nn.Linear(3, 1), torch.randn(5, 3)
+    losses = []
+    tracer = Tracer(writer.add_iteration, detail="light")
+    tracer.install()
+    try:
+        for _ in range(losses_graphs):
+            loss = net(x).pow(2).mean()
+            loss.backward()
+            losses.append(loss.item())
+    finally:
+        tracer.uninstall()
+    for i in range(losses_graphs, losses_graphs + loss_only):
+        with torch.no_grad():
+            losses.append(net(x).pow(2).mean().item())
+        writer.add_iteration(Iteration(i, losses[-1], 0, "", nx.DiGraph(), detail="loss"))
+    writer.close("finished")
+    return losses
