@@ -12,6 +12,7 @@ import atexit
 import gc
 import hashlib
 import sys
+import weakref
 from array import array
 from collections import OrderedDict, deque
 from contextlib import contextmanager
@@ -51,6 +52,7 @@ class Structure:
     leaves: list
     named: list  # ids of param nodes and named leaves
     edges: list  # (child k, parent k)
+    tensors: list  # weak references to the leaf tensors, in `leaves` order
 
     @classmethod
     def of(cls, w: Walk, named: list, edges: list) -> Structure:
@@ -58,7 +60,13 @@ class Structure:
         g = nx.DiGraph()
         g._node, g._succ, g._pred = static, w.graph._succ, w.graph._pred
         g._adj = g._succ
-        return cls(nx.freeze(g), w.signature, w.leaves, named, edges)
+        tensors = [weakref.ref(w.fns[k].variable) for k in w.leaves]
+        return cls(nx.freeze(g), w.signature, w.leaves, named, edges, tensors)
+
+    def repeats(self, w: Walk) -> bool:
+        """The same leaf tensors (the walk key holds their ids, which a new tensor may reuse)."""
+        fns = w.fns
+        return all(ref() is fns[k].variable for ref, k in zip(self.tensors, self.leaves, strict=True))
 
     def instance(self, numbers: dict[str, dict]) -> nx.DiGraph:
         """A frozen graph of this structure carrying one iteration's `numbers` (node id -> {"value":

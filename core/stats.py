@@ -24,6 +24,7 @@ MAX_VALUES = 64  # tensors up to this many elements keep their full values
 FIELDS = ("norm", "mean", "std", "min", "max", "nan", "inf")
 _SMALL = 64  # tensors up to this size are reduced together in one concatenation
 _CHUNK = 1 << 20  # elements concatenated per segmented reduction
+_STACK = 1 << 16  # tensors up to this size, several of one size, are stacked and reduced by rows
 _HALF = (torch.float16, torch.bfloat16)
 _FOREACH = (torch.float32, torch.float64, *_HALF)  # what _foreach_norm takes
 
@@ -158,8 +159,14 @@ class Batch:
         flats = [self._items[i][1] for i in idx]
         if self.light:
             return *_norm_rows(flats, idx), 0
-        small = [j for j, f in enumerate(flats) if f.numel() <= _SMALL]
-        large = [j for j, f in enumerate(flats) if f.numel() > _SMALL]
+        same: dict[tuple, list[int]] = {}  # tensors of one size and dtype: reduced as rows of a stack
+        for j, f in enumerate(flats):
+            if 0 < f.numel() <= _STACK:
+                same.setdefault((f.numel(), f.dtype), []).append(j)
+        stacked = [group for group in same.values() if len(group) > 1]
+        alone = set(range(len(flats))).difference(*stacked)
+        small = [j for j in sorted(alone) if flats[j].numel() <= _SMALL]
+        large = [j for j in sorted(alone) if flats[j].numel() > _SMALL]
         blocks, order = [], []
         start = 0
         while start < len(small):  # segment reductions over concatenations of tiny tensors
@@ -171,6 +178,9 @@ class Batch:
             order += [idx[j] for j in small[start:stop]]
             start = stop
         exact = len(order)
+        for group in stacked:
+            blocks.append(_stacked_stats([flats[j] for j in group]))
+            order += [idx[j] for j in group]
         if large:
             rows, ids = _large_stats([flats[j] for j in large], [idx[j] for j in large])
             blocks.append(rows)
@@ -208,6 +218,18 @@ def _norm_rows(flats: list[torch.Tensor], idx: list[int]) -> tuple[torch.Tensor,
     return norms[:, None], order
 
 
+def _stacked_stats(flats: list[torch.Tensor]) -> torch.Tensor:
+    """[n, 7] rows for tensors of one size and dtype: row reductions of their stack (a handful of ops
+    for all of them, where per-tensor reductions cost a few µs of dispatch each), NaN/Inf 0."""
+    x = torch.stack(flats)
+    mean = x.mean(1)
+    mn, mx = torch.aminmax(x, dim=1)
+    norm = torch.linalg.vector_norm(x, dim=1)
+    std = torch.linalg.vector_norm(x - mean[:, None], dim=1) / math.sqrt(x.shape[1])
+    rows = torch.stack([norm, mean, std, mn, mx], 1).to(torch.float64)
+    return torch.cat([rows, rows.new_zeros(len(flats), 2)], 1)
+
+
 def _large_stats(flats: list[torch.Tensor], idx: list[int]) -> tuple[torch.Tensor, list[int]]:
     """[n, 7] rows for tensors of more than _SMALL elements: a few fast reductions each, NaN/Inf 0.
 
@@ -236,7 +258,9 @@ def _exact_stats(f: torch.Tensor) -> torch.Tensor:
     scale = d.abs().amax()
     safe = torch.where(scale > 0, scale, torch.ones_like(scale))
     norm = torch.linalg.vector_norm(d / safe) * safe
-    return torch.stack([norm, mean, std, mn, mx, torch.isnan(d).sum().to(d.dtype), torch.isinf(d).sum().to(d.dtype)])
+    nan, inf = torch.isnan(d).sum().to(d.dtype), torch.isinf(d).sum().to(d.dtype)
+    norm = torch.where((inf > 0) & (nan == 0), math.inf, norm)  # inf/inf scaling would say NaN
+    return torch.stack([norm, mean, std, mn, mx, nan, inf])
 
 
 def _segment_stats(flats: list[torch.Tensor]) -> torch.Tensor:
@@ -265,6 +289,7 @@ def _segment_stats(flats: list[torch.Tensor]) -> torch.Tensor:
     mn = seg(data, "min")
     mx = seg(data, "max")
     counts = torch.stack([seg(nan.to(dtype), "sum"), seg(inf.to(dtype), "sum")], 1)
+    norm = torch.where((counts[:, 1] > 0) & (counts[:, 0] == 0), math.inf, norm)  # inf/inf scaling says NaN
     empty = lengths == 0
     stats = torch.stack([norm, mean, var.sqrt(), mn, mx], 1)
     stats = torch.where(empty[:, None], torch.zeros_like(stats), stats)

@@ -10,7 +10,7 @@ import tempfile
 import time
 
 SCREENSHOT_SIZE = (1600, 1000)
-SCREENSHOT_TIMEOUT = 300.0  # seconds until a screenshot run gives up
+SCREENSHOT_TIMEOUT = 45.0  # seconds until a screenshot saves what is shown and says why
 
 
 def _headless_platform() -> None:
@@ -72,6 +72,9 @@ def screenshot(window, target: dict, out: str, iterations: int = 1, detail: str 
     def on_paused(d: dict) -> None:
         if d.get("point") == "backward_end" and d.get("index", -1) >= last:
             reached["at"] = d["index"]
+        elif d.get("reason") == "break":  # a breakpoint stopped it first
+            reached["stopped"] = f"a breakpoint paused the script at iteration {d.get('index', '?')}, " \
+                                 f"before iteration {last}; the screenshot shows where it paused"
 
     window.bridge.sig_paused.connect(on_paused)
     if not window.open_target(target, detail=detail or ("full" if target.get("mode") == "lesson" else None),
@@ -90,15 +93,17 @@ def screenshot(window, target: dict, out: str, iterations: int = 1, detail: str 
     deadline = time.monotonic() + timeout
     while True:
         app.processEvents()
-        done = reached["at"] is not None or bridge.state == "finished" or bridge.mode == "replay"
+        done = reached["at"] is not None or bridge.state == "finished" or bridge.mode == "replay" \
+            or "stopped" in reached
         if done and not window.graph.busy and _shown_matches(window, reached["at"]):
             break
         if time.monotonic() > deadline:
-            bridge.close()
-            return _fail(f"timed out after {timeout:g} s waiting for iteration {last} to be shown")
+            problem = f"timed out after {timeout:g} s waiting for iteration {last} to be shown; " \
+                      "the screenshot shows what was on screen"
+            break
         time.sleep(0.01)
     if reached["at"] is None and problem is None:
-        problem = _why_short(bridge, iterations)
+        problem = reached.get("stopped") or _why_short(bridge, iterations)
     for view in (window.plots, window.console):
         view.flush()
     for _ in range(5):

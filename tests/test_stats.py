@@ -98,3 +98,16 @@ def test_an_unnamed_leaf_at_light_detail_records(tmp_path):
     finally:
         tracer.uninstall()
     assert [it.loss for it in its] == [6.0]
+
+
+@pytest.mark.parametrize("light", [False, True])
+def test_inf_without_nan_has_an_infinite_norm_and_mean(light):
+    """A tensor of finite values and one +Inf: its norm and mean are inf, not NaN (no inf/inf scaling)."""
+    for t in (torch.tensor([1.0, 2.0, math.inf]), torch.cat([torch.ones(100), torch.tensor([math.inf])]),
+              torch.cat([torch.ones(5000), torch.tensor([math.inf])])):
+        batch = stats.Batch(light=light)
+        batch.add(t)
+        (s,), _ = batch.finish()
+        assert s["norm"] == math.inf and s["inf"] == 1 and s["nan"] == 0
+        if not light:
+            assert s["mean"] == math.inf and s["max"] == math.inf

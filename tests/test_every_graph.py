@@ -1,0 +1,189 @@
+"""Every iteration keeps its graph, by default: structure always, values within the budget, NaN/Inf
+never missed. Oracle: the same computation in plain torch."""
+
+from __future__ import annotations
+
+import math
+import os
+import runpy
+import time
+
+import pytest
+import torch
+from torch import nn
+
+from core import tracer as tracer_mod
+from tests.util import LESSONS, cli, nodes, record, spend_budget, write_script
+
+INF_SCRIPT = """
+    import torch
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    for i in range(6):
+        big = 1e30 if i >= 3 else 1.0  # the loss overflows to inf from iteration 3 on
+        loss = (w * big).pow(2).sum()
+        print(i, loss.item())
+        loss.backward()
+        with torch.no_grad():
+            w -= 0.01 * w.grad
+        w.grad = None
+"""
+TINY_SCRIPT = """
+    import torch
+    torch.manual_seed(0)
+    w = torch.randn(3, requires_grad=True)
+    x = torch.randn(8, 3)
+    for i in range(200):
+        loss = (x @ w).pow(2).mean()
+        loss.backward()
+        with torch.no_grad():
+            w -= 0.1 * w.grad
+        w.grad = None
+"""
+
+
+def flagged(it: dict) -> bool:
+    return any(s and (s.get("nan") or s.get("inf")) for n in it["graph"]["nodes"] for s in (n["value"], n["grad"]))
+
+
+def poly_losses(steps: int) -> list[float]:
+    """poly_autograd.py's losses, computed here in plain torch."""
+    torch.manual_seed(0)
+    x = torch.linspace(-math.pi, math.pi, 2000)
+    y = torch.sin(x)
+    a, b, c, d = (torch.randn((), requires_grad=True) for _ in range(4))
+    out = []
+    for _ in range(steps):
+        loss = (a + b * x + c * x ** 2 + d * x ** 3 - y).pow(2).sum()
+        loss.backward()
+        with torch.no_grad():
+            for p in (a, b, c, d):
+                p -= 1e-6 * p.grad
+                p.grad = None
+        out.append(loss.item())
+    return out
+
+
+@pytest.mark.e2e
+def test_a_2000_iteration_polynomial_fit_recorded_by_default_keeps_every_graph(tmp_path):
+    _, data = record(tmp_path, os.path.join(LESSONS, "poly_autograd.py"), options=())
+    its = data["iterations"]
+    assert len(its) == 2000
+    assert [it["loss"] for it in its] == poly_losses(2000)
+    for it in its:
+        assert len(it["graph"]["nodes"]) == 13 and it["signature"] == its[0]["signature"], it["index"]
+    assert sorted(n["name"] for n in nodes(its[-1], kind="leaf")) == ["a", "b", "c", "d"]
+    assert nodes(its[-1], name="loss")[0]["op"] == "SumBackward0"
+    full = sum(it["detail"] == "full" for it in its)
+    assert full > 0.9 * len(its), full  # a sub-millisecond step: the allowance pays full detail
+
+
+@pytest.mark.e2e
+def test_the_custom_function_fit_recorded_by_default_shows_its_node_on_the_last_iteration(tmp_path):
+    _, data = record(tmp_path, os.path.join(LESSONS, "legendre_custom_function.py"), options=())
+    its = data["iterations"]
+    g = runpy.run_path(os.path.join(LESSONS, "legendre_custom_function.py"), run_name="__main__")
+    assert len(its) == 2000 and its[-1]["loss"] == g["loss"].item()
+    assert all(it["graph"]["nodes"] for it in its)
+    (custom,) = nodes(its[-1], kind="custom")
+    assert custom["op"] == "LegendrePolynomial3Backward"
+    assert custom["grad"] is not None
+
+
+@pytest.mark.e2e
+def test_a_loss_turning_inf_is_flagged_at_its_iteration_without_a_breakpoint(tmp_path):
+    script = write_script(tmp_path, INF_SCRIPT)
+    proc, data = record(tmp_path, script, options=())
+    its = data["iterations"]
+    assert len(its) == 6 and data["status"] == "finished"
+    assert [flagged(it) for it in its] == [False, False, False, True, True, True]
+    root = nodes(its[3], id="n0")[0]
+    assert root["value"]["inf"] == 1 and its[3]["loss"] == "inf"
+    assert its[3]["detail"] == "full"
+    (w,) = nodes(its[3], kind="leaf")
+    assert w["grad"]["inf"] == 2
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("body", [TINY_SCRIPT, INF_SCRIPT], ids=["tiny-200", "inf"])
+def test_a_screenshot_of_three_iterations_finishes_with_a_png(tmp_path, body):
+    script = write_script(tmp_path, body)
+    png = tmp_path / "shot.png"
+    started = time.monotonic()
+    proc = cli("--screenshot", str(png), "--iterations", "3", script, cwd=str(tmp_path), timeout=120)
+    took = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr
+    assert took < 60, took
+    assert png.stat().st_size > 10_000
+
+
+# ---- in-process: the rules of the auto budget, with the budget spent --------------------------
+
+def run_traced(body, steps: int) -> list:
+    its = []
+    tracer = tracer_mod.Tracer(its.append, detail="auto")
+    tracer.install()
+    try:
+        for i in range(steps):
+            body(i)
+    finally:
+        tracer.uninstall()
+    return its
+
+
+def test_the_first_nonfinite_loss_gets_full_detail_whatever_the_budget(monkeypatch):
+    spend_budget(monkeypatch)
+    w = nn.Parameter(torch.tensor([1.0, 2.0]))
+
+    def body(i):
+        (w * (1e30 if i in (3, 5) else 1.0)).pow(2).sum().backward()
+
+    its = run_traced(body, 7)
+    assert [it.detail for it in its] == ["full", "light", "light", "full", "light", "light", "light"]
+    for it in its:
+        bad = it.index in (3, 5)
+        assert (it.graph.nodes["n0"]["value"]["inf"] == 1) is bad
+        assert (it.params["w"]["inf"] == 2) is bad
+    assert math.isinf(its[5].loss) and its[5].graph.nodes["n1"]["op"] == "PowBackward0"
+
+
+def test_a_new_structure_gets_full_detail_and_a_repeated_one_shares_its_graph(monkeypatch):
+    spend_budget(monkeypatch)
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
+    xs = [torch.randn(16, 4)] * 3 + [torch.randn(5, 4)] + [torch.randn(16, 4)] * 2  # a short last batch
+
+    def body(i):
+        out = net(xs[i])
+        (out.pow(2).mean() if i != 4 else out.abs().mean()).backward()
+
+    its = run_traced(body, 6)
+    assert [it.detail for it in its] == ["full", "light", "light", "full", "full", "light"]
+    assert its[1].structure is its[2].structure and its[1].graph is not its[2].graph
+    assert its[3].signature != its[0].signature  # shapes are part of the structure
+    assert its[3].graph.nodes["n1"]["shape"] == [5, 1] and its[2].graph.nodes["n1"]["shape"] == [16, 1]
+    assert its[4].graph.nodes["n0"]["op"] == "MeanBackward0" and its[4].graph.nodes["n1"]["op"] == "AbsBackward0"
+    for it in its:
+        names = sorted(a["name"] for _, a in it.graph.nodes(data=True) if a["kind"] == "param")
+        assert names == ["0.bias", "0.weight", "2.bias", "2.weight"]
+    # each iteration's own numbers, not another's: gradient norms against plain torch
+    net.zero_grad()
+    nn.functional.mse_loss(net(xs[2]), torch.zeros(16, 1), reduction="mean").backward()
+    assert its[2].params["2.bias"]["grad_norm"] == pytest.approx(net[2].bias.grad.norm().item(), rel=1e-5)
+    assert all("grad" not in a and "value" not in a for _, a in its[1].structure.graph.nodes(data=True))
+
+
+def test_a_fresh_leaf_each_iteration_keeps_its_script_name(monkeypatch):
+    spend_budget(monkeypatch)
+    torch.manual_seed(0)
+
+    def body(i):
+        if i < 3:
+            x = torch.randn(3, requires_grad=True)
+            (x * 2).sum().backward()
+        else:
+            z = torch.randn(3, requires_grad=True)
+            (z * 2).sum().backward()
+
+    its = run_traced(body, 5)
+    assert [it.graph.nodes["n2"]["name"] for it in its] == ["x", "x", "x", "z", "z"]
+    assert all(it.graph.nodes["n2"]["grad"]["norm"] == pytest.approx(2 * math.sqrt(3)) for it in its)
