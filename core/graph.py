@@ -22,7 +22,6 @@ import networkx as nx
 import torch
 from torch.autograd.function import BackwardCFunction
 
-from core.iteration import STATIC_FIELDS
 from core.stats import _names, name_of
 
 
@@ -32,6 +31,7 @@ class Walk:
     fns: list  # grad_fn objects in id order: fns[k] is node f"n{k}"
     index: dict  # grad_fn -> k
     key: tuple  # the structure as the walk met it: op types, shapes, leaf identities, edges
+    metas: list = field(default_factory=list)  # per node: the leaf tensor or the output's metadata (or None)
     signature: str = ""
     leaves: list = field(default_factory=list)  # k of every AccumulateGrad node (params and leaves)
 
@@ -56,7 +56,7 @@ class Structure:
 
     @classmethod
     def of(cls, w: Walk, named: list, edges: list) -> Structure:
-        static = {n: {k: a.get(k) for k in STATIC_FIELDS} for n, a in w.graph.nodes(data=True)}
+        static = {n: dict(a) for n, a in w.graph.nodes(data=True)}  # before any number is set
         g = nx.DiGraph()
         g._node, g._succ, g._pred = static, w.graph._succ, w.graph._pred
         g._adj = g._succ
@@ -230,7 +230,8 @@ def _bare(roots: list) -> Walk:
     index: dict = {}
     fns: list = []
     key: list = []
-    push, extend = key.append, key.extend
+    metas: list = []
+    push, extend, meta = key.append, key.extend, metas.append
     types = _types
     stack = [fn for fn in reversed(roots) if fn is not None]
     while stack:
@@ -248,21 +249,25 @@ def _bare(roots: list) -> Walk:
         push(cls)
         if (types.get(cls) or _type_info(cls))[1] is None:  # AccumulateGrad
             var = fn.variable
+            meta(var)
             push(id(var))
             push(var.shape)
         else:
             md = fn._input_metadata
             if md:
-                shape = md[0].shape  # a list: its length, then its dims
+                m = md[0]
+                meta(m)
+                shape = m.shape  # a list: its length, then its dims
                 push(len(shape))
                 extend(shape)
             else:
+                meta(None)
                 push(-1)
         nexts = fn.next_functions
         push(len(nexts))
         for child, _ in reversed(nexts):
             stack.append(child)
-    return Walk(None, fns, index, tuple(key))
+    return Walk(None, fns, index, tuple(key), metas)
 
 
 def _build(w: Walk) -> list[tuple[int, int]]:
@@ -273,15 +278,11 @@ def _build(w: Walk) -> list[tuple[int, int]]:
     leaves: list = []
     sig: list[int] = []  # op code, rank, dims per node: hashed into the signature
     names = _names
-    for k, fn in enumerate(w.fns):
+    for k, (fn, m) in enumerate(zip(w.fns, w.metas, strict=True)):
         op, kind, code = _types.get(type(fn)) or _type_info(type(fn))
         if kind is None:  # AccumulateGrad: the leaf tensor itself
-            m = fn.variable
             kind = "param" if isinstance(m, torch.nn.Parameter) else "leaf"
             leaves.append(k)
-        else:
-            md = fn._input_metadata
-            m = md[0] if md else None
         if m is not None:
             shape, dt, dv = list(m.shape), m.dtype, m.device
             dtype, device = names.get(dt) or name_of(dt), names.get(dv) or name_of(dv)

@@ -374,20 +374,8 @@ class Tracer:
         fns = [graph_mod.root_fn(t) for t in roots if isinstance(t, torch.Tensor)]
         outputs = mode.outputs if mode is not None else {}
         sources = mode.sources if mode is not None else {}
-        with graph_mod.paused_gc():  # walk, names, annotation: no collector pass scanning it all meanwhile
-            w = graph_mod.bare_walk(fns)
-            known = self.structures.get(w.key) if detail != "full" else None
-            if known is not None and not known.repeats(w):
-                known = None
-            edges = graph_mod.build(w, known)
-            if known is None:
-                if w.signature not in self._signatures and self.budget.detail == "auto":
-                    detail = "full"  # a structure never recorded: all its numbers, whatever the budget
-                by_tensor, by_fn = naming.frame_names(sys._getframe(2))
-                param_nodes = graph_mod.annotate(w, self.names.param_name, by_tensor, by_fn,
-                                                 self.module_outputs, sources)
-            else:
-                param_nodes = known.named
+        w, known, param_nodes, detail = self._walk(fns, detail, sources)
+        structure = known or self.structures.get(w.key)
         full = detail == "full"
         order = {fn: i for i, fn in enumerate(outputs)} if outputs else {}  # forward execution order
         batch = stats.Batch(light=not full)
@@ -398,8 +386,6 @@ class Tracer:
         after: list = []  # (node id, leaf) whose .grad after this backward is exactly its contribution
         if full:
             g = w.graph
-            if mode is not None:
-                self._attribute_modules(g, w.index)
             for k, fn in enumerate(w.fns):
                 nid = f"n{k}"
                 attrs = g.nodes[nid]
@@ -423,14 +409,7 @@ class Tracer:
                     hooks.append(fn.register_prehook(self._grad_hook(nid, grads)))
             if root is not None and w.fns:  # the loss's own value: its NaN/Inf flag at every detail
                 value_slot["n0"] = batch.add(root.detach())
-        if known is None:
-            structure = graph_mod.Structure.of(w, param_nodes, edges)
-            self.structures.put(w.key, structure)
-            self._signatures.add(w.signature)
-            shown = w.graph
-        else:
-            structure = known
-            shown = known.instance({})  # what a watcher sees while the backward runs
+        shown = w.graph if known is None else known.instance({})  # what a watcher sees during the backward
         own = time.perf_counter() - t_begin
         self.control.pause("backward_begin", {"index": self.index, "graph": shown, "walk": w, "detail": detail,
                                               "values": values})
@@ -479,6 +458,27 @@ class Tracer:
         own += end - t_after
         self._charge(detail, end, own)
         return result
+
+    def _walk(self, fns: list, detail: str, sources: dict):
+        """The walk of this backward's graph, the Structure it repeats (None: new here, built, named and
+        kept), the ids of its parameter and named leaf nodes, and the detail (full for a new structure)."""
+        with graph_mod.paused_gc():  # walk, names, annotation: no collector pass scanning it all meanwhile
+            w = graph_mod.bare_walk(fns)
+            known = self.structures.get(w.key) if detail != "full" else None
+            if known is not None and not known.repeats(w):
+                known = None
+            edges = graph_mod.build(w, known)
+            if known is not None:
+                return w, known, known.named, detail
+            if w.signature not in self._signatures and self.budget.detail == "auto":
+                detail = "full"  # a structure never recorded: all its numbers, whatever the budget
+            by_tensor, by_fn = naming.frame_names(sys._getframe(3))
+            named = graph_mod.annotate(w, self.names.param_name, by_tensor, by_fn, self.module_outputs, sources)
+            if detail == "full":
+                self._attribute_modules(w.graph, w.index)
+            self.structures.put(w.key, graph_mod.Structure.of(w, named, edges))  # static attributes only
+            self._signatures.add(w.signature)
+            return w, None, named, detail
 
     def _nonfinite(self, detail: str) -> None:
         """A loss on an accelerator is read after its backward (one transfer an iteration): the first
