@@ -31,8 +31,8 @@ def ratios(model: str, details: tuple[str, ...], seconds: float,
     over seconds) hit both sides alike; totals, not medians, because auto mixes cheap and dear
     iterations.
     One Tracer per detail level lives through the whole run and is installed only around its own
-    steps; the auto budget's clock skips the time it was not installed, so `auto` behaves as in one
-    long traced run (its first, full, iteration amortised as in real training).
+    steps; the auto budget counts only the iterations it traced, so `auto` behaves as in one long
+    traced run (its first, full, iteration amortised as in real training).
     """
     import statistics
 
@@ -59,7 +59,6 @@ def ratios(model: str, details: tuple[str, ...], seconds: float,
             return sink
 
         tracers = {d: Tracer(sink_for(d), detail=d) for d in details}
-        away = dict.fromkeys(details, time.perf_counter())
         def measure(into: list) -> None:
             step()
             into.extend(per_call(step, 1) for _ in range(block))
@@ -70,13 +69,11 @@ def ratios(model: str, details: tuple[str, ...], seconds: float,
                     measure(times["plain"])
                     continue
                 tracer = tracers[d]
-                tracer.budget.started += time.perf_counter() - away[d]  # as if installed all along
                 tracer.install()
                 try:
                     measure(times[d])
                 finally:
                     tracer.uninstall()
-                    away[d] = time.perf_counter()
         for w in writers.values():
             if w is not None:
                 w.close("finished")
