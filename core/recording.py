@@ -132,7 +132,7 @@ class RecordingWriter:
                 self._key_nodes += len(g)
         if token is not None:
             self._key_of[id(token)] = (token, key)  # holds the token: its id is not reused meanwhile
-            self._key_nodes += 1
+            self._key_nodes += len(g)
         return key
 
     def add_console(self, stream: str, text: str) -> None:

@@ -464,19 +464,21 @@ class Tracer:
         kept), the ids of its parameter and named leaf nodes, and the detail (full for a new structure)."""
         with graph_mod.paused_gc():  # walk, names, annotation: no collector pass scanning it all meanwhile
             w = graph_mod.bare_walk(fns)
-            known = self.structures.get(w.key) if detail != "full" else None
+            known = self.structures.get(w.key)
             if known is not None and not known.repeats(w):
                 known = None
-            edges = graph_mod.build(w, known)
-            if known is not None:
+            if known is not None and detail != "full":
+                graph_mod.build(w, known)
                 return w, known, known.named, detail
-            if w.signature not in self._signatures and self.budget.detail == "auto":
+            edges = graph_mod.build(w)  # a full iteration writes its numbers into a graph of its own
+            if known is None and w.signature not in self._signatures and self.budget.detail == "auto":
                 detail = "full"  # a structure never recorded: all its numbers, whatever the budget
             by_tensor, by_fn = naming.frame_names(sys._getframe(3))
             named = graph_mod.annotate(w, self.names.param_name, by_tensor, by_fn, self.module_outputs, sources)
             if detail == "full":
                 self._attribute_modules(w.graph, w.index)
-            self.structures.put(w.key, graph_mod.Structure.of(w, named, edges))  # static attributes only
+            if known is None or w.graph._node != known.graph._node:  # new, or now with sources and modules
+                self.structures.put(w.key, graph_mod.Structure.of(w, named, edges))  # static attributes only
             self._signatures.add(w.signature)
             return w, None, named, detail
 
