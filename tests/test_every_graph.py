@@ -187,3 +187,33 @@ def test_a_fresh_leaf_each_iteration_keeps_its_script_name(monkeypatch):
     its = run_traced(body, 5)
     assert [it.graph.nodes["n2"]["name"] for it in its] == ["x", "x", "x", "z", "z"]
     assert all(it.graph.nodes["n2"]["grad"]["norm"] == pytest.approx(2 * math.sqrt(3)) for it in its)
+
+
+def test_full_iterations_of_an_unchanged_structure_share_one_structure(tmp_path):
+    """Full detail builds each iteration's graph afresh (its numbers go into it) but keeps one Structure:
+    a recording then stores the structure once and holds no growing table of them."""
+    from core.recording import Recording, RecordingWriter
+
+    writer = RecordingWriter(str(tmp_path / "full.bps"))
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    x = torch.randn(5, 3)
+    its = []
+
+    def sink(it):
+        its.append(it)
+        writer.add_iteration(it)
+
+    tracer = tracer_mod.Tracer(sink, detail="full")
+    tracer.install()
+    try:
+        for _ in range(30):
+            net(x).pow(2).mean().backward()
+    finally:
+        tracer.uninstall()
+    writer.close("finished")
+    assert len({id(it.structure) for it in its}) == 1 and len(writer._key_of) <= 2
+    assert len({id(it.graph) for it in its}) == 30
+    rec = Recording(str(tmp_path / "full.bps"))
+    assert rec.db.execute("SELECT COUNT(*) FROM graphs").fetchone()[0] == 1
+    assert rec.iteration(29).graph.nodes["n0"]["value"]["values"] == pytest.approx(its[29].loss)
