@@ -337,8 +337,7 @@ class Stepper(Control):
     def _on_end(self, it: Iteration) -> int:
         self.emit("iteration", {"index": it.index, "loss": it.loss, "optimizer_steps": it.optimizer_steps,
                                 "signature": it.signature, "detail": it.detail, "params": it.params})
-        if it.detail != "loss":  # a loss-only iteration has no graph to show: the last one stays
-            self._pending_done = it
+        self._pending_done = it
         if self.watching or self._done_throttle.ready():
             self._flush_done()
         hit = check(self.conditions, it) if self.conditions else None

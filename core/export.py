@@ -104,14 +104,14 @@ def write(rec: Recording, fmt: str, out: str, iteration: int | None = None) -> N
         raise ValueError("the recording has no iterations to draw")
     if iteration is not None and iteration not in indices:
         raise ValueError(f"no iteration {iteration} (the recording has {indices[0]}..{indices[-1]})")
-    kept = [r["index"] for r in rec.scalars() if r["detail"] != "loss"]  # auto detail's loss-only ones have none
+    kept = [r["index"] for r in rec.scalars() if r["detail"] != "loss"]  # recordings before every-iteration graphs
     if iteration is None:
         index = kept[-1] if kept else indices[-1]
     elif iteration in kept or not kept:
         index = iteration
     else:
         before = [i for i in kept if i < iteration]
-        raise ValueError(f"iteration {iteration} kept only its loss (auto detail's overhead budget), no graph; "
+        raise ValueError(f"iteration {iteration} kept only its loss (recorded by an older version), no graph; "
                          f"the nearest with one: {before[-1] if before else kept[0]}")
     g = rec.iteration(index).graph
     if fmt == "svg" and g.number_of_nodes() > DOT_MAX_NODES:  # dot is superlinear: ~80 s at 10k nodes

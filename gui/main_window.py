@@ -282,8 +282,8 @@ class MainWindow(QMainWindow):
         loss = f"loss {it.loss:.6g}, " if it.loss is not None else ""
         where = f"the graph shown is iteration {self.iteration.index}" if self.iteration is not None \
             else "no earlier iteration has one"
-        self.statusBar().showMessage(f"iteration {it.index}: {loss}no graph kept (auto detail's overhead "
-                                     f"budget); {where}")
+        self.statusBar().showMessage(f"iteration {it.index}: {loss}no graph kept (recorded by an older "
+                                     f"version); {where}")
         if it.index < self.timeline.count:
             self.timeline.set_current(it.index)
 

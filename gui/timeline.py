@@ -21,7 +21,7 @@ class _Marks:
 
     def __init__(self) -> None:
         self.full = np.zeros(1024, dtype=bool)
-        self.bare = np.zeros(1024, dtype=bool)  # loss only: auto detail kept no graph
+        self.bare = np.zeros(1024, dtype=bool)  # loss only: no graph (recordings of older versions)
         self.changed = np.zeros(1024, dtype=bool)
         self.sig = np.full(1024, -1, dtype=np.int32)  # signature code, -1 = unknown
         self.codes: dict[str, int] = {}
@@ -335,7 +335,7 @@ class TimelineView(QWidget):
             if self.marks.changed_at(st.current):
                 names.append("graph changed")
             if 0 <= st.current < len(self.marks.bare) and self.marks.bare[st.current]:
-                names.append("loss only: no graph kept (auto detail's overhead budget)")
+                names.append("loss only: no graph kept (recorded by an older version)")
             text, flags = f"iteration {st.current} / {st.count - 1}", " · ".join(names)
         if (text, flags) != st.shown:  # setText relayouts: only when something changed
             st.shown = (text, flags)

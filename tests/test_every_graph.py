@@ -217,3 +217,17 @@ def test_full_iterations_of_an_unchanged_structure_share_one_structure(tmp_path)
     rec = Recording(str(tmp_path / "full.bps"))
     assert rec.db.execute("SELECT COUNT(*) FROM graphs").fetchone()[0] == 1
     assert rec.iteration(29).graph.nodes["n0"]["value"]["values"] == pytest.approx(its[29].loss)
+
+
+def test_a_screenshot_never_waits_forever(make_main_window, tmp_path):
+    """A script that never reaches its backward: the screenshot gives up on time, saves what is shown
+    and says why (exit 1)."""
+    from gui.app import screenshot
+
+    script = write_script(tmp_path, "import time\nimport torch\ntime.sleep(600)\n")
+    out = tmp_path / "shot.png"
+    w = make_main_window()
+    started = time.monotonic()
+    code = screenshot(w, {"mode": "script", "script": script, "args": []}, str(out), 3, timeout=4)
+    assert code == 1 and time.monotonic() - started < 30
+    assert out.stat().st_size > 10_000
