@@ -368,7 +368,8 @@ class Tracer:
         root = roots[0] if roots and isinstance(roots[0], torch.Tensor) else None
         scalar = root is not None and root.numel() == 1
         detail = self._detail
-        if detail != "full" and scalar and not self._nonfinite_loss and root.device.type == "cpu" \
+        auto = self.budget.detail == "auto"
+        if auto and detail != "full" and scalar and not self._nonfinite_loss and root.device.type == "cpu" \
                 and not math.isfinite(stats.cpu_value(root)):  # no transfer on the CPU; see _nonfinite
             detail = "full"  # the first non-finite loss: the whole graph's numbers, before its backward
         fns = [graph_mod.root_fn(t) for t in roots if isinstance(t, torch.Tensor)]
@@ -483,9 +484,9 @@ class Tracer:
             return w, None, named, detail
 
     def _nonfinite(self, detail: str) -> None:
-        """A loss on an accelerator is read after its backward (one transfer an iteration): the first
-        non-finite one that was not full gets the next iteration full."""
-        if not self._nonfinite_loss and detail != "full":
+        """Auto detail: a loss on an accelerator is read after its backward (one transfer an iteration),
+        so the first non-finite one that was not full gets the next iteration full."""
+        if not self._nonfinite_loss and detail != "full" and self.budget.detail == "auto":
             self._detail_next = "full"
         self._nonfinite_loss = True
 
