@@ -104,6 +104,18 @@ class Structures:
             self._nodes -= len(self._by_key.popitem(last=False)[1].graph)
 
 
+def grad_fn_of(t) -> object | None:
+    """`t.grad_fn` for a tensor, else None; also None where reading it raises: torch rebuilds a view's
+    grad_fn lazily and refuses for a view made under no_grad whose base changed in place since
+    (transformers' weight init makes such views). The script never asked for it: we must not fail."""
+    if not isinstance(t, torch.Tensor):
+        return None
+    try:
+        return t.grad_fn
+    except RuntimeError:
+        return None
+
+
 def root_fn(t: torch.Tensor):
     """The autograd node a backward from `t` starts at (AccumulateGrad for a leaf)."""
     if t.grad_fn is not None:

@@ -111,6 +111,8 @@ def frame_names(frame, limit: int = 8) -> tuple[dict, dict]:
     """Script variable names of tensors (by id) and of grad_fns, innermost frame wins."""
     import torch
 
+    from core.graph import grad_fn_of
+
     by_tensor: dict[int, str] = {}
     by_fn: dict = {}
     for depth, f in enumerate(user_frames(frame)):
@@ -121,8 +123,9 @@ def frame_names(frame, limit: int = 8) -> tuple[dict, dict]:
                 continue
             if name.startswith("_"):
                 continue
-            if v.grad_fn is not None:
-                by_fn.setdefault(v.grad_fn, name)
+            fn = grad_fn_of(v)
+            if fn is not None:
+                by_fn.setdefault(fn, name)
             elif v.requires_grad:
                 by_tensor.setdefault(id(v), name)
     return by_tensor, by_fn

@@ -19,6 +19,7 @@ from torch.overrides import TorchFunctionMode
 
 from core import graph as graph_mod
 from core import naming, stats
+from core.graph import grad_fn_of
 from core.iteration import Iteration
 from core.naming import Names
 
@@ -48,24 +49,26 @@ class CaptureMode(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         for a in args:  # outputs made outside the mode (custom Function.apply) seen as inputs
-            if type(a) is torch.Tensor and a.grad_fn is not None and a.grad_fn not in self.outputs:
-                self._keep(a)
+            if type(a) is torch.Tensor:
+                fn = grad_fn_of(a)
+                if fn is not None and fn not in self.outputs:
+                    self._keep(a, fn)
         out = func(*args, **(kwargs or {}))
-        fn = getattr(out, "grad_fn", None) if isinstance(out, torch.Tensor) else None
+        fn = grad_fn_of(out)
         if fn is None and isinstance(out, tuple | list):
             for o in out:
-                if isinstance(o, torch.Tensor) and o.grad_fn is not None:
-                    self._keep(o)
+                if (f := grad_fn_of(o)) is not None:
+                    self._keep(o, f)
         elif fn is not None and fn not in self.outputs:
-            self._keep(out)
+            self._keep(out, fn)
             if self.tracer.control.stepping:
                 self.tracer.control.pause("forward_op", {"op": type(fn).__name__,
                                                          "source": self.sources.get(fn), "outputs": self.outputs})
         return out
 
-    def _keep(self, t: torch.Tensor) -> None:
-        self.outputs[t.grad_fn] = t
-        self.sources[t.grad_fn] = naming.user_source(sys._getframe(2))
+    def _keep(self, t: torch.Tensor, fn) -> None:
+        self.outputs[fn] = t
+        self.sources[fn] = naming.user_source(sys._getframe(2))
 
 
 class Budget:
@@ -291,20 +294,20 @@ class Tracer:
 
     def _on_module_post(self, module, args, output):
         self._depth = max(self._depth - 1, 0)
-        fn = getattr(output, "grad_fn", None) if isinstance(output, torch.Tensor) else None
+        fn = grad_fn_of(output)
         if fn is None:
             return
         path = self.names.module_path.get(module)
         if path is None:
             return
-        if any(isinstance(a, torch.Tensor) and a.grad_fn is fn for a in args):
+        ins = [grad_fn_of(a) for a in args]
+        if fn in ins:
             return  # the module passed its input through (Dropout(p=0), Identity): it made no op
         self.module_outputs[fn] = path
         if len(self.module_outputs) > 100_000:  # forward passes with no backward (evaluation)
             self.module_outputs.clear()
         if self._detail == "full":
-            ins = [a.grad_fn for a in args if isinstance(a, torch.Tensor) and a.grad_fn is not None]
-            self.module_calls.append((path, fn, ins))
+            self.module_calls.append((path, fn, [f for f in ins if f is not None]))
 
     def _on_optimizer_pre(self, optimizer, args, kwargs):
         self.control.pause("optimizer_pre", {"optimizer": type(optimizer).__name__, "instance": optimizer})
