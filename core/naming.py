@@ -1,7 +1,7 @@
 """Names for graph nodes: parameters by qualified name, leaves and ops by script variable.
 
-Module forward hooks register every module tree the script calls; the outermost
-module seen names its parameters (`features.0.weight`, not `weight`).
+The tracer's module-call wrapper reports the outermost module called; the root of the module tree
+that owns it names its parameters (`net.0.weight`, not `0.weight` or `weight`).
 """
 
 from __future__ import annotations
@@ -86,25 +86,58 @@ class IdMap:
 
 
 class Names:
-    """Module paths and parameter names, learnt from the modules the script calls."""
+    """Module paths and parameter names, from the root of each module tree the script calls.
+
+    The root is the module that owns the called one (a LightningModule whose training_step calls
+    `self.net`): owners are learnt from torch's global module registration hook while the tracer is
+    installed, so nothing is called to find them. A parameter held under two names (tied weights)
+    gets both, joined by ", "."""
 
     def __init__(self):
         self.module_path = IdMap()  # module -> qualified path
-        self.param_name = IdMap()  # parameter -> qualified name
-        self._roots = IdMap()  # root modules
+        self.param_name = IdMap()  # parameter -> qualified name(s)
+        self._roots = IdMap()  # modules whose tree is named (roots, and the called modules under them)
+        self._owner = IdMap()  # module -> the module it was registered in
+        self._hook = None
+
+    def install(self) -> None:
+        from torch.nn.modules.module import register_module_module_registration_hook
+
+        def registered(owner, name, module):
+            if module is not None and module not in self._owner:
+                self._owner[module] = owner
+
+        self._hook = register_module_module_registration_hook(registered)
+
+    def uninstall(self) -> None:
+        if self._hook is not None:
+            self._hook.remove()
+            self._hook = None
 
     def is_root(self, module: torch.nn.Module) -> bool:
         return module in self._roots
 
     def register_root(self, module: torch.nn.Module) -> None:
-        """Name a module tree; an outer tree renames what an inner one named before."""
-        mods = list(module.named_modules(remove_duplicate=False))
+        """Name the tree of `module`'s root owner; an outer tree renames what an inner one named before."""
         self._roots[module] = True
-        root_label = type(module).__name__
-        for path, m in mods:
+        root, seen = module, {id(module)}
+        while (owner := self._owner.get(root)) is not None and id(owner) not in seen:
+            seen.add(id(owner))
+            root = owner
+        if root is not module and root in self._roots:
+            return
+        self._roots[root] = True
+        root_label = type(root).__name__
+        names: dict[int, tuple] = {}
+        for path, m in root.named_modules(remove_duplicate=False):
             self.module_path[m] = path or root_label
             for pname, p in m.named_parameters(recurse=False):
-                self.param_name[p] = f"{path}.{pname}" if path else pname
+                name = f"{path}.{pname}" if path else pname
+                held = names.setdefault(id(p), (p, []))[1]
+                if name not in held:
+                    held.append(name)
+        for p, held in names.values():
+            self.param_name[p] = ", ".join(held)
 
 
 def frame_names(frame, limit: int = 8) -> tuple[dict, dict]:

@@ -223,6 +223,7 @@ class Tracer:
                 tracer.wrapper_time += clock() - t2 + t1 - t0  # charged to the budget with the iteration
 
         self._module_call = module_call
+        self.names.install()
         self._handles = [
             register_optimizer_step_pre_hook(self._on_optimizer_pre),
             register_optimizer_step_post_hook(self._on_optimizer_post),
@@ -241,6 +242,7 @@ class Tracer:
         for h in self._handles:
             h.remove()
         self._handles = []
+        self.names.uninstall()
 
     # ---- forward-time capture --------------------------------------------
     def _set_capture(self, on: bool) -> None:

@@ -31,3 +31,54 @@ def test_a_no_grad_view_of_a_base_changed_in_place_runs_as_without_the_tracer(de
     its = trace(lambda: box.setdefault("out", no_grad_view_then_inplace()), detail=detail)
     assert box["out"] == plain
     assert len(its) == 1 and its[0].loss == plain[0]
+
+
+def param_names(it) -> list[str]:
+    return sorted(a["name"] for _, a in it.graph.nodes(data=True) if a["kind"] == "param")
+
+
+def test_parameters_are_named_from_the_root_of_their_module_tree():
+    """A LightningModule's training_step calls self.net(x): the names are net.0.weight, not 0.weight."""
+    from torch import nn
+
+    class Lit(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+
+        def training_step(self, x):
+            return self.net(x).pow(2).mean()
+
+    def run():
+        torch.manual_seed(0)
+        lit = Lit()
+        lit.training_step(torch.randn(5, 3)).backward()
+
+    (it,) = trace(run, detail="light")
+    assert param_names(it) == ["net.0.bias", "net.0.weight", "net.2.bias", "net.2.weight"]
+    assert sorted(it.params) == ["net.0.bias", "net.0.weight", "net.2.bias", "net.2.weight"]
+
+
+def test_tied_weights_are_one_node_with_both_names():
+    from torch import nn
+
+    class Tied(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(10, 4)
+            self.dec = nn.Linear(4, 10, bias=False)
+            self.dec.weight = self.emb.weight
+
+        def forward(self, ids):
+            return self.dec(self.emb(ids))
+
+    def run():
+        torch.manual_seed(0)
+        model = Tied()
+        model(torch.tensor([1, 2, 3])).logsumexp(-1).sum().backward()
+        run.grad = model.emb.weight.grad.norm().item()
+
+    (it,) = trace(run, detail="full")
+    assert param_names(it) == ["emb.weight, dec.weight"]
+    (node,) = [a for _, a in it.graph.nodes(data=True) if a["kind"] == "param"]
+    assert node["grad"]["norm"] == pytest.approx(run.grad, rel=1e-6)
