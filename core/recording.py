@@ -65,6 +65,7 @@ class RecordingWriter:
                 os.remove(path + suffix)
         self.path = path
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._alive = _hold_writer_lock(path)  # readers tell a live writer from a dead one by it
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
@@ -169,6 +170,38 @@ class RecordingWriter:
         self.db.execute("COMMIT")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.db.close()
+        if self._alive is not None:
+            self._alive.close()
+
+
+ABRUPT = {"type": "RecordingEndedAbruptly", "message": "recording ended abruptly: the process writing it was "
+          "killed before it closed the file; every iteration committed before that is kept",
+          "file": None, "line": None}
+
+
+def _hold_writer_lock(path: str):
+    """An exclusive advisory lock held while the writer lives; the OS drops it with the process."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: readers cannot tell, and trust the status written
+        return None
+    f = open(path, "rb")  # noqa: SIM115 - held open for the writer's lifetime
+    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return f
+
+
+def _writer_alive(path: str) -> bool:
+    try:
+        import fcntl
+    except ImportError:
+        return True
+    with open(path, "rb") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(f, fcntl.LOCK_UN)
+        return False
 
 
 def mark_status(path: str, status: str, error: dict | None) -> None:
@@ -207,6 +240,8 @@ class Recording:
             raise RecordingError(f"{path}: recording version {self.meta.get('version')} is newer than this app")
         self.path = path
         self._graphs: dict[str, tuple[str, dict]] = {}
+        if self.meta.get("status", "running") == "running" and not _writer_alive(path):
+            self.meta["status"], self.meta["error"] = "failed", ABRUPT  # every process writing it was killed
 
     def close(self) -> None:
         self.db.close()

@@ -82,3 +82,55 @@ def test_tied_weights_are_one_node_with_both_names():
     assert param_names(it) == ["emb.weight, dec.weight"]
     (node,) = [a for _, a in it.graph.nodes(data=True) if a["kind"] == "param"]
     assert node["grad"]["norm"] == pytest.approx(run.grad, rel=1e-6)
+
+
+@pytest.mark.e2e
+def test_a_recording_whose_processes_were_all_killed_reads_as_failed(tmp_path):
+    """SIGKILL of the whole `record` process group midway (the OOM killer, a closed laptop): the
+    recording says it ended abruptly, never "running", and keeps every committed iteration."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from core.recording import Recording
+    from tests.util import MAIN, cli, write_script
+
+    script = write_script(tmp_path, """
+        import torch
+        w = torch.ones(3, requires_grad=True)
+        i = 0
+        while True:
+            (w * i).sum().backward()
+            i += 1
+    """)
+    bps = str(tmp_path / "run.bps")
+    proc = subprocess.Popen([sys.executable, MAIN, "record", "-o", bps, script], cwd=str(tmp_path),
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        seen = 0
+        while seen < 20 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            if os.path.exists(bps):
+                try:
+                    rec = Recording(bps)
+                    assert rec.status == "running"  # its writer is alive
+                    seen = len(rec.indices())
+                    rec.close()
+                except Exception:  # noqa: BLE001 - the file is being created
+                    seen = 0
+        assert seen >= 20
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    out = str(tmp_path / "run.json")
+    assert cli("export", bps, "--format", "json", "-o", out).returncode == 0
+    with open(out, encoding="utf-8") as f:
+        data = json.load(f)
+    assert data["status"] == "failed" and "ended abruptly" in data["error"]["message"]
+    its = data["iterations"]
+    assert len(its) >= seen and [it["index"] for it in its] == list(range(len(its)))
+    assert all(it["graph"]["nodes"] for it in its)
