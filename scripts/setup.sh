@@ -46,7 +46,7 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   python3.11 -m venv "$VENV" 2>/dev/null || python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --upgrade pip >/dev/null 2>&1 || true
   "$VENV/bin/pip" install -q -r "$ROOT/requirements.txt" 2>&1 | grep -v "^WARNING: Location" || true
-  "$VENV/bin/python" -c "import torch, PySide6, pyqtgraph, networkx, graphviz, msgpack" \
+  "$VENV/bin/python" -c "import torch, PySide6, pyqtgraph, networkx, graphviz, msgpack, transformers, pytorch_lightning" \
     || { echo "setup: installing the pinned packages failed" >&2; exit 1; }
   "$VENV/bin/pip" install -q --no-deps -e "$ROOT" >/dev/null 2>&1 \
     || { echo "setup: installing backprop-studio failed" >&2; exit 1; }

@@ -204,9 +204,11 @@ def test_bert_from_a_config_with_adamw(tmp_path):
     want, data = run_both(tmp_path, "bert")
     its = data["iterations"]
     assert [it["loss"] for it in its] == losses(want) and [it["optimizer_steps"] for it in its] == [0, 1, 2]
-    names = param_names(its[0])
-    assert "bert.embeddings.word_embeddings.weight" in names and "classifier.weight" in names
-    assert len(names) == 39
+    from transformers import BertConfig, BertForSequenceClassification
+
+    model = BertForSequenceClassification(BertConfig(vocab_size=200, hidden_size=32, num_hidden_layers=2,
+                                                     num_attention_heads=2, intermediate_size=64))
+    assert param_names(its[0]) == {name for name, _ in model.named_parameters()}  # 41, from the module tree
 
 
 def test_gpt2_with_tied_embeddings(tmp_path):
@@ -253,9 +255,7 @@ def test_gan_two_optimizers_three_backward_passes_per_loop(tmp_path):
     assert len(its) == 9 and [it["loss"] for it in its] == flat
     assert all(n.startswith("0.") or n.startswith("2.") for n in param_names(its[0]))
     assert [it["optimizer_steps"] for it in its] == [0, 0, 1, 2, 2, 3, 4, 4, 5]
-    d_fake = its[1]
-    assert not any(n["op"] == "AddmmBackward0" and n["module"] for n in nodes(d_fake) if False)
-    assert len(nodes(d_fake, kind="param")) == 4  # fake.detach(): the generator is not in its graph
+    assert len(nodes(its[1], kind="param")) == 4  # fake.detach(): the generator is not in its graph
 
 
 def test_activation_checkpointing_recomputation_is_not_an_iteration(tmp_path):
