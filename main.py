@@ -24,8 +24,8 @@ def cmd_record(argv: list[str]) -> int:
     p.add_argument("script")
     p.add_argument("args", nargs=argparse.REMAINDER)
     a = p.parse_args(argv)
-    from core.conditions import parse_condition
-    from core.session import record_in_child
+    from backprop_studio.core.conditions import parse_condition
+    from backprop_studio.core.session import record_in_child
 
     for cond in a.break_on:
         try:
@@ -38,8 +38,8 @@ def cmd_record(argv: list[str]) -> int:
 
 
 def cmd_export(argv: list[str]) -> int:
-    from core import export
-    from core.recording import Recording, RecordingError
+    from backprop_studio.core import export
+    from backprop_studio.core.recording import Recording, RecordingError
 
     p = argparse.ArgumentParser(prog="backprop-studio export", description="Export a recording.")
     p.add_argument("recording")
@@ -56,7 +56,7 @@ def cmd_export(argv: list[str]) -> int:
 
 
 def cmd_lessons(argv: list[str]) -> int:
-    from core import lessons
+    from backprop_studio.core import lessons
 
     try:
         index = lessons.load()
@@ -91,11 +91,11 @@ def cmd_app(argv: list[str], mode: str) -> int:
         p.add_argument("script", nargs="?")
         p.add_argument("args", nargs=argparse.REMAINDER)
     a = p.parse_args(argv)
-    from core import lessons
+    from backprop_studio.core import lessons
 
     target = {"mode": mode}
     if mode == "open":
-        from core.recording import Recording, RecordingError
+        from backprop_studio.core.recording import Recording, RecordingError
 
         try:
             Recording(a.recording).close()
@@ -113,7 +113,7 @@ def cmd_app(argv: list[str], mode: str) -> int:
         if not os.path.isfile(a.script):
             return _fail(f"{a.script}: no such script")
         target.update(mode="script", script=a.script, args=a.args)
-    from gui.app import run_app
+    from backprop_studio.gui.app import run_app
 
     return run_app(target, a)
 

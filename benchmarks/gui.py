@@ -37,8 +37,8 @@ def wait_layout(app, view, done: list, k: int) -> None:
 
 
 def graph_fps(app, count: int) -> None:
+    from backprop_studio.gui.graph_view import GraphView
     from benchmarks.layouts import traced_graph
-    from gui.graph_view import GraphView
 
     it = traced_graph(10_000, "full")
     view = GraphView()
@@ -74,7 +74,7 @@ def graph_fps(app, count: int) -> None:
 
 
 def plot_fps(app, count: int) -> None:
-    from gui.plots import PlotsView
+    from backprop_studio.gui.plots import PlotsView
 
     view = PlotsView()
     view.resize(1000, 700)
@@ -100,7 +100,7 @@ def plot_fps(app, count: int) -> None:
 def run(quick: bool = False) -> None:
     from PySide6.QtWidgets import QApplication
 
-    from gui.theme import apply_theme
+    from backprop_studio.gui.theme import apply_theme
 
     app = QApplication.instance() or QApplication([])
     apply_theme(app, "light")

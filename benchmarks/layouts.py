@@ -34,7 +34,7 @@ def residual_net(nodes: int) -> nn.Sequential:
 
 def traced_graph(nodes: int, detail: str):
     """The Iteration of one backward through a `nodes`-node residual net, as the tracer records it."""
-    from core.tracer import Tracer
+    from backprop_studio.core.tracer import Tracer
 
     torch.manual_seed(0)
     net = residual_net(nodes)
@@ -50,7 +50,7 @@ def traced_graph(nodes: int, detail: str):
 
 def boxes(g, collapsed: frozenset = frozenset()):
     """(nodes with sizes, edges) as the graph view lays them out."""
-    from gui import graph_model as gm
+    from backprop_studio.gui import graph_model as gm
 
     dg = gm.display_graph(g, collapsed)
     nodes = [(b, *map(float, gm.box_size(d, CHAR_W, LINE_H))) for b, d in dg.nodes.items()]
@@ -63,8 +63,8 @@ def gui_seconds(it_json: str, expand: bool = True) -> tuple[float, float, int, i
 import json, sys, time
 sys.path.insert(0, {ROOT!r})
 from PySide6.QtWidgets import QApplication
-from core.iteration import Iteration
-from gui.graph_view import GraphView
+from backprop_studio.core.iteration import Iteration
+from backprop_studio.gui.graph_view import GraphView
 app = QApplication([])
 it = Iteration.from_json(json.load(open({it_json!r})))
 view = GraphView(); view.resize(1400, 900); view.show(); app.processEvents()
@@ -91,9 +91,9 @@ print(json.dumps([first, second] + done + [0]))
 
 
 def run(quick: bool = False) -> None:
-    from core import export, layout
-    from core.recording import Recording, RecordingWriter
-    from gui import graph_model as gm
+    from backprop_studio.core import export, layout
+    from backprop_studio.core.recording import Recording, RecordingWriter
+    from backprop_studio.gui import graph_model as gm
 
     small = traced_graph(250, "full")
     nodes, edges = boxes(small.graph)

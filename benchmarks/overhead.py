@@ -36,8 +36,8 @@ def ratios(model: str, details: tuple[str, ...], seconds: float,
     """
     import statistics
 
-    from core.recording import RecordingWriter
-    from core.tracer import Tracer
+    from backprop_studio.core.recording import RecordingWriter
+    from backprop_studio.core.tracer import Tracer
 
     step = training_step(model)
     for _ in range(5):
@@ -93,9 +93,9 @@ def breakdown(repeats: int = 40) -> str:
     import torch
     from torch import nn
 
+    from backprop_studio.core import graph, naming, stats
+    from backprop_studio.core import tracer as tracer_mod
     from benchmarks.models import mlp
-    from core import graph, naming, stats
-    from core import tracer as tracer_mod
 
     torch.manual_seed(0)
     model = mlp()

@@ -6,8 +6,8 @@ import json
 import os
 import tempfile
 
+from backprop_studio.core.recording import Recording
 from benchmarks.common import PYTHON, ROOT, emit, line, run_child
-from core.recording import Recording
 
 MLP_SCRIPT = """
 import torch
@@ -86,7 +86,7 @@ def session_free_run(tmp: str, rounds: int) -> None:
     every hook) running the same script freely at auto detail, events drained as the GUI would."""
     import time
 
-    from core.session import Session
+    from backprop_studio.core.session import Session
 
     script = os.path.join(tmp, "mlp20.py")
     plain = live = float("inf")

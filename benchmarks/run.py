@@ -22,10 +22,10 @@ GROUPS = ("overhead", "extraction", "layouts", "gui", "processes", "transfers")
 
 def transfers(quick: bool = False) -> None:
     """Host transfers per traced iteration, counted (the CUDA promise, checked on CPU)."""
+    from backprop_studio.core import stats
+    from backprop_studio.core.tracer import Tracer
     from benchmarks.common import emit, line
     from benchmarks.models import training_step
-    from core import stats
-    from core.tracer import Tracer
 
     step = training_step("mlp20")
     for detail in ("light", "full"):

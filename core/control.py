@@ -13,12 +13,12 @@ from collections.abc import Callable
 
 from torch.utils.weak import WeakIdKeyDictionary
 
-from core import graph as graph_mod
-from core import stats
-from core.conditions import parse_condition
-from core.iteration import Iteration, first_nonfinite
-from core.tracer import Control
-from core.updates import ManualUpdates, OptimizerStep
+from backprop_studio.core import graph as graph_mod
+from backprop_studio.core import stats
+from backprop_studio.core.conditions import parse_condition
+from backprop_studio.core.iteration import Iteration, first_nonfinite
+from backprop_studio.core.tracer import Control
+from backprop_studio.core.updates import ManualUpdates, OptimizerStep
 
 # Which pause points end each step command.
 STEP_TARGETS = {

@@ -8,10 +8,10 @@ import math
 
 import networkx as nx
 
-from core.iteration import graph_to_json
-from core.layout import DOT_MAX_NODES
-from core.recording import Recording
-from core.svg import to_svg
+from backprop_studio.core.iteration import graph_to_json
+from backprop_studio.core.layout import DOT_MAX_NODES
+from backprop_studio.core.recording import Recording
+from backprop_studio.core.svg import to_svg
 
 FORMATS = ("json", "dot", "svg", "png", "csv")
 

@@ -22,7 +22,7 @@ import networkx as nx
 import torch
 from torch.autograd.function import BackwardCFunction
 
-from core.stats import _names, name_of
+from backprop_studio.core.stats import _names, name_of
 
 
 @dataclass

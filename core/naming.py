@@ -144,7 +144,7 @@ def frame_names(frame, limit: int = 8) -> tuple[dict, dict]:
     """Script variable names of tensors (by id) and of grad_fns, innermost frame wins."""
     import torch
 
-    from core.graph import grad_fn_of
+    from backprop_studio.core.graph import grad_fn_of
 
     by_tensor: dict[int, str] = {}
     by_fn: dict = {}

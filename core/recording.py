@@ -16,7 +16,7 @@ import zlib
 
 import networkx as nx
 
-from core.iteration import NODE_FIELDS, STATIC_FIELDS, Iteration
+from backprop_studio.core.iteration import NODE_FIELDS, STATIC_FIELDS, Iteration
 
 FORMAT = "backprop-studio-recording"
 VERSION = 1

@@ -18,11 +18,10 @@ import sys
 import threading
 import traceback
 
-from core import naming
+from backprop_studio.core import naming
 
 EXIT_OK, EXIT_FAILED, EXIT_BREAK = 0, 1, 3
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BOOT = f"import sys; sys.path.append({ROOT!r}); from core.runner import main; sys.exit(main())"
+BOOT = "import sys; from backprop_studio.core.runner import main; sys.exit(main())"
 
 
 def child_command(python: str, options: list[str], script: str, args: list[str]) -> list[str]:
@@ -120,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def execute(script: str, args: list[str], tracer, tees: list[Tee]) -> tuple[str, dict | None, dict | None, int]:
     """Run `script` under `tracer`: (status, error, break, exit code); the tracer is removed after."""
-    from core.control import BreakHit, StopRun
+    from backprop_studio.core.control import BreakHit, StopRun
 
     status, error, brk, code = "finished", None, None, EXIT_OK
     tracer.install()
@@ -156,9 +155,9 @@ def report(error: dict | None, brk: dict | None) -> None:
 def record(script: str, args: list[str], out: str, detail: str = "auto", overhead: float = 0.10,
            break_on: list[str] | None = None) -> int:
     """Trace `script` into the recording `out`; the exit code says how it ended."""
-    from core.control import Breakpoints, detail_for
-    from core.recording import RecordingWriter
-    from core.tracer import Tracer
+    from backprop_studio.core.control import Breakpoints, detail_for
+    from backprop_studio.core.recording import RecordingWriter
+    from backprop_studio.core.tracer import Tracer
 
     writer = RecordingWriter(out, {"script": os.path.abspath(script), "argv": args, "detail": detail})
     tees = [Tee(sys.stdout, "stdout"), Tee(sys.stderr, "stderr")]
@@ -215,10 +214,10 @@ class Interactive:
 
     def __init__(self, script: str, args: list[str], fd: int, out: str, detail: str, overhead: float,
                  break_on: list[str], paused: bool):
-        from core.control import Stepper, detail_for
-        from core.protocol import Outbox
-        from core.recording import RecordingWriter
-        from core.tracer import Tracer
+        from backprop_studio.core.control import Stepper, detail_for
+        from backprop_studio.core.protocol import Outbox
+        from backprop_studio.core.recording import RecordingWriter
+        from backprop_studio.core.tracer import Tracer
 
         self.script, self.args = script, args
         self.sock = socket.socket(fileno=fd)
@@ -290,7 +289,7 @@ class Interactive:
 
     def _read_commands(self) -> None:
         """The command thread: apply each command; bad frames become `protocol_error` events."""
-        from core.protocol import Command, FrameReader, ProtocolError
+        from backprop_studio.core.protocol import Command, FrameReader, ProtocolError
 
         reader = FrameReader(Command)
         while True:

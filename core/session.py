@@ -16,10 +16,18 @@ import threading
 import time
 from collections import deque
 
-from core.conditions import parse_condition
-from core.protocol import DETAILS, Command, Event, FrameReader, ProtocolError, check_command, encode
-from core.recording import Recording, RecordingError, mark_status
-from core.runner import EXIT_FAILED, child_command
+from backprop_studio.core.conditions import parse_condition
+from backprop_studio.core.protocol import (
+    DETAILS,
+    Command,
+    Event,
+    FrameReader,
+    ProtocolError,
+    check_command,
+    encode,
+)
+from backprop_studio.core.recording import Recording, RecordingError, mark_status
+from backprop_studio.core.runner import EXIT_FAILED, child_command
 
 __all__ = ["Event", "Session", "record_in_child"]
 

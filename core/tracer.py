@@ -17,11 +17,11 @@ import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 from torch.overrides import TorchFunctionMode
 
-from core import graph as graph_mod
-from core import naming, stats
-from core.graph import grad_fn_of
-from core.iteration import Iteration
-from core.naming import Names
+from backprop_studio.core import graph as graph_mod
+from backprop_studio.core import naming, stats
+from backprop_studio.core.graph import grad_fn_of
+from backprop_studio.core.iteration import Iteration
+from backprop_studio.core.naming import Names
 
 DETAILS = ("full", "light", "auto")
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import torch
 
-from core import stats
+from backprop_studio.core import stats
 
 NameOf = Callable[[torch.Tensor], str | None]
 

@@ -36,7 +36,7 @@ def run_app(target: dict, args: argparse.Namespace) -> int:
         _headless_platform()
     from PySide6.QtWidgets import QApplication
 
-    from gui.main_window import MainWindow
+    from backprop_studio.gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Backprop Studio")

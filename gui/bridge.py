@@ -14,10 +14,10 @@ from collections import OrderedDict, deque
 
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 
-from core.iteration import Iteration
-from core.protocol import Event
-from core.recording import Recording, RecordingError
-from core.session import Session
+from backprop_studio.core.iteration import Iteration
+from backprop_studio.core.protocol import Event
+from backprop_studio.core.recording import Recording, RecordingError
+from backprop_studio.core.session import Session
 
 LIVE_CACHE = 64  # iterations kept in memory for scrubbing back without reading the file
 REPLAY_RATE = 8.0  # iterations per second when "run" plays a recording

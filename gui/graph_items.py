@@ -12,8 +12,8 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from gui import graph_model as gm
-from gui.theme import grad_colour, node_colours, text_colour_on, ui_font
+from backprop_studio.gui import graph_model as gm
+from backprop_studio.gui.theme import grad_colour, node_colours, text_colour_on, ui_font
 
 TEXT_LOD = 0.45  # below this zoom a node is a plain box: text would be unreadable anyway
 BASE_FONT_PT = 9

@@ -13,7 +13,6 @@ import atexit
 import gc
 import json
 import math
-import os
 import select
 import subprocess
 import sys
@@ -24,8 +23,8 @@ import networkx as nx
 from PySide6.QtCore import QLineF, QObject, QRectF, QRunnable, Signal
 from PySide6.QtGui import QPainterPath
 
-from core.layout import layout
-from gui import graph_model as gm
+from backprop_studio.core.layout import layout
+from backprop_studio.gui import graph_model as gm
 
 GC_PAUSE_ABOVE = 400  # nodes; see pause_gc
 SUBPROCESS_ABOVE = 1000  # boxes; below this the in-process call is short enough (a few ms)
@@ -33,17 +32,15 @@ TIMEOUT = 180.0
 ARROW = 6.0  # arrowhead length, points
 CURVES_UP_TO = 400  # boxes; bigger graphs get straight edges (cheaper to stroke)
 EDGE_CHUNK = 256  # edges per path piece: a zoomed-in repaint strokes only the pieces on screen
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WORKER = f"""
+WORKER = """
 import json, sys
-sys.path.insert(0, {ROOT!r})
-from core.layout import layout
+from backprop_studio.core.layout import layout
 for line in sys.stdin:  # one request per line; ends when the app closes our stdin or dies
     d = json.loads(line)
     try:
-        out = {{"centres": layout([tuple(n) for n in d["nodes"]], [tuple(e) for e in d["edges"]])}}
+        out = {"centres": layout([tuple(n) for n in d["nodes"]], [tuple(e) for e in d["edges"]])}
     except Exception as e:
-        out = {{"error": f"{{type(e).__name__}}: {{e}}"}}
+        out = {"error": f"{type(e).__name__}: {e}"}
     sys.stdout.write(json.dumps(out) + "\\n")
     sys.stdout.flush()
 """

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from core.export import node_label
+from backprop_studio.core.export import node_label
 
 COLLAPSE_ABOVE = 300  # graphs with more nodes open with their modules collapsed
 TARGET_UNITS = 12  # "collapse all" picks the shallowest module depth showing at least this many boxes

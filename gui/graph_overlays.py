@@ -6,7 +6,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QLinearGradient, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
-from gui.theme import legend_stops, node_colours
+from backprop_studio.gui.theme import legend_stops, node_colours
 
 LEGEND_MAX_PT = 11.0
 KINDS = (("op", "op"), ("param", "parameter"), ("leaf", "leaf"), ("custom", "custom Function"),

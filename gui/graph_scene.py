@@ -11,11 +11,11 @@ import math
 from PySide6.QtCore import QObject, QRectF, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsScene
 
-from core.iteration import Iteration
-from gui import graph_model as gm
-from gui.graph_batch import EdgesItem, OverviewItem
-from gui.graph_items import NodeItem, Style
-from gui.graph_layout import Placed, pause_gc, resume_gc
+from backprop_studio.core.iteration import Iteration
+from backprop_studio.gui import graph_model as gm
+from backprop_studio.gui.graph_batch import EdgesItem, OverviewItem
+from backprop_studio.gui.graph_items import NodeItem, Style
+from backprop_studio.gui.graph_layout import Placed, pause_gc, resume_gc
 
 BUILD_CHUNK = 800  # node items created per event-loop turn
 OVERVIEW_ABOVE = 400  # boxes; zoomed out beyond text, bigger graphs are drawn by one OverviewItem

@@ -14,12 +14,12 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QThreadPool, QTimer, Sig
 from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QMenu, QToolTip, QWidget
 
-from core.iteration import Iteration
-from gui import graph_model as gm
-from gui.graph_items import TEXT_LOD, NodeItem, Style
-from gui.graph_layout import LayoutJob, LayoutRelay, Placed
-from gui.graph_overlays import Banner, Legend
-from gui.graph_scene import GraphScene
+from backprop_studio.core.iteration import Iteration
+from backprop_studio.gui import graph_model as gm
+from backprop_studio.gui.graph_items import TEXT_LOD, NodeItem, Style
+from backprop_studio.gui.graph_layout import LayoutJob, LayoutRelay, Placed
+from backprop_studio.gui.graph_overlays import Banner, Legend
+from backprop_studio.gui.graph_scene import GraphScene
 
 CACHE_SIZE = 24
 MAX_FIT_SCALE = 1.6

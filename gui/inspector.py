@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.iteration import Iteration
-from gui.inspector_optimizer import OptimizerPage
-from gui.plots import style_plot
-from gui.tensor_tables import (
+from backprop_studio.core.iteration import Iteration
+from backprop_studio.gui.inspector_optimizer import OptimizerPage
+from backprop_studio.gui.plots import style_plot
+from backprop_studio.gui.tensor_tables import (
     alarm_colour,
     as_array,
     fill_summary,

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QMenu, QToolBar
 
-from core import export
-from core.recording import Recording, RecordingError
+from backprop_studio.core import export
+from backprop_studio.core.recording import Recording, RecordingError
 
 if TYPE_CHECKING:
-    from gui.main_window import MainWindow
+    from backprop_studio.gui.main_window import MainWindow
 
 
 def _action(menu: QMenu, text: str, slot, keys: str | None = None, tip: str | None = None,

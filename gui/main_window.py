@@ -20,19 +20,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import lessons
-from core.iteration import Iteration
-from core.recording import RecordingError
-from gui.bridge import Bridge
-from gui.console import ConsoleView
-from gui.controls import ControlsToolbar
-from gui.graph_view import GraphView
-from gui.inspector import InspectorView
-from gui.lesson_panel import LessonPanel
-from gui.main_menus import build_menus, build_search_bar
-from gui.plots import PlotsView
-from gui.theme import apply_theme
-from gui.timeline import TimelineView
+from backprop_studio.core import lessons
+from backprop_studio.core.iteration import Iteration
+from backprop_studio.core.recording import RecordingError
+from backprop_studio.gui.bridge import Bridge
+from backprop_studio.gui.console import ConsoleView
+from backprop_studio.gui.controls import ControlsToolbar
+from backprop_studio.gui.graph_view import GraphView
+from backprop_studio.gui.inspector import InspectorView
+from backprop_studio.gui.lesson_panel import LessonPanel
+from backprop_studio.gui.main_menus import build_menus, build_search_bar
+from backprop_studio.gui.plots import PlotsView
+from backprop_studio.gui.theme import apply_theme
+from backprop_studio.gui.timeline import TimelineView
 
 RECENT_MAX = 10
 

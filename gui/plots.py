@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.plot_series import ParamTable, Series
-from gui.theme import current_theme, pen_colours
+from backprop_studio.gui.plot_series import ParamTable, Series
+from backprop_studio.gui.theme import current_theme, pen_colours
 
 REDRAW_MS = 33
 MAX_REDRAW_MS = 1000

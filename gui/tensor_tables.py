@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.theme import current_theme, node_colours
+from backprop_studio.gui.theme import current_theme, node_colours
 
 SUMMARY_ROWS = ("shape", "dtype", "device", "norm", "mean", "std", "min", "max", "nan", "inf")
 ROW_LABELS = {"nan": "NaN count", "inf": "Inf count"}

@@ -15,8 +15,8 @@ def make_main_window(qtbot, tmp_path):
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from gui.main_window import MainWindow
-    from gui.theme import apply_theme
+    from backprop_studio.gui.main_window import MainWindow
+    from backprop_studio.gui.theme import apply_theme
 
     windows = []
 

@@ -4,9 +4,9 @@ import runpy
 
 import pytest
 
-from core.control import check, parse_condition
-from core.recording import Recording
-from core.session import Session
+from backprop_studio.core.control import check, parse_condition
+from backprop_studio.core.recording import Recording
+from backprop_studio.core.session import Session
 from tests.util import record, trace, write_script
 
 PLANTED = """

@@ -10,13 +10,14 @@ CHECK = r"""
 import importlib.abc, os, pkgutil, sys
 class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
-        if name.split(".")[0] in ("PySide6", "PyQt5", "PyQt6", "shiboken6", "pyqtgraph", "gui"):
+        if name.split(".")[0] in ("PySide6", "PyQt5", "PyQt6", "shiboken6", "pyqtgraph") \
+                or name.startswith("backprop_studio.gui"):
             raise ImportError("core must not import " + name)
 sys.meta_path.insert(0, Block())
-import core
+from backprop_studio import core
 names = [m.name for m in pkgutil.iter_modules(core.__path__)]
 for n in names:
-    importlib.import_module("core." + n)
+    importlib.import_module("backprop_studio.core." + n)
 print(len(names))
 """
 

@@ -8,8 +8,8 @@ import networkx as nx
 import torch
 from torch import nn
 
-from core import graph as graph_mod
-from core.graph import node_kind, walk
+from backprop_studio.core import graph as graph_mod
+from backprop_studio.core.graph import node_kind, walk
 
 
 def reference_walk(roots: list) -> tuple[nx.DiGraph, dict]:
@@ -127,7 +127,7 @@ def test_idmap_is_a_weak_identity_map():
     import gc
     import weakref
 
-    from core.naming import IdMap
+    from backprop_studio.core.naming import IdMap
 
     m = IdMap()
     a, b = torch.ones(2), torch.ones(2)  # equal values, different tensors
@@ -154,9 +154,9 @@ def test_record_parent_and_gui_side_do_not_import_torch():
     import subprocess
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    code = ("import sys; import main, core.session, core.conditions, core.export, gui.bridge; "
-            "assert 'torch' not in sys.modules, 'torch imported'; "
-            "import core.control; assert 'torch' in sys.modules")  # the check itself can fail
+    code = ("import sys; import backprop_studio.main, backprop_studio.core.session, backprop_studio.core.conditions, "
+            "backprop_studio.core.export, backprop_studio.gui.bridge; assert 'torch' not in sys.modules, 'torch imported'; "
+            "import backprop_studio.core.control; assert 'torch' in sys.modules")  # the check itself can fail
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -164,8 +164,8 @@ def test_record_parent_and_gui_side_do_not_import_torch():
 
 def test_recording_stores_a_repeated_structure_once_and_tells_changes_apart(tmp_path):
     """The writer's shortcut for repeated structures keeps every iteration's own names and shapes."""
-    from core.iteration import Iteration
-    from core.recording import Recording, RecordingWriter
+    from backprop_studio.core.iteration import Iteration
+    from backprop_studio.core.recording import Recording, RecordingWriter
 
     def iteration(index: int, width: int, name: str) -> Iteration:
         x = torch.ones(width, requires_grad=True)
@@ -196,7 +196,7 @@ def test_a_deep_graph_seen_by_the_walk_dies_without_overflowing_the_c_stack():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     code = """if True:
         import torch
-        from core import graph
+        from backprop_studio.core import graph
         def chain():
             y = torch.ones(2, requires_grad=True)
             for _ in range(100_000):

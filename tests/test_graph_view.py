@@ -9,9 +9,9 @@ import networkx as nx
 import pytest
 from PySide6.QtCore import QElapsedTimer, QTimer
 
-from core.iteration import Iteration
-from gui.app import freeze_startup_objects
-from gui.graph_view import GraphView
+from backprop_studio.core.iteration import Iteration
+from backprop_studio.gui.app import freeze_startup_objects
+from backprop_studio.gui.graph_view import GraphView
 
 WAIT = 60_000
 

@@ -20,12 +20,12 @@ from PySide6.QtCore import QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QFontDatabase, QPalette  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
-from core.iteration import Iteration  # noqa: E402
-from core.stats import summarize  # noqa: E402
-from gui.console import ConsoleView  # noqa: E402
-from gui.inspector import InspectorView  # noqa: E402
-from gui.plots import MAX_CURVES, PlotsView  # noqa: E402
-from gui.theme import (  # noqa: E402
+from backprop_studio.core.iteration import Iteration  # noqa: E402
+from backprop_studio.core.stats import summarize  # noqa: E402
+from backprop_studio.gui.console import ConsoleView  # noqa: E402
+from backprop_studio.gui.inspector import InspectorView  # noqa: E402
+from backprop_studio.gui.plots import MAX_CURVES, PlotsView  # noqa: E402
+from backprop_studio.gui.theme import (  # noqa: E402
     FONT_FAMILIES,
     apply_theme,
     current_theme,
@@ -33,7 +33,7 @@ from gui.theme import (  # noqa: E402
     legend_stops,
     node_colours,
 )
-from gui.timeline import TimelineView  # noqa: E402
+from backprop_studio.gui.timeline import TimelineView  # noqa: E402
 
 
 # -- fixtures ------------------------------------------------------------------------------------

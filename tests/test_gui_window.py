@@ -14,8 +14,8 @@ import torch
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics, QImage
 
-from core import lessons
-from core.recording import Recording
+from backprop_studio.core import lessons
+from backprop_studio.core.recording import Recording
 from tests.util import LESSONS, cli, loss_only_recording, write_script
 
 BASICS = os.path.join(LESSONS, "autograd_basics.py")
@@ -264,7 +264,7 @@ def test_lessons_menu_and_chinese_narration(make_main_window, qtbot):
 
 
 def test_export_from_the_window(make_main_window, qtbot, depths, tmp_path):
-    from gui.main_menus import export_to
+    from backprop_studio.gui.main_menus import export_to
 
     w = make_main_window()
     assert w.open_recording(depths["bps"])

@@ -8,7 +8,7 @@ from collections import defaultdict
 
 import pytest
 
-from core import layout as L
+from backprop_studio.core import layout as L
 
 ENGINES = ("dot", "ogdf", "layered")
 
@@ -228,7 +228,7 @@ def test_worker_threads_get_the_same_drawing():
 def test_the_gui_layout_process_is_reused_and_restarted_when_it_dies():
     """Big graphs are laid out in one child process kept between layouts (what a 10k-node view
     waits for is the layout, not a Python start); killed, the next layout starts a new one."""
-    from gui import graph_layout as GL
+    from backprop_studio.gui import graph_layout as GL
 
     nodes, edges = autograd_like(GL.SUBPROCESS_ABOVE + 200)
     worker = GL._worker

@@ -16,7 +16,7 @@ import runpy
 import pytest
 import torch
 
-from core import lessons
+from backprop_studio.core import lessons
 from tests.util import LESSONS, nodes, record
 
 pytestmark = pytest.mark.e2e

@@ -11,9 +11,17 @@ import time
 import msgpack
 import pytest
 
-from core import protocol
-from core.protocol import MAX_FRAME, Command, Event, FrameReader, ProtocolError, decode, encode
-from core.session import Session
+from backprop_studio.core import protocol
+from backprop_studio.core.protocol import (
+    MAX_FRAME,
+    Command,
+    Event,
+    FrameReader,
+    ProtocolError,
+    decode,
+    encode,
+)
+from backprop_studio.core.session import Session
 from tests.util import write_script
 
 

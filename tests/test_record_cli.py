@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from core.recording import Recording
+from backprop_studio.core.recording import Recording
 from tests.util import MAIN, cli, nodes, record, write_script
 
 pytestmark = pytest.mark.e2e

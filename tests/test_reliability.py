@@ -9,8 +9,8 @@ import zlib
 import pytest
 import torch
 
-from core import stats
-from core.recording import Recording, RecordingError, RecordingWriter
+from backprop_studio.core import stats
+from backprop_studio.core.recording import Recording, RecordingError, RecordingWriter
 from tests.util import cli, nodes, record, trace, write_script
 
 

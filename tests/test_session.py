@@ -9,9 +9,9 @@ import time
 import pytest
 import torch
 
-from core import graph as graph_mod
-from core.recording import Recording
-from core.session import Session
+from backprop_studio.core import graph as graph_mod
+from backprop_studio.core.recording import Recording
+from backprop_studio.core.session import Session
 from tests.util import LESSONS, write_script
 
 TWO_LAYER_ONCE = """
@@ -376,7 +376,7 @@ def test_stop_during_a_long_op_and_while_paused(tmp_path):
 PARENT = """
 import sys, threading, time
 sys.path.insert(0, {root!r})
-from core.session import Session
+from backprop_studio.core.session import Session
 s = Session({script!r}, record={record!r}, paused=False)
 if {in_thread}:
     t = threading.Thread(target=s.start)
@@ -458,8 +458,8 @@ def test_step_forward_op_after_pausing_a_free_run_at_the_optimizer():
 
     from torch.optim.optimizer import register_optimizer_step_pre_hook
 
-    from core.control import Stepper
-    from core.tracer import Tracer
+    from backprop_studio.core.control import Stepper
+    from backprop_studio.core.tracer import Tracer
 
     events, seen = [], threading.Condition()
 

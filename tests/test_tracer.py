@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from core.iteration import Iteration
+from backprop_studio.core.iteration import Iteration
 from tests.util import trace
 
 

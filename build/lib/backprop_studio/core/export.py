@@ -1,0 +1,130 @@
+"""Exports of a recording: JSON, DOT, SVG/PNG (graphviz), CSV of per-iteration scalars."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import networkx as nx
+
+from backprop_studio.core.iteration import graph_to_json
+from backprop_studio.core.layout import DOT_MAX_NODES
+from backprop_studio.core.recording import Recording
+from backprop_studio.core.svg import to_svg
+
+FORMATS = ("json", "dot", "svg", "png", "csv")
+
+
+def _clean(obj):
+    """JSON without NaN/Infinity tokens: non-finite floats become strings."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return "nan" if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def to_json(rec: Recording) -> dict:
+    iterations = []
+    for i in rec.indices():
+        it = rec.iteration(i)
+        iterations.append({"index": it.index, "loss": it.loss, "optimizer_steps": it.optimizer_steps,
+                           "signature": it.signature, "detail": it.detail, "phase_times": it.phase_times,
+                           "params": it.params, "graph": graph_to_json(it.graph)})
+    return _clean({
+        "status": rec.status, "error": rec.meta.get("error"), "break": rec.meta.get("break"),
+        "script": rec.meta.get("script"), "argv": rec.meta.get("argv"),
+        "console": "".join(t for _, _, t in rec.console()),
+        "iterations": iterations,
+    })
+
+
+def node_label(a: dict) -> str:
+    """Text of a node: op (or name for leaves), shape, and a short value/grad readout."""
+    head = a.get("name") if a.get("kind") in ("param", "leaf") and a.get("name") else a.get("op", "?")
+    lines = [head]
+    if a.get("kind") not in ("param", "leaf") and a.get("name"):
+        lines.append(f"= {a['name']}")
+    if a.get("shape") is not None:
+        lines.append("×".join(str(s) for s in a["shape"]) or "scalar")
+    for key, tag in (("value", "val"), ("grad", "grad")):
+        s = a.get(key)
+        if s and s.get("mean") is not None:
+            lines.append(f"{tag} {_short(s)}")
+    return "\n".join(lines)
+
+
+def _short(s: dict) -> str:
+    if s.get("nan") or s.get("inf"):
+        return f"NaN×{s.get('nan', 0)} Inf×{s.get('inf', 0)}"
+    if s.get("min") == s.get("max"):
+        return f"{s['min']:.4g}"
+    return f"μ {s['mean']:.3g} ‖·‖ {s['norm']:.3g}"
+
+
+def node_fill(a: dict) -> str:
+    """Fill colour of a node: by kind, red when its value or gradient has NaN/Inf."""
+    colours = {"param": "#cfe8ff", "leaf": "#d9f2d9", "custom": "#ffe0b3", "op": "#f2f2f2"}
+    bad = any((a.get(k) or {}).get("nan") or (a.get(k) or {}).get("inf") for k in ("value", "grad"))
+    return "#ff8080" if bad else colours.get(a.get("kind"), "#f2f2f2")
+
+
+def to_dot(g: nx.DiGraph, title: str = "") -> str:
+    """Graphviz source of one iteration's graph, forward edges top to bottom."""
+    out = ["digraph G {", '  rankdir=TB; node [shape=box, style="rounded,filled", fontname="Helvetica"];']
+    if title:
+        out.append(f"  label={json.dumps(title)};")
+    for n, a in g.nodes(data=True):
+        out.append(f"  {n} [label={json.dumps(node_label(a))}, fillcolor={json.dumps(node_fill(a))}];")
+    out.extend(f"  {u} -> {v};" for u, v in g.edges())
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+SCALAR_COLUMNS = ("index", "loss", "optimizer_steps", "signature", "detail", "forward_time", "backward_time")
+
+
+def write(rec: Recording, fmt: str, out: str, iteration: int | None = None) -> None:
+    """Write the recording (or one iteration of it) in `fmt` to `out`."""
+    if fmt == "json":
+        with open(out, "w", encoding="utf-8") as f:
+            json.dump(to_json(rec), f, ensure_ascii=False)
+        return
+    if fmt == "csv":
+        with open(out, "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=SCALAR_COLUMNS, extrasaction="ignore")
+            w.writeheader()
+            w.writerows(rec.scalars())
+        return
+    indices = rec.indices()
+    if not indices:
+        raise ValueError("the recording has no iterations to draw")
+    if iteration is not None and iteration not in indices:
+        raise ValueError(f"no iteration {iteration} (the recording has {indices[0]}..{indices[-1]})")
+    kept = [r["index"] for r in rec.scalars() if r["detail"] != "loss"]  # recordings before every-iteration graphs
+    if iteration is None:
+        index = kept[-1] if kept else indices[-1]
+    elif iteration in kept or not kept:
+        index = iteration
+    else:
+        before = [i for i in kept if i < iteration]
+        raise ValueError(f"iteration {iteration} kept only its loss (recorded by an older version), no graph; "
+                         f"the nearest with one: {before[-1] if before else kept[0]}")
+    g = rec.iteration(index).graph
+    if fmt == "svg" and g.number_of_nodes() > DOT_MAX_NODES:  # dot is superlinear: ~80 s at 10k nodes
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(to_svg(g, f"iteration {index}", node_label, node_fill))
+        return
+    dot = to_dot(g, f"iteration {index}")
+    if fmt == "dot":
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(dot)
+        return
+    import graphviz
+
+    data = graphviz.Source(dot).pipe(format=fmt)
+    with open(out, "wb") as f:
+        f.write(data)

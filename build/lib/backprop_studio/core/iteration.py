@@ -1,0 +1,96 @@
+"""The Iteration record every layer shares (no torch, no Qt: the GUI imports this)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+NODE_FIELDS = ("op", "kind", "name", "module", "shape", "dtype", "device", "source", "value", "grad")
+STATIC_FIELDS = ("op", "kind", "name", "module", "shape", "dtype", "device", "source")
+
+
+@dataclass
+class Iteration:
+    """One backward pass: its graph (forward-direction edges) and numbers."""
+
+    index: int
+    loss: float | None
+    optimizer_steps: int
+    signature: str
+    graph: nx.DiGraph
+    detail: str = "light"
+    phase_times: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)  # name -> {"grad_norm", "nan", "inf"}
+    # the tracer's core.graph.Structure whose static attributes `graph` shares (not serialised): a
+    # recording recognises a repeated structure by it without reading the graph
+    structure: object = field(default=None, repr=False, compare=False)
+
+    def to_json(self) -> dict:
+        return {
+            "index": self.index,
+            "loss": self.loss,
+            "optimizer_steps": self.optimizer_steps,
+            "signature": self.signature,
+            "detail": self.detail,
+            "phase_times": self.phase_times,
+            "params": self.params,
+            "graph": graph_to_json(self.graph),
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> Iteration:
+        return cls(
+            index=d["index"], loss=d.get("loss"), optimizer_steps=d.get("optimizer_steps", 0),
+            signature=d.get("signature", ""), graph=graph_from_json(d["graph"]),
+            detail=d.get("detail", "light"), phase_times=d.get("phase_times") or {},
+            params=d.get("params") or {},
+        )
+
+
+def graph_to_json(g: nx.DiGraph) -> dict:
+    nodes = [{"id": n, **{k: a.get(k) for k in NODE_FIELDS}} for n, a in g.nodes(data=True)]
+    edges = [{"source": u, "target": v} for u, v in g.edges()]
+    return {"nodes": nodes, "edges": edges}
+
+
+def graph_from_json(d: dict) -> nx.DiGraph:
+    g = nx.DiGraph()
+    g.add_nodes_from((n["id"], {k: n.get(k) for k in NODE_FIELDS}) for n in d.get("nodes", []))
+    g.add_edges_from((e["source"], e["target"]) for e in d.get("edges", []))
+    return g
+
+
+def first_nonfinite(g: nx.DiGraph) -> str | None:
+    """Where a NaN/Inf first appeared: the first node in forward order whose value is non-finite;
+    failing that, the op whose backward turned a finite gradient into a non-finite one.
+
+    Forward order: leaves, then ops in the order they ran (the tracer's `seq`, when captured),
+    then the rest topologically.
+    """
+    topo = list(nx.lexicographical_topological_sort(g, key=_id_key))
+    order = sorted(topo, key=lambda n: _run_order(g.nodes[n]))  # stable: topological among equals
+    for n in order:
+        if _bad(g.nodes[n].get("value")):
+            return n
+    for n in reversed(order):  # backward order: the op whose inputs got a bad gradient from it
+        if not _bad(g.nodes[n].get("grad")) and any(_bad(g.nodes[p].get("grad")) for p in g.predecessors(n)):
+            return n
+    for n in reversed(order):
+        if _bad(g.nodes[n].get("grad")):
+            return n
+    return None
+
+
+def _bad(s: dict | None) -> bool:
+    return bool(s and (s.get("nan") or s.get("inf")))
+
+
+def _run_order(a: dict) -> float:
+    if a.get("kind") in ("param", "leaf"):
+        return -1
+    return a["seq"] if a.get("seq") is not None else float("inf")
+
+
+def _id_key(node_id: str) -> int:
+    return -int(node_id[1:]) if node_id[1:].isdigit() else 0

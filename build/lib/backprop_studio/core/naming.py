@@ -1,0 +1,165 @@
+"""Names for graph nodes: parameters by qualified name, leaves and ops by script variable.
+
+The tracer's module-call wrapper reports the outermost module called; the root of the module tree
+that owns it names its parameters (`net.0.weight`, not `0.weight` or `weight`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sysconfig
+import weakref
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
+
+_NOT_USER = tuple(
+    os.path.normcase(os.path.realpath(p)) + os.sep
+    for p in {
+        os.path.dirname(importlib.util.find_spec("torch").origin),  # not imported: the GUI never needs torch
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + "core",
+        sysconfig.get_paths()["stdlib"],
+        sysconfig.get_paths()["purelib"],
+        sysconfig.get_paths()["platlib"],
+    }
+)
+_user_cache: dict[str, bool] = {}
+
+
+def is_user_file(filename: str) -> bool:
+    """True for the user's own code (not torch, not the stdlib, not us)."""
+    hit = _user_cache.get(filename)
+    if hit is None:
+        if filename.startswith("<"):
+            hit = filename not in ("<frozen runpy>",) and not filename.startswith("<frozen")
+        else:
+            path = os.path.normcase(os.path.realpath(filename))
+            hit = not path.startswith(_NOT_USER)
+        _user_cache[filename] = hit
+    return hit
+
+
+def user_frames(frame):
+    """Frames of user code, innermost first."""
+    while frame is not None:
+        if is_user_file(frame.f_code.co_filename):
+            yield frame
+        frame = frame.f_back
+
+
+def user_source(frame) -> str | None:
+    """`file:line` of the innermost user frame."""
+    for f in user_frames(frame):
+        return f"{os.path.basename(f.f_code.co_filename)}:{f.f_lineno}"
+    return None
+
+
+class IdMap:
+    """Identity-keyed map that does not keep its keys alive: a WeakIdKeyDictionary whose `get` is one
+    dict lookup (it runs on every module call and for every parameter of every iteration)."""
+
+    def __init__(self):
+        self._data: dict[int, tuple[weakref.ref, object]] = {}
+
+    def __setitem__(self, key, value) -> None:
+        k, data = id(key), self._data
+
+        def gone(_ref, k=k, data=data):  # runs while the key is freed, before its id can be reused
+            entry = data.get(k)
+            if entry is not None and entry[0]() is None:
+                del data[k]
+
+        data[k] = (weakref.ref(key, gone), value)
+
+    def get(self, key, default=None):
+        entry = self._data.get(id(key))
+        return entry[1] if entry is not None and entry[0]() is key else default
+
+    def __contains__(self, key) -> bool:
+        entry = self._data.get(id(key))
+        return entry is not None and entry[0]() is key
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class Names:
+    """Module paths and parameter names, from the root of each module tree the script calls.
+
+    The root is the module that owns the called one (a LightningModule whose training_step calls
+    `self.net`): owners are learnt from torch's global module registration hook while the tracer is
+    installed, so nothing is called to find them. A parameter held under two names (tied weights)
+    gets both, joined by ", "."""
+
+    def __init__(self):
+        self.module_path = IdMap()  # module -> qualified path
+        self.param_name = IdMap()  # parameter -> qualified name(s)
+        self._roots = IdMap()  # modules whose tree is named (roots, and the called modules under them)
+        self._owner = IdMap()  # module -> the module it was registered in
+        self._hook = None
+
+    def install(self) -> None:
+        from torch.nn.modules.module import register_module_module_registration_hook
+
+        def registered(owner, name, module):
+            if module is not None and module not in self._owner:
+                self._owner[module] = owner
+
+        self._hook = register_module_module_registration_hook(registered)
+
+    def uninstall(self) -> None:
+        if self._hook is not None:
+            self._hook.remove()
+            self._hook = None
+
+    def is_root(self, module: torch.nn.Module) -> bool:
+        return module in self._roots
+
+    def register_root(self, module: torch.nn.Module) -> None:
+        """Name the tree of `module`'s root owner; an outer tree renames what an inner one named before."""
+        self._roots[module] = True
+        root, seen = module, {id(module)}
+        while (owner := self._owner.get(root)) is not None and id(owner) not in seen:
+            seen.add(id(owner))
+            root = owner
+        if root is not module and root in self._roots:
+            return
+        self._roots[root] = True
+        root_label = type(root).__name__
+        names: dict[int, tuple] = {}
+        for path, m in root.named_modules(remove_duplicate=False):
+            self.module_path[m] = path or root_label
+            for pname, p in m.named_parameters(recurse=False):
+                name = f"{path}.{pname}" if path else pname
+                held = names.setdefault(id(p), (p, []))[1]
+                if name not in held:
+                    held.append(name)
+        for p, held in names.values():
+            self.param_name[p] = ", ".join(held)
+
+
+def frame_names(frame, limit: int = 8) -> tuple[dict, dict]:
+    """Script variable names of tensors (by id) and of grad_fns, innermost frame wins."""
+    import torch
+
+    from backprop_studio.core.graph import grad_fn_of
+
+    by_tensor: dict[int, str] = {}
+    by_fn: dict = {}
+    for depth, f in enumerate(user_frames(frame)):
+        if depth >= limit:
+            break
+        for name, v in f.f_locals.items():
+            if type(v) is not torch.Tensor and not isinstance(v, torch.Tensor):
+                continue
+            if name.startswith("_"):
+                continue
+            fn = grad_fn_of(v)
+            if fn is not None:
+                by_fn.setdefault(fn, name)
+            elif v.requires_grad:
+                by_tensor.setdefault(id(v), name)
+    return by_tensor, by_fn
+

@@ -1,0 +1,342 @@
+"""The .bps recording: a SQLite file written as the run goes (WAL, no pickle).
+
+Graph structures are stored once per structure key; each iteration stores its
+scalars and a zlib-compressed JSON of its per-node numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import sqlite3
+import time
+import zlib
+
+import networkx as nx
+
+from backprop_studio.core.iteration import NODE_FIELDS, STATIC_FIELDS, Iteration
+
+FORMAT = "backprop-studio-recording"
+VERSION = 1
+COMMIT_EVERY = 0.25  # seconds between commits while running
+CONSOLE_LIMIT = 20_000_000  # characters of console output kept
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS graphs (key TEXT PRIMARY KEY, signature TEXT NOT NULL, structure BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS iterations (
+    idx INTEGER PRIMARY KEY, loss REAL, optimizer_steps INTEGER NOT NULL, signature TEXT NOT NULL,
+    graph_key TEXT NOT NULL, detail TEXT NOT NULL, phase_times TEXT NOT NULL, wall REAL NOT NULL,
+    loss_is_nan INTEGER NOT NULL DEFAULT 0);  -- SQLite stores NaN as NULL
+CREATE TABLE IF NOT EXISTS node_stats (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS param_stats (
+    idx INTEGER NOT NULL, name TEXT NOT NULL, grad_norm REAL, nan INTEGER, inf INTEGER,
+    PRIMARY KEY (idx, name));
+CREATE TABLE IF NOT EXISTS console (seq INTEGER PRIMARY KEY, idx INTEGER NOT NULL, stream TEXT NOT NULL, text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, idx INTEGER, kind TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS param_updates (
+    idx INTEGER NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL, update_norm REAL, param_norm REAL,
+    update_ratio REAL, PRIMARY KEY (idx, name, source));
+"""
+
+
+class RecordingError(Exception):
+    """The file is not a readable Backprop Studio recording."""
+
+
+def _pack(obj) -> bytes:
+    return zlib.compress(json.dumps(obj, separators=(",", ":"), allow_nan=True).encode(), 1)
+
+
+def _unpack(blob: bytes):
+    return json.loads(zlib.decompress(blob))
+
+
+class RecordingWriter:
+    """Appends iterations; commits at most every COMMIT_EVERY seconds and on close."""
+
+    def __init__(self, path: str, meta: dict | None = None):
+        if os.path.exists(path):
+            os.remove(path)
+        for suffix in ("-wal", "-shm", "-journal"):
+            if os.path.exists(path + suffix):
+                os.remove(path + suffix)
+        self.path = path
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._alive = _hold_writer_lock(path)  # readers tell a live writer from a dead one by it
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self._known_graphs: set[str] = set()
+        self._key_of: dict[tuple, str] = {}  # structure -> its key in the graphs table
+        self._key_nodes = 0  # nodes held by _key_of
+        self._console_chars = 0
+        self._console_seq = 0
+        self._last_commit = time.monotonic()
+        self.last_index = -1
+        self.db.execute("BEGIN")
+        self.set_meta({"format": FORMAT, "version": VERSION, "status": "running", "error": None,
+                       "break": None, "started": time.time(), **(meta or {})})
+        self.commit()
+
+    def set_meta(self, items: dict) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                            [(k, json.dumps(v)) for k, v in items.items()])
+
+    def add_iteration(self, it: Iteration) -> None:
+        g = it.graph
+        key = self._graph_key(it)
+        numbers = {n: [a.get("value"), a.get("grad")] for n, a in g.nodes(data=True)
+                   if a.get("value") is not None or a.get("grad") is not None}
+        nan_loss = it.loss is not None and math.isnan(it.loss)
+        self.db.execute("INSERT OR REPLACE INTO iterations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (it.index, it.loss, it.optimizer_steps, it.signature, key, it.detail,
+                         json.dumps(it.phase_times), time.time(), int(nan_loss)))
+        self.db.execute("INSERT OR REPLACE INTO node_stats VALUES (?, ?)", (it.index, _pack(numbers)))
+        if it.params:
+            self.db.executemany("INSERT OR REPLACE INTO param_stats VALUES (?, ?, ?, ?, ?)",
+                                [(it.index, k, v.get("grad_norm"), v.get("nan"), v.get("inf"))
+                                 for k, v in it.params.items()])
+        self.last_index = it.index
+        self.maybe_commit()
+
+    def _graph_key(self, it: Iteration) -> str:
+        """The graphs-table key of `it`'s structure, stored on first sight."""
+        g = it.graph
+        token = it.structure
+        if token is not None:  # the tracer's structure object: a repeat costs one lookup
+            hit = self._key_of.get(id(token))
+            if hit is not None and hit[0] is token:
+                return hit[1]
+        # from elsewhere (replays, tests): recognised by an exact comparison, not re-serialised
+        seen = (tuple((n, *(tuple(v) if type(v) is list else v for v in map(a.get, STATIC_FIELDS)))
+                      for n, a in g.nodes(data=True)), tuple(g.edges()))
+        try:
+            key = self._key_of.get(seen)
+        except TypeError:  # an unhashable attribute value: no shortcut
+            key, seen = None, None
+        if key is None:
+            static = [[n] + [a.get(k) for k in STATIC_FIELDS] for n, a in g.nodes(data=True)]
+            edges = list(g.edges())
+            key = hashlib.blake2b(json.dumps([static, edges]).encode(), digest_size=10).hexdigest()
+            if key not in self._known_graphs:
+                self.db.execute("INSERT OR IGNORE INTO graphs VALUES (?, ?, ?)",
+                                (key, it.signature, _pack({"nodes": static, "edges": edges})))
+                self._known_graphs.add(key)
+            if self._key_nodes > 200_000:  # bounded: memory stays flat over long runs
+                self._key_of.clear()
+                self._key_nodes = 0
+            if seen is not None:
+                self._key_of[seen] = key
+                self._key_nodes += len(g)
+        if token is not None:
+            self._key_of[id(token)] = (token, key)  # holds the token: its id is not reused meanwhile
+            self._key_nodes += len(g)
+        return key
+
+    def add_console(self, stream: str, text: str) -> None:
+        if self._console_chars >= CONSOLE_LIMIT:
+            return
+        if self._console_chars + len(text) >= CONSOLE_LIMIT:
+            text = text[: CONSOLE_LIMIT - self._console_chars] + "\n[console output truncated]\n"
+        self._console_chars += len(text)
+        self._console_seq += 1
+        self.db.execute("INSERT INTO console VALUES (?, ?, ?, ?)",
+                        (self._console_seq, self.last_index + 1, stream, text))
+
+    def add_event(self, kind: str, data: dict, index: int | None = None) -> None:
+        self.db.execute("INSERT INTO events (idx, kind, data) VALUES (?, ?, ?)",
+                        (index, kind, json.dumps(data)))
+
+    def add_param_updates(self, index: int, source: str, rows: list[dict]) -> None:
+        """Per-parameter update sizes after iteration `index` (`source`: optimizer | manual)."""
+        self.db.executemany("INSERT OR REPLACE INTO param_updates VALUES (?, ?, ?, ?, ?, ?)",
+                            [(index, r["name"], source, r["update_norm"], r["param_norm"], r["update_ratio"])
+                             for r in rows])
+
+    def maybe_commit(self) -> None:
+        if time.monotonic() - self._last_commit >= COMMIT_EVERY:
+            self.commit()
+
+    def commit(self) -> None:
+        self.db.execute("COMMIT")
+        self.db.execute("BEGIN")
+        self._last_commit = time.monotonic()
+
+    def close(self, status: str, error: dict | None = None, brk: dict | None = None) -> None:
+        self.set_meta({"status": status, "error": error, "break": brk, "finished": time.time()})
+        self.db.execute("COMMIT")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.close()
+        if self._alive is not None:
+            self._alive.close()
+
+
+ABRUPT = {"type": "RecordingEndedAbruptly", "message": "recording ended abruptly: the process writing it was "
+          "killed before it closed the file; every iteration committed before that is kept",
+          "file": None, "line": None}
+
+
+def _hold_writer_lock(path: str):
+    """An exclusive advisory lock held while the writer lives; the OS drops it with the process."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: readers cannot tell, and trust the status written
+        return None
+    f = open(path, "rb")  # noqa: SIM115 - held open for the writer's lifetime
+    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return f
+
+
+def _writer_alive(path: str) -> bool:
+    try:
+        import fcntl
+    except ImportError:
+        return True
+    with open(path, "rb") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(f, fcntl.LOCK_UN)
+        return False
+
+
+def mark_status(path: str, status: str, error: dict | None) -> None:
+    """Finish a recording whose writer died (killed child): keep what was committed."""
+    db = sqlite3.connect(path)
+    try:
+        cur = json.loads(db.execute("SELECT value FROM meta WHERE key='status'").fetchone()[0])
+        if cur == "running":
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                           [("status", json.dumps(status)), ("error", json.dumps(error)),
+                            ("finished", json.dumps(time.time()))])
+            db.commit()
+    finally:
+        db.close()
+
+
+class Recording:
+    """Read-only access to a .bps file (safe on files from anyone: JSON and SQLite only)."""
+
+    def __init__(self, path: str):
+        if not os.path.isfile(path):
+            raise RecordingError(f"{path}: no such file")
+        with open(path, "rb") as f:
+            head = f.read(16)
+        if head != b"SQLite format 3\x00":
+            raise RecordingError(f"{path}: not a Backprop Studio recording (not an SQLite file)")
+        try:
+            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            rows = self.db.execute("SELECT key, value FROM meta").fetchall()
+            self.meta = {k: json.loads(v) for k, v in rows}
+        except (sqlite3.DatabaseError, json.JSONDecodeError, TypeError, ValueError) as e:
+            raise RecordingError(f"{path}: damaged or foreign recording ({e})") from None
+        if self.meta.get("format") != FORMAT:
+            raise RecordingError(f"{path}: not a Backprop Studio recording")
+        if not isinstance(self.meta.get("version"), int) or self.meta["version"] > VERSION:
+            raise RecordingError(f"{path}: recording version {self.meta.get('version')} is newer than this app")
+        self.path = path
+        self._graphs: dict[str, tuple[str, dict]] = {}
+        if self.meta.get("status", "running") == "running" and not _writer_alive(path):
+            self.meta["status"], self.meta["error"] = "failed", ABRUPT  # every process writing it was killed
+
+    def close(self) -> None:
+        self.db.close()
+
+    @property
+    def status(self) -> str:
+        return self.meta.get("status", "running")
+
+    def indices(self) -> list[int]:
+        return [r[0] for r in self._query("SELECT idx FROM iterations ORDER BY idx")]
+
+    def scalars(self) -> list[dict]:
+        rows = self._query("SELECT idx, loss, optimizer_steps, signature, detail, phase_times, loss_is_nan "
+                           "FROM iterations ORDER BY idx")
+        return [{"index": i, "loss": math.nan if nan else loss, "optimizer_steps": s, "signature": sig,
+                 "detail": d, **{f"{k}_time": v for k, v in self._json(pt).items()}}
+                for i, loss, s, sig, d, pt, nan in rows]
+
+    def param_stats(self) -> dict[str, list[tuple[int, float]]]:
+        out: dict[str, list] = {}
+        for idx, name, norm in self._query("SELECT idx, name, grad_norm FROM param_stats ORDER BY idx"):
+            out.setdefault(name, []).append((idx, norm))
+        return out
+
+    def param_updates(self) -> dict[str, list[tuple[int, float]]]:
+        """name -> [(iteration, update/param norm ratio)]; empty for runs recorded without a watcher."""
+        if not self._query("SELECT name FROM sqlite_master WHERE type='table' AND name='param_updates'"):
+            return {}
+        out: dict[str, list] = {}
+        for idx, name, ratio in self._query("SELECT idx, name, update_ratio FROM param_updates ORDER BY idx"):
+            out.setdefault(name, []).append((idx, ratio))
+        return out
+
+    def console(self) -> list[tuple[int, str, str]]:
+        return self._query("SELECT idx, stream, text FROM console ORDER BY seq")
+
+    def events(self, kind: str | None = None) -> list[dict]:
+        rows = self._query("SELECT idx, kind, data FROM events ORDER BY seq")
+        return [{"index": i, "kind": k, **self._json(d)} for i, k, d in rows if kind in (None, k)]
+
+    def iteration(self, index: int) -> Iteration:
+        """One iteration's graph and numbers (RecordingError if the file is damaged)."""
+        try:
+            return self._iteration(index)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, nx.NetworkXError) as e:
+            raise RecordingError(f"{self.path}: damaged iteration {index} ({type(e).__name__}: {e})") from None
+
+    def _iteration(self, index: int) -> Iteration:
+        row = self._query("SELECT idx, loss, optimizer_steps, signature, graph_key, detail, phase_times, "
+                          "loss_is_nan FROM iterations WHERE idx=?", (index,))
+        if not row:
+            raise RecordingError(f"{self.path}: no iteration {index}")
+        idx, loss, steps, sig, key, detail, pt, nan_loss = row[0]
+        loss = math.nan if nan_loss else loss
+        structure = self._structure(key)
+        blob = self._query("SELECT data FROM node_stats WHERE idx=?", (index,))
+        numbers = self._decode(blob[0][0]) if blob else {}
+        g = nx.DiGraph()
+        for rec in structure["nodes"]:
+            nid = rec[0]
+            attrs = dict(zip(STATIC_FIELDS, rec[1:], strict=False))
+            value, grad = numbers.get(nid, (None, None))
+            attrs["value"], attrs["grad"] = value, grad
+            g.add_node(nid, **{k: attrs.get(k) for k in NODE_FIELDS})
+        g.add_edges_from(tuple(e) for e in structure["edges"])
+        params = {name: {"grad_norm": math.nan if n is None and a else n, "nan": a, "inf": b} for name, n, a, b in self._query(
+            "SELECT name, grad_norm, nan, inf FROM param_stats WHERE idx=?", (index,))}
+        return Iteration(index=idx, loss=loss, optimizer_steps=steps, signature=sig, graph=g,
+                         detail=detail, phase_times=self._json(pt), params=params)
+
+    def _structure(self, key: str) -> dict:
+        if key not in self._graphs:
+            row = self._query("SELECT structure FROM graphs WHERE key=?", (key,))
+            if not row:
+                raise RecordingError(f"{self.path}: graph {key} missing")
+            self._graphs[key] = self._decode(row[0][0])
+        return self._graphs[key]
+
+    def _json(self, text) -> dict:
+        try:
+            value = json.loads(text)
+        except (json.JSONDecodeError, TypeError, ValueError) as e:
+            raise RecordingError(f"{self.path}: damaged data ({e})") from None
+        if not isinstance(value, dict):
+            raise RecordingError(f"{self.path}: damaged data (expected an object)")
+        return value
+
+    def _decode(self, blob):
+        try:
+            return _unpack(blob)
+        except (zlib.error, json.JSONDecodeError, TypeError, ValueError) as e:
+            raise RecordingError(f"{self.path}: damaged data ({e})") from None
+
+    def _query(self, sql: str, args: tuple = ()) -> list:
+        try:
+            return self.db.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as e:
+            raise RecordingError(f"{self.path}: damaged recording ({e})") from None

@@ -1,0 +1,313 @@
+"""Tensor summaries computed where the tensor lives, moved to the host in one transfer.
+
+A summary is a dict: {shape, dtype, device, norm, mean, std, min, max, nan, inf, values?}.
+`Batch.add(tensor)` queues a tensor; `Batch.finish()` does all the device work, one host
+copy per device, and returns the summaries in the order they were added. A light batch
+(`Batch(light=True)`, light-detail iterations) computes only {shape, dtype, device, norm,
+nan, inf}.
+
+Cost: tiny tensors are concatenated and reduced together (segment reductions); larger ones
+take a few fast reductions each (mean, aminmax, norm of the centred tensor) and share one
+`_foreach_norm`. NaN/Inf
+are not counted up front: when a tensor's statistics are all finite it has none. Only a tensor
+with a non-finite (or overflowed) statistic is looked at again, exactly, in float64: a second
+transfer, in that iteration only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+MAX_VALUES = 64  # tensors up to this many elements keep their full values
+FIELDS = ("norm", "mean", "std", "min", "max", "nan", "inf")
+_SMALL = 64  # tensors up to this size are reduced together in one concatenation
+_CHUNK = 1 << 20  # elements concatenated per segmented reduction
+_STACK = 1 << 16  # tensors up to this size, several of one size, are stacked and reduced by rows
+_HALF = (torch.float16, torch.bfloat16)
+_FOREACH = (torch.float32, torch.float64, *_HALF)  # what _foreach_norm takes
+
+host_transfers = 0  # counted so tests can check "one transfer per iteration"
+
+
+def to_host(t: torch.Tensor) -> list[float]:
+    """The only device-to-host copy the tracer makes."""
+    global host_transfers
+    host_transfers += 1
+    return t.cpu().tolist()
+
+
+def cpu_value(t: torch.Tensor) -> float:
+    """The value of a one-element tensor already on the host: no transfer, no sync (CPU only)."""
+    if t.device.type != "cpu":
+        raise ValueError("cpu_value reads host tensors only; others go through Batch.finish")
+    return t.detach().item()
+
+
+_names: dict = {}  # dtype / device -> its name as summaries spell it ("float32", "cpu")
+
+
+def name_of(x: torch.dtype | torch.device) -> str:
+    """`float32` for torch.float32, `cuda:0` for a device (cached: called per node per iteration)."""
+    s = _names.get(x)
+    if s is None:
+        s = _names[x] = str(x).removeprefix("torch.")
+    return s
+
+
+def describe(t: torch.Tensor) -> dict:
+    dtype, device = t.dtype, t.device
+    return {"shape": list(t.shape), "dtype": _names.get(dtype) or name_of(dtype),
+            "device": _names.get(device) or name_of(device)}
+
+
+def _numeric(t: torch.Tensor) -> tuple[torch.Tensor | None, str | None]:
+    """A dense real floating view of `t` for statistics, or a reason why there is none."""
+    if t.device.type == "meta":
+        return None, "tensor on meta device has no data"
+    if t.is_sparse or t.layout != torch.strided:
+        if t.is_sparse and t._nnz() <= _CHUNK:
+            t = t.to_dense()
+        else:
+            return None, f"{t.layout} tensor not summarised"
+    if t.is_complex():
+        t = t.abs()
+    if t.dtype == torch.bool or not t.is_floating_point():
+        t = t.to(torch.float64)
+    elif t.dtype not in (torch.float32, torch.float64):
+        t = t.float()
+    return t.detach().reshape(-1), None
+
+
+class Batch:
+    """Collects tensors during an iteration and summarises them together."""
+
+    def __init__(self, values_limit: int = MAX_VALUES, light: bool = False):
+        self.values_limit = values_limit
+        self.light = light
+        self._items: list[tuple[dict, torch.Tensor | None, bool]] = []
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def add(self, t: torch.Tensor, values: bool = True) -> int:
+        """Queue a tensor; returns the index of its summary in `finish()`."""
+        head = describe(t)
+        if self.light and t.dtype in _FOREACH and t.layout is torch.strided and head["device"] != "meta":
+            self._items.append((head, t, False))  # as it is: _foreach_norm takes any strides, under no_grad
+            return len(self._items) - 1
+        flat, why = _numeric(t)
+        if why:
+            head["note"] = why
+        self._items.append((head, flat, values and flat is not None and flat.numel() <= self.values_limit))
+        return len(self._items) - 1
+
+    def finish(self, extra: list[torch.Tensor] | None = None) -> tuple[list[dict], list[float]]:
+        """Summaries in order, and the host values of `extra` 0-d tensors (same transfer)."""
+        with torch.no_grad():
+            return self._finish(extra or [])
+
+    def _finish(self, extra: list[torch.Tensor]) -> tuple[list[dict], list[float]]:
+        by_device: dict[torch.device, list[int]] = {}
+        for i, (_, flat, _) in enumerate(self._items):
+            if flat is not None:
+                by_device.setdefault(flat.device, []).append(i)
+        for t in extra:
+            by_device.setdefault(t.device, [])
+        out = [head for head, _, _ in self._items]  # made by add() for this batch only
+        extra_host: list[float] = [float("nan")] * len(extra)
+        width = 1 if self.light else len(FIELDS)
+        recheck: list[int] = []  # items with a non-finite statistic: NaN/Inf counted exactly afterwards
+        for device, idx in by_device.items():
+            rows, order, exact = self._rows(idx) if idx else (None, [], 0)
+            pieces = [rows.reshape(-1)] if idx else []
+            with_values = [i for i in idx if self._items[i][2]]
+            pieces += [self._items[i][1].to(torch.float64) for i in with_values]
+            mine = [k for k, t in enumerate(extra) if t.device == device]
+            pieces += [extra[k].detach().reshape(-1)[:1].to(torch.float64) for k in mine]
+            host = to_host(torch.cat(pieces) if len(pieces) > 1 else pieces[0]) if pieces else []
+            if self.light:  # one norm per row; all finite (the usual case) means no NaN/Inf anywhere
+                for i, v in zip(order, host, strict=False):
+                    s = out[i]
+                    s["norm"], s["nan"], s["inf"] = v, 0, 0
+                if not math.isfinite(sum(host[:len(order)])):
+                    recheck += [i for i, v in zip(order, host, strict=False) if not math.isfinite(v)]
+            else:
+                for j, i in enumerate(order):
+                    row = host[j * width:(j + 1) * width]
+                    s = out[i]
+                    s.update(zip(FIELDS, row, strict=True))
+                    s["nan"], s["inf"] = int(s["nan"]), int(s["inf"])
+                    if j >= exact and not all(math.isfinite(v) for v in row):
+                        recheck.append(i)
+            pos = len(order) * width
+            for i in with_values:
+                n = self._items[i][1].numel()
+                out[i]["values"] = _nest(host[pos:pos + n], out[i]["shape"])
+                pos += n
+            for k in mine:
+                extra_host[k] = host[pos]
+                pos += 1
+        if recheck:
+            self._exact(recheck, out)
+        self._items.clear()
+        return out, extra_host
+
+    def _rows(self, idx: list[int]) -> tuple[torch.Tensor, list[int], int]:
+        """Statistics rows (float64, on the device), the item of each row, how many leading rows are exact."""
+        flats = [self._items[i][1] for i in idx]
+        if self.light:
+            return *_norm_rows(flats, idx), 0
+        same: dict[tuple, list[int]] = {}  # tensors of one size and dtype: reduced as rows of a stack
+        for j, f in enumerate(flats):
+            if 0 < f.numel() <= _STACK:
+                same.setdefault((f.numel(), f.dtype), []).append(j)
+        stacked = [group for group in same.values() if len(group) > 1]
+        alone = set(range(len(flats))).difference(*stacked)
+        small = [j for j in sorted(alone) if flats[j].numel() <= _SMALL]
+        large = [j for j in sorted(alone) if flats[j].numel() > _SMALL]
+        blocks, order = [], []
+        start = 0
+        while start < len(small):  # segment reductions over concatenations of tiny tensors
+            stop, total = start, 0
+            while stop < len(small) and (stop == start or total + flats[small[stop]].numel() <= _CHUNK):
+                total += flats[small[stop]].numel()
+                stop += 1
+            blocks.append(_segment_stats([flats[j] for j in small[start:stop]]))
+            order += [idx[j] for j in small[start:stop]]
+            start = stop
+        exact = len(order)
+        for group in stacked:
+            blocks.append(_stacked_stats([flats[j] for j in group]))
+            order += [idx[j] for j in group]
+        if large:
+            rows, ids = _large_stats([flats[j] for j in large], [idx[j] for j in large])
+            blocks.append(rows)
+            order += ids
+        return (torch.cat(blocks) if blocks else torch.zeros(0)), order, exact
+
+    def _exact(self, items: list[int], out: list[dict]) -> None:
+        """Exact NaN/Inf counts and an overflow-safe float64 norm for `items` (rare: not finite)."""
+        by_device: dict[torch.device, list[int]] = {}
+        for i in items:
+            by_device.setdefault(self._items[i][1].device, []).append(i)
+        for idx in by_device.values():
+            rows = torch.stack([_exact_stats(self._items[i][1]) for i in idx])
+            host = to_host(rows.reshape(-1))
+            for j, i in enumerate(idx):
+                row = dict(zip(FIELDS, host[j * 7:(j + 1) * 7], strict=True))
+                keep = ("norm", "nan", "inf") if self.light else FIELDS
+                out[i].update({k: row[k] for k in keep})
+                out[i]["nan"], out[i]["inf"] = int(row["nan"]), int(row["inf"])
+
+
+def _norm_rows(flats: list[torch.Tensor], idx: list[int]) -> tuple[torch.Tensor, list[int]]:
+    """[n, 1] float64 rows: each tensor's 2-norm (one _foreach_norm per dtype), and the item of each row."""
+    by_dtype: dict[torch.dtype, list[int]] = {}
+    for j, f in enumerate(flats):
+        by_dtype.setdefault(f.dtype, []).append(j)
+    parts, order = [], []
+    for dtype, group in by_dtype.items():
+        ts = [flats[j] for j in group]
+        # half types accumulate in float32; float32 takes the fast kernel only without dtype=
+        ns = torch._foreach_norm(ts, 2, dtype=torch.float32) if dtype in _HALF else torch._foreach_norm(ts)
+        parts.append(torch.stack(ns).to(torch.float64))
+        order += [idx[j] for j in group]
+    norms = torch.cat(parts) if len(parts) > 1 else parts[0]
+    return norms[:, None], order
+
+
+def _stacked_stats(flats: list[torch.Tensor]) -> torch.Tensor:
+    """[n, 7] rows for tensors of one size and dtype: row reductions of their stack (a handful of ops
+    for all of them, where per-tensor reductions cost a few µs of dispatch each), NaN/Inf 0."""
+    x = torch.stack(flats)
+    mean = x.mean(1)
+    mn, mx = torch.aminmax(x, dim=1)
+    norm = torch.linalg.vector_norm(x, dim=1)
+    std = torch.linalg.vector_norm(x - mean[:, None], dim=1) / math.sqrt(x.shape[1])
+    rows = torch.stack([norm, mean, std, mn, mx], 1).to(torch.float64)
+    return torch.cat([rows, rows.new_zeros(len(flats), 2)], 1)
+
+
+def _large_stats(flats: list[torch.Tensor], idx: list[int]) -> tuple[torch.Tensor, list[int]]:
+    """[n, 7] rows for tensors of more than _SMALL elements: a few fast reductions each, NaN/Inf 0.
+
+    std is the two-pass ||f - mean|| / sqrt(n): accurate, and ~10x faster than torch.std_mean on CPU.
+    """
+    norms, order = _norm_rows(flats, list(range(len(flats))))
+    by_dtype: dict[torch.dtype, list] = {}
+    for j in order:  # grouped by dtype already: one stack and one conversion per group
+        f = flats[j]
+        mean = f.mean()
+        mn, mx = torch.aminmax(f)
+        by_dtype.setdefault(f.dtype, []).extend((mean, torch.linalg.vector_norm(f - mean), mn, mx))
+    rest = torch.cat([torch.stack(v).to(torch.float64) for v in by_dtype.values()]).reshape(len(order), 4)
+    sizes = torch.tensor([flats[j].numel() for j in order], dtype=torch.float64, device=rest.device)
+    rest[:, 1] /= sizes.sqrt()
+    return torch.cat([norms, rest, norms.new_zeros(len(order), 2)], 1), [idx[j] for j in order]
+
+
+def _exact_stats(f: torch.Tensor) -> torch.Tensor:
+    """All seven statistics of one flat tensor in float64, NaN/Inf counted, no overflow."""
+    if f.numel() == 0:
+        return torch.zeros(len(FIELDS), dtype=torch.float64, device=f.device)
+    d = f.to(torch.float64)
+    mn, mx = torch.aminmax(d)
+    std, mean = torch.std_mean(d, correction=0)
+    scale = d.abs().amax()
+    safe = torch.where(scale > 0, scale, torch.ones_like(scale))
+    norm = torch.linalg.vector_norm(d / safe) * safe
+    nan, inf = torch.isnan(d).sum().to(d.dtype), torch.isinf(d).sum().to(d.dtype)
+    norm = torch.where((inf > 0) & (nan == 0), math.inf, norm)  # inf/inf scaling would say NaN
+    return torch.stack([norm, mean, std, mn, mx, nan, inf])
+
+
+def _segment_stats(flats: list[torch.Tensor]) -> torch.Tensor:
+    """[n, 7] float64 rows for tiny tensors: segmented reductions over one concatenation."""
+    dtype = torch.float64  # small tensors: exact-enough sums are cheap
+    device = flats[0].device
+    lengths = torch.tensor([f.numel() for f in flats], device=device)
+    data = torch.cat([f.to(dtype) for f in flats])
+    if data.numel() == 0:
+        return torch.zeros(len(flats), len(FIELDS), dtype=torch.float64, device=device)
+    nan = torch.isnan(data)
+    inf = torch.isinf(data)
+    finite_lengths = lengths.clamp(min=1).to(dtype)
+
+    def seg(x: torch.Tensor, how: str) -> torch.Tensor:
+        return torch.segment_reduce(x, how, lengths=lengths, unsafe=True)
+
+    total = seg(data, "sum")
+    mean = total / finite_lengths
+    centred = data - torch.repeat_interleave(mean, lengths)
+    var = seg(centred * centred, "sum") / finite_lengths
+    scale = seg(data.abs(), "max")
+    safe = torch.where(scale > 0, scale, torch.ones_like(scale))
+    scaled = data / torch.repeat_interleave(safe, lengths)
+    norm = torch.sqrt(seg(scaled * scaled, "sum")) * safe
+    mn = seg(data, "min")
+    mx = seg(data, "max")
+    counts = torch.stack([seg(nan.to(dtype), "sum"), seg(inf.to(dtype), "sum")], 1)
+    norm = torch.where((counts[:, 1] > 0) & (counts[:, 0] == 0), math.inf, norm)  # inf/inf scaling says NaN
+    empty = lengths == 0
+    stats = torch.stack([norm, mean, var.sqrt(), mn, mx], 1)
+    stats = torch.where(empty[:, None], torch.zeros_like(stats), stats)
+    return torch.cat([stats, counts], 1).to(torch.float64)
+
+
+def _nest(flat: list[float], shape: list[int]):
+    if not shape:
+        return flat[0]
+    if len(shape) == 1:
+        return flat
+    step = len(flat) // shape[0] if shape[0] else 0
+    return [_nest(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+
+
+def summarize(tensors: list[torch.Tensor]) -> list[dict]:
+    """Convenience: summaries of a list of tensors (one transfer per device)."""
+    batch = Batch()
+    for t in tensors:
+        batch.add(t)
+    return batch.finish()[0]

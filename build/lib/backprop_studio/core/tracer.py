@@ -1,0 +1,550 @@
+"""The tracer: patches the backward entry points and turns each backward into an Iteration.
+
+It never changes the run: no extra forward, no random numbers, hooks only read.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+import networkx as nx
+import torch
+from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
+from torch.overrides import TorchFunctionMode
+
+from backprop_studio.core import graph as graph_mod
+from backprop_studio.core import naming, stats
+from backprop_studio.core.graph import grad_fn_of
+from backprop_studio.core.iteration import Iteration
+from backprop_studio.core.naming import Names
+
+DETAILS = ("full", "light", "auto")
+
+
+class Control:
+    """Pause points the tracer calls; the default never pauses (see core/control.py)."""
+
+    stepping = False  # while True the forward is captured op by op
+
+    def pause(self, point: str, info: dict) -> None:
+        pass
+
+    def wants_node_events(self) -> bool:
+        return False
+
+
+class CaptureMode(TorchFunctionMode):
+    """Full detail: remember every op's output tensor and the user line that made it."""
+
+    def __init__(self, tracer: Tracer):
+        super().__init__()
+        self.tracer = tracer
+        self.outputs: dict = {}  # grad_fn -> tensor
+        self.sources: dict = {}  # grad_fn -> "file:line"
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        for a in args:  # outputs made outside the mode (custom Function.apply) seen as inputs
+            if type(a) is torch.Tensor:
+                fn = grad_fn_of(a)
+                if fn is not None and fn not in self.outputs:
+                    self._keep(a, fn)
+        out = func(*args, **(kwargs or {}))
+        fn = grad_fn_of(out)
+        if fn is None and isinstance(out, tuple | list):
+            for o in out:
+                if (f := grad_fn_of(o)) is not None:
+                    self._keep(o, f)
+        elif fn is not None and fn not in self.outputs:
+            self._keep(out, fn)
+            if self.tracer.control.stepping:
+                self.tracer.control.pause("forward_op", {"op": type(fn).__name__,
+                                                         "source": self.sources.get(fn), "outputs": self.outputs})
+        return out
+
+    def _keep(self, t: torch.Tensor, fn) -> None:
+        self.outputs[fn] = t
+        self.sources[fn] = naming.user_source(sys._getframe(2))
+
+
+class Budget:
+    """Decides each iteration's detail under `auto`: every iteration is at least `light` (its graph, the
+    loss, parameter gradient norms and NaN/Inf counts); `full` (values and gradients of every node)
+    goes where the budget allows.
+
+    The budget: tracing may make an iteration take (1 + overhead) x its untraced time, or ALLOWANCE
+    (absolute) where that is more, so scripts with sub-millisecond steps (lessons, students' scripts)
+    get `full` on every iteration while a 10 ms step keeps its 10%. Light iterations are charged what
+    the tracer clocks; full ones what they add to a light iteration's untraced time.
+    """
+
+    ALLOWANCE = 3e-3  # seconds: a lesson-sized graph recorded at full detail takes 1.5-2.5 ms here
+
+    def __init__(self, detail: str = "auto", overhead: float = 0.10):
+        self.detail = detail
+        self.overhead = overhead
+        self.allowed = 0.0  # what tracing may have cost so far
+        self.spent = 0.0  # what it did cost
+        self.plain: float | None = None  # an iteration's untraced time (light iterations, less own time)
+        self.full_cost: float | None = None  # what a full iteration adds
+        self._first_own: float | None = None  # the first iteration's clocked time, until a full one is measured
+
+    def next_detail(self) -> str:
+        if self.detail != "auto":
+            return self.detail
+        if self.full_cost is None:
+            return "full"  # the script's first graph, with values
+        if self.plain is None:
+            return "light"  # learn the untraced time
+        return "full" if self.spent + self.full_cost <= self.allowed else "light"
+
+    def allowance(self, plain: float) -> float:
+        return max(self.overhead * plain, self.ALLOWANCE - plain)
+
+    def charge(self, detail: str, wall: float, own: float) -> None:
+        """`wall`: the iteration's whole time; `own`: time clocked inside the tracer."""
+        work = max(wall - own, 0.0)
+        if detail == "full":
+            # before a plain time is known (the first iteration, whose wall holds the script's warm-up)
+            # only the clocked time is the tracer's; the first measured full iteration then charges
+            # what the first one must have cost beyond that
+            if self.plain is None:
+                cost = own
+                self._first_own = own
+            else:
+                cost = max(wall - self.plain, own)
+                if self._first_own is not None:
+                    self.spent += max(cost - self._first_own, 0.0)
+                    self._first_own = None
+            self.full_cost = _ema(self.full_cost, cost, 0.3)
+        else:
+            cost = own
+            self.plain = _ema(self.plain, work, 0.2)
+        self.spent += cost
+        self.allowed += self.allowance(self.plain if self.plain is not None else work)
+
+
+def _ema(old: float | None, new: float, weight: float) -> float:
+    return new if old is None else (1.0 - weight) * old + weight * new
+
+
+def _tracing(roots: list) -> bool:
+    """True inside torch.compile's tracing (fake/functional tensors), which is not a real iteration."""
+    if torch.compiler.is_compiling():
+        return True
+    return any(isinstance(t, torch.Tensor) and type(t) not in (torch.Tensor, torch.nn.Parameter) for t in roots)
+
+
+class Tracer:
+    """Installs the hooks; calls `sink(iteration)` after every completed backward."""
+
+    def __init__(self, sink: Callable[[Iteration], None], detail: str = "auto",
+                 overhead: float = 0.10, control: Control | None = None):
+        if detail not in DETAILS:
+            raise ValueError(f"detail must be one of {DETAILS}")
+        self.sink = sink
+        self.budget = Budget(detail, overhead)
+        self.control = control or Control()
+        self.names = Names()
+        self.index = 0
+        self.optimizer_steps = 0
+        self.module_outputs: dict = {}  # grad_fn -> module path (forward hooks)
+        self.module_calls: list = []  # (path, output fns, input fns)
+        self._depth = 0
+        self._local = threading.local()
+        self._mode: CaptureMode | None = None
+        self._saved: dict = {}
+        self._handles: list = []
+        self._boundary = time.perf_counter()
+        self.wrapper_time = 0.0  # spent in the module-call wrapper since the last iteration ended
+        self.failures = 0  # backwards the tracer failed on (the script went on)
+        self._failed_kinds: set[str] = set()
+        self._module_call = None
+        self._detail = "light"  # predicted for the iteration under way: full or light
+        self.structures = graph_mod.Structures()
+        self._signatures: set[str] = set()  # structures recorded so far (new ones get full detail)
+        self._nonfinite_loss = False  # a non-finite loss was seen (the first one got full detail)
+        self._detail_next: str | None = None  # forced on the next iteration
+
+    # ---- install / remove -------------------------------------------------
+    def install(self) -> None:
+        self._saved = {
+            "Tensor.backward": torch.Tensor.backward,
+            "autograd.backward": torch.autograd.backward,
+            "autograd.grad": torch.autograd.grad,
+        }
+        orig_tb, orig_ab, orig_g = (self._saved[k] for k in self._saved)
+        tracer = self
+
+        def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+            return tracer._around([self], lambda: orig_tb(self, gradient, retain_graph, create_graph, inputs))
+
+        def autograd_backward(tensors, *args, **kwargs):
+            ts = [tensors] if isinstance(tensors, torch.Tensor) else list(tensors)
+            return tracer._around(ts, lambda: orig_ab(tensors, *args, **kwargs))
+
+        def autograd_grad(outputs, inputs, *args, **kwargs):
+            ts = [outputs] if isinstance(outputs, torch.Tensor) else list(outputs)
+            return tracer._around(ts, lambda: orig_g(outputs, inputs, *args, **kwargs), inputs)
+
+        torch.Tensor.backward = tensor_backward
+        torch.autograd.backward = autograd_backward
+        torch.autograd.grad = autograd_grad
+        self._saved["compile"] = orig_compile = torch.compile
+
+        def compile(model=None, **kwargs):
+            if model is None:  # used as @torch.compile(...)
+                return lambda m: compile(m, **kwargs)
+            return tracer._outside_capture(orig_compile(model, **kwargs))
+
+        torch.compile = functools.wraps(orig_compile)(compile)
+        self._saved["Module.__call__"] = orig_call = torch.nn.Module.__call__
+        clock, is_compiling = time.perf_counter, torch.compiler.is_compiling
+
+        def module_call(module, *args, **kwargs):
+            # instead of global module hooks: any global hook sends every module call down torch's
+            # slow path (~6 µs per call, 2-3% of a 20-layer-MLP step); this wrapper costs ~1 µs
+            if is_compiling():  # dynamo inlines module calls: stay out of its way
+                return orig_call(module, *args, **kwargs)
+            t0 = clock()
+            tracer._on_module_pre(module, args)
+            out = None
+            t1 = clock()
+            try:
+                out = orig_call(module, *args, **kwargs)
+                return out
+            finally:
+                t2 = clock()
+                tracer._on_module_post(module, args, out)
+                tracer.wrapper_time += clock() - t2 + t1 - t0  # charged to the budget with the iteration
+
+        self._module_call = module_call
+        self.names.install()
+        self._handles = [
+            register_optimizer_step_pre_hook(self._on_optimizer_pre),
+            register_optimizer_step_post_hook(self._on_optimizer_post),
+        ]
+        self._start_iteration()
+
+    def uninstall(self) -> None:
+        self._set_capture(False)
+        if self._saved:
+            torch.Tensor.backward = self._saved["Tensor.backward"]
+            torch.autograd.backward = self._saved["autograd.backward"]
+            torch.autograd.grad = self._saved["autograd.grad"]
+            torch.compile = self._saved["compile"]
+            torch.nn.Module.__call__ = self._saved["Module.__call__"]
+            self._saved = {}
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+        self.names.uninstall()
+
+    # ---- forward-time capture --------------------------------------------
+    def _set_capture(self, on: bool) -> None:
+        if on and self._mode is None:
+            self._mode = CaptureMode(self)
+            self._mode.__enter__()
+        elif not on and self._mode is not None:
+            mode, self._mode = self._mode, None
+            try:
+                mode.__exit__(None, None, None)
+            except Exception:  # noqa: BLE001 - the script left another mode above ours
+                pass
+
+    def capture_forward(self) -> None:
+        """Capture forward ops from now on (the user began stepping them after this iteration began)."""
+        self._set_capture(True)
+        torch.nn.Module.__call__ = self._module_call
+
+    def _outside_capture(self, compiled):
+        """Compiled regions run without our TorchFunctionMode (dynamo manages the mode stack);
+        they show as one node (CompiledFunctionBackward)."""
+        if isinstance(compiled, torch.nn.Module):
+            compiled.register_forward_pre_hook(lambda m, a: self._set_capture(False))
+            compiled.register_forward_hook(lambda m, a, o: self._set_capture(self._capturing()))
+            return compiled
+
+        @functools.wraps(compiled)
+        def call(*args, **kwargs):
+            self._set_capture(False)
+            try:
+                return compiled(*args, **kwargs)
+            finally:
+                self._set_capture(self._capturing())
+
+        return call
+
+    def _capturing(self) -> bool:
+        return self._detail == "full" or self.control.stepping
+
+    def _start_iteration(self) -> None:
+        self._detail = self.budget.next_detail()
+        self._set_capture(self._capturing())
+        if torch.nn.Module.__call__ is not self._module_call:
+            torch.nn.Module.__call__ = self._module_call
+        self._boundary = time.perf_counter()
+
+    def _on_module_pre(self, module, args):
+        if self._depth == 0 and not self.names.is_root(module):
+            self.names.register_root(module)
+        self._depth += 1
+
+    def _on_module_post(self, module, args, output):
+        self._depth = max(self._depth - 1, 0)
+        fn = grad_fn_of(output)
+        if fn is None:
+            return
+        path = self.names.module_path.get(module)
+        if path is None:
+            return
+        ins = [grad_fn_of(a) for a in args]
+        if fn in ins:
+            return  # the module passed its input through (Dropout(p=0), Identity): it made no op
+        self.module_outputs[fn] = path
+        if len(self.module_outputs) > 100_000:  # forward passes with no backward (evaluation)
+            self.module_outputs.clear()
+        if self._detail == "full":
+            self.module_calls.append((path, fn, [f for f in ins if f is not None]))
+
+    def _on_optimizer_pre(self, optimizer, args, kwargs):
+        self.control.pause("optimizer_pre", {"optimizer": type(optimizer).__name__, "instance": optimizer})
+
+    def _on_optimizer_post(self, optimizer, args, kwargs):
+        self.optimizer_steps += 1
+        self.control.pause("optimizer_post", {"optimizer": type(optimizer).__name__, "instance": optimizer})
+
+    # ---- one backward = one iteration ------------------------------------
+    def _around(self, roots: list, run: Callable, grad_inputs=None):
+        if getattr(self._local, "busy", False) or _tracing(roots):
+            return run()  # re-entry (mode dispatch, backward inside a hook) or a compiler's own tracing
+        self._local.busy = True
+        box: dict = {}
+
+        def user_run():
+            box["ran"] = True
+            try:
+                box["result"] = run()
+            except BaseException as e:
+                box["raised"] = e  # the script's own error: it goes to the script unchanged
+                raise
+            return box["result"]
+
+        try:
+            return self._iteration(roots, user_run, grad_inputs)
+        except Exception as e:
+            if "raised" in box:
+                if box["raised"] is e:
+                    raise
+                raise box["raised"] from None  # our cleanup failed after it: the script's error wins
+            self._failed(e)  # our bug must not end the user's training
+            return box["result"] if box.get("ran") else run()
+        finally:
+            self._local.busy = False
+
+    def _failed(self, error: Exception) -> None:
+        """The tracer itself failed in this backward: say so once per kind, drop the iteration, go on."""
+        self.failures += 1
+        where = f"{type(error).__name__}: {error}"
+        if where not in self._failed_kinds:
+            self._failed_kinds.add(where)
+            print(f"backprop-studio: tracing failed in backward {self.index} ({where}); the script goes on, "
+                  f"this backward is not recorded", file=sys.stderr)
+        self._forget_forward(self._mode)
+        self._start_iteration()
+
+    def _forget_forward(self, mode: CaptureMode | None) -> None:
+        """Drop what the forward of the iteration just ended left behind."""
+        if mode is not None:
+            mode.outputs.clear()
+            mode.sources.clear()
+        self.module_outputs.clear()
+        self.module_calls.clear()
+
+    def _iteration(self, roots: list, run: Callable, grad_inputs):
+        t_begin = time.perf_counter()
+        forward_time = t_begin - self._boundary
+        mode = self._mode
+        self._set_capture(False)
+        root = roots[0] if roots and isinstance(roots[0], torch.Tensor) else None
+        scalar = root is not None and root.numel() == 1
+        detail = self._detail
+        auto = self.budget.detail == "auto"
+        if auto and detail != "full" and scalar and not self._nonfinite_loss and root.device.type == "cpu" \
+                and not math.isfinite(stats.cpu_value(root)):  # no transfer on the CPU; see _nonfinite
+            detail = "full"  # the first non-finite loss: the whole graph's numbers, before its backward
+        fns = [graph_mod.root_fn(t) for t in roots if isinstance(t, torch.Tensor)]
+        outputs = mode.outputs if mode is not None else {}
+        sources = mode.sources if mode is not None else {}
+        w, known, param_nodes, detail = self._walk(fns, detail, sources)
+        structure = known or self.structures.get(w.key)
+        full = detail == "full"
+        order = {fn: i for i, fn in enumerate(outputs)} if outputs else {}  # forward execution order
+        batch = stats.Batch(light=not full)
+        value_slot: dict[str, int] = {}
+        values: dict[str, torch.Tensor] = {}  # node id -> forward output (full detail)
+        grads: dict[str, torch.Tensor] = {}
+        hooks = []
+        after: list = []  # (node id, leaf) whose .grad after this backward is exactly its contribution
+        if full:
+            g = w.graph
+            for k, fn in enumerate(w.fns):
+                nid = f"n{k}"
+                attrs = g.nodes[nid]
+                tensor = fn.variable if attrs["kind"] in ("param", "leaf") else outputs.get(fn)
+                if fn in order:
+                    attrs["seq"] = order[fn]
+                if tensor is None and k == 0:
+                    tensor = root
+                if tensor is not None:
+                    value_slot[nid] = batch.add(tensor)
+                    values[nid] = tensor
+                hooks.append(fn.register_prehook(self._grad_hook(nid, grads)))
+        else:  # light: a hook only where .grad cannot tell (accumulating, autograd.grad, node events)
+            plain = grad_inputs is None and not self.control.wants_node_events()
+            for nid in param_nodes:
+                fn = w.fns[int(nid[1:])]
+                var = fn.variable
+                if plain and var.grad is None and not getattr(var, "_post_accumulate_grad_hooks", None):
+                    after.append((nid, var))
+                else:
+                    hooks.append(fn.register_prehook(self._grad_hook(nid, grads)))
+            if root is not None and w.fns:  # the loss's own value: its NaN/Inf flag at every detail
+                value_slot["n0"] = batch.add(root.detach())
+        shown = w.graph if known is None else known.instance({})  # what a watcher sees during the backward
+        own = time.perf_counter() - t_begin
+        self.control.pause("backward_begin", {"index": self.index, "graph": shown, "walk": w, "detail": detail,
+                                              "values": values})
+        t_back = time.perf_counter()
+        try:
+            result = run()
+        finally:
+            for h in hooks:
+                h.remove()
+        t_after = time.perf_counter()
+        for nid, var in after:
+            if var.grad is not None:
+                grads.setdefault(nid, var.grad)
+        if grad_inputs is not None and result is not None:
+            self._grads_of_inputs(w, grad_inputs, result, grads)
+        grad_slot = {nid: batch.add(t, values=full) for nid, t in grads.items()}
+        summaries, host = batch.finish([root.detach()] if scalar else [])
+        numbers: dict[str, dict] = {}
+        for nid, i in value_slot.items():
+            numbers[nid] = {"value": summaries[i]}
+        for nid, i in grad_slot.items():
+            numbers.setdefault(nid, {})["grad"] = summaries[i]
+        if known is None:
+            nodes = w.graph.nodes
+            for nid, extra in numbers.items():
+                nodes[nid].update(extra)
+            g = nx.freeze(w.graph)
+        else:
+            g = known.instance(numbers)
+        params = {}
+        for nid in param_nodes:
+            s = numbers.get(nid, {}).get("grad")
+            if s is not None:
+                params[g.nodes[nid]["name"] or nid] = {"grad_norm": s.get("norm"), "nan": s.get("nan", 0),
+                                                       "inf": s.get("inf", 0)}
+        loss = host[0] if scalar else None
+        if loss is not None and not math.isfinite(loss):
+            self._nonfinite(detail)
+        self._forget_forward(mode)
+        self._deliver(Iteration(
+            index=self.index, loss=loss, optimizer_steps=self.optimizer_steps,
+            signature=w.signature, graph=g, detail=detail, structure=structure,
+            phase_times={"forward": forward_time, "backward": t_after - t_back}, params=params,
+        ))
+        end = time.perf_counter()
+        own += end - t_after
+        self._charge(detail, end, own)
+        return result
+
+    def _walk(self, fns: list, detail: str, sources: dict):
+        """The walk of this backward's graph, the Structure it repeats (None: new here, built, named and
+        kept), the ids of its parameter and named leaf nodes, and the detail (full for a new structure)."""
+        with graph_mod.paused_gc():  # walk, names, annotation: no collector pass scanning it all meanwhile
+            w = graph_mod.bare_walk(fns)
+            known = self.structures.get(w.key)
+            if known is not None and not known.repeats(w):
+                known = None
+            if known is not None and detail != "full":
+                graph_mod.build(w, known)
+                return w, known, known.named, detail
+            edges = graph_mod.build(w)  # a full iteration writes its numbers into a graph of its own
+            if known is None and w.signature not in self._signatures and self.budget.detail == "auto":
+                detail = "full"  # a structure never recorded: all its numbers, whatever the budget
+            by_tensor, by_fn = naming.frame_names(sys._getframe(3))
+            named = graph_mod.annotate(w, self.names.param_name, by_tensor, by_fn, self.module_outputs, sources)
+            if detail == "full":
+                self._attribute_modules(w.graph, w.index)
+            if known is None or w.graph._node != known.graph._node:  # new, or now with sources and modules
+                self.structures.put(w.key, graph_mod.Structure.of(w, named, edges))  # static attributes only
+            self._signatures.add(w.signature)
+            return w, None, named, detail
+
+    def _nonfinite(self, detail: str) -> None:
+        """Auto detail: a loss on an accelerator is read after its backward (one transfer an iteration),
+        so the first non-finite one that was not full gets the next iteration full."""
+        if not self._nonfinite_loss and detail != "full" and self.budget.detail == "auto":
+            self._detail_next = "full"
+        self._nonfinite_loss = True
+
+    def _deliver(self, it: Iteration) -> None:
+        self.index += 1
+        self.sink(it)
+        self.control.pause("backward_end", {"iteration": it})
+
+    def _charge(self, detail: str, end: float, own: float) -> None:
+        self.budget.charge(detail, end - self._boundary, own + self.wrapper_time)
+        self.wrapper_time = 0.0
+        self._start_iteration()
+        if self._detail_next:
+            self._detail_next = None
+            self._detail = "full"
+            self._set_capture(True)
+
+    def _grad_hook(self, nid: str, grads: dict):
+        control = self.control
+
+        def hook(grad_outputs):
+            for gr in grad_outputs:
+                if gr is not None:
+                    grads.setdefault(nid, gr)
+                    break
+            if control.wants_node_events():
+                control.pause("backward_node", {"node": nid, "grad": grads.get(nid)})
+
+        return hook
+
+    def _grads_of_inputs(self, w, inputs, result, grads: dict) -> None:
+        inputs = [inputs] if isinstance(inputs, torch.Tensor) else list(inputs)
+        for t, gr in zip(inputs, result, strict=False):
+            if isinstance(t, torch.Tensor) and gr is not None and t.grad_fn is None and t.requires_grad:
+                k = w.index.get(graph_mod.root_fn(t))
+                if k is not None:
+                    grads.setdefault(f"n{k}", gr)
+
+    def _attribute_modules(self, g, index: dict) -> None:
+        """Each op between a module call's inputs and its output belongs to that module."""
+        for path, out_fn, in_fns in reversed(self.module_calls):  # outer first: inner calls win
+            k = index.get(out_fn)
+            if k is None:
+                continue
+            start = f"n{k}"
+            stop = {f"n{index[f]}" for f in in_fns if f in index}
+            seen = {start}
+            todo = [start]
+            while todo:
+                n = todo.pop()
+                if g.nodes[n]["kind"] in ("op", "custom"):
+                    g.nodes[n]["module"] = path
+                for p in g.predecessors(n):
+                    if p not in seen and p not in stop and g.nodes[p]["kind"] in ("op", "custom"):
+                        seen.add(p)
+                        todo.append(p)

@@ -1,0 +1,140 @@
+"""Parameter updates: the optimizer inspector's data, and updates made by hand between iterations.
+
+Read-only on the script's tensors (clones and reductions, no writes, no random numbers), so
+watching a step never changes it. All numbers of one event reach the host in one transfer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+
+from backprop_studio.core import stats
+
+NameOf = Callable[[torch.Tensor], str | None]
+
+
+def plain(v):
+    """A hyper-parameter as a msgpack/JSON-able value (tensors as numbers, odd objects as text)."""
+    if v is None or isinstance(v, bool | int | str):
+        return v
+    if isinstance(v, float):
+        return v
+    if isinstance(v, torch.Tensor) and v.numel() == 1:
+        return v.item()
+    if isinstance(v, list | tuple) and all(isinstance(x, bool | int | float) for x in v):
+        return list(v)
+    return repr(v)
+
+
+def hyper_params(group: dict) -> dict:
+    """A param group's settings without its parameter list."""
+    return {k: plain(v) for k, v in group.items() if k != "params"}
+
+
+def _update_norms(pairs: list[tuple[torch.Tensor, torch.Tensor]]) -> list[torch.Tensor]:
+    """For each (before, after): ||after - before|| and ||before||, as 0-d tensors on their device."""
+    out = []
+    for before, after in pairs:
+        a, b = after.detach(), before.detach()
+        if not a.is_floating_point() or a.dtype not in (torch.float32, torch.float64):
+            a, b = a.float(), b.float()
+        out += [torch.linalg.vector_norm(a - b), torch.linalg.vector_norm(b)]
+    return out
+
+
+def ratio_rows(names: list[str], norms: list[float]) -> list[dict]:
+    """Rows {name, update_norm, param_norm, update_ratio} from `_update_norms` results on the host."""
+    rows = []
+    for k, name in enumerate(names):
+        upd, par = norms[2 * k], norms[2 * k + 1]
+        ratio = upd / par if par > 0 else (0.0 if upd == 0 else math.inf)
+        rows.append({"name": name, "update_norm": upd, "param_norm": par, "update_ratio": ratio})
+    return rows
+
+
+class OptimizerStep:
+    """One `optimizer.step()`: created at the pre hook (takes the before snapshot), read at both hooks."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer, name_of: NameOf):
+        self.optimizer = optimizer
+        self.cost = 0.0  # seconds spent watching this step (for throttling)
+        self.entries = []  # (name, param, group)
+        for g, group in enumerate(optimizer.param_groups):
+            for i, p in enumerate(group["params"]):
+                self.entries.append((name_of(p) or f"group{g}.param{i}", p, group))
+        with torch.no_grad():
+            self.before = [p.detach().clone() for _, p, _ in self.entries]
+
+    def describe(self, post: bool) -> tuple[list[dict], list[dict]]:
+        """Inspector rows per parameter, and (post only) update-ratio rows; one host transfer."""
+        batch = stats.Batch()
+        slots = []
+        with torch.no_grad():
+            for (_, p, _), before in zip(self.entries, self.before, strict=True):
+                s = {"before": batch.add(before)}
+                if post:
+                    s["after"] = batch.add(p.detach())
+                if p.grad is not None:
+                    s["grad"] = batch.add(p.grad.detach())
+                state = self.optimizer.state.get(p, {})
+                s["state"] = {k: ("tensor", batch.add(v.detach())) if isinstance(v, torch.Tensor)
+                              else ("plain", plain(v)) for k, v in state.items()}
+                slots.append(s)
+            extra = _update_norms([(b, p) for (_, p, _), b in zip(self.entries, self.before, strict=True)]) \
+                if post else []
+            summaries, norms = batch.finish(extra)
+        rows = ratio_rows([e[0] for e in self.entries], norms) if post else []
+        params = []
+        for k, ((name, p, group), s) in enumerate(zip(self.entries, slots, strict=True)):
+            item = {"name": name, "shape": list(p.shape), "lr": plain(group.get("lr")),
+                    "group": hyper_params(group), "before": summaries[s["before"]],
+                    "grad": summaries[s["grad"]] if "grad" in s else None,
+                    "state": {key: summaries[x] if tag == "tensor" else x
+                              for key, (tag, x) in s["state"].items()}}
+            if post:
+                item["after"] = summaries[s["after"]]
+                item["update_norm"] = rows[k]["update_norm"]
+                item["update_ratio"] = rows[k]["update_ratio"]
+            params.append(item)
+        return params, rows
+
+    def ratios(self) -> list[dict]:
+        """Only the update-ratio rows (cheap: two norms per parameter, one transfer)."""
+        with torch.no_grad():
+            norms = _update_norms([(b, p) for (_, p, _), b in zip(self.entries, self.before, strict=True)])
+            _, host = stats.Batch().finish(norms)
+        return ratio_rows([e[0] for e in self.entries], host)
+
+
+class ManualUpdates:
+    """Parameters changed between iterations without an optimizer (`w -= lr * w.grad`)."""
+
+    def __init__(self):
+        self.snapshot: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}  # name -> (tensor, clone)
+        self.optimizer_steps = 0
+
+    def take(self, leaves: dict[str, torch.Tensor], optimizer_steps: int) -> None:
+        """Remember the leaves' values after a backward."""
+        with torch.no_grad():
+            self.snapshot = {n: (t, t.detach().clone()) for n, t in leaves.items()}
+        self.optimizer_steps = optimizer_steps
+
+    def changes(self, leaves: dict[str, torch.Tensor], optimizer_steps: int) -> list[dict]:
+        """Update-ratio rows for leaves that changed since `take` (none if an optimizer stepped)."""
+        snap, self.snapshot = self.snapshot, {}
+        if not snap or optimizer_steps != self.optimizer_steps:
+            return []
+        pairs, names = [], []
+        with torch.no_grad():
+            for name, (old, before) in snap.items():
+                now = leaves.get(name, old)  # by name: `w = w - lr * w.grad` makes a new tensor
+                if now.shape == before.shape and now.dtype == before.dtype and not torch.equal(now, before):
+                    pairs.append((before, now))
+                    names.append(name)
+            if not pairs:
+                return []
+            _, host = stats.Batch().finish(_update_norms(pairs))
+        return ratio_rows(names, host)

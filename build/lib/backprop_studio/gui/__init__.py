@@ -1,0 +1,1 @@
+"""Qt views of Backprop Studio (no torch here)."""

@@ -1,0 +1,397 @@
+"""The one QObject between the engine and the views: Session events or a Recording in, sig_* out.
+
+Live: a core.session.Session read through a QSocketNotifier (never blocking the UI thread).
+Replay: a core.recording.Recording. Scrubbing the timeline of a live run reads the .bps file the
+child writes (iterations the GUI was sent are kept in a small cache first).
+Views get data only from these signals; user intent comes back as the command methods.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import OrderedDict, deque
+
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
+
+from backprop_studio.core.iteration import Iteration
+from backprop_studio.core.protocol import Event
+from backprop_studio.core.recording import Recording, RecordingError
+from backprop_studio.core.session import Session
+
+LIVE_CACHE = 64  # iterations kept in memory for scrubbing back without reading the file
+REPLAY_RATE = 8.0  # iterations per second when "run" plays a recording
+GRAPH_SHARE = 0.3  # at most this share of the UI thread goes to showing graphs while a run goes freely
+SHOW_GRAPH_FIRST = ("node_grad", "paused", "break", "finished", "error")
+FULL_PHASES = {"forward_op": "forward", "backward_begin": "backward", "backward_node": "backward",
+               "backward_end": "backward done", "optimizer_pre": "optimizer", "optimizer_post": "optimizer done"}
+
+
+class Bridge(QObject):
+    """Turns a live Session or a Recording into signals; forwards commands to the session."""
+
+    sig_reset = Signal(dict)  # a new run or recording starts: {"mode", "script" | "recording"}
+    sig_iteration = Signal(object)  # an Iteration to show (live, scrubbed or replayed)
+    sig_scalars = Signal(dict)  # every iteration: {index, loss, optimizer_steps, signature, detail, params}
+    sig_history = Signal(list, dict)  # a recording's scalars and per-parameter grad norms, all at once
+    sig_updates = Signal(int, dict)  # (iteration, {parameter: update/parameter norm ratio})
+    sig_console = Signal(str, str)  # (stream, text)
+    sig_status = Signal(dict)  # {mode, state, iteration, phase, optimizer_steps, it_per_s, count}
+    sig_paused = Signal(dict)  # the "paused" event (point, index, reason, node, ...)
+    sig_node_grad = Signal(str, object)  # (node id, gradient summary) during node stepping
+    sig_optimizer = Signal(dict)  # optimizer_pre / optimizer_post data, with "kind"
+    sig_break = Signal(dict)  # a breakpoint hit
+    sig_finished = Signal(dict)  # {status, error, break, exit_code}
+    sig_error = Signal(dict)  # {type, message, file, line}
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.mode = "idle"  # idle | live | replay
+        self.state = "idle"  # running | paused | finished | idle
+        self.session: Session | None = None
+        self.recording: Recording | None = None
+        self.record_path: str | None = None
+        self.count = 0  # iterations known (0..count-1)
+        self.shown: int | None = None
+        self.following = True
+        self.phase = ""
+        self.optimizer_steps = 0
+        self._cache: OrderedDict[int, Iteration] = OrderedDict()
+        self._times: deque[float] = deque(maxlen=200)
+        self._notifier: QSocketNotifier | None = None
+        self._ignore_until_started = False
+        self._replay_timer = QTimer(self)
+        self._replay_timer.timeout.connect(self._on_replay_tick)
+        self._pending_graph: tuple[dict, bool] | None = None
+        self._graph_cost = 0.0  # seconds to decode and draw one graph (moving average)
+        self._graph_at = 0.0
+        self._graph_timer = QTimer(self, singleShot=True)
+        self._graph_timer.timeout.connect(self._flush_graph)
+
+    # -- opening --------------------------------------------------------------------------------
+    def start_script(self, script: str, args: list[str] | tuple = (), detail: str = "full",
+                     paused: bool = True, break_on: list[str] | tuple = ()) -> None:
+        """Trace `script` live in a child process (ValueError with a clear message for bad input)."""
+        self.close()
+        session = Session(script, list(args), detail=detail, paused=paused, break_on=list(break_on))
+        self.session = session
+        self.mode, self.state = "live", ("paused" if paused else "running")
+        self.record_path = session.record_path
+        self._begin({"mode": "live", "script": session.script, "args": list(args)})
+        session.start()
+        self._watch()
+        self._emit_status()
+
+    def open_recording(self, path: str) -> None:
+        """Replay a .bps recording (RecordingError with a clear message when it cannot be read)."""
+        rec = Recording(path)
+        self.close()
+        self.recording, self.record_path = rec, os.path.abspath(path)
+        self.mode, self.state = "replay", "paused"
+        self._begin({"mode": "replay", "recording": self.record_path, "script": rec.meta.get("script")})
+        rows = rec.scalars()
+        self.sig_history.emit(rows, rec.param_stats())
+        by_index: dict[int, dict] = {}
+        for name, points in rec.param_updates().items():
+            for idx, ratio in points:
+                if ratio is not None:
+                    by_index.setdefault(idx, {})[name] = ratio
+        for idx in sorted(by_index):
+            self.sig_updates.emit(idx, by_index[idx])
+        for _, stream, text in rec.console():
+            self.sig_console.emit(stream, text)
+        self.count = len(rows)
+        if rows:
+            self.optimizer_steps = rows[-1]["optimizer_steps"]
+            self.show(rows[-1]["index"])
+        error, brk = rec.meta.get("error"), rec.meta.get("break")
+        if error:
+            self.sig_error.emit(error)
+        if brk:
+            self.sig_break.emit(brk)
+        self._emit_status()
+
+    def close(self) -> None:
+        """End the current run (the child is killed) or recording."""
+        self._replay_timer.stop()
+        if self._notifier is not None:
+            self._notifier.setEnabled(False)
+            self._notifier.deleteLater()
+            self._notifier = None
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+        if self.recording is not None:
+            self.recording.close()
+            self.recording = None
+        self.mode, self.state = "idle", "idle"
+
+    # -- commands -----------------------------------------------------------------------------
+    def run(self, rate: float | None = None) -> None:
+        if self.mode == "live" and self._can_send():
+            self.following = True
+            self.session.send("run", rate=rate)
+            self.state = "running"
+        elif self.mode == "replay" and self.count:
+            self.following = False
+            self._replay_timer.start(int(1000 / (rate or REPLAY_RATE)))
+            self.state = "running"
+        self._emit_status()
+
+    def pause(self) -> None:
+        if self.mode == "live" and self._can_send():
+            self.session.send("pause")
+        self._replay_timer.stop()
+        if self.mode == "replay":
+            self.state = "paused"
+        self._emit_status()
+
+    def step(self, kind: str) -> None:
+        """step_iteration | step_phase | step_node | step_forward_op (replay: next iteration)."""
+        if self.mode == "live" and self._can_send():
+            self.following = True
+            self.session.send(kind)
+            self.state = "running"
+        elif self.mode == "replay" and kind == "step_iteration" and self.count:
+            self._replay_timer.stop()
+            self.state = "paused"
+            self.show(min((self.shown if self.shown is not None else -1) + 1, self.count - 1))
+        self._emit_status()
+
+    def run_to(self, iteration: int) -> None:
+        if self.mode == "live" and self._can_send():
+            self.following = True
+            self.session.send("run_to", iteration=int(iteration))
+            self.state = "running"
+            self._emit_status()
+
+    def stop(self) -> None:
+        if self.mode == "live" and self._can_send():
+            self.session.send("stop")
+        elif self.mode == "replay":
+            self._replay_timer.stop()
+            self.state = "paused"
+            self._emit_status()
+
+    def restart(self) -> None:
+        """Live: run the script again from the start. Replay: back to the first iteration."""
+        if self.mode == "live" and self.session is not None:
+            if self._notifier is not None:
+                self._notifier.setEnabled(False)
+                self._notifier.deleteLater()
+                self._notifier = None
+            self._ignore_until_started = True  # the old child's last words are still queued
+            if self.recording is not None:
+                self.recording.close()  # the new child rewrites the same file
+                self.recording = None
+            self.session.restart()
+            self.state = "paused" if self.session.paused else "running"
+            self._begin({"mode": "live", "script": self.session.script, "args": self.session.args})
+            self._watch()
+        elif self.mode == "replay" and self.count:
+            self._replay_timer.stop()
+            self.state = "paused"
+            self.show(0)
+        self._emit_status()
+
+    def set_detail(self, detail: str) -> None:
+        if self.mode == "live" and self._can_send():
+            self.session.send("set_detail", detail=detail)
+
+    def iteration(self, index: int) -> Iteration | None:
+        """Iteration `index` from the live cache or the recording, without showing it."""
+        return self._cache.get(index) or self._read(index)
+
+    def show(self, index: int) -> bool:
+        """Show iteration `index` (timeline scrubbing); following resumes when it is the newest."""
+        if self.count:
+            self.following = index >= self.count - 1
+        it = self.iteration(index)
+        if it is None:
+            return False
+        self.shown = index
+        self.sig_iteration.emit(it)
+        self._emit_status()
+        return True
+
+    # -- live events ----------------------------------------------------------------------------
+    def _can_send(self) -> bool:
+        return self.session is not None and self.session.finished is None and self.session.fileno() >= 0
+
+    def _watch(self) -> None:
+        fd = self.session.fileno()
+        self._notifier = QSocketNotifier(fd, QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._on_readable)
+
+    def _on_readable(self, *_args) -> None:
+        session = self.session
+        if session is None:
+            return
+        try:
+            events = session.events(0)
+        except (OSError, ValueError) as e:
+            events = [Event("protocol_error", {"message": f"lost the connection to the script: {e}"})]
+        for ev in events:
+            if ev.kind in SHOW_GRAPH_FIRST:
+                self._flush_graph()  # these refer to the graph just sent: show it first
+            self._dispatch(ev)
+        self._flush_graph(force=False)
+        if session.finished is not None and self._notifier is not None and not self._ignore_until_started:
+            self._notifier.setEnabled(False)  # the socket stays readable at end of stream
+        self._emit_status()
+
+    def _dispatch(self, ev: Event) -> None:
+        kind, d = ev.kind, ev.data
+        if self._ignore_until_started:
+            if kind != "started":
+                return
+            self._ignore_until_started = False
+        handler = getattr(self, f"_ev_{kind}", None)
+        if handler is not None:
+            handler(d)
+
+    def _ev_started(self, d: dict) -> None:
+        self.record_path = d.get("record") or self.record_path
+
+    def _ev_paused(self, d: dict) -> None:
+        self.state = "paused"
+        self.phase = FULL_PHASES.get(d.get("point", ""), d.get("point", ""))
+        partial = d.get("graph")
+        if d.get("point") == "forward_op" and isinstance(partial, dict) and self.following:
+            self._emit_iteration(partial, cache=False)
+        self.sig_paused.emit(d)
+
+    def _ev_graph_ready(self, d: dict) -> None:
+        self.phase = "backward"
+        if self.following:
+            self._emit_iteration(d["iteration"], cache=False)
+
+    def _ev_node_grad(self, d: dict) -> None:
+        if self.following:
+            self.sig_node_grad.emit(d["node"], d.get("grad"))
+
+    def _ev_iteration(self, d: dict) -> None:
+        self.count = max(self.count, d["index"] + 1)
+        self.optimizer_steps = d.get("optimizer_steps", self.optimizer_steps)
+        self._times.append(time.monotonic())
+        self.sig_scalars.emit(d)
+
+    def _ev_backward_done(self, d: dict) -> None:
+        self.phase = "backward done"
+        self._emit_iteration(d["iteration"], cache=True)
+
+    def _ev_optimizer_pre(self, d: dict) -> None:
+        self.phase = "optimizer"
+        self.sig_optimizer.emit({"kind": "optimizer_pre", **d})
+
+    def _ev_optimizer_post(self, d: dict) -> None:
+        self.optimizer_steps = max(self.optimizer_steps, d.get("step", 0))
+        self.sig_optimizer.emit({"kind": "optimizer_post", **d})
+
+    def _ev_params_changed(self, d: dict) -> None:
+        ratios = {r["name"]: r["update_ratio"] for r in d.get("params") or []
+                  if r.get("name") and r.get("update_ratio") is not None}
+        if ratios:
+            self.sig_updates.emit(d["index"], ratios)
+
+    def _ev_stdout(self, d: dict) -> None:
+        self.sig_console.emit("stdout", d["text"])
+
+    def _ev_stderr(self, d: dict) -> None:
+        self.sig_console.emit("stderr", d["text"])
+
+    def _ev_error(self, d: dict) -> None:
+        self.sig_error.emit(d)
+
+    def _ev_break(self, d: dict) -> None:
+        self.sig_break.emit(d)
+
+    def _ev_protocol_error(self, d: dict) -> None:
+        self.sig_error.emit({"type": "ProtocolError", "message": d.get("message", ""), "file": None, "line": None})
+
+    def _ev_finished(self, d: dict) -> None:
+        self.state = "finished"
+        self.phase = d.get("status", "finished")
+        self.sig_finished.emit(d)
+
+    def _emit_iteration(self, data: dict, cache: bool) -> None:
+        """Queue a graph to show: only the newest of a burst is decoded and drawn (see _flush_graph)."""
+        self._pending_graph = (data, cache)
+
+    def _flush_graph(self, force: bool = True) -> None:
+        """Decode and show the queued graph. Unforced (running freely), graphs are shown at most every
+        GRAPH_SHARE⁻¹ × their own cost, so a 10k-node model leaves the UI most of its time."""
+        if self._pending_graph is None:
+            return
+        wait = self._graph_cost / GRAPH_SHARE - (time.monotonic() - self._graph_at)
+        if not force and wait > 0:
+            if not self._graph_timer.isActive():
+                self._graph_timer.start(int(wait * 1000) + 1)
+            return
+        self._graph_timer.stop()
+        (data, cache), self._pending_graph = self._pending_graph, None
+        started = time.monotonic()
+        try:
+            it = Iteration.from_json(data)
+        except (KeyError, TypeError, ValueError) as e:
+            self._ev_protocol_error({"message": f"unreadable iteration: {e}"})
+            return
+        if cache:
+            self._cache[it.index] = it
+            while len(self._cache) > LIVE_CACHE:
+                self._cache.popitem(last=False)
+        if self.following:
+            self.shown = it.index
+            self.sig_iteration.emit(it)
+        self._graph_at = time.monotonic()
+        self._graph_cost = 0.7 * self._graph_cost + 0.3 * (self._graph_at - started)
+
+    # -- recording --------------------------------------------------------------------------------
+    def _read(self, index: int) -> Iteration | None:
+        """An iteration from the recording (live: the file the child writes, committed part)."""
+        if self.recording is None and self.record_path and os.path.isfile(self.record_path):
+            try:
+                self.recording = Recording(self.record_path)
+            except RecordingError:
+                return None
+        if self.recording is None:
+            return None
+        try:
+            return self.recording.iteration(index)
+        except RecordingError as e:
+            if self.mode == "replay":  # live, it is just not committed yet (a few commits a second)
+                self.sig_error.emit({"type": "RecordingError", "message": str(e), "file": None, "line": None})
+            return None
+
+    def _on_replay_tick(self) -> None:
+        nxt = (self.shown if self.shown is not None else -1) + 1
+        if nxt >= self.count or not self.show(nxt):
+            self._replay_timer.stop()
+            self.state = "paused"
+            self._emit_status()
+
+    # -- status -----------------------------------------------------------------------------------
+    def _begin(self, info: dict) -> None:
+        self.count = 0
+        self.shown = None
+        self.following = True
+        self.phase = ""
+        self.optimizer_steps = 0
+        self._cache.clear()
+        self._times.clear()
+        self._pending_graph = None
+        self._graph_timer.stop()
+        self.sig_reset.emit(info)
+
+    def it_per_s(self) -> float:
+        """Iterations per second over the last few seconds of a live run."""
+        now = time.monotonic()
+        recent = [t for t in self._times if now - t <= 3.0]
+        if len(recent) < 2:
+            return 0.0
+        return (len(recent) - 1) / max(recent[-1] - recent[0], 1e-6)
+
+    def _emit_status(self) -> None:
+        self.sig_status.emit({"mode": self.mode, "state": self.state, "iteration": self.shown,
+                              "count": self.count, "phase": self.phase, "following": self.following,
+                              "optimizer_steps": self.optimizer_steps, "it_per_s": self.it_per_s()})

@@ -1,0 +1,206 @@
+"""What the graph view draws, computed without Qt: module grouping, labels, sizes, diffs.
+
+An Iteration's graph becomes a *display graph*: every node, except that nodes inside a
+collapsed module are folded into one box per module (id "module:<path>"). Everything here is
+pure Python so the layout worker can run it off the UI thread.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from backprop_studio.core.export import node_label
+
+COLLAPSE_ABOVE = 300  # graphs with more nodes open with their modules collapsed
+TARGET_UNITS = 12  # "collapse all" picks the shallowest module depth showing at least this many boxes
+GROUP_PREFIX = "module:"
+READOUT_CHARS = 26  # width reserved for a "val …" / "grad …" line, so numbers never resize a node
+
+
+@dataclass
+class DisplayGraph:
+    """Boxes and edges to lay out: ids are graph node ids or GROUP_PREFIX + module path."""
+
+    nodes: dict[str, dict]  # id -> {"kind", "head", "sub", "members"}
+    edges: list[tuple[str, str]]
+    owner: dict[str, str] = field(default_factory=dict)  # graph node id -> box id
+
+
+def module_of(attrs: dict) -> str | None:
+    """The module a node belongs to (parameters: their owning module)."""
+    m = attrs.get("module")
+    return m or None
+
+
+def _prefixes(module: str) -> list[str]:
+    parts = module.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def group_of(module: str | None, collapsed: frozenset[str]) -> str | None:
+    """The outermost collapsed module containing `module`, or None when the node is shown."""
+    if not module or not collapsed:
+        return None
+    for p in _prefixes(module):
+        if p in collapsed:
+            return p
+    return None
+
+
+def modules(g: nx.DiGraph) -> Counter:
+    """Node count per module prefix (a node counts for every enclosing module)."""
+    counts: Counter = Counter()
+    for _, a in g.nodes(data=True):
+        m = module_of(a)
+        if m:
+            counts.update(_prefixes(m))
+    return counts
+
+
+def collapse_all(g: nx.DiGraph) -> frozenset[str]:
+    """Module prefixes at the shallowest depth that shows at least TARGET_UNITS boxes."""
+    counts = modules(g)
+    if not counts:
+        return frozenset()
+    mods = [module_of(a) for _, a in g.nodes(data=True)]
+    deepest = max(p.count(".") for p in counts) + 1
+    best = frozenset()
+    for depth in range(1, deepest + 1):
+        # every module cut to `depth` parts; a prefix holding one node is not worth a box
+        level = frozenset(p for m in set(mods) if m and counts[p := ".".join(m.split(".")[:depth])] > 1)
+        units = len({group_of(m, level) or i for i, m in enumerate(mods)})
+        best = level
+        if units >= TARGET_UNITS:
+            break
+    return best
+
+
+def default_collapsed(g: nx.DiGraph) -> frozenset[str]:
+    """Large graphs open collapsed by module; small ones fully expanded."""
+    return collapse_all(g) if g.number_of_nodes() > COLLAPSE_ABOVE else frozenset()
+
+
+def expand(collapsed: frozenset[str], prefix: str, g: nx.DiGraph) -> frozenset[str]:
+    """Open one module box: its direct sub-modules (with more than one node) stay collapsed."""
+    counts = modules(g)
+    depth = prefix.count(".") + 1
+    children = {p for p in counts if p.startswith(prefix + ".") and p.count(".") == depth and counts[p] > 1}
+    return frozenset((collapsed - {prefix}) | children)
+
+
+def head_and_sub(attrs: dict) -> tuple[str, list[str]]:
+    """A node's title and its static lines (variable name, shape): the same text as the exports."""
+    lines = node_label(attrs).split("\n")
+    static = [ln for ln in lines[1:] if not ln.startswith(("val ", "grad "))]
+    return lines[0], static
+
+
+def readouts(attrs: dict) -> list[str]:
+    """The value/gradient lines of a node's label (they change every iteration)."""
+    return [ln for ln in node_label(attrs).split("\n")[1:] if ln.startswith(("val ", "grad "))]
+
+
+def display_graph(g: nx.DiGraph, collapsed: frozenset[str]) -> DisplayGraph:
+    """Fold collapsed modules into one box each and merge the edges between boxes."""
+    nodes: dict[str, dict] = {}
+    owner: dict[str, str] = {}
+    for n, a in g.nodes(data=True):
+        grp = group_of(module_of(a), collapsed)
+        if grp is None:
+            head, sub = head_and_sub(a)
+            nodes[n] = {"kind": a.get("kind") or "op", "head": head, "sub": sub, "members": [n]}
+            owner[n] = n
+        else:
+            box = GROUP_PREFIX + grp
+            owner[n] = box
+            if box not in nodes:
+                nodes[box] = {"kind": "module", "head": grp, "sub": [], "members": []}
+            nodes[box]["members"].append(n)
+    for d in nodes.values():
+        if d["kind"] == "module":
+            d["sub"] = [f"{len(d['members'])} nodes (collapsed)"]
+    seen: set[tuple[str, str]] = set()
+    edges = []
+    for u, v in g.edges():
+        e = (owner[u], owner[v])
+        if e[0] != e[1] and e not in seen:
+            seen.add(e)
+            edges.append(e)
+    return DisplayGraph(nodes, edges, owner)
+
+
+def box_size(box: dict, char_w: float, line_h: float) -> tuple[float, float]:
+    """Width and height in points of a box, from character counts (deterministic, no fonts)."""
+    chars = max([len(box["head"]) + 1] + [len(s) for s in box["sub"]] + [READOUT_CHARS])
+    lines = 1 + len(box["sub"]) + (1 if box["kind"] == "module" else 2)
+    return math.ceil(chars * char_w + 16), math.ceil(lines * line_h + 10)
+
+
+def grad_norm(attrs: dict) -> float | None:
+    """The node's gradient norm (inf when the gradient has NaN/Inf), None when unknown."""
+    s = attrs.get("grad")
+    if not s:
+        return None
+    if s.get("nan") or s.get("inf"):
+        return math.inf
+    n = s.get("norm")
+    return float(n) if n is not None else None
+
+
+def nonfinite(attrs: dict) -> bool:
+    """True when the node's value or gradient holds NaN or Inf."""
+    v, g = attrs.get("value"), attrs.get("grad")
+    return bool((v and (v.get("nan") or v.get("inf"))) or (g and (g.get("nan") or g.get("inf"))))
+
+
+def grad_range(g: nx.DiGraph) -> tuple[float, float] | None:
+    """Smallest and largest positive finite gradient norm of the graph (None when there are none)."""
+    norms = [x for _, a in g.nodes(data=True) if (x := grad_norm(a)) is not None and 0 < x < math.inf]
+    return (min(norms), max(norms)) if norms else None
+
+
+def node_key(attrs: dict) -> tuple:
+    """What identifies a node across iterations, whose ids are only positions in a walk."""
+    return (attrs.get("op"), attrs.get("kind"), attrs.get("name"), attrs.get("module"),
+            tuple(attrs.get("shape") or ()))
+
+
+def structural_diff(old: nx.DiGraph, new: nx.DiGraph) -> tuple[set[str], list[str]]:
+    """Nodes of `new` that `old` did not have (by op/name/module/shape, counted), and what was removed."""
+    before = Counter(node_key(a) for _, a in old.nodes(data=True))
+    after: dict[tuple, list[str]] = {}
+    for n, a in new.nodes(data=True):
+        after.setdefault(node_key(a), []).append(n)
+    added: set[str] = set()
+    for key, ids in after.items():
+        extra = len(ids) - before.get(key, 0)
+        if extra > 0:
+            # ids are positions from the loss backwards: the first ones are nearest the output
+            added.update(sorted(ids, key=_position)[:extra])
+    removed = []
+    for key, count in before.items():
+        gone = count - len(after.get(key, ()))
+        if gone > 0:
+            op, _, name, module, _ = key
+            label = name or op
+            removed.append(f"{gone}× {label}" + (f" ({module})" if module else ""))
+    return added, removed
+
+
+def _position(node_id: str) -> int:
+    return int(node_id[1:]) if node_id[1:].isdigit() else 0
+
+
+def matches(g: nx.DiGraph, text: str) -> list[str]:
+    """Node ids whose name or op contains `text` (case-insensitive), in forward order."""
+    t = text.strip().lower()
+    if not t:
+        return []
+    hits = [n for n, a in g.nodes(data=True)
+            if t in (a.get("name") or "").lower() or t in (a.get("op") or "").lower()
+            or t in (a.get("module") or "").lower()]
+    return sorted(hits, key=_position, reverse=True)

@@ -1,0 +1,103 @@
+"""Widgets floating over the graph view: the colour legend and the message banner."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QLinearGradient, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
+
+from backprop_studio.gui.theme import legend_stops, node_colours
+
+LEGEND_MAX_PT = 11.0
+KINDS = (("op", "op"), ("param", "parameter"), ("leaf", "leaf"), ("custom", "custom Function"),
+         ("module", "module"))
+
+
+class Legend(QWidget):
+    """Gradient-norm colour bar (log scale) and the node kinds, in the view's top-right corner."""
+
+    def __init__(self, parent: QWidget):
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.theme = "light"
+        self.lo, self.hi = 1e-8, 1.0
+        self.has_grads = False
+        self.resize_for_font()
+
+    def set_range(self, lo: float, hi: float, has_grads: bool, theme: str) -> None:
+        self.lo, self.hi, self.has_grads, self.theme = lo, hi, has_grads, theme
+        self.resize_for_font()
+        self.update()
+
+    def resize_for_font(self) -> None:
+        font = QApplication.font()
+        font.setPointSizeF(min(font.pointSizeF() * 0.85, LEGEND_MAX_PT))  # a key, not the content
+        self.setFont(font)
+        fm = self.fontMetrics()
+        line = fm.height()
+        column = fm.horizontalAdvance("custom Function") + line * 2
+        self.resize(max(column * 2 + 16, fm.horizontalAdvance("gradient norm ‖grad‖ (log scale)") + 24),
+                    int(line * 7.2) + 12)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = self.palette()
+        bg = QColor(pal.window().color())
+        bg.setAlpha(225)
+        p.setPen(QPen(pal.mid().color(), 1))
+        p.setBrush(bg)
+        p.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
+        fm = self.fontMetrics()
+        line = fm.height()
+        w = self.width() - 16
+        p.setPen(pal.windowText().color())
+        title = "gradient norm ‖grad‖ (log scale)" if self.has_grads else "gradient norm: none yet"
+        p.drawText(QRectF(8, 4, w, line), Qt.AlignmentFlag.AlignLeft, title)
+        bar = QRectF(8, 6 + line, w, line * 0.9)
+        stops = legend_stops(self.lo, self.hi, self.theme, 5)
+        grad = QLinearGradient(bar.topLeft(), bar.topRight())
+        for i, (_, colour) in enumerate(stops):
+            grad.setColorAt(i / (len(stops) - 1), colour)
+        p.fillRect(bar, QBrush(grad))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRect(bar)
+        y = bar.bottom() + 2
+        if self.has_grads:
+            p.drawText(QRectF(8, y, w, line), Qt.AlignmentFlag.AlignLeft, f"{self.lo:.2g}")
+            p.drawText(QRectF(8, y, w, line), Qt.AlignmentFlag.AlignRight, f"{self.hi:.2g}")
+        colours = node_colours(self.theme)
+        y += line + 4
+        half = w / 2
+        entries = [*KINDS, ("nonfinite", "NaN / Inf")]
+        for i, (kind, label) in enumerate(entries):
+            x = 8 + (i % 2) * half
+            yy = y + (i // 2) * (line + 2)
+            swatch = QRectF(x, yy + 2, line * 1.2, line - 4)
+            colour = colours.get(kind, colours["edge"])
+            p.fillRect(swatch, colour)
+            p.setPen(pal.windowText().color())
+            p.drawText(QRectF(x + line * 1.4, yy, half - line * 1.4, line), Qt.AlignmentFlag.AlignLeft, label)
+        p.end()
+
+
+class Banner(QLabel):
+    """A one-line message over the top-left of the view (graph changes, layout progress, errors)."""
+
+    def __init__(self, parent: QWidget):
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setStyleSheet("QLabel { background: rgba(255, 236, 179, 235); color: #202020;"
+                           " border: 1px solid #d0a000; border-radius: 4px; padding: 3px 6px; }")
+        self.hide()
+
+    def show_text(self, text: str, width: int) -> None:
+        if not text:
+            self.hide()
+            return
+        self.setText(text)
+        self.setFixedWidth(max(width, 100))
+        self.adjustSize()
+        self.show()

@@ -1,0 +1,423 @@
+"""The graph view: an iteration's autograd graph, top to bottom, in one QGraphicsScene (graph_scene.py).
+
+Layouts run in a worker (gui/graph_layout.py) and are cached by (signature, collapsed modules,
+detail, font size), so an unchanged graph only gets new numbers: no re-layout, no flicker.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+
+import networkx as nx
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
+from PySide6.QtWidgets import QGraphicsView, QMenu, QToolTip, QWidget
+
+from backprop_studio.core.iteration import Iteration
+from backprop_studio.gui import graph_model as gm
+from backprop_studio.gui.graph_items import TEXT_LOD, NodeItem, Style
+from backprop_studio.gui.graph_layout import LayoutJob, LayoutRelay, Placed
+from backprop_studio.gui.graph_overlays import Banner, Legend
+from backprop_studio.gui.graph_scene import GraphScene
+
+CACHE_SIZE = 24
+MAX_FIT_SCALE = 1.6
+ANIMATE_MS = 220
+PRESENTATION_SCALE = 1.6  # node text size in presentation mode
+
+
+class GraphView(QGraphicsView):
+    """Draws Iterations; emits the selected box id (a graph node id, "module:<path>", or None)."""
+
+    sig_node_selected = Signal(object)
+    sig_layout_done = Signal(int)  # number of boxes drawn
+    sig_message = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.graph_scene = GraphScene(self)
+        self.setScene(self.graph_scene)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # pan by dragging
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.iteration: Iteration | None = None
+        self.shown_key = None
+        self.wanted_key = None
+        self.collapsed: frozenset[str] | None = None  # None: automatic (large graphs collapsed)
+        self.removed: list[str] = []
+        self.matches: list[str] = []
+        self._match_at = -1
+        self._selected: str | None = None
+        self._auto_fit = True
+        self._cache: OrderedDict = OrderedDict()
+        self._structure_of: dict[str, nx.DiGraph] = {}  # a full-detail graph per signature (its modules)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._relay = LayoutRelay(self)
+        self._relay.sig_done.connect(self._on_layout_done)
+        self._relay.sig_failed.connect(self._on_layout_failed)
+        self._pending_jobs: set = set()
+        self._animation: list[str] = []
+        self._grads: dict = {}
+        self._anim_timer = QTimer(self, interval=ANIMATE_MS)
+        self._anim_timer.timeout.connect(self._on_animate_step)
+        self.legend = Legend(self)
+        self.banner = Banner(self)
+        self.graph_scene.sig_built.connect(self._on_built)
+        self.graph_scene.selectionChanged.connect(self._on_selection)
+
+    # -- what is shown --------------------------------------------------------------------------
+    @property
+    def items(self) -> dict[str, NodeItem]:
+        """The boxes drawn, by box id."""
+        return self.graph_scene.items
+
+    @property
+    def added(self) -> set[str]:
+        return self.graph_scene.added
+
+    @property
+    def edges(self):
+        return self.graph_scene.edges
+
+    @property
+    def style_(self) -> Style:
+        return self.graph_scene.style_
+
+    @property
+    def busy(self) -> bool:
+        """True while a layout or an item build is under way."""
+        return self.wanted_key != self.shown_key or self.graph_scene.building
+
+    def set_iteration(self, it: Iteration) -> None:
+        """Show `it`: new numbers in place when its structure is already drawn, else lay it out."""
+        old = self.iteration
+        self.iteration = it
+        scene = self.graph_scene
+        if it.detail == "full":
+            self._structure_of[it.signature] = it.graph
+        if old is None or old.index != it.index:
+            scene.lit_id = None
+        if old is not None and old.signature != it.signature:
+            scene.added, self.removed = gm.structural_diff(old.graph, it.graph)
+        elif old is None:
+            scene.added, self.removed = set(), []
+        self._animation = []
+        self._anim_timer.stop()
+        self._request()
+
+    def clear(self) -> None:
+        """Forget the shown graph (a new run)."""
+        self.iteration = None
+        self.collapsed = None
+        self.removed = []
+        self.graph_scene.added = set()
+        self.graph_scene.iteration = None
+        self.graph_scene.clear_boxes()
+        self.shown_key = self.wanted_key = None
+        self.banner.hide()
+
+    def set_theme(self, theme: str, presentation: bool) -> None:
+        """Restyle nodes (presentation mode: bigger text, so boxes are laid out again)."""
+        self.graph_scene.set_style(Style(theme, PRESENTATION_SCALE if presentation else 1.0))
+        self.setBackgroundBrush(self.style_.colours["background"])
+        self._request()
+        self.viewport().update()
+
+    # -- zoom ----------------------------------------------------------------------------------
+    def fit(self) -> None:
+        """Zoom to show the whole graph beside the legend (never magnified beyond MAX_FIT_SCALE)."""
+        rect = self.graph_scene.bounds()
+        if rect.isEmpty():
+            return
+        view = self.viewport().rect()
+        banner = self.banner.height() + 12 if self.banner.isVisible() else 0
+        legend = (self.legend.width() + 16, self.legend.height() + 16) if self.legend.isVisible() else (0, 0)
+        rw, rh = max(rect.width(), 1.0), max(rect.height(), 1.0)
+        # room for the legend (top right) and the banner (top left): beside the legend, or below both
+        beside = (legend[0], banner, min((view.width() - legend[0] - 20) / rw, (view.height() - banner - 20) / rh))
+        top = max(banner, legend[1])
+        below = (0, top, min((view.width() - 20) / rw, (view.height() - top - 20) / rh))
+        side, top, s = max(beside, below, key=lambda option: option[2])
+        s = max(min(s, MAX_FIT_SCALE), 1e-4)
+        self.resetTransform()
+        self.scale(s, s)
+        self.centerOn(rect.center() + QPointF(side / 2 / s, -top / 2 / s))
+        self._auto_fit = True  # keep fitting on resize until the user zooms
+        self._update_lod()
+
+    def zoom(self, factor: float) -> None:
+        self._auto_fit = False
+        self.scale(factor, factor)
+        self._update_lod()
+
+    def visible_rect(self) -> QRectF:
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    def _update_lod(self, force: bool = False) -> None:
+        self.graph_scene.set_overview(self.transform().m11() < TEXT_LOD, force)
+
+    # -- selection and search -------------------------------------------------------------------
+    def selected_node(self) -> str | None:
+        return self._selected
+
+    def select_node(self, node_id: str, centre: bool = True) -> bool:
+        """Select a node (or the module box holding it) and centre on it."""
+        item = self.graph_scene.item_of(node_id)
+        if item is None:
+            return False
+        self.graph_scene.clearSelection()
+        item.setSelected(True)
+        if centre:
+            self.centerOn(item)
+        return True
+
+    def search(self, text: str) -> int:
+        """Highlight nodes whose name/op/module contains `text`; centre on the first. Returns the count."""
+        for item in self.items.values():
+            item.found = False
+        self.matches = gm.matches(self.iteration.graph if self.iteration else nx.DiGraph(), text)
+        self._match_at = -1
+        for n in self.matches:
+            item = self.graph_scene.item_of(n)
+            if item is not None:
+                item.found = True
+        self.graph_scene.refresh_overview()
+        self.viewport().update()
+        if self.matches:
+            self.search_next()
+        return len(self.matches)
+
+    def search_next(self) -> None:
+        if self.matches:
+            self._match_at = (self._match_at + 1) % len(self.matches)
+            self.select_node(self.matches[self._match_at])
+
+    # -- modules ---------------------------------------------------------------------------------
+    def collapse_all(self) -> None:
+        self._set_collapsed(gm.collapse_all(self._module_graph()))
+
+    def expand_all(self) -> None:
+        self._set_collapsed(frozenset())
+
+    def collapse_module(self, prefix: str) -> None:
+        base = self.collapsed if self.collapsed is not None else self._auto_collapsed()
+        self._set_collapsed(frozenset(p for p in base if not p.startswith(prefix + ".")) | {prefix})
+
+    def expand_module(self, prefix: str) -> None:
+        base = self.collapsed if self.collapsed is not None else self._auto_collapsed()
+        self._set_collapsed(gm.expand(base, prefix, self._module_graph()))
+
+    def _module_graph(self) -> nx.DiGraph:
+        """The graph whose module attribution counts: a full-detail one with the same structure."""
+        if self.iteration is None:
+            return nx.DiGraph()
+        return self._structure_of.get(self.iteration.signature, self.iteration.graph)
+
+    def _auto_collapsed(self) -> frozenset[str]:
+        return gm.default_collapsed(self._module_graph())
+
+    def _set_collapsed(self, collapsed: frozenset[str]) -> None:
+        self.collapsed = frozenset(collapsed)
+        self._request()
+
+    # -- backward animation ----------------------------------------------------------------------
+    def light_node(self, node_id: str, grad: dict | None) -> None:
+        """Backward stepping/animation: `node_id` just received its gradient."""
+        if self.iteration is None or node_id not in self.iteration.graph:
+            return
+        attrs = self.iteration.graph.nodes[node_id]
+        if grad is not None:
+            attrs["grad"] = grad
+        self.graph_scene.lit_id = node_id
+        if self.busy:
+            return  # the layout being built shows it when done
+        item = self.graph_scene.mark_lit()
+        if item is None:
+            return
+        scene = self.graph_scene
+        norm = gm.grad_norm(attrs)
+        if item.kind == "module" or (norm is not None and 0 < norm < math.inf and (
+                not scene.has_grads or not self.style_.lo <= norm <= self.style_.hi)):
+            scene.apply_numbers()  # the colour scale widens: every box and the legend follow
+            self._after_numbers()
+        else:
+            item.set_attrs(attrs)
+        if not self.visible_rect().contains(item.sceneBoundingRect()):
+            self.ensureVisible(item, 40, 40)  # only a node off screen moves the view (a fitted graph stays put)
+
+    def animate_backward(self, within_ms: int | None = None) -> None:
+        """Replay the shown iteration's backward: clear gradients, then light nodes loss-first
+        (all within `within_ms` when given)."""
+        if self.iteration is None:
+            return
+        steps = max(self.iteration.graph.number_of_nodes(), 1)
+        self._anim_timer.setInterval(ANIMATE_MS if within_ms is None else max(15, min(ANIMATE_MS, within_ms // steps)))
+        g = self.iteration.graph
+        self._grads = {n: a.get("grad") for n, a in g.nodes(data=True)}
+        for item in self.items.values():
+            item.set_attrs({k: v for k, v in item.attrs.items() if k != "grad"} if item.kind != "module" else {})
+        self._animation = list(reversed(list(nx.topological_sort(g))))
+        self._anim_timer.start()
+
+    def _on_animate_step(self) -> None:
+        if not self._animation or self.iteration is None:
+            self._anim_timer.stop()
+            return
+        n = self._animation.pop(0)
+        self.light_node(n, self._grads.get(n))
+
+    # -- layout ----------------------------------------------------------------------------------
+    def _key(self) -> tuple:
+        it = self.iteration
+        collapsed = self.collapsed if self.collapsed is not None else self._auto_collapsed()
+        source = "full" if it.signature in self._structure_of else it.detail
+        return (it.signature, collapsed, source, self.style_.font.pointSize())
+
+    def _request(self) -> None:
+        if self.iteration is None:
+            return
+        scene = self.graph_scene
+        scene.iteration = self.iteration
+        key = self._key()
+        self.wanted_key = key
+        if key == self.shown_key:
+            scene.apply_numbers()
+            self._after_numbers()
+            return
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            self._show(key, self._cache[key])
+            return
+        if key not in self._pending_jobs:
+            self._pending_jobs.add(key)
+            graph = self._module_graph()
+            self.banner.show_text(f"laying out {graph.number_of_nodes()} nodes…", self.width() // 2)
+            self._pool.start(LayoutJob(key, graph, key[1], self.style_.char_w, self.style_.line_h, self._relay))
+
+    def _on_layout_done(self, key, placed: Placed) -> None:
+        self._pending_jobs.discard(key)
+        self._cache[key] = placed
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        if key == self.wanted_key:
+            self._show(key, placed)
+
+    def _on_layout_failed(self, key, message: str) -> None:
+        self._pending_jobs.discard(key)
+        if key == self.wanted_key:
+            self.banner.show_text(message, self.width() - 40)
+            self.sig_message.emit(message)
+
+    def _show(self, key, placed: Placed) -> None:
+        self.shown_key = key
+        if len(placed.graph.nodes) > 800:
+            self.banner.show_text(f"drawing {len(placed.graph.nodes)} boxes…", self.width() // 2)
+        self.graph_scene.show_placed(placed)
+
+    def _on_built(self) -> None:
+        self._after_numbers()  # first: the fit leaves room for the banner and the legend
+        self.fit()
+        self._update_lod(force=True)
+        if self._selected is not None and not self.select_node(self._selected, centre=False):
+            self._selected = None
+            self.sig_node_selected.emit(None)
+        self.sig_layout_done.emit(len(self.items))
+
+    def _after_numbers(self) -> None:
+        """Legend and banner follow the numbers just applied."""
+        scene = self.graph_scene
+        self.legend.set_range(self.style_.lo, self.style_.hi, scene.has_grads, self.style_.theme)
+        self._place_overlays()
+        it = self.iteration
+        parts = []
+        if scene.added or self.removed:
+            new = f": {len(scene.added)} new node(s) marked NEW" if scene.added else ""
+            parts.append(f"iteration {it.index}: the graph changed{new}")
+            if self.removed:
+                parts.append("removed: " + ", ".join(self.removed[:8]) + (" …" if len(self.removed) > 8 else ""))
+        if scene.nonfinite_count:
+            parts.append(f"NaN/Inf in {scene.nonfinite_count} node(s)")
+        self.banner.show_text("\n".join(parts), max(self.width() - self.legend.width() - 40, 200))
+        self.viewport().update()
+
+    # -- events ----------------------------------------------------------------------------------
+    def _on_selection(self) -> None:
+        sel = [i for i in self.graph_scene.selectedItems() if isinstance(i, NodeItem)]
+        box = sel[0].box_id if sel else None
+        self.graph_scene.refresh_overview()
+        if box != self._selected:
+            self._selected = box
+            self.sig_node_selected.emit(box)
+
+    def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.ToolTip:  # one tooltip on demand instead of 10k set up front
+            item = self.itemAt(event.pos())
+            if isinstance(item, NodeItem):
+                QToolTip.showText(event.globalPos(), item.tooltip(), self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().viewportEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        if self.graph_scene.overview_on and event.button() == Qt.MouseButton.LeftButton:
+            # an overview is too small to aim at: zoom in where the user clicked
+            at = self.mapToScene(event.position().toPoint())
+            self._auto_fit = False
+            self.resetTransform()
+            self.scale(0.8, 0.8)
+            self.centerOn(at)
+            self._update_lod()
+            return
+        super().mousePressEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        item = self.itemAt(event.position().toPoint())
+        if isinstance(item, NodeItem) and item.kind == "module":
+            self.expand_module(item.head)
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
+        steps = event.angleDelta().y() / 120
+        if steps:
+            self.zoom(1.15 ** steps)  # anchored under the mouse (see the constructor)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        if event.key() in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom(1.25)
+        elif event.key() == Qt.Key.Key_Minus:
+            self.zoom(0.8)
+        else:
+            super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt override)
+        item = self.itemAt(event.pos())
+        menu = QMenu(self)
+        if isinstance(item, NodeItem) and item.kind == "module":
+            menu.addAction(f"Expand {item.head}", lambda: self.expand_module(item.head))
+        elif isinstance(item, NodeItem) and gm.module_of(item.attrs):
+            parts = gm.module_of(item.attrs).split(".")
+            for depth in range(len(parts), 0, -1):
+                path = ".".join(parts[:depth])
+                menu.addAction(f"Collapse {path}", lambda p=path: self.collapse_module(p))
+        menu.addSeparator()
+        for text, slot in (("Fit to view", self.fit), ("Collapse all modules", self.collapse_all),
+                           ("Expand all modules", self.expand_all), ("Animate backward", self.animate_backward)):
+            menu.addAction(text, slot)
+        menu.exec(event.globalPos())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if self._auto_fit and self.items and not self.graph_scene.building:
+            self.fit()
+        self._place_overlays()
+
+    def _place_overlays(self) -> None:
+        self.legend.move(self.viewport().width() - self.legend.width() - 8, 8)
+        self.banner.move(8, 8)

@@ -1,0 +1,170 @@
+"""Menus (File, View, Lessons) and the graph search bar of the main window."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLineEdit, QMenu, QToolBar
+
+from backprop_studio.core import export
+from backprop_studio.core.recording import Recording, RecordingError
+
+if TYPE_CHECKING:
+    from backprop_studio.gui.main_window import MainWindow
+
+
+def _action(menu: QMenu, text: str, slot, keys: str | None = None, tip: str | None = None,
+            checkable: bool = False) -> QAction:
+    action = QAction(text, menu)
+    if keys:
+        action.setShortcut(QKeySequence(keys))
+    if tip:
+        action.setStatusTip(tip)
+        action.setToolTip(tip)
+    action.setCheckable(checkable)
+    action.triggered.connect(slot)
+    menu.addAction(action)
+    return action
+
+
+def build_menus(w: MainWindow) -> None:
+    """File, View and Lessons menus."""
+    bar = w.menuBar()
+    file = bar.addMenu("&File")
+    _action(file, "Open script…", lambda: _open_script(w), "Ctrl+O", "Trace a Python training script")
+    _action(file, "Open recording…", lambda: _open_recording(w), "Ctrl+Shift+O", "Replay a .bps recording")
+    recent = file.addMenu("Recent files")
+    w.recent_changed = lambda: _fill_recent(w, recent)
+    _fill_recent(w, recent)
+    _action(file, "Export…", lambda: export_dialog(w), "Ctrl+E",
+            "Export the run: JSON, CSV of scalars, or the shown iteration's graph as DOT/SVG/PNG")
+    file.addSeparator()
+    _action(file, "Quit", w.close, "Ctrl+Q")
+
+    view = bar.addMenu("&View")
+    w.presentation_action = _action(view, "Presentation mode", lambda on: w.set_theme(presentation=on),
+                                    "Ctrl+Shift+P", "Large fonts and high contrast for lectures", True)
+    themes = view.addMenu("Theme")
+    group = QActionGroup(view)
+    w.theme_actions = {}
+    for name in ("light", "dark"):
+        a = _action(themes, name.capitalize(), lambda _on=False, n=name: w.set_theme(n), checkable=True)
+        group.addAction(a)
+        w.theme_actions[name] = a
+    langs = view.addMenu("Narration language")
+    lgroup = QActionGroup(view)
+    w.language_actions = {}
+    for code, name in (("en", "English"), ("zh", "中文")):
+        a = _action(langs, name, lambda _on=False, c=code: w.set_language(c), checkable=True)
+        lgroup.addAction(a)
+        w.language_actions[code] = a
+    view.addSeparator()
+    _action(view, "Fit to view", w.graph.fit, "Ctrl+0", "Show the whole graph")
+    _action(view, "Zoom in", lambda: w.graph.zoom(1.25), "Ctrl+=")
+    _action(view, "Zoom out", lambda: w.graph.zoom(0.8), "Ctrl+-")
+    _action(view, "Collapse all modules", w.graph.collapse_all, "Ctrl+Shift+C", "One box per module")
+    _action(view, "Expand all modules", w.graph.expand_all, "Ctrl+Shift+X", "Every node of the graph")
+    _action(view, "Animate backward", w.graph.animate_backward, "Ctrl+B",
+            "Replay the shown backward pass node by node, loss first")
+    _action(view, "Find node…", lambda: (w.search_box.setFocus(), w.search_box.selectAll()), "Ctrl+F")
+    view.addSeparator()
+    for dock in w.docks.values():
+        view.addAction(dock.toggleViewAction())
+
+    lessons_menu = bar.addMenu("&Lessons")
+    index = w.lesson_index
+    if index is None:
+        lessons_menu.addAction("(the lesson index could not be read)").setEnabled(False)
+        return
+    for chapter in index.chapters:
+        sub = lessons_menu.addMenu(f"{chapter['title'].get('en', '')} / {chapter['title'].get('zh', '')}")
+        for lesson in index.in_chapter(chapter["id"]):
+            title = lesson.get("title", {})
+            _action(sub, f"{title.get('en', lesson['name'])} — {title.get('zh', '')}",
+                    lambda _on=False, n=lesson["name"]: w.open_lesson(n))
+
+
+def build_search_bar(w: MainWindow) -> QLineEdit:
+    """A toolbar with the node search field (Enter: next match)."""
+    bar = QToolBar("Graph", w)
+    bar.setObjectName("graph")
+    box = QLineEdit(bar)
+    box.setPlaceholderText("Find node by name, op or module (Ctrl+F)")
+    box.setClearButtonEnabled(True)
+    box.setMinimumWidth(280)
+    box.setToolTip("Highlights matching nodes and centres on the first; Enter jumps to the next")
+    state = {"text": None}
+
+    def on_enter() -> None:
+        text = box.text()
+        if text == state["text"]:
+            w.graph.search_next()
+            return
+        state["text"] = text
+        n = w.graph.search(text)
+        w.statusBar().showMessage(f"{n} node(s) match {text!r}" if text else "")
+
+    box.returnPressed.connect(on_enter)
+    bar.addWidget(box)
+    for text, slot, tip in (("Fit", w.graph.fit, "Fit the graph to the view (Ctrl+0)"),
+                            ("Collapse modules", w.graph.collapse_all, "One box per module (Ctrl+Shift+C)"),
+                            ("Expand modules", w.graph.expand_all, "Show every node (Ctrl+Shift+X)")):
+        a = bar.addAction(text, slot)
+        a.setToolTip(tip)
+    w.addToolBar(bar)
+    return box
+
+
+def _fill_recent(w: MainWindow, menu: QMenu) -> None:
+    menu.clear()
+    entries = w.recent_files()
+    if not entries:
+        menu.addAction("(none yet)").setEnabled(False)
+    for entry in entries:
+        kind, _, path = entry.partition(":")
+        opener = w.open_recording if kind == "recording" else (lambda p: w.open_script(p, []))
+        menu.addAction(f"{os.path.basename(path)}  ({kind}: {path})", lambda p=path, o=opener: o(p))
+
+
+def _open_script(w: MainWindow) -> None:
+    path, _ = QFileDialog.getOpenFileName(w, "Open a training script", "", "Python scripts (*.py)")
+    if path:
+        w.open_script(path, [])
+
+
+def _open_recording(w: MainWindow) -> None:
+    path, _ = QFileDialog.getOpenFileName(w, "Open a recording", "", "Backprop Studio recordings (*.bps)")
+    if path:
+        w.open_recording(path)
+
+
+def export_dialog(w: MainWindow) -> None:
+    """Ask for a file name; the extension picks the format (json, csv, dot, svg, png)."""
+    if not w.bridge.record_path:
+        w.statusBar().showMessage("nothing to export yet: open a script, a lesson or a recording")
+        return
+    filters = "JSON (*.json);;CSV of scalars (*.csv);;Graph as DOT (*.dot);;Graph as SVG (*.svg);;Graph as PNG (*.png)"
+    path, _ = QFileDialog.getSaveFileName(w, "Export", "", filters)
+    if path:
+        export_to(w, path)
+
+
+def export_to(w: MainWindow, path: str) -> bool:
+    """Export the current run to `path` (format from the extension; graphs: the shown iteration)."""
+    fmt = os.path.splitext(path)[1].lstrip(".").lower()
+    if fmt not in export.FORMATS:
+        w.statusBar().showMessage(f"unknown export format {fmt!r}: use one of {', '.join(export.FORMATS)}")
+        return False
+    try:
+        rec = Recording(w.bridge.record_path)
+        try:
+            export.write(rec, fmt, path, w.bridge.shown)
+        finally:
+            rec.close()
+    except (RecordingError, ValueError, OSError) as e:
+        w.statusBar().showMessage(f"export failed: {e}")
+        return False
+    w.statusBar().showMessage(f"exported {path}")
+    return True

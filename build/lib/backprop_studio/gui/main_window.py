@@ -1,0 +1,376 @@
+"""The main window: graph in the centre, inspector, plots, timeline, console, controls, lessons.
+
+Every view is fed by the Bridge's signals; user intent goes back through the bridge's commands.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backprop_studio.core import lessons
+from backprop_studio.core.iteration import Iteration
+from backprop_studio.core.recording import RecordingError
+from backprop_studio.gui.bridge import Bridge
+from backprop_studio.gui.console import ConsoleView
+from backprop_studio.gui.controls import ControlsToolbar
+from backprop_studio.gui.graph_view import GraphView
+from backprop_studio.gui.inspector import InspectorView
+from backprop_studio.gui.lesson_panel import LessonPanel
+from backprop_studio.gui.main_menus import build_menus, build_search_bar
+from backprop_studio.gui.plots import PlotsView
+from backprop_studio.gui.theme import apply_theme
+from backprop_studio.gui.timeline import TimelineView
+
+RECENT_MAX = 10
+
+
+class MainWindow(QMainWindow):
+    """Backprop Studio's window. `sig_shown(index)` fires when an iteration's graph is fully drawn."""
+
+    sig_shown = Signal(int)
+
+    def __init__(self, settings: QSettings | None = None, theme: str = "light", presentation: bool = False,
+                 lang: str = "en"):
+        super().__init__()
+        self.setWindowTitle("Backprop Studio")
+        self.settings = settings if settings is not None else QSettings("BackpropStudio", "backprop-studio")
+        self.theme, self.presentation, self.lang = theme, presentation, lang
+        # before any child exists: widgets polished under another theme keep that theme's font
+        apply_theme(QApplication.instance(), theme, presentation)
+        self.iteration: Iteration | None = None
+        self.lesson: dict | None = None
+        self.target: dict = {}
+        self.last_error: str | None = None
+        self._optimizer_data: dict | None = None
+        try:
+            self.lesson_index: lessons.LessonIndex | None = lessons.load()
+        except lessons.LessonError:
+            self.lesson_index = None
+        self.bridge = Bridge(self)
+        self.graph = GraphView(self)
+        self.inspector = InspectorView(self)
+        self.plots = PlotsView(self)
+        self.timeline = TimelineView(self)
+        self.console = ConsoleView(self)
+        self.lesson_panel = LessonPanel(self)
+        self.controls = ControlsToolbar(self)
+        self.addToolBar(self.controls)
+        self.addToolBarBreak()
+        self.search_box = build_search_bar(self)
+        self._build_layout()
+        self._build_status_bar()
+        build_menus(self)
+        self._connect()
+        self.set_theme(theme, presentation)
+        self.lesson_panel.set_language(lang)
+        self.lesson_panel.hide()
+        self.resize(1600, 1000)
+
+    # -- layout -------------------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        centre = QWidget(self)
+        col = QVBoxLayout(centre)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(2)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, centre)
+        self.splitter.addWidget(self.lesson_panel)
+        self.splitter.addWidget(self.graph)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([280, 800])
+        col.addWidget(self.splitter, 1)
+        col.addWidget(self.timeline)
+        self.setCentralWidget(centre)
+        self.docks = {}
+        for name, title, widget, area in (
+            ("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("plots", "Plots", self.plots, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("console", "Console", self.console, Qt.DockWidgetArea.BottomDockWidgetArea),
+        ):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(name)
+            dock.setWidget(widget)
+            self.addDockWidget(area, dock)
+            self.docks[name] = dock
+        self.splitDockWidget(self.docks["inspector"], self.docks["plots"], Qt.Orientation.Vertical)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.resizeDocks([self.docks["inspector"]], [560], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["inspector"], self.docks["plots"]], [420, 520], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["console"]], [170], Qt.Orientation.Vertical)
+
+    def _build_status_bar(self) -> None:
+        self.status_labels = {}
+        for key in ("state", "iteration", "phase", "steps", "speed"):
+            label = QLabel(self)
+            label.setContentsMargins(8, 0, 8, 0)
+            self.statusBar().addPermanentWidget(label)
+            self.status_labels[key] = label
+        self._on_status({"mode": "idle", "state": "idle"})
+
+    def _connect(self) -> None:
+        b = self.bridge
+        b.sig_reset.connect(self._on_reset)
+        b.sig_iteration.connect(self._on_iteration)
+        b.sig_scalars.connect(self._on_scalars)
+        b.sig_history.connect(self._on_history)
+        b.sig_updates.connect(self.plots.add_update_ratios)
+        b.sig_console.connect(self.console.append)
+        b.sig_error.connect(self._on_error)
+        b.sig_status.connect(self._on_status)
+        b.sig_paused.connect(self._on_paused)
+        b.sig_node_grad.connect(self._on_node_grad)
+        b.sig_optimizer.connect(self._on_optimizer)
+        b.sig_break.connect(self._on_break)
+        b.sig_finished.connect(self._on_finished)
+        self.timeline.sig_selected.connect(self.bridge.show)
+        self.timeline.sig_follow_changed.connect(self._on_follow)
+        self.graph.sig_node_selected.connect(self._on_node_selected)
+        self.graph.sig_layout_done.connect(self._on_layout_done)
+        self.graph.sig_message.connect(self.statusBar().showMessage)
+        self.controls.sig_command.connect(self._on_command)
+        self.lesson_panel.sig_language.connect(self.set_language)
+
+    # -- opening things -----------------------------------------------------------------------
+    def open_target(self, target: dict, detail: str | None = None, paused: bool = False) -> bool:
+        """Open what main.py asked for: {"mode": lesson|script|open, ...}. False (and a message) on failure."""
+        mode = target.get("mode")
+        if mode == "open":
+            return self.open_recording(target["recording"])
+        if mode == "lesson":
+            return self.open_lesson(target["lesson"], detail=detail)
+        return self.open_script(target["script"], target.get("args") or [], detail=detail, paused=paused)
+
+    def open_lesson(self, name: str, detail: str | None = None) -> bool:
+        """Run a built-in lesson, paused after its first backward pass, with its narration beside the graph."""
+        if self.lesson_index is None:
+            return self._fail("the lesson index could not be read")
+        try:
+            lesson = self.lesson_index.get(name)
+        except lessons.LessonError as e:
+            return self._fail(str(e))
+        path = self.lesson_index.path_of(lesson)
+        if not self._start(path, [], detail or "full", paused=True):
+            return False
+        self.target = {"mode": "lesson", "lesson": name, "script": path, "args": []}
+        self.lesson = lesson
+        chapter = next((c for c in self.lesson_index.chapters if c["id"] == lesson.get("chapter")), None)
+        self.lesson_panel.show_lesson(lesson, chapter)
+        self.lesson_panel.show()
+        self.bridge.step("step_iteration")
+        return True
+
+    def open_script(self, path: str, args: list[str], detail: str | None = None, paused: bool = False) -> bool:
+        """Trace a script live (running, unless `paused`)."""
+        if not self._start(path, args, detail or "auto", paused):
+            return False
+        self.target = {"mode": "script", "script": path, "args": list(args)}
+        self.lesson = None
+        self.lesson_panel.hide()
+        self._remember("script", path)
+        if not paused:
+            self.bridge.run(self.controls.rate())
+        return True
+
+    def open_recording(self, path: str) -> bool:
+        """Replay a .bps recording."""
+        self.lesson = None
+        self.lesson_panel.hide()
+        try:
+            self.bridge.open_recording(path)
+        except RecordingError as e:
+            return self._fail(str(e))
+        self.target = {"mode": "open", "recording": path}
+        self._remember("recording", path)
+        return True
+
+    def _start(self, path: str, args: list[str], detail: str, paused: bool) -> bool:
+        try:
+            self.bridge.start_script(path, args, detail=detail, paused=paused)
+        except (ValueError, OSError) as e:
+            return self._fail(str(e))
+        return True
+
+    def _fail(self, message: str) -> bool:
+        self.last_error = message
+        self.statusBar().showMessage(message)
+        if self.isVisible() and QApplication.platformName() not in ("offscreen", "minimal"):
+            QMessageBox.warning(self, "Backprop Studio", message)
+        return False
+
+    def _remember(self, kind: str, path: str) -> None:
+        entry = f"{kind}:{os.path.abspath(path)}"
+        recent = [e for e in self.recent_files() if e != entry]
+        self.settings.setValue("recent", [entry, *recent][:RECENT_MAX])
+        self.recent_changed()
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def recent_changed(self) -> None:
+        """Replaced by build_menus with a function that refreshes the Recent menu."""
+
+    # -- view options ---------------------------------------------------------------------------
+    def set_theme(self, theme: str | None = None, presentation: bool | None = None) -> None:
+        self.theme = theme or self.theme
+        self.presentation = self.presentation if presentation is None else presentation
+        apply_theme(QApplication.instance(), self.theme, self.presentation)
+        self.graph.set_theme(self.theme, self.presentation)
+        for name, action in getattr(self, "theme_actions", {}).items():
+            action.setChecked(name == self.theme)
+        if hasattr(self, "presentation_action"):
+            self.presentation_action.setChecked(self.presentation)
+        if presentation:
+            self.controls.set_lecture_pace()  # 1 it/s, each backward animated node by node
+
+    def lecture_pace(self) -> bool:
+        """Presentation mode at a set speed: every new iteration replays its backward."""
+        return self.presentation and self.controls.rate() is not None
+
+    def set_language(self, lang: str) -> None:
+        self.lang = lang
+        self.lesson_panel.set_language(lang)
+        for code, action in getattr(self, "language_actions", {}).items():
+            action.setChecked(code == lang)
+
+    # -- bridge slots ------------------------------------------------------------------------------
+    def _on_reset(self, info: dict) -> None:
+        self.iteration = None
+        self._optimizer_data = None
+        self.graph.clear()
+        self.plots.clear()
+        self.console.clear()
+        self.timeline.set_count(0)
+        self.timeline.set_following(True)
+        self.inspector.show_node(None, None)
+        what = info.get("recording") or info.get("script") or ""
+        self.setWindowTitle(f"Backprop Studio — {os.path.basename(what)}" if what else "Backprop Studio")
+
+    def _on_iteration(self, it: Iteration) -> None:
+        if it.detail == "loss":  # no graph kept: show the last one before it
+            self._on_loss_only(it)
+            return
+        new = self.iteration is None or it.index > self.iteration.index
+        self.iteration = it
+        self.graph.set_iteration(it)
+        if new and self.lecture_pace():
+            self.graph.animate_backward(within_ms=int(800 / self.controls.rate()))
+        selected = self.graph.selected_node()
+        self.inspector.show_node(it, selected if selected in it.graph else None)
+        if it.index < self.timeline.count:
+            self.timeline.set_current(it.index)
+
+    def _on_loss_only(self, it: Iteration) -> None:
+        before = self.timeline.last_graph(it.index)
+        if before is not None and (self.iteration is None or self.iteration.index != before):
+            shown = self.bridge.iteration(before)
+            if shown is not None:
+                self._on_iteration(shown)
+        loss = f"loss {it.loss:.6g}, " if it.loss is not None else ""
+        where = f"the graph shown is iteration {self.iteration.index}" if self.iteration is not None \
+            else "no earlier iteration has one"
+        self.statusBar().showMessage(f"iteration {it.index}: {loss}no graph kept (recorded by an older "
+                                     f"version); {where}")
+        if it.index < self.timeline.count:
+            self.timeline.set_current(it.index)
+
+    def _on_scalars(self, d: dict) -> None:
+        self.plots.add_iteration(d["index"], d.get("loss"), d.get("params") or {})
+        self.timeline.mark(d["index"], d.get("detail", ""), d.get("signature", ""))
+        self.timeline.set_count(self.bridge.count)
+
+    def _on_history(self, rows: list, params: dict) -> None:
+        self.plots.set_history(rows, params)
+        for r in rows:
+            self.timeline.mark(r["index"], r.get("detail", ""), r.get("signature", ""))
+        self.timeline.set_count(len(rows))
+
+    def _on_error(self, error: dict) -> None:
+        self.console.show_error(error)
+        self.statusBar().showMessage(f"{error.get('type')}: {error.get('message')}")
+
+    def _on_paused(self, d: dict) -> None:
+        if d.get("point") in ("optimizer_pre", "optimizer_post") and self._optimizer_data:
+            self.inspector.show_optimizer(self._optimizer_data)
+
+    def _on_node_grad(self, node: str, grad) -> None:
+        self.graph.light_node(node, grad)
+        if node == self.graph.selected_node() and self.iteration is not None:
+            self.inspector.show_node(self.iteration, node)
+
+    def _on_optimizer(self, d: dict) -> None:
+        self._optimizer_data = d
+
+    def _on_break(self, d: dict) -> None:
+        where = d.get("source") or "source unknown"
+        text = (f"breakpoint: {d.get('reason')} at iteration {d.get('iteration')}, node {d.get('node')} "
+                f"{d.get('op') or ''} {d.get('name') or ''} ({where})\n")
+        self.console.append("stderr", text)
+        self.statusBar().showMessage(text.strip())
+        if d.get("node"):
+            self.graph.select_node(d["node"])
+
+    def _on_finished(self, d: dict) -> None:
+        status = d.get("status", "finished")
+        self.statusBar().showMessage(f"script {status}" + (f": {d['error']['message']}" if d.get("error") else ""))
+
+    def _on_status(self, s: dict) -> None:
+        self.controls.set_state(s)
+        if s.get("mode") == "live" and s.get("following") and not self.timeline.following():
+            self.timeline.set_following(True)  # a run or step resumes following the newest iteration
+        lab = self.status_labels
+        mode = {"live": "live", "replay": "replay"}.get(s.get("mode"), "")
+        lab["state"].setText(f"{mode} · {s.get('state')}" if mode else "no script")
+        shown, count = s.get("iteration"), s.get("count", 0)
+        if shown is not None and shown >= count:  # paused inside an iteration not recorded yet
+            lab["iteration"].setText(f"iteration {shown} (under way)")
+        else:
+            lab["iteration"].setText(f"iteration {shown if shown is not None else '–'} / {max(count - 1, 0)}"
+                                     if count else "iteration –")
+        lab["phase"].setText(f"phase: {s.get('phase') or '–'}")
+        lab["steps"].setText(f"optimizer steps: {s.get('optimizer_steps', 0)}")
+        lab["speed"].setText(f"{s.get('it_per_s', 0.0):.1f} it/s")
+
+    def _on_follow(self, on: bool) -> None:
+        if on and self.bridge.count:
+            self.bridge.show(self.bridge.count - 1)
+
+    def _on_node_selected(self, box) -> None:
+        it = self.iteration
+        self.inspector.show_node(it, box if it is not None and box in it.graph else None)
+
+    def _on_layout_done(self, _count: int) -> None:
+        if self.iteration is not None:
+            self.sig_shown.emit(self.iteration.index)
+
+    def _on_command(self, name: str) -> None:
+        b = self.bridge
+        if name == "run":
+            b.run(self.controls.rate())
+        elif name == "pause":
+            b.pause()
+        elif name == "stop":
+            b.stop()
+        elif name == "restart":
+            b.restart()
+            if self.target.get("mode") == "lesson":
+                b.step("step_iteration")
+        else:
+            b.step(name)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        self.bridge.close()
+        super().closeEvent(event)

@@ -1,0 +1,446 @@
+"""Live plots: loss, gradient norm per parameter, update/parameter ratio per parameter.
+
+Data goes into growable numpy buffers (gui/plot_series.py); curves are redrawn by one coalescing
+timer (at most ~30 Hz) with peak downsampling and clip-to-view, so a million points stay live.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backprop_studio.gui.plot_series import ParamTable, Series
+from backprop_studio.gui.theme import current_theme, pen_colours
+
+REDRAW_MS = 33
+MAX_REDRAW_MS = 1000
+MAX_CURVES = 20  # per parameter plot: the 19 largest, the rest folded into one "others" curve
+RERANK_S = 1.0  # which parameters get their own curve is decided at most once a second
+MAX_REGIONS = 50  # shaded NaN/Inf spans drawn on the loss plot
+NONFINITE_COLOUR = QColor("#e0002a")
+# tab20-like, strong hues first; a parameter keeps its colour (by first appearance) in both plots.
+CURVE_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+                 "#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
+                 "#f7b6d2", "#9edae5", "#dbdb8d", "#393b79"]
+
+
+class PlotsView(QWidget):
+    """Three x-linked plots and a legend list (click a name to show/hide its curves)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.loss = Series()
+        self.nonfinite_spans: list[list[float]] = []  # [first, last] iteration of runs of NaN/Inf loss
+        self.grads = ParamTable()
+        self.ratios = ParamTable()
+        self.hidden: set[str] = set()
+        self._groups: dict[str, tuple[list[str], list[str]]] = {}
+        self._ranked_at = 0.0
+        self._others: dict[str, tuple[tuple, int, np.ndarray]] = {}  # cache: rest names, rows done, curve
+        self._curves: dict[str, dict[str, pg.PlotDataItem]] = {"grad": {}, "ratio": {}}
+        self._regions: list[pg.LinearRegionItem] = []
+        self.redraws = 0
+
+        self.canvas = _TimedCanvas(self)
+        self.loss_plot = self.canvas.addPlot(row=0, col=0, axisItems={"bottom": _IterationAxis("bottom"),
+                                                                      "left": _LogAxis("left")})
+        self.grad_plot = self.canvas.addPlot(row=1, col=0, axisItems={"bottom": _IterationAxis("bottom"),
+                                                                      "left": _LogAxis("left")})
+        self.ratio_plot = self.canvas.addPlot(row=2, col=0, axisItems={"bottom": _IterationAxis("bottom"),
+                                                                       "left": _LogAxis("left")})
+        for plot in (self.grad_plot, self.ratio_plot):
+            plot.setXLink(self.loss_plot)
+            plot.setLogMode(x=False, y=True)
+        # No grid: on a raster surface it costs more than the curves.
+        self.ratio_plot.setLabel("bottom", "iteration")
+        self.loss_curve = self._make_curve(self.loss_plot, QColor("#1f77b4"))
+
+        self.legend = QListWidget(self)
+        self.legend.setMaximumWidth(180)
+        self.legend.setToolTip("Parameters with their own curve (largest gradient norms). Untick to hide.")
+        self.legend.itemChanged.connect(self._on_legend_item)
+        self.log_loss = QCheckBox("log loss", self)
+        self.log_loss.setToolTip("Logarithmic loss axis")
+        self.log_loss.toggled.connect(self._on_log_loss)
+        reset = QPushButton("Fit", self)
+        reset.setToolTip("Fit all data and follow new points again")
+        reset.clicked.connect(self._on_reset_zoom)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.log_loss)
+        bar.addWidget(reset)
+        bar.addStretch(1)
+        side = QVBoxLayout()
+        side.addLayout(bar)
+        side.addWidget(self.legend, 1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.canvas, 1)
+        layout.addLayout(side)
+
+        self._scheduled = [False]
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self._on_redraw)
+        self._restyle()
+        self._update_titles()
+
+    # -- public interface --------------------------------------------------------------------
+    def add_iteration(self, index: int, loss: float | None, params: dict[str, dict]) -> None:
+        """One iteration: its loss (None when the root was not a scalar) and per-parameter grad norms."""
+        if loss is not None:
+            try:
+                v = float(loss)
+            except (TypeError, ValueError):
+                v = math.nan  # not a number: shown as a gap, like NaN
+            if v - v == 0 and index > self.loss.last:  # the common case, kept cheap for floods
+                self.loss.append(index, v)
+            else:
+                self._add_loss(index, v)
+        if params:
+            self.grads.add_row(index, {k: v.get("grad_norm") if isinstance(v, dict) else None
+                                       for k, v in params.items()})
+        self._schedule()
+
+    def add_update_ratios(self, index: int, ratios: dict[str, float]) -> None:
+        """||update|| / ||parameter|| per parameter after an optimizer step (or a manual update)."""
+        if ratios:
+            self.ratios.add_row(index, ratios)
+            self._schedule()
+
+    def set_history(self, rows: list[dict], params: dict[str, list[tuple[int, float]]]) -> None:
+        """Replace everything by a recording's history (Recording.scalars(), Recording.param_stats())."""
+        self.clear()
+        pts = sorted((int(r["index"]), r["loss"]) for r in rows if r.get("loss") is not None)
+        if pts:
+            xs = np.array([i for i, _ in pts], dtype=np.float64)
+            ys = np.array([float(v) for _, v in pts], dtype=np.float64)
+            self.loss.extend(xs, ys)
+            for i in xs[~np.isfinite(ys)]:
+                self._mark_nonfinite(float(i))
+        self.grads.load(params or {})
+        self._schedule()
+
+    def clear(self) -> None:
+        """Forget all data (a restart or a new run)."""
+        self.loss = Series()
+        self.nonfinite_spans = []
+        self.grads, self.ratios = ParamTable(), ParamTable()
+        self._groups.clear()
+        self._others.clear()
+        self._ranked_at = 0.0
+        self._schedule()
+
+    def loss_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """(iterations, losses) as recorded, NaN/Inf included."""
+        x, y = self.loss.data()
+        return x.copy(), y.copy()
+
+    def grad_norm_data(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(iterations, gradient norms) of one parameter (NaN where missing or not finite)."""
+        x, y = self.grads.curve(name)
+        return x.copy(), y.astype(np.float64)
+
+    def ratio_data(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        x, y = self.ratios.curve(name)
+        return x.copy(), y.astype(np.float64)
+
+    def curve_names(self, which: str = "grad") -> list[str]:
+        """Names of the curves drawn in the "grad" or "ratio" plot (after the last redraw)."""
+        return list(self._curves[which])
+
+    def curve_data(self, which: str, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) drawn for curve `name` ("others" included) of the "grad" or "ratio" plot, before log scaling."""
+        x, y = self._curves[which][name].getOriginalDataset()
+        return np.asarray(x), np.asarray(y)
+
+    def flush(self) -> None:
+        """Redraw now instead of waiting for the timer."""
+        self._timer.stop()
+        self._on_redraw()
+
+    # -- data --------------------------------------------------------------------------------
+    def _add_loss(self, index: int, v: float) -> None:
+        if index <= self.loss.last:
+            self.nonfinite_spans = [s for s in self.nonfinite_spans if s[0] < index]
+            if self.nonfinite_spans and self.nonfinite_spans[-1][1] >= index:
+                self.nonfinite_spans[-1][1] = index - 1
+        self.loss.append(index, v)
+        if not math.isfinite(v):
+            self._mark_nonfinite(index)
+
+    def _mark_nonfinite(self, index: float) -> None:
+        spans = self.nonfinite_spans
+        if spans and spans[-1][1] >= index - 1:
+            spans[-1][1] = index
+        else:
+            spans.append([index, index])
+
+    def _schedule(self) -> None:
+        if not self._scheduled[0]:  # a plain list: cheaper than QTimer.isActive() or a QWidget setattr
+            self._scheduled[0] = True
+            self._timer.start()
+
+    # -- drawing -----------------------------------------------------------------------------
+    def _on_redraw(self) -> None:
+        started = time.perf_counter()
+        self._scheduled[0] = False
+        self.redraws += 1
+        self.loss_curve.setData(*self.loss.shown_data())
+        _dots_when_few(self.loss_curve, self.loss.n)
+        self._draw_regions()
+        if time.monotonic() - self._ranked_at > RERANK_S or not self._groups:
+            self._ranked_at = time.monotonic()
+            self._groups = {"grad": _split(self.grads.ranked()), "ratio": self._ratio_groups()}
+            self._fill_legend()
+        self._draw_params("grad", self.grads, self.grad_plot, "norm")
+        self._draw_params("ratio", self.ratios, self.ratio_plot, "median")
+        self._update_titles()
+        # Redraw less often when drawing is slow (many curves, slow machine): at most ~1/4 of the UI thread.
+        cost_ms = (time.perf_counter() - started + self.canvas.last_paint_s) * 1000
+        self._timer.setInterval(int(min(MAX_REDRAW_MS, max(REDRAW_MS, 4 * cost_ms))))
+
+    def _ratio_groups(self) -> tuple[list[str], list[str]]:
+        """The ratio plot follows the gradient plot's choice so a colour means one parameter."""
+        shown_grad = set(self._groups.get("grad", ([], []))[0])
+        names = self.ratios.ranked()
+        if not shown_grad:
+            return _split(names)
+        return [n for n in names if n in shown_grad], [n for n in names if n not in shown_grad]
+
+    def _draw_params(self, which: str, table: ParamTable, plot: pg.PlotItem, how: str) -> None:
+        shown, rest = self._groups.get(which, ([], []))
+        shown = [n for n in shown if n in table.column]
+        rest = [n for n in rest if n in table.column]
+        curves = self._curves[which]
+        wanted = set(shown) | ({"others"} if rest else set())
+        for name in list(curves):
+            if name not in wanted:
+                plot.removeItem(curves.pop(name))
+        for name in shown:
+            if name not in curves:
+                curves[name] = self._make_curve(plot, self._colour(name))
+            curves[name].setData(*table.curve(name))
+            _dots_when_few(curves[name], table.n)
+            curves[name].setVisible(name not in self.hidden)
+        if rest:
+            if "others" not in curves:
+                curves["others"] = self._make_curve(plot, QColor("#999999"), Qt.PenStyle.DashLine)
+            curves["others"].setData(table.x[:table.n], self._combined(which, table, rest, how))
+            _dots_when_few(curves["others"], table.n)
+            curves["others"].setVisible("others" not in self.hidden)
+
+    def _combined(self, which: str, table: ParamTable, rest: list[str], how: str) -> np.ndarray:
+        """The "others" curve, extended incrementally while the grouping stays the same."""
+        key = (table.generation, tuple(rest))
+        cached = self._others.get(which)
+        if cached and cached[0] == key and cached[1] <= table.n and cached[1] > 0:
+            _, done, curve = cached
+            curve = np.concatenate([curve[:done - 1], table.combined(rest, how, start=done - 1)])
+        else:
+            curve = table.combined(rest, how)
+        self._others[which] = (key, table.n, curve)
+        return curve
+
+    def _draw_regions(self) -> None:
+        spans = self.nonfinite_spans
+        if len(spans) > MAX_REGIONS:  # fold the oldest together so drawing stays cheap
+            spans = [[spans[0][0], spans[-MAX_REGIONS][1]]] + spans[-MAX_REGIONS + 1:]
+        while len(self._regions) > len(spans):
+            self.loss_plot.removeItem(self._regions.pop())
+        brush = QColor(NONFINITE_COLOUR)
+        brush.setAlpha(70)
+        while len(self._regions) < len(spans):
+            region = pg.LinearRegionItem(movable=False, brush=brush, pen=pg.mkPen(NONFINITE_COLOUR, width=2))
+            region.setZValue(-10)
+            region.setToolTip("loss is NaN or Inf here")
+            self.loss_plot.addItem(region, ignoreBounds=True)
+            self._regions.append(region)
+        for region, (a, b) in zip(self._regions, spans, strict=True):
+            region.setRegion((a - 0.5, b + 0.5))
+
+    def _update_titles(self) -> None:
+        fg = pen_colours(self.palette())[1].name()
+        bad = int(np.count_nonzero(~np.isfinite(self.loss.data()[1])))
+        loss_title = "loss"
+        if bad:
+            first = int(self.nonfinite_spans[0][0]) if self.nonfinite_spans else 0
+            loss_title += (f"  <span style='color:{NONFINITE_COLOUR.name()}; font-weight:bold'>"
+                           f"{bad} NaN/Inf (first at iteration {first})</span>")
+        self.loss_plot.setTitle(loss_title, color=fg)
+        self.grad_plot.setTitle("gradient norm ‖grad‖", color=fg)
+        self.ratio_plot.setTitle("update ratio ‖Δw‖/‖w‖", color=fg)
+
+    def _make_curve(self, plot: pg.PlotItem, colour: QColor,
+                    style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> pg.PlotDataItem:
+        curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=_line_width(), style=style), connect="finite")
+        plot.addItem(curve)
+        curve.setDownsampling(auto=True, method="peak")  # after addItem: clip-to-view needs the ViewBox
+        curve.setClipToView(True)
+        return curve
+
+    def _colour(self, name: str) -> QColor:
+        col = self.grads.column.get(name)
+        if col is None:
+            col = len(self.grads.names) + self.ratios.column.get(name, 0)
+        return QColor(CURVE_COLOURS[col % len(CURVE_COLOURS)])
+
+    def _fill_legend(self) -> None:
+        shown, rest = self._groups["grad"]
+        if not shown:
+            shown, rest = self._groups["ratio"]
+        entries = [(n, self._colour(n)) for n in shown] + ([(f"others ({len(rest)})", QColor("#999999"))]
+                                                            if rest else [])
+        current = [self.legend.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.legend.count())]
+        if current == [n if not n.startswith("others (") else "others" for n, _ in entries]:
+            return
+        self.legend.blockSignals(True)
+        self.legend.clear()
+        for label, colour in entries:
+            key = "others" if label.startswith("others (") else label
+            item = QListWidgetItem(_swatch(colour), label)
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked if key in self.hidden else Qt.CheckState.Checked)
+            if key == "others":
+                item.setToolTip("Parameters without their own curve: the norm of all their gradients "
+                                "together (gradient plot), the median ratio (ratio plot): " + ", ".join(rest[:30])
+                                + (" ..." if len(rest) > 30 else ""))
+            self.legend.addItem(item)
+        self.legend.blockSignals(False)
+
+    # -- slots and theming -------------------------------------------------------------------
+    def _on_legend_item(self, item: QListWidgetItem) -> None:
+        key = item.data(Qt.ItemDataRole.UserRole)
+        if item.checkState() == Qt.CheckState.Checked:
+            self.hidden.discard(key)
+        else:
+            self.hidden.add(key)
+        for curves in self._curves.values():
+            if key in curves:
+                curves[key].setVisible(key not in self.hidden)
+
+    def _on_log_loss(self, on: bool) -> None:
+        self.loss_plot.setLogMode(x=False, y=on)
+
+    def _on_reset_zoom(self) -> None:
+        for plot in (self.loss_plot, self.grad_plot, self.ratio_plot):
+            plot.enableAutoRange()
+
+    def _restyle(self) -> None:
+        for plot in (self.loss_plot, self.grad_plot, self.ratio_plot):
+            style_plot(plot, self.canvas, self.palette())
+        dark = pen_colours(self.palette())[0].lightnessF() < 0.5
+        width = _line_width()
+        self.loss_curve.setPen(pg.mkPen("#5fb0ff" if dark else "#1f5fa8", width=width))
+        for curves in self._curves.values():
+            for curve in curves.values():
+                pen = QPen(curve.opts["pen"])
+                pen.setWidthF(width)
+                curve.setPen(pen)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == event.Type.PaletteChange:
+            self._restyle()
+            self._update_titles()
+        super().changeEvent(event)
+
+
+def style_plot(plot: pg.PlotItem, view: pg.GraphicsView, palette: QPalette) -> None:
+    """Colours and tick font of a pyqtgraph plot from a widget palette and the application font."""
+    bg, fg = pen_colours(palette)
+    view.setBackground(bg)
+    font = QFont(QApplication.font())
+    font.setPointSizeF(max(font.pointSizeF() * (0.75 if current_theme()[1] else 0.9), 7))
+    plot.titleLabel.opts["size"] = f"{QApplication.font().pointSizeF():g}pt"
+    for side in ("left", "bottom"):
+        axis = plot.getAxis(side)
+        axis.labelStyle = {"font-size": f"{font.pointSizeF():g}pt"}
+        axis.setPen(fg)
+        axis.setTextPen(fg)
+        axis.setTickFont(font)
+        axis.enableAutoSIPrefix(False)  # "iteration (x0.001)" confuses more than it helps
+    # One fixed width for every left axis keeps the x-linked plots aligned; wide enough for "0.0001".
+    plot.getAxis("left").setWidth(QFontMetrics(font).horizontalAdvance("0.0001") + 16)
+
+
+class _TimedCanvas(pg.GraphicsLayoutWidget):
+    """Remembers how long its last paint took (the redraw timer adapts to it)."""
+
+    last_paint_s = 0.0
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        started = time.perf_counter()
+        super().paintEvent(event)
+        self.last_paint_s = time.perf_counter() - started
+
+
+class _LogAxis(pg.AxisItem):
+    """A log axis with plain labels (20, 0.01, 1e-06), only at 1, 2 and 5 x 10^k when there are
+    enough of those (the 3..9 minor labels pile up otherwise)."""
+
+    def logTickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
+        strings = [f"{10 ** float(v) * scale:g}" for v in values]
+        keep = [s if _mantissa(v) in (1, 2, 5) else "" for v, s in zip(values, strings, strict=True)]
+        return keep if sum(1 for s in keep if s) >= 2 else strings
+
+
+class _IterationAxis(pg.AxisItem):
+    """Iterations are whole numbers: no ticks at 0.2, 0.4 ... when zoomed in on a few."""
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph override)
+        levels = [(spacing, [v for v in values if float(v).is_integer()])
+                  for spacing, values in super().tickValues(minVal, maxVal, size) if spacing >= 1]
+        return levels or [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
+
+
+def _mantissa(log_value: float) -> int:
+    """The leading digit of 10**log_value."""
+    v = 10 ** float(log_value)
+    return int(round(v / 10 ** math.floor(math.log10(v)))) if v > 0 and math.isfinite(v) else 0
+
+
+def _line_width() -> float:
+    """1 px normally (wider lines go through Qt's stroker and paint ~6x slower), 2.5 px on a projector."""
+    return 2.5 if current_theme()[1] else 1.0
+
+
+def _dots_when_few(curve: pg.PlotDataItem, n: int, few: int = 40) -> None:
+    """Mark each point while there are few (a single iteration has no line to show)."""
+    want = "o" if n <= few else None
+    if curve.opts.get("symbol") != want:
+        pen = curve.opts["pen"]
+        colour = pen.color() if isinstance(pen, QPen) else QColor("#888888")
+        curve.setSymbol(want)
+        curve.setSymbolSize(5)
+        curve.setSymbolPen(colour)
+        curve.setSymbolBrush(colour)
+
+
+def _split(names: list[str]) -> tuple[list[str], list[str]]:
+    """At most MAX_CURVES curves: all names if they fit, else the first MAX_CURVES-1 and the rest."""
+    if len(names) <= MAX_CURVES:
+        return names, []
+    return names[:MAX_CURVES - 1], names[MAX_CURVES - 1:]
+
+
+def _swatch(colour: QColor) -> QIcon:
+    pix = QPixmap(14, 14)
+    pix.fill(colour)
+    return QIcon(pix)

@@ -1,0 +1,354 @@
+"""The timeline: a slider over recorded iterations and a strip marking full detail and graph changes."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QElapsedTimer, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QSlider, QStyle, QStyleOptionSlider, QWidget
+
+from backprop_studio.gui.plot_series import grow
+
+EMIT_MS = 33  # scrubbing emits sig_selected at most ~30 times a second
+FULL_COLOUR = QColor("#2f9e44")
+CHANGE_COLOUR = QColor("#f08c00")
+
+
+class _Marks:
+    """Per-iteration flags in growable numpy arrays (fine for millions of iterations).
+
+    `changed[i]` is kept up to date as marks arrive, so drawing never rescans the signatures."""
+
+    def __init__(self) -> None:
+        self.full = np.zeros(1024, dtype=bool)
+        self.bare = np.zeros(1024, dtype=bool)  # loss only: no graph (recordings of older versions)
+        self.changed = np.zeros(1024, dtype=bool)
+        self.sig = np.full(1024, -1, dtype=np.int32)  # signature code, -1 = unknown
+        self.codes: dict[str, int] = {}
+        self.last = -1  # highest index marked
+
+    def set(self, index: int, detail: str, signature: str) -> None:
+        if index >= len(self.full):
+            self.full = grow(self.full, index + 1, False)
+            self.bare = grow(self.bare, index + 1, False)
+            self.changed = grow(self.changed, index + 1, False)
+            self.sig = grow(self.sig, index + 1, -1)
+        self.full[index] = detail == "full"
+        self.bare[index] = detail == "loss"
+        if signature:
+            self.sig[index] = self.codes.setdefault(signature, len(self.codes))
+            self.changed[index] = self._differs(self._known_before(index), index)
+            if index < self.last:  # marked out of order: the next known mark compares against this one
+                after = index + 1
+                while after <= self.last and self.sig[after] < 0:
+                    after += 1
+                if after <= self.last:
+                    self.changed[after] = self._differs(index, after)
+        self.last = max(self.last, index)
+
+    def set_many(self, index: np.ndarray, full: np.ndarray, signatures: list[str]) -> None:
+        """set() for many iterations at once, vectorised (a recording with a million iterations)."""
+        top = int(index.max())
+        self.full = grow(self.full, top + 1, False)
+        self.bare = grow(self.bare, top + 1, False)
+        self.changed = grow(self.changed, top + 1, False)
+        self.sig = grow(self.sig, top + 1, -1)
+        self.full[index] = full
+        self.bare[index] = [not s for s in signatures]
+        codes = np.array([self.codes.setdefault(s, len(self.codes)) if s else -1 for s in signatures],
+                         dtype=np.int32)
+        self.sig[index[codes >= 0]] = codes[codes >= 0]
+        self.last = max(self.last, top)
+        sig = self.sig[:self.last + 1]
+        known = np.flatnonzero(sig >= 0)
+        self.changed[:self.last + 1] = False
+        self.changed[known[1:][sig[known[1:]] != sig[known[:-1]]]] = True
+
+    def _known_before(self, index: int) -> int:
+        before = index - 1
+        while before >= 0 and self.sig[before] < 0:
+            before -= 1
+        return before
+
+    def _differs(self, a: int, b: int) -> bool:
+        return a >= 0 and self.sig[a] >= 0 and self.sig[b] >= 0 and self.sig[a] != self.sig[b]
+
+    def changed_at(self, index: int) -> bool:
+        """Whether iteration `index`'s signature differs from the last known one before it."""
+        return 0 <= index < len(self.changed) and bool(self.changed[index])
+
+    def changes(self, count: int) -> np.ndarray:
+        """Indices i < count whose signature differs from the last known one before i."""
+        return np.flatnonzero(self.changed[:count])
+
+
+class _State:
+    """What the timeline shows, in a plain object (cheap to update once per live iteration)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.current = 0
+        self.version = 0  # bumped by mark() so the strip recomputes its columns
+        self.enabled = False
+        self.shown = ("no iterations", "")
+
+
+class _Strip(QWidget):
+    """Draws one tick per pixel column that holds a full-detail iteration or a graph change."""
+
+    sig_clicked = Signal(int)
+
+    def __init__(self, owner: TimelineView):
+        super().__init__(owner)
+        self.owner = owner
+        self.setMinimumHeight(14)
+        self.setMaximumHeight(18)
+        self.setToolTip("Green: iterations recorded in full detail. Orange: the graph structure changed.")
+        self._cache_key: tuple | None = None
+        self._cache: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
+
+    def _span(self) -> tuple[float, float]:
+        """(x of iteration 0, pixels per iteration), matching where the slider puts its handle."""
+        inset = self.owner.handle_length() / 2
+        n = self.owner.count
+        return inset, (self.width() - 2 * inset) / max(n - 1, 1)
+
+    def x_of(self, index: int) -> float:
+        x0, step = self._span()
+        return x0 + index * step
+
+    def index_at(self, x: float) -> int:
+        x0, step = self._span()
+        n = self.owner.count
+        return int(min(max(round((x - x0) / step), 0), max(n - 1, 0)))
+
+    def _columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Pixel columns holding a full-detail iteration, and columns holding a graph change."""
+        key = (self.owner.count, self.width(), self.owner.version, self._span())
+        if key != self._cache_key:
+            n = self.owner.count
+            x0, step = self._span()
+            marks = self.owner.marks
+            if step >= 0.25:  # few iterations: place each one
+                self._cache = tuple(np.unique((x0 + np.flatnonzero(a[:n]) * step).astype(np.int64))
+                                    for a in (marks.full, marks.changed))
+            else:  # many: one "any" per pixel column, O(n) but vectorised
+                pixels = np.arange(int(x0), int(x0 + (n - 1) * step) + 1)
+                starts = np.unique(np.clip(np.ceil((pixels - x0) / step), 0, n - 1).astype(np.int64))
+                cols = (x0 + starts * step).astype(np.int64)
+                self._cache = tuple(cols[np.logical_or.reduceat(a[:n], starts)]
+                                    for a in (marks.full, marks.changed))
+            self._cache_key = key
+        return self._cache
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        p = QPainter(self)
+        h = self.height()
+        p.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.AlternateBase))
+        full_cols, change_cols = self._columns()
+        p.setPen(QPen(FULL_COLOUR, 1))
+        for x in full_cols:
+            p.drawLine(int(x), h // 2, int(x), h - 1)
+        p.setPen(QPen(CHANGE_COLOUR, 2))
+        for x in change_cols:
+            p.drawLine(int(x), 0, int(x), h // 2)
+        if self.owner.count:
+            x = self.x_of(self.owner.current)
+            p.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 2))
+            p.drawRect(QRectF(x - 3, 0.5, 6, h - 1))
+        p.end()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        if self.owner.count:
+            self.sig_clicked.emit(self.index_at(event.position().x()))
+
+
+class TimelineView(QWidget):
+    """Slider over iterations 0..count-1. `sig_selected` fires only for the user's choices, throttled."""
+
+    sig_selected = Signal(int)
+    sig_follow_changed = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.state = _State()
+        self.marks = _Marks()
+        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider.setRange(0, 0)
+        self.slider.setEnabled(False)
+        self.slider.setToolTip("Scrub through recorded iterations")
+        self.label = QLabel("no iterations", self)
+        self.flags = QLabel("", self)  # "full detail", "graph changed" for the current iteration
+        self.flags.setProperty("role", "muted")
+        self._fit_label()
+        self.follow = QCheckBox("Follow live", self)
+        self.follow.setChecked(True)
+        self.follow.setToolTip("Jump to the newest iteration as it arrives")
+        self.strip = _Strip(self)
+        layout = QGridLayout(self)  # the strip sits exactly above the slider so marks line up with it
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setHorizontalSpacing(8)
+        layout.setVerticalSpacing(1)
+        layout.addWidget(self.strip, 0, 0)
+        layout.addWidget(self.slider, 1, 0)
+        layout.addWidget(self.label, 0, 1)
+        layout.addWidget(self.flags, 1, 1)
+        layout.addWidget(self.follow, 0, 2, 2, 1)
+        self.slider.setMinimumWidth(160)
+        layout.setColumnStretch(0, 1)
+        self._pending: int | None = None
+        self._since_emit = QElapsedTimer()
+        self._emit_timer = QTimer(self)
+        self._emit_timer.setSingleShot(True)
+        self._emit_timer.timeout.connect(self._on_emit_pending)
+        self.slider.valueChanged.connect(self._on_slider)
+        self.follow.toggled.connect(self._on_follow)
+        self.strip.sig_clicked.connect(self._on_user_pick)
+
+    # -- public interface --------------------------------------------------------------------
+    @property
+    def count(self) -> int:
+        """Number of recorded iterations."""
+        return self.state.count
+
+    @property
+    def current(self) -> int:
+        """The iteration shown as current."""
+        return self.state.current
+
+    @property
+    def version(self) -> int:
+        return self.state.version
+
+    def set_count(self, n: int) -> None:
+        """There are `n` recorded iterations (0..n-1); when following live, show the newest."""
+        n = max(int(n), 0)
+        st = self.state
+        if n == 0:
+            self.marks = _Marks()  # a restart: nothing is recorded any more
+            st.version += 1
+        if n != st.count:
+            st.count = n
+            self.slider.blockSignals(True)
+            self.slider.setRange(0, max(n - 1, 0))
+            self.slider.blockSignals(False)
+            if (n > 0) != st.enabled:
+                st.enabled = n > 0
+                self.slider.setEnabled(st.enabled)
+        self.set_current(n - 1 if self.follow.isChecked() and n else min(st.current, max(n - 1, 0)))
+
+    def set_current(self, i: int) -> None:
+        """Show iteration `i` as current without emitting sig_selected."""
+        st = self.state
+        st.current = int(min(max(i, 0), max(st.count - 1, 0)))
+        if self.slider.value() != st.current:
+            self.slider.blockSignals(True)
+            self.slider.setValue(st.current)
+            self.slider.blockSignals(False)
+        self._update_label()
+        self.strip.update()
+
+    def mark(self, index: int, detail: str, signature: str) -> None:
+        """Record that iteration `index` has `detail` ("full"/"light") and graph `signature`."""
+        if index < 0:
+            return
+        self.marks.set(int(index), detail, signature)
+        self.state.version += 1  # the strip recomputes its columns at the next paint
+        self.strip.update()
+
+    def mark_rows(self, rows: list[dict]) -> None:
+        """mark() for many rows at once ({index, detail, signature}, e.g. Recording.scalars())."""
+        rows = [r for r in rows if isinstance(r.get("index"), int) and r["index"] >= 0]
+        if rows:
+            self.marks.set_many(np.fromiter((r["index"] for r in rows), dtype=np.int64, count=len(rows)),
+                                np.fromiter((r.get("detail") == "full" for r in rows), dtype=bool, count=len(rows)),
+                                [r.get("signature") or "" for r in rows])
+        self.state.version += 1
+        self.strip.update()
+
+    def handle_length(self) -> int:
+        """Width of the slider's handle (the strip leaves half of it free at each end)."""
+        opt = QStyleOptionSlider()
+        self.slider.initStyleOption(opt)
+        rect = self.slider.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt,
+                                                  QStyle.SubControl.SC_SliderHandle, self.slider)
+        return rect.width()
+
+    def following(self) -> bool:
+        """True when the view jumps to the newest iteration as it arrives."""
+        return self.follow.isChecked()
+
+    def set_following(self, on: bool) -> None:
+        self.follow.setChecked(on)
+
+    def last_graph(self, index: int) -> int | None:
+        """The last iteration at or before `index` that kept a graph (not loss only)."""
+        top = min(index, self.marks.last)
+        if top < 0:
+            return None
+        kept = np.flatnonzero(~self.marks.bare[:top + 1])
+        return int(kept[-1]) if len(kept) else None
+
+    def is_full(self, index: int) -> bool:
+        return 0 <= index < len(self.marks.full) and bool(self.marks.full[index])
+
+    def changes(self) -> list[int]:
+        """Iterations where the graph signature changed."""
+        return self.marks.changes(self.count).tolist()
+
+    # -- slots -------------------------------------------------------------------------------
+    def _on_slider(self, value: int) -> None:
+        self._on_user_pick(value)
+
+    def _on_user_pick(self, index: int) -> None:
+        if index != self.count - 1 and self.following():
+            self.follow.setChecked(False)  # the user looks at the past: stop jumping away from it
+        self.set_current(index)
+        self._pending = self.current
+        if self._emit_timer.isActive():
+            return
+        if not self._since_emit.isValid() or self._since_emit.elapsed() >= EMIT_MS:
+            self._on_emit_pending()
+        else:
+            self._emit_timer.start(EMIT_MS - self._since_emit.elapsed())
+
+    def _on_emit_pending(self) -> None:
+        if self._pending is None:
+            return
+        index, self._pending = self._pending, None
+        self._since_emit.start()
+        self.sig_selected.emit(index)
+
+    def _on_follow(self, on: bool) -> None:
+        if on and self.count:
+            self.set_current(self.count - 1)
+        self.sig_follow_changed.emit(on)
+
+    def _update_label(self) -> None:
+        st = self.state
+        if not st.count:
+            text, flags = "no iterations", ""
+        else:
+            names = []
+            if self.is_full(st.current):
+                names.append("full detail")
+            if self.marks.changed_at(st.current):
+                names.append("graph changed")
+            if 0 <= st.current < len(self.marks.bare) and self.marks.bare[st.current]:
+                names.append("loss only: no graph kept (recorded by an older version)")
+            text, flags = f"iteration {st.current} / {st.count - 1}", " · ".join(names)
+        if (text, flags) != st.shown:  # setText relayouts: only when something changed
+            st.shown = (text, flags)
+            self.label.setText(text)
+            self.flags.setText(flags)
+
+    def _fit_label(self) -> None:
+        """Room for the longest label so the slider does not jump as numbers grow."""
+        metrics = self.label.fontMetrics()
+        self.label.setMinimumWidth(max(metrics.horizontalAdvance("iteration 000000 / 000000"),
+                                       metrics.horizontalAdvance("full detail · graph changed")))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() in (event.Type.FontChange, event.Type.ApplicationFontChange):
+            self._fit_label()
+        super().changeEvent(event)

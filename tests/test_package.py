@@ -1,0 +1,106 @@
+"""`pip install .` gives a real package: everything under backprop_studio/, lessons and themes
+included, a working `backprop-studio` from any directory; a user's own core/gui/main modules are theirs."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+import zipfile
+
+import pytest
+
+from tests.util import ROOT, record, write_script
+
+pytestmark = pytest.mark.e2e
+
+USER_MODULES = {
+    "core.py": "VALUE = 3.0\n",
+    "gui.py": "def show(x):\n    print('user gui', x)\n",
+    "main.py": "def helper():\n    return 'user main'\n",
+}
+USER_SCRIPT = """
+    import core, gui, main
+    import torch
+    torch.manual_seed(0)
+    w = torch.randn(3, requires_grad=True)
+    for i in range(3):
+        loss = (w * core.VALUE).pow(2).sum()
+        loss.backward()
+        with torch.no_grad():
+            w -= 0.01 * w.grad
+        w.grad = None
+        gui.show(repr(loss.item()))
+    print(main.helper())
+"""
+
+
+def user_project(tmp_path) -> str:
+    for name, text in USER_MODULES.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    return write_script(tmp_path, USER_SCRIPT, name="train.py")
+
+
+def plain_output(script: str) -> str:
+    return subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=120,
+                          cwd=os.path.dirname(script)).stdout
+
+
+def test_a_user_project_with_its_own_core_gui_and_main_records_correctly(tmp_path):
+    script = user_project(tmp_path)
+    proc, data = record(tmp_path, script, options=())
+    assert proc.stdout == plain_output(script) and "user main" in proc.stdout
+    assert len(data["iterations"]) == 3 and all(it["graph"]["nodes"] for it in data["iterations"])
+
+
+def test_the_wheel_installs_and_runs_from_any_directory(tmp_path):
+    wheels = tmp_path / "wheels"
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                            "-w", str(wheels), ROOT], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    (wheel,) = glob.glob(str(wheels / "*.whl"))
+    top = {n.split("/")[0] for n in zipfile.ZipFile(wheel).namelist()}
+    assert top == {"backprop_studio", os.path.basename(wheel).split("-py3")[0] + ".dist-info"}, top
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    py = venv / "bin" / "python"
+    done = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", wheel],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    # the dependencies (torch, PySide6...) from this environment; not its editable backprop_studio
+    with open(os.path.join(site, "deps.pth"), "w", encoding="utf-8") as f:
+        f.write(sysconfig.get_paths()["purelib"] + "\n")
+    exe = str(venv / "bin" / "backprop-studio")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    lessons = subprocess.run([exe, "lessons"], capture_output=True, text=True, cwd=str(elsewhere), env=env,
+                             timeout=120)
+    assert lessons.returncode == 0, lessons.stderr
+    assert "autograd_basics" in lessons.stdout and "legendre_custom_function" in lessons.stdout
+    where = subprocess.run([str(py), "-c", "import backprop_studio; print(backprop_studio.__path__[0])"],
+                           capture_output=True, text=True, cwd=str(elsewhere), env=env).stdout.strip()
+    assert where.startswith(site), where  # the installed copy, not this checkout
+    project = tmp_path / "project"
+    project.mkdir()
+    script = user_project(project)
+    bps = str(project / "run.bps")
+    rec = subprocess.run([exe, "record", "-o", bps, script], capture_output=True, text=True, cwd=str(elsewhere),
+                         env=env, timeout=300)
+    assert rec.returncode == 0, rec.stderr
+    assert rec.stdout == plain_output(script)
+    out = str(project / "run.json")
+    assert subprocess.run([exe, "export", bps, "--format", "json", "-o", out], cwd=str(elsewhere), env=env,
+                          timeout=120).returncode == 0
+    with open(out, encoding="utf-8") as f:
+        data = json.load(f)
+    assert data["status"] == "finished" and len(data["iterations"]) == 3
+    shot = str(project / "shot.png")
+    app = subprocess.run([exe, "--screenshot", shot], capture_output=True,
+                         text=True, cwd=str(elsewhere), env=env, timeout=120)
+    assert app.returncode == 0 and os.path.getsize(shot) > 10_000, app.stderr  # themes and the default lesson
