@@ -8,7 +8,6 @@ import math
 
 import networkx as nx
 
-from backprop_studio.core.iteration import graph_to_json
 from backprop_studio.core.layout import DOT_MAX_NODES
 from backprop_studio.core.recording import Recording
 from backprop_studio.core.svg import to_svg
@@ -30,10 +29,7 @@ def _clean(obj):
 def to_json(rec: Recording) -> dict:
     iterations = []
     for i in rec.indices():
-        it = rec.iteration(i)
-        iterations.append({"index": it.index, "loss": it.loss, "optimizer_steps": it.optimizer_steps,
-                           "signature": it.signature, "detail": it.detail, "phase_times": it.phase_times,
-                           "params": it.params, "graph": graph_to_json(it.graph)})
+        iterations.append(rec.iteration(i).to_json())
     return _clean({
         "status": rec.status, "error": rec.meta.get("error"), "break": rec.meta.get("break"),
         "script": rec.meta.get("script"), "argv": rec.meta.get("argv"),

@@ -22,6 +22,9 @@ class Iteration:
     detail: str = "light"
     phase_times: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)  # name -> {"grad_norm", "nan", "inf"}
+    # a GradScaler's factor when the backward ran from scaler.scale(loss): node gradients are scaled by
+    # it; `loss` and the params' grad_norm are unscaled
+    grad_scale: float | None = None
     # the tracer's core.graph.Structure whose static attributes `graph` shares (not serialised): a
     # recording recognises a repeated structure by it without reading the graph
     structure: object = field(default=None, repr=False, compare=False)
@@ -35,6 +38,7 @@ class Iteration:
             "detail": self.detail,
             "phase_times": self.phase_times,
             "params": self.params,
+            "grad_scale": self.grad_scale,
             "graph": graph_to_json(self.graph),
         }
 
@@ -44,7 +48,7 @@ class Iteration:
             index=d["index"], loss=d.get("loss"), optimizer_steps=d.get("optimizer_steps", 0),
             signature=d.get("signature", ""), graph=graph_from_json(d["graph"]),
             detail=d.get("detail", "light"), phase_times=d.get("phase_times") or {},
-            params=d.get("params") or {},
+            params=d.get("params") or {}, grad_scale=d.get("grad_scale"),
         )
 
 

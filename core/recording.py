@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS graphs (key TEXT PRIMARY KEY, signature TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS iterations (
     idx INTEGER PRIMARY KEY, loss REAL, optimizer_steps INTEGER NOT NULL, signature TEXT NOT NULL,
     graph_key TEXT NOT NULL, detail TEXT NOT NULL, phase_times TEXT NOT NULL, wall REAL NOT NULL,
-    loss_is_nan INTEGER NOT NULL DEFAULT 0);  -- SQLite stores NaN as NULL
+    loss_is_nan INTEGER NOT NULL DEFAULT 0,  -- SQLite stores NaN as NULL
+    grad_scale REAL);  -- GradScaler's factor of the node gradients (recordings before it lack the column)
 CREATE TABLE IF NOT EXISTS node_stats (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS param_stats (
     idx INTEGER NOT NULL, name TEXT NOT NULL, grad_norm REAL, nan INTEGER, inf INTEGER,
@@ -91,9 +92,9 @@ class RecordingWriter:
         numbers = {n: [a.get("value"), a.get("grad")] for n, a in g.nodes(data=True)
                    if a.get("value") is not None or a.get("grad") is not None}
         nan_loss = it.loss is not None and math.isnan(it.loss)
-        self.db.execute("INSERT OR REPLACE INTO iterations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self.db.execute("INSERT OR REPLACE INTO iterations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (it.index, it.loss, it.optimizer_steps, it.signature, key, it.detail,
-                         json.dumps(it.phase_times), time.time(), int(nan_loss)))
+                         json.dumps(it.phase_times), time.time(), int(nan_loss), it.grad_scale))
         self.db.execute("INSERT OR REPLACE INTO node_stats VALUES (?, ?)", (it.index, _pack(numbers)))
         if it.params:
             self.db.executemany("INSERT OR REPLACE INTO param_stats VALUES (?, ?, ?, ?, ?)",
@@ -240,6 +241,7 @@ class Recording:
             raise RecordingError(f"{path}: recording version {self.meta.get('version')} is newer than this app")
         self.path = path
         self._graphs: dict[str, tuple[str, dict]] = {}
+        self._has_scale = any(r[1] == "grad_scale" for r in self._query("PRAGMA table_info(iterations)"))
         if self.meta.get("status", "running") == "running" and not _writer_alive(path):
             self.meta["status"], self.meta["error"] = "failed", ABRUPT  # every process writing it was killed
 
@@ -290,11 +292,12 @@ class Recording:
             raise RecordingError(f"{self.path}: damaged iteration {index} ({type(e).__name__}: {e})") from None
 
     def _iteration(self, index: int) -> Iteration:
+        scale = "grad_scale" if self._has_scale else "NULL"
         row = self._query("SELECT idx, loss, optimizer_steps, signature, graph_key, detail, phase_times, "
-                          "loss_is_nan FROM iterations WHERE idx=?", (index,))
+                          f"loss_is_nan, {scale} FROM iterations WHERE idx=?", (index,))
         if not row:
             raise RecordingError(f"{self.path}: no iteration {index}")
-        idx, loss, steps, sig, key, detail, pt, nan_loss = row[0]
+        idx, loss, steps, sig, key, detail, pt, nan_loss, grad_scale = row[0]
         loss = math.nan if nan_loss else loss
         structure = self._structure(key)
         blob = self._query("SELECT data FROM node_stats WHERE idx=?", (index,))
@@ -310,7 +313,7 @@ class Recording:
         params = {name: {"grad_norm": math.nan if n is None and a else n, "nan": a, "inf": b} for name, n, a, b in self._query(
             "SELECT name, grad_norm, nan, inf FROM param_stats WHERE idx=?", (index,))}
         return Iteration(index=idx, loss=loss, optimizer_steps=steps, signature=sig, graph=g,
-                         detail=detail, phase_times=self._json(pt), params=params)
+                         detail=detail, phase_times=self._json(pt), params=params, grad_scale=grad_scale)
 
     def _structure(self, key: str) -> dict:
         if key not in self._graphs:

@@ -16,6 +16,7 @@ import networkx as nx
 import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 from torch.overrides import TorchFunctionMode
+from torch.utils.weak import WeakIdKeyDictionary
 
 from backprop_studio.core import graph as graph_mod
 from backprop_studio.core import naming, stats
@@ -169,6 +170,7 @@ class Tracer:
         self._signatures: set[str] = set()  # structures recorded so far (new ones get full detail)
         self._nonfinite_loss = False  # a non-finite loss was seen (the first one got full detail)
         self._detail_next: str | None = None  # forced on the next iteration
+        self._scaled = WeakIdKeyDictionary()  # outputs of GradScaler.scale -> the scaler
 
     # ---- install / remove -------------------------------------------------
     def install(self) -> None:
@@ -224,6 +226,15 @@ class Tracer:
 
         self._module_call = module_call
         self.names.install()
+        self._saved["GradScaler.scale"] = orig_scale = torch.amp.GradScaler.scale
+
+        def scale(scaler, outputs):
+            out = orig_scale(scaler, outputs)
+            if isinstance(out, torch.Tensor) and out is not outputs:
+                tracer._scaled[out] = scaler  # its backward's gradients are scaled
+            return out
+
+        torch.amp.GradScaler.scale = functools.wraps(orig_scale)(scale)
         self._handles = [
             register_optimizer_step_pre_hook(self._on_optimizer_pre),
             register_optimizer_step_post_hook(self._on_optimizer_post),
@@ -238,6 +249,7 @@ class Tracer:
             torch.autograd.grad = self._saved["autograd.grad"]
             torch.compile = self._saved["compile"]
             torch.nn.Module.__call__ = self._saved["Module.__call__"]
+            torch.amp.GradScaler.scale = self._saved["GradScaler.scale"]
             self._saved = {}
         for h in self._handles:
             h.remove()
@@ -432,7 +444,12 @@ class Tracer:
         if grad_inputs is not None and result is not None:
             self._grads_of_inputs(w, grad_inputs, result, grads)
         grad_slot = {nid: batch.add(t, values=full) for nid, t in grads.items()}
-        summaries, host = batch.finish([root.detach()] if scalar else [])
+        scaler = self._scaled.get(root) if scalar else None
+        extra = [root.detach()] if scalar else []
+        if scaler is not None and getattr(scaler, "_scale", None) is not None:
+            extra.append(scaler._scale.detach().reshape(-1)[:1])  # the factor, in the same transfer
+        summaries, host = batch.finish(extra)
+        grad_scale = host[1] if len(host) > 1 and host[1] else None
         numbers: dict[str, dict] = {}
         for nid, i in value_slot.items():
             numbers[nid] = {"value": summaries[i]}
@@ -449,15 +466,18 @@ class Tracer:
         for nid in param_nodes:
             s = numbers.get(nid, {}).get("grad")
             if s is not None:
-                params[g.nodes[nid]["name"] or nid] = {"grad_norm": s.get("norm"), "nan": s.get("nan", 0),
-                                                       "inf": s.get("inf", 0)}
+                norm = s.get("norm")
+                params[g.nodes[nid]["name"] or nid] = {"grad_norm": norm / grad_scale if grad_scale else norm,
+                                                       "nan": s.get("nan", 0), "inf": s.get("inf", 0)}
         loss = host[0] if scalar else None
+        if loss is not None and grad_scale:
+            loss /= grad_scale  # the script's loss (a power of two: exact)
         if loss is not None and not math.isfinite(loss):
             self._nonfinite(detail)
         self._forget_forward(mode)
         self._deliver(Iteration(
             index=self.index, loss=loss, optimizer_steps=self.optimizer_steps,
-            signature=w.signature, graph=g, detail=detail, structure=structure,
+            signature=w.signature, graph=g, detail=detail, structure=structure, grad_scale=grad_scale,
             phase_times={"forward": forward_time, "backward": t_after - t_back}, params=params,
         ))
         end = time.perf_counter()

@@ -221,6 +221,7 @@ class InspectorView(QWidget):
                 ("inputs", _neighbours(graph, graph.predecessors(node_id))),
                 ("used by", _neighbours(graph, graph.successors(node_id))),
                 ("iteration", f"{iteration.index} ({iteration.detail} detail)")]
+        rows += _scale_rows(iteration)
         self.info.setText(rows_html(rows))
         fill_summary(self.summary, [("value", a.get("value")), ("gradient", a.get("grad"))])
         self.summary.setVisible(True)
@@ -273,7 +274,7 @@ class InspectorView(QWidget):
             self.info.setText(rows_html([
                 ("loss", _loss_text(iteration)), ("nodes", g.number_of_nodes()), ("edges", g.number_of_edges()),
                 ("detail", iteration.detail), ("optimizer steps", iteration.optimizer_steps),
-                ("NaN/Inf nodes", bad)]) + "<br>Select a node in the graph to inspect it.")
+                ("NaN/Inf nodes", bad), *_scale_rows(iteration)]) + "<br>Select a node in the graph to inspect it.")
         self.summary.clear()
         self.summary.setRowCount(0)
         self.summary.setVisible(False)
@@ -335,3 +336,11 @@ def _loss_text(it: Iteration) -> str:
     if isinstance(value.get("values"), float | int):
         return f"{fmt(value['values'])} (backward under way)"
     return fmt(None)
+
+
+def _scale_rows(iteration) -> list[tuple[str, str]]:
+    """A GradScaler's iteration says so: its graph's gradients are scaled, its loss and norms are not."""
+    if not iteration.grad_scale:
+        return []
+    return [("gradient scale", f"×{iteration.grad_scale:g} (GradScaler): the graph's gradients are scaled; "
+                               "the loss and the parameter gradient norms in the plots are unscaled")]

@@ -81,9 +81,11 @@ SCRIPTS = {
             with torch.autocast("cpu", dtype=torch.bfloat16):
                 loss = nn.functional.mse_loss(model(x).float(), y)
             scaler.scale(loss).backward()
+            scale = scaler.get_scale()  # the factor this backward ran with
+            unscaled = model[0].weight.grad.norm().item() / scale
             scaler.step(opt)
             scaler.update()
-            print("loss", repr(loss.item()), "scale", scaler.get_scale())
+            print("loss", repr(loss.item()), "scale", scale, "grad", unscaled)
     """,
     "lbfgs": """
         import torch
@@ -234,9 +236,13 @@ def test_autocast_bfloat16_with_a_grad_scaler(tmp_path):
     scales = losses(want, 3)
     assert len(its) == 4
     for it, loss, scale in zip(its, losses(want), scales, strict=True):
-        assert it["loss"] == pytest.approx(loss * scale, rel=1e-6)  # the root is the scaled loss
+        # the root is scaler.scale(loss): the graph's gradients are scaled, the loss recorded is the script's
+        assert it["loss"] == loss and it["grad_scale"] == scale
         (root,) = nodes(it, id="n0")
-        assert root["op"] == "MulBackward0"
+        assert root["op"] == "MulBackward0" and root["value"]["norm"] == pytest.approx(loss * scale, rel=1e-6)
+    # parameter gradient norms unscaled: the same as the unscaled gradients of a plain run
+    norms = {name: p["grad_norm"] for name, p in its[0]["params"].items()}
+    assert norms["0.weight"] == pytest.approx(float(want[0].split()[5]), rel=1e-5)
 
 
 def test_lbfgs_closure_each_backward_an_iteration_the_step_counted_once(tmp_path):

@@ -433,3 +433,19 @@ def test_void_calls_do_not_exhaust_none(qtbot):
     for _ in range(50_000):  # more than None's whole count in a fresh interpreter
         w.update()
     assert sys.getrefcount(None) >= before
+
+
+def test_inspector_says_plainly_that_a_grad_scalers_gradients_are_scaled(qtbot, light_theme):
+    from backprop_studio.core.iteration import Iteration
+
+    g = nx.DiGraph()
+    g.add_node("n0", op="MulBackward0", kind="op", name=None, module=None, shape=[], dtype="float32",
+               device="cpu", source=None, value=None, grad=None)
+    view = InspectorView()
+    qtbot.addWidget(view)
+    view.show_node(Iteration(0, 0.5, 0, "s", g, "light", grad_scale=65536.0), None)
+    assert "×65536 (GradScaler)" in view.text() and "gradients are scaled" in view.text()
+    view.show_node(Iteration(0, 0.5, 0, "s", g, "light", grad_scale=65536.0), "n0")
+    assert "×65536 (GradScaler)" in view.text()
+    view.show_node(Iteration(0, 0.5, 0, "s", g, "light"), "n0")
+    assert "GradScaler" not in view.text()

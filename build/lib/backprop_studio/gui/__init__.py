@@ -1,1 +1,0 @@
-"""Qt views of Backprop Studio (no torch here)."""
