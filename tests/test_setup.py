@@ -23,7 +23,17 @@ def run_setup(env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", SETUP], capture_output=True, text=True, timeout=120, env=env)
 
 
+def venv_is_current() -> bool:
+    """setup.sh's own stamp: the venv matches requirements.txt and pyproject.toml (test.sh runs set-up
+    before the tests; a stale venv would be rebuilt under the running suite)."""
+    want = subprocess.run(f'sha256sum "{ROOT}/requirements.txt" "{ROOT}/pyproject.toml" | sha256sum | cut -c1-64',
+                          shell=True, capture_output=True, text=True, check=True).stdout.strip()
+    stamp = os.path.join(ROOT, ".venv", ".requirements.sha")
+    return os.path.exists(stamp) and open(stamp, encoding="utf-8").read().strip() == want
+
+
 def test_a_second_setup_runs_no_apt_get_and_prints_nothing(tmp_path):
+    assert venv_is_current(), "the venv is older than requirements.txt: run `bash scripts/setup.sh` first"
     apt, log = fake_apt(tmp_path)
     env = {**os.environ, "BPS_APT": apt}
     for _ in range(20):  # the old `fc-list | grep -q` check failed about half the time (SIGPIPE + pipefail)
@@ -34,6 +44,7 @@ def test_a_second_setup_runs_no_apt_get_and_prints_nothing(tmp_path):
 
 def test_without_root_or_sudo_setup_prints_the_apt_line_and_carries_on(tmp_path):
     """A user who is not root and has no sudo, with graphviz missing: the exact line to run, exit 0."""
+    assert venv_is_current(), "the venv is older than requirements.txt: run `bash scripts/setup.sh` first"
     apt, log = fake_apt(tmp_path)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
