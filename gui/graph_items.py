@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from backprop_studio.gui import graph_model as gm
 from backprop_studio.gui.theme import grad_colour, node_colours, text_colour_on, ui_font
 
-TEXT_LOD = 0.45  # below this zoom a node is a plain box: text would be unreadable anyway
+MIN_TEXT_PX = 6.0  # a line of node text smaller than this on screen is unreadable: plain boxes instead
 BASE_FONT_PT = 9
 
 
@@ -24,6 +24,7 @@ class Style:
 
     def __init__(self, theme: str = "light", scale: float = 1.0):
         self.theme = theme
+        self.scale = scale
         self.colours = node_colours(theme)
         self.font = ui_font(round(BASE_FONT_PT * scale))
         self.bold = QFont(self.font)
@@ -32,6 +33,7 @@ class Style:
         sample = "MeanBackward0 AddmmBackward0 blocks.0.weight 0.123"
         self.char_w = QFontMetricsF(self.bold).horizontalAdvance(sample) / len(sample) * 1.08
         self.line_h = QFontMetricsF(self.font).height() * 1.1
+        self.text_lod = MIN_TEXT_PX / self.line_h  # the zoom below which text would be unreadable
         self._fills: dict = {}
         self.set_range(1e-8, 1.0)
 
@@ -124,7 +126,7 @@ class NodeItem(QGraphicsItem):
         lod = option.levelOfDetailFromTransform(p.worldTransform())
         fill = c["nonfinite"] if self.bad else st.fill(self.norm)
         kind_colour = c.get(self.kind, c["op"])
-        if lod < TEXT_LOD:
+        if lod < st.text_lod:
             p.fillRect(self.rect, fill)
             if self.bad or self.added or self.found or self.lit or self.isSelected():
                 p.setPen(QPen(self.mark_colour(), 3 / max(lod, 0.02)))

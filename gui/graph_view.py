@@ -16,13 +16,15 @@ from PySide6.QtWidgets import QGraphicsView, QMenu, QToolTip, QWidget
 
 from backprop_studio.core.iteration import Iteration
 from backprop_studio.gui import graph_model as gm
-from backprop_studio.gui.graph_items import TEXT_LOD, NodeItem, Style
+from backprop_studio.gui.graph_items import NodeItem, Style
 from backprop_studio.gui.graph_layout import LayoutJob, LayoutRelay, Placed
 from backprop_studio.gui.graph_overlays import Banner, Legend
 from backprop_studio.gui.graph_scene import GraphScene
 
 CACHE_SIZE = 24
 MAX_FIT_SCALE = 1.6
+FIT_TEXT_PX = 12.0  # node text at least this tall (px) after a fit of a small graph (x1.6 in presentation)
+READABLE_UP_TO = 80  # boxes: up to this many, a fit keeps text readable and the view scrolls
 ANIMATE_MS = 220
 PRESENTATION_SCALE = 1.6  # node text size in presentation mode
 
@@ -144,9 +146,15 @@ class GraphView(QGraphicsView):
         below = (0, top, min((view.width() - 20) / rw, (view.height() - top - 20) / rh))
         side, top, s = max(beside, below, key=lambda option: option[2])
         s = max(min(s, MAX_FIT_SCALE), 1e-4)
+        if len(self.graph_scene.items) <= READABLE_UP_TO:  # small graphs: readable text, scroll for the rest
+            s = max(s, FIT_TEXT_PX * self.style_.scale / self.style_.line_h)
         self.resetTransform()
         self.scale(s, s)
-        self.centerOn(rect.center() + QPointF(side / 2 / s, -top / 2 / s))
+        centre = rect.center() + QPointF(side / 2 / s, -top / 2 / s)
+        spare = (view.height() - top - 20) / s - rect.height()
+        if spare < 0:  # taller than the view: keep the loss (the sink, drawn last at the bottom) in view
+            centre.setY(centre.y() - spare / 2)
+        self.centerOn(centre)
         self._auto_fit = True  # keep fitting on resize until the user zooms
         self._update_lod()
 
@@ -159,7 +167,7 @@ class GraphView(QGraphicsView):
         return self.mapToScene(self.viewport().rect()).boundingRect()
 
     def _update_lod(self, force: bool = False) -> None:
-        self.graph_scene.set_overview(self.transform().m11() < TEXT_LOD, force)
+        self.graph_scene.set_overview(self.transform().m11() < self.style_.text_lod, force)
 
     # -- selection and search -------------------------------------------------------------------
     def selected_node(self) -> str | None:

@@ -181,3 +181,27 @@ def test_animate_backward_lights_nodes_loss_first_and_restores_gradients(view, q
     topo = list(nx.topological_sort(it.graph))
     assert [topo.index(n) for n in order] == sorted((topo.index(n) for n in order), reverse=True)
     assert {k: i.norm for k, i in view.items.items()} == before
+
+
+@pytest.mark.parametrize("presentation", [False, True])
+def test_a_12_node_chain_is_readable_at_the_default_zoom(qtbot, presentation):
+    """At the graph view's size in a 1600x1000 window the fitted chain keeps its text at least 12 px
+    tall on screen (x1.6 in presentation mode); the view scrolls, with the loss in view."""
+    v = GraphView()
+    v.resize(900, 580)
+    qtbot.addWidget(v)
+    v.show()
+    v.set_theme("dark" if presentation else "light", presentation)
+    g = nx.DiGraph()
+    for i in range(12):
+        g.add_node(f"n{i}", **node("MulBackward0", grad=summary(1.0 + i)))
+        if i:
+            g.add_edge(f"n{i}", f"n{i - 1}")
+    show(qtbot, v, Iteration(0, 1.0, 0, "chain12", g, "full"))
+    v.fit()
+    style = v.style_
+    text_px = v.transform().m11() * style.line_h
+    assert text_px >= 12 * (1.6 if presentation else 1.0) - 0.01, text_px
+    assert not v.graph_scene.overview_on and all(item.isVisible() for item in v.graph_scene.items.values())
+    shown = v.visible_rect()
+    assert shown.contains(v.graph_scene.items["n0"].sceneBoundingRect().center())  # the loss
