@@ -368,6 +368,8 @@ class MainWindow(QMainWindow):
             b.restart()
             if self.target.get("mode") == "lesson":
                 b.step("step_iteration")
+            elif b.state == "running":
+                b.run(self.controls.rate())  # at the speed chosen, not full speed
         else:
             b.step(name)
 

@@ -415,3 +415,19 @@ def test_a_loss_only_iteration_keeps_the_last_graph_and_says_so(make_main_window
     w.timeline.slider.setValue(2)  # scrubbing back to a loss-only one: the graph before it, not after
     qtbot.waitUntil(lambda: shown(w, 1), timeout=WAIT)
     assert w.timeline.current == 2
+
+
+def test_restart_keeps_the_chosen_speed(make_main_window, qtbot, depths, monkeypatch):
+    from backprop_studio.core.session import Session
+    from backprop_studio.gui.controls import SPEEDS
+
+    sent = []
+    real = Session.send
+    monkeypatch.setattr(Session, "send", lambda self, command, **args: (sent.append((command, args)),
+                                                                          real(self, command, **args)))
+    w = make_main_window()
+    assert w.open_script(depths["script"], [], detail="full", paused=False)
+    w.controls.speed.setCurrentIndex([r for _, r in SPEEDS].index(1.0))
+    w.controls.actions_by_name["restart"].trigger()
+    assert ("run", {"rate": 1.0}) in sent
+    w.bridge.close()
