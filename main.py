@@ -75,6 +75,8 @@ def app_parser(prog: str = "backprop-studio") -> argparse.ArgumentParser:
     p.add_argument("--iterations", type=int, default=1, help="iterations before --screenshot (default 1)")
     p.add_argument("--detail", choices=("auto", "full", "light"), default=None)
     p.add_argument("--presentation", action="store_true", help="large fonts, high contrast")
+    p.add_argument("--run", action="store_true",
+                   help="start a script running (by default it pauses after its first backward pass)")
     p.add_argument("--theme", choices=("light", "dark"), default=None)
     p.add_argument("--lang", choices=("en", "zh"), default=None, help="lesson narration language")
     return p

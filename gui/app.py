@@ -53,7 +53,7 @@ def run_app(target: dict, args: argparse.Namespace) -> int:
     if args.screenshot:
         return screenshot(window, target, args.screenshot, max(int(args.iterations or 1), 1), args.detail)
     window.show()
-    window.open_target(target, detail=args.detail)
+    window.open_target(target, detail=args.detail, first=not args.run)
     return app.exec()
 
 

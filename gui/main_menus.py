@@ -124,14 +124,14 @@ def _fill_recent(w: MainWindow, menu: QMenu) -> None:
         menu.addAction("(none yet)").setEnabled(False)
     for entry in entries:
         kind, _, path = entry.partition(":")
-        opener = w.open_recording if kind == "recording" else (lambda p: w.open_script(p, []))
+        opener = w.open_recording if kind == "recording" else (lambda p: w.open_script(p, [], first=True))
         menu.addAction(f"{os.path.basename(path)}  ({kind}: {path})", lambda p=path, o=opener: o(p))
 
 
 def _open_script(w: MainWindow) -> None:
     path, _ = QFileDialog.getOpenFileName(w, "Open a training script", "", "Python scripts (*.py)")
     if path:
-        w.open_script(path, [])
+        w.open_script(path, [], first=True)
 
 
 def _open_recording(w: MainWindow) -> None:

@@ -144,14 +144,16 @@ class MainWindow(QMainWindow):
         self.lesson_panel.sig_language.connect(self.set_language)
 
     # -- opening things -----------------------------------------------------------------------
-    def open_target(self, target: dict, detail: str | None = None, paused: bool = False) -> bool:
+    def open_target(self, target: dict, detail: str | None = None, paused: bool = False,
+                    first: bool = False) -> bool:
         """Open what main.py asked for: {"mode": lesson|script|open, ...}. False (and a message) on failure."""
         mode = target.get("mode")
         if mode == "open":
             return self.open_recording(target["recording"])
         if mode == "lesson":
             return self.open_lesson(target["lesson"], detail=detail)
-        return self.open_script(target["script"], target.get("args") or [], detail=detail, paused=paused)
+        return self.open_script(target["script"], target.get("args") or [], detail=detail, paused=paused,
+                                first=first)
 
     def open_lesson(self, name: str, detail: str | None = None) -> bool:
         """Run a built-in lesson, paused after its first backward pass, with its narration beside the graph."""
@@ -172,15 +174,19 @@ class MainWindow(QMainWindow):
         self.bridge.step("step_iteration")
         return True
 
-    def open_script(self, path: str, args: list[str], detail: str | None = None, paused: bool = False) -> bool:
-        """Trace a script live (running, unless `paused`)."""
-        if not self._start(path, args, detail or "auto", paused):
+    def open_script(self, path: str, args: list[str], detail: str | None = None, paused: bool = False,
+                    first: bool = False) -> bool:
+        """Trace a script live: running, or `paused` at its start, or (`first`) paused after its first
+        backward pass, as a lesson opens, so a student sees the beginning, not the end."""
+        if not self._start(path, args, detail or "auto", paused or first):
             return False
+        if first:
+            self.bridge.step("step_iteration")
         self.target = {"mode": "script", "script": path, "args": list(args)}
         self.lesson = None
         self.lesson_panel.hide()
         self._remember("script", path)
-        if not paused:
+        if not paused and not first:
             self.bridge.run(self.controls.rate())
         return True
 

@@ -431,3 +431,13 @@ def test_restart_keeps_the_chosen_speed(make_main_window, qtbot, depths, monkeyp
     w.controls.actions_by_name["restart"].trigger()
     assert ("run", {"rate": 1.0}) in sent
     w.bridge.close()
+
+
+def test_a_script_opens_paused_after_its_first_backward_pass(make_main_window, qtbot, depths):
+    """As lessons do: the student sees iteration 0, not the end of the run (`--run` starts it running)."""
+    w = make_main_window()
+    assert w.open_script(depths["script"], [], first=True)
+    qtbot.waitUntil(lambda: shown(w, 0) and w.bridge.state == "paused", timeout=WAIT)
+    qtbot.wait(300)
+    assert w.timeline.count == 1 and w.bridge.state == "paused"
+    assert w.iteration.loss == pytest.approx(depths["losses"][0], rel=1e-6)
