@@ -205,6 +205,24 @@ def _writer_alive(path: str) -> bool:
         return False
 
 
+def save_copy(path: str, out: str) -> None:
+    """A consistent copy of a recording, even one still being written (SQLite's backup: WAL included)."""
+    src = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    dst = sqlite3.connect(out)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def remove(path: str) -> None:
+    """Delete a recording and SQLite's files beside it."""
+    for p in (path, path + "-wal", path + "-shm", path + "-journal"):
+        if os.path.exists(p):
+            os.remove(p)
+
+
 def mark_status(path: str, status: str, error: dict | None) -> None:
     """Finish a recording whose writer died (killed child): keep what was committed."""
     db = sqlite3.connect(path)

@@ -26,7 +26,7 @@ from backprop_studio.core.protocol import (
     check_command,
     encode,
 )
-from backprop_studio.core.recording import Recording, RecordingError, mark_status
+from backprop_studio.core.recording import Recording, RecordingError, mark_status, remove
 from backprop_studio.core.runner import EXIT_FAILED, child_command
 
 __all__ = ["Event", "Session", "record_in_child"]
@@ -106,6 +106,7 @@ class Session:
         self.paused = paused
         self.python = python or sys.executable
         self.overhead = overhead
+        self.temporary = record is None  # a file of ours: deleted by discard() unless saved elsewhere
         if record is None:
             fd, record = tempfile.mkstemp(prefix="backprop-studio-", suffix=".bps")
             os.close(fd)
@@ -177,6 +178,12 @@ class Session:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+
+    def discard(self) -> None:
+        """close(), and delete the recording if it was a temporary file of ours."""
+        self.close()
+        if self.temporary:
+            remove(self.record_path)
 
     def __enter__(self) -> Session:
         self.start()

@@ -118,12 +118,12 @@ class Bridge(QObject):
             self._notifier.setEnabled(False)
             self._notifier.deleteLater()
             self._notifier = None
-        if self.session is not None:
-            self.session.close()
-            self.session = None
         if self.recording is not None:
             self.recording.close()
             self.recording = None
+        if self.session is not None:
+            self.session.discard()  # an unsaved live run leaves no file behind
+            self.session = None
         self.mode, self.state = "idle", "idle"
 
     # -- commands -----------------------------------------------------------------------------

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QMenu, QToolBar
 
-from backprop_studio.core import export
+from backprop_studio.core import export, recording
 from backprop_studio.core.recording import Recording, RecordingError
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ def build_menus(w: MainWindow) -> None:
     recent = file.addMenu("Recent files")
     w.recent_changed = lambda: _fill_recent(w, recent)
     _fill_recent(w, recent)
+    w.save_action = _action(file, "Save recording as…", lambda: _save_recording(w), "Ctrl+S",
+                            "Keep this live run's recording (it is deleted when the run is closed)")
     _action(file, "Export…", lambda: export_dialog(w), "Ctrl+E",
             "Export the run: JSON, CSV of scalars, or the shown iteration's graph as DOT/SVG/PNG")
     file.addSeparator()
@@ -132,6 +135,27 @@ def _open_script(w: MainWindow) -> None:
     path, _ = QFileDialog.getOpenFileName(w, "Open a training script", "", "Python scripts (*.py)")
     if path:
         w.open_script(path, [], first=True)
+
+
+def _save_recording(w: MainWindow) -> None:
+    session = w.bridge.session
+    if session is None:
+        w.statusBar().showMessage("no live run to save (a replayed recording is already a file)")
+        return
+    path, _ = QFileDialog.getSaveFileName(w, "Save the recording", "run.bps", "Backprop Studio recordings (*.bps)")
+    if path:
+        save_recording(w, path)
+
+
+def save_recording(w: MainWindow, path: str) -> bool:
+    """Copy the live run's recording to `path` (it keeps growing in its temporary file meanwhile)."""
+    try:
+        recording.save_copy(w.bridge.session.record_path, path)
+    except (OSError, sqlite3.Error) as e:
+        w.statusBar().showMessage(f"could not save {path}: {e}")
+        return False
+    w.statusBar().showMessage(f"saved {path}")
+    return True
 
 
 def _open_recording(w: MainWindow) -> None:

@@ -441,3 +441,26 @@ def test_a_script_opens_paused_after_its_first_backward_pass(make_main_window, q
     qtbot.wait(300)
     assert w.timeline.count == 1 and w.bridge.state == "paused"
     assert w.iteration.loss == pytest.approx(depths["losses"][0], rel=1e-6)
+
+
+def test_a_closed_live_run_leaves_no_temporary_recording(make_main_window, qtbot, depths, tmp_path, monkeypatch):
+    """The live run's recording is a temporary file: File > Save recording as… keeps a copy; closing
+    the window deletes the temporary one with SQLite's -wal/-shm files."""
+    import tempfile
+
+    from backprop_studio.core.recording import Recording
+    from backprop_studio.gui.main_menus import save_recording
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    w = make_main_window()
+    assert w.open_script(depths["script"], [], first=True)
+    qtbot.waitUntil(lambda: shown(w, 0), timeout=WAIT)
+    assert any(f.endswith(".bps") for f in os.listdir(tmp))
+    kept = str(tmp_path / "kept.bps")
+    assert save_recording(w, kept)
+    w.close()
+    assert [f for f in os.listdir(tmp) if ".bps" in f] == []
+    rec = Recording(kept)
+    assert rec.indices() == [0] and rec.iteration(0).loss == pytest.approx(depths["losses"][0], rel=1e-6)
