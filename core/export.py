@@ -50,6 +50,10 @@ def node_label(a: dict) -> str:
         s = a.get(key)
         if s and s.get("mean") is not None:
             lines.append(f"{tag} {_short(s)}")
+    total = a.get("accumulated")
+    if total and total.get("norm") is not None:  # earlier backwards' sum still in .grad: what the optimizer uses
+        readout = _short(total) if total.get("mean") is not None else f"‖·‖ {total['norm']:.3g}"
+        lines.append(f".grad {readout}")
     return "\n".join(lines)
 
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-NODE_FIELDS = ("op", "kind", "name", "module", "shape", "dtype", "device", "source", "value", "grad")
+# accumulated: a leaf's .grad after this backward when earlier ones had left a sum in it (else absent)
+NODE_FIELDS = ("op", "kind", "name", "module", "shape", "dtype", "device", "source", "value", "grad", "accumulated")
 STATIC_FIELDS = ("op", "kind", "name", "module", "shape", "dtype", "device", "source")
 
 
@@ -21,7 +22,7 @@ class Iteration:
     graph: nx.DiGraph
     detail: str = "light"
     phase_times: dict = field(default_factory=dict)
-    params: dict = field(default_factory=dict)  # name -> {"grad_norm", "nan", "inf"}
+    params: dict = field(default_factory=dict)  # name -> {"grad_norm", "nan", "inf", "accumulated_norm"?}
     # a GradScaler's factor when the backward ran from scaler.scale(loss): node gradients are scaled by
     # it; `loss` and the params' grad_norm are unscaled
     grad_scale: float | None = None

@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS iterations (
 CREATE TABLE IF NOT EXISTS node_stats (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS param_stats (
     idx INTEGER NOT NULL, name TEXT NOT NULL, grad_norm REAL, nan INTEGER, inf INTEGER,
+    accumulated_norm REAL,  -- the .grad the optimizer uses, when earlier backwards left a sum in it
     PRIMARY KEY (idx, name));
 CREATE TABLE IF NOT EXISTS console (seq INTEGER PRIMARY KEY, idx INTEGER NOT NULL, stream TEXT NOT NULL, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, idx INTEGER, kind TEXT NOT NULL, data TEXT NOT NULL);
@@ -89,17 +90,17 @@ class RecordingWriter:
     def add_iteration(self, it: Iteration) -> None:
         g = it.graph
         key = self._graph_key(it)
-        numbers = {n: [a.get("value"), a.get("grad")] for n, a in g.nodes(data=True)
-                   if a.get("value") is not None or a.get("grad") is not None}
+        numbers = {n: [a.get("value"), a.get("grad"), *([a["accumulated"]] if a.get("accumulated") else [])]
+                   for n, a in g.nodes(data=True) if a.get("value") is not None or a.get("grad") is not None}
         nan_loss = it.loss is not None and math.isnan(it.loss)
         self.db.execute("INSERT OR REPLACE INTO iterations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (it.index, it.loss, it.optimizer_steps, it.signature, key, it.detail,
                          json.dumps(it.phase_times), time.time(), int(nan_loss), it.grad_scale))
         self.db.execute("INSERT OR REPLACE INTO node_stats VALUES (?, ?)", (it.index, _pack(numbers)))
         if it.params:
-            self.db.executemany("INSERT OR REPLACE INTO param_stats VALUES (?, ?, ?, ?, ?)",
-                                [(it.index, k, v.get("grad_norm"), v.get("nan"), v.get("inf"))
-                                 for k, v in it.params.items()])
+            self.db.executemany("INSERT OR REPLACE INTO param_stats VALUES (?, ?, ?, ?, ?, ?)",
+                                [(it.index, k, v.get("grad_norm"), v.get("nan"), v.get("inf"),
+                                  v.get("accumulated_norm")) for k, v in it.params.items()])
         self.last_index = it.index
         self.maybe_commit()
 
@@ -259,7 +260,9 @@ class Recording:
             raise RecordingError(f"{path}: recording version {self.meta.get('version')} is newer than this app")
         self.path = path
         self._graphs: dict[str, tuple[str, dict]] = {}
+        # columns newer than some recordings
         self._has_scale = any(r[1] == "grad_scale" for r in self._query("PRAGMA table_info(iterations)"))
+        self._has_total = any(r[1] == "accumulated_norm" for r in self._query("PRAGMA table_info(param_stats)"))
         if self.meta.get("status", "running") == "running" and not _writer_alive(path):
             self.meta["status"], self.meta["error"] = "failed", ABRUPT  # every process writing it was killed
 
@@ -324,12 +327,18 @@ class Recording:
         for rec in structure["nodes"]:
             nid = rec[0]
             attrs = dict(zip(STATIC_FIELDS, rec[1:], strict=False))
-            value, grad = numbers.get(nid, (None, None))
+            value, grad, *accumulated = numbers.get(nid, (None, None))
             attrs["value"], attrs["grad"] = value, grad
+            attrs["accumulated"] = accumulated[0] if accumulated else None
             g.add_node(nid, **{k: attrs.get(k) for k in NODE_FIELDS})
         g.add_edges_from(tuple(e) for e in structure["edges"])
-        params = {name: {"grad_norm": math.nan if n is None and a else n, "nan": a, "inf": b} for name, n, a, b in self._query(
-            "SELECT name, grad_norm, nan, inf FROM param_stats WHERE idx=?", (index,))}
+        total = "accumulated_norm" if self._has_total else "NULL"
+        params = {}
+        for name, n, a, b, acc in self._query(f"SELECT name, grad_norm, nan, inf, {total} FROM param_stats "
+                                              "WHERE idx=?", (index,)):
+            params[name] = {"grad_norm": math.nan if n is None and a else n, "nan": a, "inf": b}
+            if acc is not None:
+                params[name]["accumulated_norm"] = acc
         return Iteration(index=idx, loss=loss, optimizer_steps=steps, signature=sig, graph=g,
                          detail=detail, phase_times=self._json(pt), params=params, grad_scale=grad_scale)
 

@@ -129,6 +129,19 @@ class Budget:
         self.allowed += self.allowance(self.plain if self.plain is not None else work)
 
 
+def _param_row(grad: dict, accumulated: dict | None, scale: float | None) -> dict:
+    """A parameter's line in Iteration.params: this backward's gradient norm, the accumulated .grad's
+    norm when earlier backwards left one, NaN/Inf counts; norms unscaled by a GradScaler's factor."""
+    row = {"grad_norm": _unscaled(grad.get("norm"), scale), "nan": grad.get("nan", 0), "inf": grad.get("inf", 0)}
+    if accumulated is not None:
+        row["accumulated_norm"] = _unscaled(accumulated.get("norm"), scale)
+    return row
+
+
+def _unscaled(norm: float | None, scale: float | None) -> float | None:
+    return norm / scale if scale and norm is not None else norm
+
+
 def _ema(old: float | None, new: float, weight: float) -> float:
     return new if old is None else (1.0 - weight) * old + weight * new
 
@@ -427,6 +440,10 @@ class Tracer:
                     hooks.append(fn.register_prehook(self._grad_hook(nid, grads)))
             if root is not None and w.fns:  # the loss's own value: its NaN/Inf flag at every detail
                 value_slot["n0"] = batch.add(root.detach())
+        # leaves whose .grad already holds earlier backwards' sums (a forgotten zero_grad, accumulation):
+        # the optimizer will use that sum, so it is recorded beside this backward's own gradient
+        accumulating = [] if grad_inputs is not None else \
+            [(nid, var) for nid in param_nodes if (var := w.fns[int(nid[1:])].variable).grad is not None]
         shown = w.graph if known is None else known.instance({})  # what a watcher sees during the backward
         own = time.perf_counter() - t_begin
         self.control.pause("backward_begin", {"index": self.index, "graph": shown, "walk": w, "detail": detail,
@@ -444,6 +461,7 @@ class Tracer:
         if grad_inputs is not None and result is not None:
             self._grads_of_inputs(w, grad_inputs, result, grads)
         grad_slot = {nid: batch.add(t, values=full) for nid, t in grads.items()}
+        total_slot = {nid: batch.add(var.grad, values=full) for nid, var in accumulating if var.grad is not None}
         scaler = self._scaled.get(root) if scalar else None
         extra = [root.detach()] if scalar else []
         if scaler is not None and getattr(scaler, "_scale", None) is not None:
@@ -455,6 +473,8 @@ class Tracer:
             numbers[nid] = {"value": summaries[i]}
         for nid, i in grad_slot.items():
             numbers.setdefault(nid, {})["grad"] = summaries[i]
+        for nid, i in total_slot.items():
+            numbers.setdefault(nid, {})["accumulated"] = summaries[i]
         if known is None:
             nodes = w.graph.nodes
             for nid, extra in numbers.items():
@@ -464,11 +484,9 @@ class Tracer:
             g = known.instance(numbers)
         params = {}
         for nid in param_nodes:
-            s = numbers.get(nid, {}).get("grad")
-            if s is not None:
-                norm = s.get("norm")
-                params[g.nodes[nid]["name"] or nid] = {"grad_norm": norm / grad_scale if grad_scale else norm,
-                                                       "nan": s.get("nan", 0), "inf": s.get("inf", 0)}
+            got = numbers.get(nid, {})
+            if got.get("grad") is not None:
+                params[g.nodes[nid]["name"] or nid] = _param_row(got["grad"], got.get("accumulated"), grad_scale)
         loss = host[0] if scalar else None
         if loss is not None and grad_scale:
             loss /= grad_scale  # the script's loss (a power of two: exact)

@@ -101,7 +101,7 @@ def head_and_sub(attrs: dict) -> tuple[str, list[str]]:
 
 def readouts(attrs: dict) -> list[str]:
     """The value/gradient lines of a node's label (they change every iteration)."""
-    return [ln for ln in node_label(attrs).split("\n")[1:] if ln.startswith(("val ", "grad "))]
+    return [ln for ln in node_label(attrs).split("\n")[1:] if ln.startswith(("val ", "grad ", ".grad "))]
 
 
 def display_graph(g: nx.DiGraph, collapsed: frozenset[str]) -> DisplayGraph:

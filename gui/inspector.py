@@ -223,7 +223,10 @@ class InspectorView(QWidget):
                 ("iteration", f"{iteration.index} ({iteration.detail} detail)")]
         rows += _scale_rows(iteration)
         self.info.setText(rows_html(rows))
-        fill_summary(self.summary, [("value", a.get("value")), ("gradient", a.get("grad"))])
+        columns = [("value", a.get("value")), ("gradient", a.get("grad"))]
+        if a.get("accumulated"):  # earlier backwards left a sum in .grad (no zero_grad): the optimizer uses it
+            columns.append((".grad (accumulated)", a["accumulated"]))
+        fill_summary(self.summary, columns)
         self.summary.setVisible(True)
         self.pick.setVisible(True)
         if self.which == "grad" and not a.get("grad") and a.get("value"):

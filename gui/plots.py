@@ -114,8 +114,11 @@ class PlotsView(QWidget):
             else:
                 self._add_loss(index, v)
         if params:
-            self.grads.add_row(index, {k: v.get("grad_norm") if isinstance(v, dict) else None
-                                       for k, v in params.items()})
+            row = {k: v.get("grad_norm") if isinstance(v, dict) else None for k, v in params.items()}
+            # the accumulated .grad (a forgotten zero_grad): what the optimizer uses, its own curve
+            row.update({f"{k} (.grad)": v["accumulated_norm"] for k, v in params.items()
+                        if isinstance(v, dict) and v.get("accumulated_norm") is not None})
+            self.grads.add_row(index, row)
         self._schedule()
 
     def add_update_ratios(self, index: int, ratios: dict[str, float]) -> None:

@@ -449,3 +449,30 @@ def test_inspector_says_plainly_that_a_grad_scalers_gradients_are_scaled(qtbot, 
     assert "×65536 (GradScaler)" in view.text()
     view.show_node(Iteration(0, 0.5, 0, "s", g, "light"), "n0")
     assert "GradScaler" not in view.text()
+
+
+def test_a_forgotten_zero_grad_is_visible_in_the_inspector_and_the_plots(qtbot, light_theme):
+    from backprop_studio.core.iteration import Iteration
+    from backprop_studio.gui.plots import PlotsView
+
+    g = nx.DiGraph()
+    grad = {"shape": [3], "dtype": "float32", "norm": 1.9, "mean": 0.1, "std": 1.0, "min": -1.0, "max": 1.5,
+            "nan": 0, "inf": 0}
+    g.add_node("n0", op="AccumulateGrad", kind="param", name="w", module=None, shape=[3], dtype="float32",
+               device="cpu", source=None, value=None, grad=grad, accumulated={**grad, "norm": 5.7})
+    view = InspectorView()
+    qtbot.addWidget(view)
+    view.show_node(Iteration(2, 0.5, 0, "s", g, "full"), "n0")
+    assert ".grad (accumulated)" in view.text() and "5.7" in view.text()
+    plots = PlotsView()
+    qtbot.addWidget(plots)
+    for i, total in enumerate((1.9, 3.8, 5.7)):
+        params = {"w": {"grad_norm": 1.9, "nan": 0, "inf": 0}}
+        if i:
+            params["w"]["accumulated_norm"] = total
+        plots.add_iteration(i, 1.0, params)
+    plots.flush()
+    xs, ys = plots.grad_norm_data("w (.grad)")
+    kept = ~np.isnan(ys)
+    assert list(xs[kept]) == [1, 2] and list(ys[kept]) == pytest.approx([3.8, 5.7])
+    assert list(plots.grad_norm_data("w")[1]) == pytest.approx([1.9] * 3)

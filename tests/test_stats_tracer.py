@@ -267,3 +267,25 @@ def test_a_tracer_failure_does_not_end_the_training(monkeypatch, capsys):
     assert [it.loss for it in its] == [plain[0], plain[2], plain[3]]
     err = capsys.readouterr().err
     assert "tracing failed in backward 1 (KeyError: 'planted'); the script goes on" in err
+
+
+@pytest.mark.parametrize("detail", ["light", "full"])
+def test_a_forgotten_zero_grad_shows_the_accumulated_grad_beside_this_backwards(detail):
+    """Without zero_grad, .grad grows every step: each iteration records this backward's gradient and
+    the accumulated .grad the optimizer will use (plain torch's w.grad as the oracle)."""
+    torch.manual_seed(0)
+    w = nn.Parameter(torch.randn(3))
+    x = torch.randn(3)
+    seen = []
+
+    def run():
+        for _ in range(4):
+            (w * x).sum().backward()
+            seen.append(w.grad.norm().item())
+
+    its = trace(run, detail=detail)
+    assert [it.params["w"]["grad_norm"] for it in its] == pytest.approx([x.norm().item()] * 4)
+    assert "accumulated_norm" not in its[0].params["w"]  # nothing was there before the first
+    assert [it.params["w"]["accumulated_norm"] for it in its[1:]] == pytest.approx(seen[1:])
+    (node,) = [a for _, a in its[3].graph.nodes(data=True) if a["kind"] == "param"]
+    assert node["accumulated"]["norm"] == pytest.approx(seen[3]) and node["grad"]["norm"] == pytest.approx(seen[0])
