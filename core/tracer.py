@@ -184,6 +184,7 @@ class Tracer:
         self._nonfinite_loss = False  # a non-finite loss was seen (the first one got full detail)
         self._detail_next: str | None = None  # forced on the next iteration
         self._scaled = WeakIdKeyDictionary()  # outputs of GradScaler.scale -> the scaler
+        self._optimized = WeakIdKeyDictionary()  # parameters the script's optimizers hold
 
     # ---- install / remove -------------------------------------------------
     def install(self) -> None:
@@ -248,6 +249,14 @@ class Tracer:
             return out
 
         torch.amp.GradScaler.scale = functools.wraps(orig_scale)(scale)
+        self._saved["Optimizer.add_param_group"] = orig_group = torch.optim.Optimizer.add_param_group
+
+        def add_param_group(optimizer, group):
+            orig_group(optimizer, group)
+            for p in optimizer.param_groups[-1]["params"]:
+                tracer._optimized[p] = True  # every parameter an optimizer holds, gradient or not
+
+        torch.optim.Optimizer.add_param_group = functools.wraps(orig_group)(add_param_group)
         self._handles = [
             register_optimizer_step_pre_hook(self._on_optimizer_pre),
             register_optimizer_step_post_hook(self._on_optimizer_post),
@@ -263,6 +272,7 @@ class Tracer:
             torch.compile = self._saved["compile"]
             torch.nn.Module.__call__ = self._saved["Module.__call__"]
             torch.amp.GradScaler.scale = self._saved["GradScaler.scale"]
+            torch.optim.Optimizer.add_param_group = self._saved["Optimizer.add_param_group"]
             self._saved = {}
         for h in self._handles:
             h.remove()
@@ -337,6 +347,9 @@ class Tracer:
             self.module_calls.append((path, fn, [f for f in ins if f is not None]))
 
     def _on_optimizer_pre(self, optimizer, args, kwargs):
+        for group in optimizer.param_groups:  # optimizers made before the tracer was installed
+            for p in group["params"]:
+                self._optimized[p] = True
         self.control.pause("optimizer_pre", {"optimizer": type(optimizer).__name__, "instance": optimizer})
 
     def _on_optimizer_post(self, optimizer, args, kwargs):
@@ -487,6 +500,8 @@ class Tracer:
             got = numbers.get(nid, {})
             if got.get("grad") is not None:
                 params[g.nodes[nid]["name"] or nid] = _param_row(got["grad"], got.get("accumulated"), grad_scale)
+        if self._optimized:
+            self._no_gradient(params, {id(w.fns[int(nid[1:])].variable) for nid in param_nodes})
         loss = host[0] if scalar else None
         if loss is not None and grad_scale:
             loss /= grad_scale  # the script's loss (a power of two: exact)
@@ -525,6 +540,15 @@ class Tracer:
                 self.structures.put(w.key, graph_mod.Structure.of(w, named, edges))  # static attributes only
             self._signatures.add(w.signature)
             return w, None, named, detail
+
+    def _no_gradient(self, params: dict, in_graph: set[int]) -> None:
+        """Optimizer parameters this backward gave no gradient (unused, frozen by mistake): listed with
+        grad_norm None, so they are seen, not silently missing."""
+        for p in list(self._optimized.keys()):
+            if id(p) not in in_graph and p.requires_grad:
+                name = self.names.param_name.get(p)
+                if name is not None and name not in params:
+                    params[name] = {"grad_norm": None, "nan": 0, "inf": 0}
 
     def _nonfinite(self, detail: str) -> None:
         """Auto detail: a loss on an accelerator is read after its backward (one transfer an iteration),

@@ -70,6 +70,7 @@ class PlotsView(QWidget):
         self.ratio_plot.setLabel("bottom", "iteration")
         self.loss_curve = self._make_curve(self.loss_plot, QColor("#1f77b4"))
 
+        self.no_gradient: set[str] = set()  # parameters the last backward gave no gradient
         self.legend = QListWidget(self)
         self.legend.setMaximumWidth(180)
         self.legend.setToolTip("Parameters with their own curve (largest gradient norms). Untick to hide.")
@@ -115,6 +116,8 @@ class PlotsView(QWidget):
                 self._add_loss(index, v)
         if params:
             row = {k: v.get("grad_norm") if isinstance(v, dict) else None for k, v in params.items()}
+            for k, v in row.items():  # an optimizer parameter this backward gave no gradient
+                (self.no_gradient.add if v is None else self.no_gradient.discard)(k)
             # the accumulated .grad (a forgotten zero_grad): what the optimizer uses, its own curve
             row.update({f"{k} (.grad)": v["accumulated_norm"] for k, v in params.items()
                         if isinstance(v, dict) and v.get("accumulated_norm") is not None})
@@ -145,6 +148,7 @@ class PlotsView(QWidget):
         self.loss = Series()
         self.nonfinite_spans = []
         self.grads, self.ratios = ParamTable(), ParamTable()
+        self.no_gradient.clear()
         self._groups.clear()
         self._others.clear()
         self._ranked_at = 0.0
@@ -310,14 +314,17 @@ class PlotsView(QWidget):
             shown, rest = self._groups["ratio"]
         entries = [(n, self._colour(n)) for n in shown] + ([(f"others ({len(rest)})", QColor("#999999"))]
                                                             if rest else [])
-        current = [self.legend.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.legend.count())]
-        if current == [n if not n.startswith("others (") else "others" for n, _ in entries]:
+        labels = [f"{n} — no gradient" if n in self.no_gradient else n for n, _ in entries]
+        if [self.legend.item(i).text() for i in range(self.legend.count())] == labels:
             return
         self.legend.blockSignals(True)
         self.legend.clear()
-        for label, colour in entries:
-            key = "others" if label.startswith("others (") else label
+        for (name, colour), label in zip(entries, labels, strict=True):
+            key = "others" if name.startswith("others (") else name
             item = QListWidgetItem(_swatch(colour), label)
+            if name in self.no_gradient:
+                item.setToolTip("The optimizer holds this parameter, but the last backward pass gave it no gradient "
+                                "(not used in the forward, or cut off by detach / no_grad)")
             item.setData(Qt.ItemDataRole.UserRole, key)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked if key in self.hidden else Qt.CheckState.Checked)

@@ -476,3 +476,16 @@ def test_a_forgotten_zero_grad_is_visible_in_the_inspector_and_the_plots(qtbot, 
     kept = ~np.isnan(ys)
     assert list(xs[kept]) == [1, 2] and list(ys[kept]) == pytest.approx([3.8, 5.7])
     assert list(plots.grad_norm_data("w")[1]) == pytest.approx([1.9] * 3)
+
+
+def test_a_parameter_without_a_gradient_is_listed_and_marked(qtbot, light_theme):
+    from backprop_studio.gui.plots import PlotsView
+
+    plots = PlotsView()
+    qtbot.addWidget(plots)
+    for i in range(3):
+        plots.add_iteration(i, 1.0, {"used.weight": {"grad_norm": 0.5, "nan": 0, "inf": 0},
+                                     "unused.weight": {"grad_norm": None, "nan": 0, "inf": 0}})
+    plots.flush()
+    labels = [plots.legend.item(i).text() for i in range(plots.legend.count())]
+    assert "unused.weight — no gradient" in labels and "used.weight" in labels

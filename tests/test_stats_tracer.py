@@ -289,3 +289,28 @@ def test_a_forgotten_zero_grad_shows_the_accumulated_grad_beside_this_backwards(
     assert [it.params["w"]["accumulated_norm"] for it in its[1:]] == pytest.approx(seen[1:])
     (node,) = [a for _, a in its[3].graph.nodes(data=True) if a["kind"] == "param"]
     assert node["accumulated"]["norm"] == pytest.approx(seen[3]) and node["grad"]["norm"] == pytest.approx(seen[0])
+
+
+def test_an_optimizer_parameter_without_a_gradient_is_listed():
+    """A layer the forward never uses: its parameters are in Iteration.params with no norm, not missing."""
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.used, self.unused = nn.Linear(3, 1), nn.Linear(3, 1)
+
+        def forward(self, x):
+            return self.used(x)
+
+    def run():
+        torch.manual_seed(0)
+        net = Net()
+        opt = torch.optim.SGD(net.parameters(), lr=0.1)
+        for _ in range(2):
+            opt.zero_grad()
+            net(torch.randn(4, 3)).pow(2).mean().backward()
+            opt.step()
+
+    for it in trace(run, detail="light"):
+        assert it.params["unused.weight"]["grad_norm"] is None and it.params["unused.bias"]["grad_norm"] is None
+        assert it.params["used.weight"]["grad_norm"] > 0
