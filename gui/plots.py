@@ -70,6 +70,7 @@ class PlotsView(QWidget):
         self.ratio_plot.setLabel("bottom", "iteration")
         self.loss_curve = self._make_curve(self.loss_plot, QColor("#1f77b4"))
 
+        self._zero_marks: pg.ScatterPlotItem | None = None  # zero updates on the ratio plot
         self.no_gradient: set[str] = set()  # parameters the last backward gave no gradient
         self.legend = QListWidget(self)
         self.legend.setMaximumWidth(180)
@@ -209,8 +210,8 @@ class PlotsView(QWidget):
         started = time.perf_counter()
         self._scheduled[0] = False
         self.redraws += 1
-        self.loss_curve.setData(*self.loss.shown_data())
-        _dots_when_few(self.loss_curve, self.loss.n)
+        _set_data(self.loss_curve, *self.loss.shown_data())
+        _mark_points(self.loss_curve, self.loss.n, sampled=False)
         self._draw_regions()
         if time.monotonic() - self._ranked_at > RERANK_S or not self._groups:
             self._ranked_at = time.monotonic()
@@ -218,10 +219,28 @@ class PlotsView(QWidget):
             self._fill_legend()
         self._draw_params("grad", self.grads, self.grad_plot, "norm")
         self._draw_params("ratio", self.ratios, self.ratio_plot, "median")
+        self._draw_zero_updates()
         self._update_titles()
         # Redraw less often when drawing is slow (many curves, slow machine): at most ~1/4 of the UI thread.
         cost_ms = (time.perf_counter() - started + self.canvas.last_paint_s) * 1000
         self._timer.setInterval(int(min(MAX_REDRAW_MS, max(REDRAW_MS, 4 * cost_ms))))
+
+    def zero_update_floor(self) -> float:
+        """Where zero updates are drawn on the log-scale ratio plot: a decade under its least ratio."""
+        v = self.ratios.values[:, :self.ratios.n]
+        positive = v[np.isfinite(v) & (v > 0)]
+        return float(positive.min()) / 10 if positive.size else 1e-8
+
+    def _draw_zero_updates(self) -> None:
+        """A log scale cannot draw 0: zero updates (lr 0, a frozen parameter) as marks at the axis floor."""
+        t = self.ratios
+        cols, idx = np.nonzero(t.values[:, :t.n] == 0)
+        if self._zero_marks is None:
+            self._zero_marks = pg.ScatterPlotItem(symbol="x", size=9, pen=pg.mkPen("#d62728", width=1.5))
+            self._zero_marks.setToolTip("update 0: drawn at the floor of the log scale")
+            self.ratio_plot.addItem(self._zero_marks)
+        floor = self.zero_update_floor()
+        self._zero_marks.setData(t.x[idx].astype(float), np.full(len(idx), np.log10(floor)))
 
     def _ratio_groups(self) -> tuple[list[str], list[str]]:
         """The ratio plot follows the gradient plot's choice so a colour means one parameter."""
@@ -243,14 +262,14 @@ class PlotsView(QWidget):
         for name in shown:
             if name not in curves:
                 curves[name] = self._make_curve(plot, self._colour(name))
-            curves[name].setData(*table.curve(name))
-            _dots_when_few(curves[name], table.n)
+            _set_data(curves[name], *table.curve(name), log=True)
+            _mark_points(curves[name], table.n, which == "ratio")
             curves[name].setVisible(name not in self.hidden)
         if rest:
             if "others" not in curves:
                 curves["others"] = self._make_curve(plot, QColor("#999999"), Qt.PenStyle.DashLine)
-            curves["others"].setData(table.x[:table.n], self._combined(which, table, rest, how))
-            _dots_when_few(curves["others"], table.n)
+            _set_data(curves["others"], table.x[:table.n], self._combined(which, table, rest, how), log=True)
+            _mark_points(curves["others"], table.n, which == "ratio")
             curves["others"].setVisible("others" not in self.hidden)
 
     def _combined(self, which: str, table: ParamTable, rest: list[str], how: str) -> np.ndarray:
@@ -431,16 +450,29 @@ def _line_width() -> float:
     return 2.5 if current_theme()[1] else 1.0
 
 
-def _dots_when_few(curve: pg.PlotDataItem, n: int, few: int = 40) -> None:
-    """Mark each point while there are few (a single iteration has no line to show)."""
-    want = "o" if n <= few else None
+def _set_data(curve: pg.PlotDataItem, x, y, log: bool = False) -> None:
+    """setData, but a curve with no point to draw gets none (pyqtgraph's scatter bounds warn on all-NaN;
+    a log scale cannot draw values <= 0)."""
+    y = np.asarray(y)
+    drawable = np.isfinite(y) & (y > 0) if log else np.isfinite(y)
+    if y.size and not drawable.any():
+        x, y = [], []
+    curve.setData(x, y)
+
+
+def _mark_points(curve: pg.PlotDataItem, n: int, sampled: bool, few: int = 40) -> None:
+    """Mark each point while there are few (a single iteration has no line to show); a sampled series
+    (update ratios: measured on some optimizer steps only) is markers only, no line suggesting the rest."""
+    want = "o" if n <= few or sampled else None
     if curve.opts.get("symbol") != want:
         pen = curve.opts["pen"]
         colour = pen.color() if isinstance(pen, QPen) else QColor("#888888")
         curve.setSymbol(want)
-        curve.setSymbolSize(5)
+        curve.setSymbolSize(5 if not sampled else 4)
         curve.setSymbolPen(colour)
         curve.setSymbolBrush(colour)
+        if sampled:
+            curve.setPen(None)
 
 
 def _split(names: list[str]) -> tuple[list[str], list[str]]:

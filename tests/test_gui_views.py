@@ -489,3 +489,40 @@ def test_a_parameter_without_a_gradient_is_listed_and_marked(qtbot, light_theme)
     plots.flush()
     labels = [plots.legend.item(i).text() for i in range(plots.legend.count())]
     assert "unused.weight — no gradient" in labels and "used.weight" in labels
+
+
+def test_zero_updates_are_drawn_at_the_floor_and_sampled_ratios_are_markers_only(qtbot, light_theme):
+    from backprop_studio.gui.plots import PlotsView
+
+    plots = PlotsView()
+    qtbot.addWidget(plots)
+    for i in range(3):
+        plots.add_iteration(i, 1.0, {"w": {"grad_norm": 0.5, "nan": 0, "inf": 0}})
+    plots.add_update_ratios(0, {"w": 1e-3})
+    plots.add_update_ratios(2, {"w": 0.0})  # lr 0: a zero update, which a log scale cannot draw
+    plots.flush()
+    xs, ys = plots._zero_marks.getData()
+    assert list(xs) == [2.0] and list(ys) == pytest.approx([math.log10(1e-4)])  # a decade under 1e-3
+    (curve,) = [c for c in plots._curves["ratio"].values()]
+    assert curve.opts["symbol"] == "o" and curve.opts["pen"].style() == Qt.PenStyle.NoPen
+
+
+def test_plots_of_no_drawable_point_give_no_all_nan_warnings(qtbot, light_theme):
+    """Zero updates only (lr 0) and a parameter with no gradient: nothing to draw on the log scales, and
+    no "All-NaN slice" warnings from pyqtgraph on stderr."""
+    import warnings
+
+    from backprop_studio.gui.plots import PlotsView
+
+    plots = PlotsView()
+    qtbot.addWidget(plots)
+    plots.resize(600, 600)
+    plots.show()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(3):
+            plots.add_iteration(i, 1.0, {"w": {"grad_norm": None, "nan": 0, "inf": 0}})
+            plots.add_update_ratios(i, {"w": 0.0})
+        plots.flush()
+        plots.grab()
+    assert not [w for w in caught if "All-NaN" in str(w.message)]
