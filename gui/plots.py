@@ -213,7 +213,9 @@ class PlotsView(QWidget):
         _set_data(self.loss_curve, *self.loss.shown_data())
         _mark_points(self.loss_curve, self.loss.n, sampled=False)
         self._draw_regions()
-        if time.monotonic() - self._ranked_at > RERANK_S or not self._groups:
+        listed = sum(len(part) for part in self._groups.get("grad", ((), ())))
+        # re-rank now and then, and at once when parameters arrived that no curve or list has yet
+        if time.monotonic() - self._ranked_at > RERANK_S or listed != len(self.grads.names):
             self._ranked_at = time.monotonic()
             self._groups = {"grad": _split(self.grads.ranked()), "ratio": self._ratio_groups()}
             self._fill_legend()

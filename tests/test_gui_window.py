@@ -464,3 +464,16 @@ def test_a_closed_live_run_leaves_no_temporary_recording(make_main_window, qtbot
     assert [f for f in os.listdir(tmp) if ".bps" in f] == []
     rec = Recording(kept)
     assert rec.indices() == [0] and rec.iteration(0).loss == pytest.approx(depths["losses"][0], rel=1e-6)
+
+
+@pytest.mark.parametrize("run", range(3))
+def test_a_screenshot_shows_the_plots_complete(make_main_window, depths, tmp_path, run):
+    """The gradient-norm curves and the parameter list are drawn before the grab (they were missing
+    in 4 of 6 screenshots: the list was ranked before the parameters arrived)."""
+    from backprop_studio.gui.app import screenshot
+
+    w = make_main_window()
+    out = tmp_path / "shot.png"
+    assert screenshot(w, {"mode": "script", "script": depths["script"], "args": []}, str(out), 2) == 0
+    assert w.plots.legend.count() >= 1
+    assert w.plots._curves["grad"] and all(len(c.getData()[0]) for c in w.plots._curves["grad"].values())
