@@ -212,6 +212,7 @@ class PlotsView(QWidget):
         self.redraws += 1
         _set_data(self.loss_curve, *self.loss.shown_data())
         _mark_points(self.loss_curve, self.loss.n, sampled=False)
+        self._loss_range()
         self._draw_regions()
         listed = sum(len(part) for part in self._groups.get("grad", ((), ())))
         # re-rank now and then, and at once when parameters arrived that no curve or list has yet
@@ -226,6 +227,22 @@ class PlotsView(QWidget):
         # Redraw less often when drawing is slow (many curves, slow machine): at most ~1/4 of the UI thread.
         cost_ms = (time.perf_counter() - started + self.canvas.last_paint_s) * 1000
         self._timer.setInterval(int(min(MAX_REDRAW_MS, max(REDRAW_MS, 4 * cost_ms))))
+
+    def _loss_range(self) -> None:
+        """One loss value (or all equal): auto-range would span ±0.5 around it, and every tick of a loss
+        of 2.9e7 would read 2.9e+07; show ±10% instead. More values: auto-range again."""
+        if self.log_loss.isChecked():
+            return
+        y = self.loss.shown_data()[1]
+        y = y[np.isfinite(y)]
+        if not y.size:
+            return
+        lo, hi = float(y.min()), float(y.max())
+        if hi - lo <= 1e-9 * max(abs(hi), 1.0):
+            pad = 0.1 * abs(hi) or 1.0
+            self.loss_plot.setYRange(hi - pad, hi + pad, padding=0)
+        elif not self.loss_plot.getViewBox().autoRangeEnabled()[1]:
+            self.loss_plot.enableAutoRange(axis="y")
 
     def zero_update_floor(self) -> float:
         """Where zero updates are drawn on the log-scale ratio plot: a decade under its least ratio."""

@@ -526,3 +526,22 @@ def test_plots_of_no_drawable_point_give_no_all_nan_warnings(qtbot, light_theme)
         plots.flush()
         plots.grab()
     assert not [w for w in caught if "All-NaN" in str(w.message)]
+
+
+def test_a_single_large_loss_gets_readable_ticks(qtbot, light_theme):
+    """One loss of 2.9e7: the axis spans ±10% (ticks 2.8e7, 3e7), not ±0.5 (every tick "2.9e+07")."""
+    from backprop_studio.gui.plots import PlotsView
+
+    plots = PlotsView()
+    qtbot.addWidget(plots)
+    plots.add_iteration(0, 2.9e7, {"w": {"grad_norm": 1.0, "nan": 0, "inf": 0}})
+    plots.flush()
+    lo, hi = plots.loss_plot.viewRange()[1]
+    assert lo == pytest.approx(2.61e7) and hi == pytest.approx(3.19e7)
+    ticks = plots.loss_plot.getAxis("left").tickValues(lo, hi, 200)[0][1]
+    assert len({f"{t:.3g}" for t in ticks}) == len(ticks) >= 2  # distinct labels
+    plots.add_iteration(1, 1.0e7, {"w": {"grad_norm": 1.0, "nan": 0, "inf": 0}})
+    plots.flush()
+    plots.loss_plot.getViewBox().updateAutoRange()
+    lo, hi = plots.loss_plot.viewRange()[1]
+    assert lo < 1.0e7 < 2.9e7 < hi  # auto-range again
