@@ -136,6 +136,7 @@ class MainWindow(QMainWindow):
         b.sig_break.connect(self._on_break)
         b.sig_finished.connect(self._on_finished)
         self.timeline.sig_selected.connect(self.bridge.show)
+        self.plots.sig_jump.connect(self.timeline.pick)
         self.timeline.sig_follow_changed.connect(self._on_follow)
         self.graph.sig_node_selected.connect(self._on_node_selected)
         self.graph.sig_layout_done.connect(self._on_layout_done)
@@ -274,6 +275,7 @@ class MainWindow(QMainWindow):
         self.graph.set_iteration(it)
         if new and self.lecture_pace():
             self.graph.animate_backward(within_ms=int(800 / self.controls.rate()))
+        self.plots.set_cursor(it.index)
         selected = self.graph.selected_node()
         self.inspector.show_node(it, selected if selected in it.graph else None)
         if it.index < self.timeline.count:

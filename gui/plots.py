@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
@@ -40,7 +40,10 @@ CURVE_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b
 
 
 class PlotsView(QWidget):
-    """Three x-linked plots and a legend list (click a name to show/hide its curves)."""
+    """Three x-linked plots and a legend list (click a name to show/hide its curves). A cursor marks the
+    iteration shown; a click in a plot asks for the iteration under it (`sig_jump`)."""
+
+    sig_jump = Signal(int)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -69,6 +72,13 @@ class PlotsView(QWidget):
         # No grid: on a raster surface it costs more than the curves.
         self.ratio_plot.setLabel("bottom", "iteration")
         self.loss_curve = self._make_curve(self.loss_plot, QColor("#1f77b4"))
+        self._cursors = []
+        for plot in (self.loss_plot, self.grad_plot, self.ratio_plot):
+            line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#ff7f0e", width=1))
+            line.setVisible(False)
+            plot.addItem(line, ignoreBounds=True)
+            self._cursors.append(line)
+        self.canvas.scene().sigMouseClicked.connect(self._on_plot_click)
 
         self._zero_marks: pg.ScatterPlotItem | None = None  # zero updates on the ratio plot
         self.no_gradient: set[str] = set()  # parameters the last backward gave no gradient
@@ -227,6 +237,23 @@ class PlotsView(QWidget):
         # Redraw less often when drawing is slow (many curves, slow machine): at most ~1/4 of the UI thread.
         cost_ms = (time.perf_counter() - started + self.canvas.last_paint_s) * 1000
         self._timer.setInterval(int(min(MAX_REDRAW_MS, max(REDRAW_MS, 4 * cost_ms))))
+
+    def set_cursor(self, index: int | None) -> None:
+        """Mark the iteration the window shows (None: no mark)."""
+        for line in self._cursors:
+            line.setVisible(index is not None)
+            if index is not None:
+                line.setValue(index)
+
+    def cursor(self) -> float | None:
+        return self._cursors[0].value() if self._cursors[0].isVisible() else None
+
+    def _on_plot_click(self, event) -> None:
+        pos = event.scenePos()
+        for plot in (self.loss_plot, self.grad_plot, self.ratio_plot):
+            if plot.vb.sceneBoundingRect().contains(pos):
+                self.sig_jump.emit(max(int(round(plot.vb.mapSceneToView(pos).x())), 0))
+                return
 
     def _loss_range(self) -> None:
         """One loss value (or all equal): auto-range would span ±0.5 around it, and every tick of a loss

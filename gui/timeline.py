@@ -82,6 +82,24 @@ class _Marks:
         return np.flatnonzero(self.changed[:count])
 
 
+class _JumpSlider(QSlider):
+    """A click on the groove moves the handle there (a plain QSlider pages towards the click)."""
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        if event.button() == Qt.MouseButton.LeftButton and self.maximum() > self.minimum():
+            opt = QStyleOptionSlider()
+            self.initStyleOption(opt)
+            style = self.style()
+            handle = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderHandle, self)
+            if not handle.contains(event.position().toPoint()):
+                groove = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt,
+                                              QStyle.SubControl.SC_SliderGroove, self)
+                span = max(groove.width() - handle.width(), 1)
+                x = int(event.position().x() - groove.x() - handle.width() / 2)
+                self.setValue(QStyle.sliderValueFromPosition(self.minimum(), self.maximum(), x, span))
+        super().mousePressEvent(event)  # on the handle now: dragging goes on from here
+
+
 class _State:
     """What the timeline shows, in a plain object (cheap to update once per live iteration)."""
 
@@ -173,7 +191,7 @@ class TimelineView(QWidget):
         super().__init__(parent)
         self.state = _State()
         self.marks = _Marks()
-        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider = _JumpSlider(Qt.Orientation.Horizontal, self)
         self.slider.setRange(0, 0)
         self.slider.setEnabled(False)
         self.slider.setToolTip("Scrub through recorded iterations")
@@ -299,6 +317,11 @@ class TimelineView(QWidget):
     # -- slots -------------------------------------------------------------------------------
     def _on_slider(self, value: int) -> None:
         self._on_user_pick(value)
+
+    def pick(self, index: int) -> None:
+        """The user chose iteration `index` elsewhere (a click in a plot): as a click on the timeline."""
+        if self.count:
+            self._on_user_pick(min(max(int(index), 0), self.count - 1))
 
     def _on_user_pick(self, index: int) -> None:
         if index != self.count - 1 and self.following():

@@ -477,3 +477,34 @@ def test_a_screenshot_shows_the_plots_complete(make_main_window, depths, tmp_pat
     assert screenshot(w, {"mode": "script", "script": depths["script"], "args": []}, str(out), 2) == 0
     assert w.plots.legend.count() >= 1
     assert w.plots._curves["grad"] and all(len(c.getData()[0]) for c in w.plots._curves["grad"].values())
+
+
+def test_plots_and_timeline_are_linked_to_the_iteration_shown(make_main_window, qtbot, depths):
+    """A cursor in the plots marks the iteration shown; a click in a plot jumps to the iteration under
+    it; a click on the timeline's groove jumps to the click (not a page towards it)."""
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtWidgets import QStyle, QStyleOptionSlider
+
+    w = make_main_window()
+    w.resize(1600, 1000)
+    assert w.open_recording(depths["bps"])
+    count = w.timeline.count
+    assert count >= 4
+    qtbot.waitUntil(lambda: shown(w, count - 1), timeout=WAIT)
+    assert w.plots.cursor() == count - 1
+    plot = w.plots.loss_plot
+    y = plot.vb.viewRange()[1]
+    scene = plot.vb.mapViewToScene(QPointF(1, (y[0] + y[1]) / 2))
+    at = w.plots.canvas.mapFromScene(scene)
+    qtbot.mouseClick(w.plots.canvas.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    qtbot.waitUntil(lambda: shown(w, 1), timeout=WAIT)
+    assert w.plots.cursor() == 1 and w.timeline.current == 1
+    slider = w.timeline.slider
+    slider.setPageStep(1)  # a plain QSlider would now move one iteration towards the click
+    opt = QStyleOptionSlider()
+    slider.initStyleOption(opt)
+    groove = slider.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderGroove,
+                                           slider)
+    qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(groove.right() - 2, groove.center().y()))
+    qtbot.waitUntil(lambda: shown(w, count - 1), timeout=WAIT)
+    assert w.timeline.current == count - 1
