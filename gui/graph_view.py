@@ -46,6 +46,7 @@ class GraphView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # pan by dragging
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._focus_after_layout: str | None = None  # a node to zoom to once the next layout is built
         self.iteration: Iteration | None = None
         self.shown_key = None
         self.wanted_key = None
@@ -201,9 +202,20 @@ class GraphView(QGraphicsView):
         return len(self.matches)
 
     def search_next(self) -> None:
+        """Select the next match (the inspector shows it), zoomed in until its text is readable."""
         if self.matches:
             self._match_at = (self._match_at + 1) % len(self.matches)
+            self.zoom_readable()
             self.select_node(self.matches[self._match_at])
+
+    def zoom_readable(self) -> None:
+        """Zoom in until node text is FIT_TEXT_PX tall (no change when it already is)."""
+        want = FIT_TEXT_PX * self.style_.scale / self.style_.line_h
+        now = self.transform().m11()
+        if now < want:
+            self._auto_fit = False
+            self.scale(want / now, want / now)
+            self._update_lod()
 
     # -- modules ---------------------------------------------------------------------------------
     def collapse_all(self) -> None:
@@ -217,8 +229,14 @@ class GraphView(QGraphicsView):
         self._set_collapsed(frozenset(p for p in base if not p.startswith(prefix + ".")) | {prefix})
 
     def expand_module(self, prefix: str) -> None:
+        """Open a module box; once laid out, its first member is shown at a readable zoom."""
         base = self.collapsed if self.collapsed is not None else self._auto_collapsed()
-        self._set_collapsed(gm.expand(base, prefix, self._module_graph()))
+        g = self._module_graph()
+        members = [n for n, a in g.nodes(data=True) if gm.module_of(a) == prefix
+                   or (gm.module_of(a) or "").startswith(prefix + ".")]
+        self._focus_after_layout = min(members, key=lambda n: int(n[1:]) if n[1:].isdigit() else 0) \
+            if members else None
+        self._set_collapsed(gm.expand(base, prefix, g))
 
     def _module_graph(self) -> nx.DiGraph:
         """The graph whose module attribution counts: a full-detail one with the same structure."""
@@ -331,6 +349,10 @@ class GraphView(QGraphicsView):
         self._after_numbers()  # first: the fit leaves room for the banner and the legend
         self.fit()
         self._update_lod(force=True)
+        focus, self._focus_after_layout = self._focus_after_layout, None
+        if focus is not None and self.graph_scene.item_of(focus) is not None:
+            self.zoom_readable()
+            self.centerOn(self.graph_scene.item_of(focus))
         if self._selected is not None and not self.select_node(self._selected, centre=False):
             self._selected = None
             self.sig_node_selected.emit(None)

@@ -205,3 +205,27 @@ def test_a_12_node_chain_is_readable_at_the_default_zoom(qtbot, presentation):
     assert not v.graph_scene.overview_on and all(item.isVisible() for item in v.graph_scene.items.values())
     shown = v.visible_rect()
     assert shown.contains(v.graph_scene.items["n0"].sceneBoundingRect().center())  # the loss
+
+
+def test_find_selects_the_match_and_zooms_to_readable_text(view, qtbot):
+    show(qtbot, view, chain(300))
+    view.fit()
+    assert view.transform().m11() * view.style_.line_h < 12  # 400 boxes fitted: text too small to read
+    picked = []
+    view.sig_node_selected.connect(picked.append)
+    assert view.search("w150") == 1
+    (nid,) = view.matches
+    assert view.selected_node() == nid and picked[-1] == nid  # the inspector is told
+    assert view.transform().m11() * view.style_.line_h >= 12 - 0.01
+    assert view.visible_rect().contains(view.graph_scene.items[nid].sceneBoundingRect().center())
+
+
+def test_opening_a_module_shows_it_at_a_readable_zoom(view, qtbot):
+    show(qtbot, view, chain(400, modules=12))
+    assert all(i.kind == "module" for i in view.items.values())
+    view.expand_module("blocks.3")
+    qtbot.waitUntil(lambda: not view.busy and "module:blocks.3.attn" in view.items, timeout=WAIT)
+    assert view.transform().m11() * view.style_.line_h >= 12 - 0.01
+    shown = view.visible_rect()
+    assert any(shown.contains(view.items[b].sceneBoundingRect().center())
+               for b in ("module:blocks.3.attn", "module:blocks.3.mlp"))
