@@ -12,7 +12,7 @@ from collections import OrderedDict
 import networkx as nx
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
-from PySide6.QtWidgets import QGraphicsView, QMenu, QToolTip, QWidget
+from PySide6.QtWidgets import QGraphicsView, QLabel, QMenu, QToolTip, QWidget
 
 from backprop_studio.core.iteration import Iteration
 from backprop_studio.gui import graph_model as gm
@@ -70,6 +70,11 @@ class GraphView(QGraphicsView):
         self._anim_timer.timeout.connect(self._on_animate_step)
         self.legend = Legend(self)
         self.banner = Banner(self)
+        self.placeholder = QLabel(self)  # what an empty view says (a script with no backward pass)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setProperty("role", "muted")
+        self.placeholder.hide()
         self.graph_scene.sig_built.connect(self._on_built)
         self.graph_scene.selectionChanged.connect(self._on_selection)
 
@@ -96,8 +101,22 @@ class GraphView(QGraphicsView):
         """True while a layout or an item build is under way."""
         return self.wanted_key != self.shown_key or self.graph_scene.building
 
+    def show_placeholder(self, text: str) -> None:
+        """A message in the middle of the empty view ("" hides it)."""
+        self.placeholder.setText(text)
+        self.placeholder.setVisible(bool(text))
+        self._place_placeholder()
+
+    def _place_placeholder(self) -> None:
+        w = min(self.width() - 40, 640)
+        self.placeholder.setFixedWidth(max(w, 100))
+        self.placeholder.adjustSize()
+        self.placeholder.move((self.width() - self.placeholder.width()) // 2,
+                              (self.height() - self.placeholder.height()) // 2)
+
     def set_iteration(self, it: Iteration) -> None:
         """Show `it`: new numbers in place when its structure is already drawn, else lay it out."""
+        self.placeholder.hide()
         old = self.iteration
         self.iteration = it
         scene = self.graph_scene
@@ -115,6 +134,7 @@ class GraphView(QGraphicsView):
 
     def clear(self) -> None:
         """Forget the shown graph (a new run)."""
+        self.placeholder.hide()
         self.iteration = None
         self.collapsed = None
         self.removed = []
@@ -451,3 +471,5 @@ class GraphView(QGraphicsView):
     def _place_overlays(self) -> None:
         self.legend.move(self.viewport().width() - self.legend.width() - 8, 8)
         self.banner.move(8, 8)
+        if self.placeholder.isVisible():
+            self._place_placeholder()

@@ -333,6 +333,12 @@ class MainWindow(QMainWindow):
 
     def _on_finished(self, d: dict) -> None:
         status = d.get("status", "finished")
+        if self.bridge.count == 0 and status == "finished":
+            self.graph.show_placeholder(
+                "This lesson builds no autograd graph: it is about tensors themselves (no backward pass ran).\n"
+                "Their values and shapes are printed in the console below." if self.lesson is not None else
+                "The script finished without a backward pass: there is no autograd graph to show.\n"
+                "Its output is in the console below.")
         self.statusBar().showMessage(f"script {status}" + (f": {d['error']['message']}" if d.get("error") else ""))
 
     def _on_status(self, s: dict) -> None:

@@ -508,3 +508,21 @@ def test_plots_and_timeline_are_linked_to_the_iteration_shown(make_main_window, 
     qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(groove.right() - 2, groove.center().y()))
     qtbot.waitUntil(lambda: shown(w, count - 1), timeout=WAIT)
     assert w.timeline.current == count - 1
+
+
+def test_a_tensor_lesson_without_a_backward_pass_says_so_instead_of_an_empty_canvas(make_main_window, qtbot):
+    w = make_main_window()
+    assert w.open_lesson("tensor_basics")
+    qtbot.waitUntil(lambda: w.bridge.state == "finished", timeout=WAIT)
+    assert w.timeline.count == 0 and w.graph.placeholder.isVisible()
+    assert "no autograd graph" in w.graph.placeholder.text() and "console" in w.graph.placeholder.text()
+    assert "tensor" in w.console.text().lower()
+
+
+def test_after_the_script_finished_only_restart_is_enabled(make_main_window, qtbot, depths):
+    w = make_main_window()
+    assert w.open_script(depths["script"], [], detail="full", paused=False)
+    qtbot.waitUntil(lambda: w.bridge.state == "finished", timeout=WAIT)
+    qtbot.wait(200)
+    enabled = {n for n, a in w.controls.actions_by_name.items() if a.isEnabled()}
+    assert enabled == {"restart"}, enabled
