@@ -45,6 +45,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, theme: str = "light", presentation: bool = False,
                  lang: str = "en"):
         super().__init__()
+        self._said_for: int | None = None  # the iteration the status-bar message is about
         self.setWindowTitle("Backprop Studio")
         self.settings = settings if settings is not None else QSettings("BackpropStudio", "backprop-studio")
         self.theme, self.presentation, self.lang = theme, presentation, lang
@@ -267,6 +268,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Backprop Studio — {os.path.basename(what)}" if what else "Backprop Studio")
 
     def _on_iteration(self, it: Iteration) -> None:
+        if self._said_for is not None and self._said_for != it.index:
+            self.statusBar().clearMessage()  # it was about another iteration
+            self._said_for = None
         if it.detail == "loss":  # no graph kept: show the last one before it
             self._on_loss_only(it)
             return
@@ -290,8 +294,7 @@ class MainWindow(QMainWindow):
         loss = f"loss {it.loss:.6g}, " if it.loss is not None else ""
         where = f"the graph shown is iteration {self.iteration.index}" if self.iteration is not None \
             else "no earlier iteration has one"
-        self.statusBar().showMessage(f"iteration {it.index}: {loss}no graph kept (recorded by an older "
-                                     f"version); {where}")
+        self._say(f"iteration {it.index}: {loss}no graph kept (recorded by an older version); {where}", it.index)
         if it.index < self.timeline.count:
             self.timeline.set_current(it.index)
 
@@ -319,6 +322,11 @@ class MainWindow(QMainWindow):
         if node == self.graph.selected_node() and self.iteration is not None:
             self.inspector.show_node(self.iteration, node)
 
+    def _say(self, text: str, index: int | None) -> None:
+        """A status-bar message about iteration `index`: it goes when another iteration is shown."""
+        self.statusBar().showMessage(text)
+        self._said_for = index
+
     def _on_optimizer(self, d: dict) -> None:
         self._optimizer_data = d
 
@@ -327,7 +335,7 @@ class MainWindow(QMainWindow):
         text = (f"breakpoint: {d.get('reason')} at iteration {d.get('iteration')}, node {d.get('node')} "
                 f"{d.get('op') or ''} {d.get('name') or ''} ({where})\n")
         self.console.append("stderr", text)
-        self.statusBar().showMessage(text.strip())
+        self._say(text.strip(), d.get("iteration"))
         if d.get("node"):
             self.graph.select_node(d["node"])
 

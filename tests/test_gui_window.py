@@ -526,3 +526,15 @@ def test_after_the_script_finished_only_restart_is_enabled(make_main_window, qtb
     qtbot.wait(200)
     enabled = {n for n, a in w.controls.actions_by_name.items() if a.isEnabled()}
     assert enabled == {"restart"}, enabled
+
+
+def test_the_status_bar_drops_a_message_about_another_iteration(make_main_window, qtbot, depths):
+    w = make_main_window()
+    assert w.open_recording(depths["bps"])
+    last = w.timeline.count - 1
+    qtbot.waitUntil(lambda: shown(w, last), timeout=WAIT)
+    w._on_break({"reason": "loss>1", "iteration": last, "node": "n0", "op": "MeanBackward0", "source": "t.py:3"})
+    assert "breakpoint" in w.statusBar().currentMessage()
+    w.timeline.pick(0)
+    qtbot.waitUntil(lambda: shown(w, 0), timeout=WAIT)
+    assert w.statusBar().currentMessage() == ""
