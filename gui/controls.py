@@ -30,12 +30,14 @@ ACTIONS = (
 )
 SPEEDS = (("full speed", None), ("10 it/s", 10.0), ("2 it/s", 2.0), ("1 it/s", 1.0), ("0.5 it/s", 0.5))
 LIVE_ONLY = ("step_phase", "step_node", "step_forward_op")
+DETAILS = ("auto", "full", "light")
 
 
 class ControlsToolbar(QToolBar):
     """Emits sig_command(name) for the user's choice; `rate()` is the chosen run speed (None: full)."""
 
     sig_command = Signal(str)
+    sig_detail = Signal(str)  # the user chose a detail level for the live run
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Controls", parent)
@@ -59,6 +61,14 @@ class ControlsToolbar(QToolBar):
             self.speed.addItem(text)
         self.speed.setToolTip("Run speed: slow it down to watch each iteration (and its backward) in a lecture")
         self.addWidget(self.speed)
+        self.addWidget(QLabel(" Detail ", self))
+        self.detail = QComboBox(self)
+        self.detail.addItems(DETAILS)
+        self.detail.setToolTip("What each iteration records: auto (full where the overhead budget allows, "
+                               "light elsewhere), full (every node's values and gradients), light (the graph, "
+                               "parameter gradient norms, NaN/Inf)")
+        self.detail.activated.connect(lambda i: self.sig_detail.emit(DETAILS[i]))
+        self.addWidget(self.detail)
         self.set_state({"mode": "idle", "state": "idle"})
         self._paint_icons()
 
@@ -74,6 +84,11 @@ class ControlsToolbar(QToolBar):
 
     def rate(self) -> float | None:
         return SPEEDS[self.speed.currentIndex()][1]
+
+    def show_detail(self, detail: str) -> None:
+        """Show the run's detail level (no signal: it is not the user's choice)."""
+        if detail in DETAILS:
+            self.detail.setCurrentIndex(DETAILS.index(detail))
 
     def set_lecture_pace(self) -> None:
         """One iteration per second: the pace of a lecture."""

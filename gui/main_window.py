@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
         b.sig_finished.connect(self._on_finished)
         self.timeline.sig_selected.connect(self.bridge.show)
         self.plots.sig_jump.connect(self.timeline.pick)
+        self.controls.sig_detail.connect(self._on_detail)
         self.timeline.sig_follow_changed.connect(self._on_follow)
         self.graph.sig_node_selected.connect(self._on_node_selected)
         self.graph.sig_layout_done.connect(self._on_layout_done)
@@ -209,6 +210,7 @@ class MainWindow(QMainWindow):
             self.bridge.start_script(path, args, detail=detail, paused=paused)
         except (ValueError, OSError) as e:
             return self._fail(str(e))
+        self.controls.show_detail(detail)
         return True
 
     def _fail(self, message: str) -> bool:
@@ -321,6 +323,10 @@ class MainWindow(QMainWindow):
         self.graph.light_node(node, grad)
         if node == self.graph.selected_node() and self.iteration is not None:
             self.inspector.show_node(self.iteration, node)
+
+    def _on_detail(self, detail: str) -> None:
+        self.bridge.set_detail(detail)
+        self.statusBar().showMessage(f"detail {detail} from the next iteration on")
 
     def _say(self, text: str, index: int | None) -> None:
         """A status-bar message about iteration `index`: it goes when another iteration is shown."""

@@ -538,3 +538,15 @@ def test_the_status_bar_drops_a_message_about_another_iteration(make_main_window
     w.timeline.pick(0)
     qtbot.waitUntil(lambda: shown(w, 0), timeout=WAIT)
     assert w.statusBar().currentMessage() == ""
+
+
+def test_the_detail_control_shows_the_level_and_changes_it(make_main_window, qtbot, depths):
+    w = make_main_window()
+    assert w.open_script(depths["script"], [], detail="light", paused=True)
+    assert w.controls.detail.currentText() == "light"
+    w.controls.detail.setCurrentIndex(w.controls.detail.findText("full"))
+    w.controls.detail.activated.emit(w.controls.detail.currentIndex())  # as a user's pick does
+    w.bridge.run_to(1)
+    qtbot.waitUntil(lambda: shown(w, 1), timeout=WAIT)
+    assert w.iteration.detail == "full"
+    assert any(a.get("value") for _, a in w.iteration.graph.nodes(data=True))
