@@ -75,16 +75,17 @@ def first_nonfinite(g: nx.DiGraph) -> str | None:
     """
     topo = list(nx.lexicographical_topological_sort(g, key=_id_key))
     order = sorted(topo, key=lambda n: _run_order(g.nodes[n]))  # stable: topological among equals
-    for n in order:
-        if _bad(g.nodes[n].get("value")):
-            return n
-    for n in reversed(order):  # backward order: the op whose inputs got a bad gradient from it
-        if not _bad(g.nodes[n].get("grad")) and any(_bad(g.nodes[p].get("grad")) for p in g.predecessors(n)):
-            return n
-    for n in reversed(order):
-        if _bad(g.nodes[n].get("grad")):
-            return n
-    return None
+    by_value = next((n for n in order if _bad(g.nodes[n].get("value"))), None)
+    # the op whose backward turned a finite gradient into a non-finite one (backward order)
+    by_grad = next((n for n in reversed(order) if not _bad(g.nodes[n].get("grad"))
+                    and any(_bad(g.nodes[p].get("grad")) for p in g.predecessors(n))), None)
+    ops_valued = any(a.get("value") for n, a in g.nodes(data=True) if a.get("kind") in ("op", "custom") and n != "n0")
+    # forward values name the origin when ops have them; without (light detail, an iteration made full at
+    # its backward) the first bad value is just the loss, and the gradients say more
+    first = (by_value or by_grad) if ops_valued else (by_grad or by_value)
+    if first is not None:
+        return first
+    return next((n for n in reversed(order) if _bad(g.nodes[n].get("grad"))), None)
 
 
 def _bad(s: dict | None) -> bool:

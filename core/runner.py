@@ -214,7 +214,7 @@ class Interactive:
 
     def __init__(self, script: str, args: list[str], fd: int, out: str, detail: str, overhead: float,
                  break_on: list[str], paused: bool):
-        from backprop_studio.core.control import Stepper, detail_for
+        from backprop_studio.core.control import Stepper
         from backprop_studio.core.protocol import Outbox
         from backprop_studio.core.recording import RecordingWriter
         from backprop_studio.core.tracer import Tracer
@@ -222,8 +222,9 @@ class Interactive:
         self.script, self.args = script, args
         self.sock = socket.socket(fileno=fd)
         self.outbox = Outbox(self.sock)
+        # no detail_for here: the app pauses on NaN/Inf by default, and auto already gives the first
+        # non-finite loss's iteration full detail; forcing full would trace every app run at 2-8x
         self.control = Stepper(self.outbox.emit, break_on, paused=paused)
-        detail = detail_for(detail, self.control.conditions)
         self.out = os.path.abspath(out)
         self.writer = RecordingWriter(self.out, {"script": os.path.abspath(script), "argv": args, "detail": detail})
         self.tees = [Tee(sys.stdout, "stdout", echo=False, listener=self.outbox.console),

@@ -129,6 +129,16 @@ class Budget:
         self.allowed += self.allowance(self.plain if self.plain is not None else work)
 
 
+def _keep_static(g, known) -> None:
+    """Fill `g`'s missing source lines and modules from the same structure recorded before (an iteration
+    made full at its backward ran its forward without the capture that records them)."""
+    for n, a in g.nodes(data=True):
+        old = known.nodes[n]
+        for key in ("source", "module"):
+            if a[key] is None and old[key] is not None:
+                a[key] = old[key]
+
+
 def _param_row(grad: dict, accumulated: dict | None, scale: float | None) -> dict:
     """A parameter's line in Iteration.params: this backward's gradient norm, the accumulated .grad's
     norm when earlier backwards left one, NaN/Inf counts; norms unscaled by a GradScaler's factor."""
@@ -536,6 +546,8 @@ class Tracer:
             named = graph_mod.annotate(w, self.names.param_name, by_tensor, by_fn, self.module_outputs, sources)
             if detail == "full":
                 self._attribute_modules(w.graph, w.index)
+            if known is not None:
+                _keep_static(w.graph, known.graph)  # sources and modules a capture-less forward lacks
             if known is None or w.graph._node != known.graph._node:  # new, or now with sources and modules
                 self.structures.put(w.key, graph_mod.Structure.of(w, named, edges))  # static attributes only
             self._signatures.add(w.signature)

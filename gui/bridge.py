@@ -194,6 +194,11 @@ class Bridge(QObject):
             self.show(0)
         self._emit_status()
 
+    def set_breakpoints(self, conditions: list[str]) -> None:
+        """The live run's breakpoints from now on (core.conditions strings)."""
+        if self.mode == "live" and self._can_send():
+            self.session.send("set_breakpoints", conditions=list(conditions))
+
     def set_detail(self, detail: str) -> None:
         if self.mode == "live" and self._can_send():
             self.session.send("set_detail", detail=detail)

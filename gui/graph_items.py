@@ -74,10 +74,12 @@ class NodeItem(QGraphicsItem):
         self.style = style
         w, h = size
         self.rect = QRectF(-w / 2, -h / 2, w, h)
-        self._bounds = self.rect.adjusted(-8, -14, 8, 8)  # room for outlines and the badges above
+        pad = style.line_h + 14  # room for outlines, the origin's outer frame and the badges above
+        self._bounds = self.rect.adjusted(-14, -pad, 14, 14)
         self.attrs: dict = {}
         self.norm: float | None = None
         self.bad = False
+        self.origin = False  # the first NaN/Inf in forward order: where it came from, not where it spread
         self.added = False
         self.found = False
         self.lit = False
@@ -183,24 +185,31 @@ class NodeItem(QGraphicsItem):
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.setPen(QPen(self.mark_colour(), 4))
             p.drawRoundedRect(r.adjusted(-4, -4, 4, 4), 6, 6)
-        badges = []
-        if self.bad:
-            badges.append(("NaN/Inf", c["nonfinite"]))
-        if self.added:
-            badges.append(("NEW", c["added"]))
-        x = r.right()
-        p.setFont(self.style.bold)
-        for text, colour in badges:
-            w = len(text) * self.style.char_w + 8
-            tag = QRectF(x - w, r.top() - self.style.line_h - 2, w, self.style.line_h + 2)
-            p.fillRect(tag, colour)
-            p.setPen(text_colour_on(colour))
-            p.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
-            x -= w + 3
         if self.bad:
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.setPen(QPen(c["nonfinite"], 4))
             p.drawRect(r.adjusted(-2, -2, 2, 2))
+        if self.origin:  # a second, outer frame: it stands out among the poisoned nodes
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(QPen(c["origin"], 5, Qt.PenStyle.DashLine))
+            p.drawRect(r.adjusted(-9, -9, 9, 9))
+        badges = []
+        if self.origin:
+            badges.append(("NaN/Inf ORIGIN", c["origin"]))
+        elif self.bad:
+            badges.append(("NaN/Inf", c["nonfinite"]))
+        if self.added:
+            badges.append(("NEW", c["added"]))
+        x = r.right() + (9 if self.origin else 0)
+        top = r.top() - (9 if self.origin else 0)
+        p.setFont(self.style.bold)
+        for text, colour in badges:  # over the frames
+            w = len(text) * self.style.char_w + 8
+            tag = QRectF(x - w, top - self.style.line_h - 2, w, self.style.line_h + 2)
+            p.fillRect(tag, colour)
+            p.setPen(text_colour_on(colour))
+            p.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
+            x -= w + 3
 
     def mark_colour(self) -> QColor:
         c = self.style.colours

@@ -11,7 +11,7 @@ import math
 from PySide6.QtCore import QObject, QRectF, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsScene
 
-from backprop_studio.core.iteration import Iteration
+from backprop_studio.core.iteration import Iteration, first_nonfinite
 from backprop_studio.gui import graph_model as gm
 from backprop_studio.gui.graph_batch import EdgesItem, OverviewItem
 from backprop_studio.gui.graph_items import NodeItem, Style
@@ -35,6 +35,7 @@ class GraphScene(QGraphicsScene):
         self.added: set[str] = set()
         self.lit_id: str | None = None
         self.nonfinite_count = 0
+        self.origin: str | None = None  # where NaN/Inf first appeared (core.iteration.first_nonfinite)
         self.has_grads = False
         self.overview_on = False
         self._lit: NodeItem | None = None
@@ -172,6 +173,9 @@ class GraphScene(QGraphicsScene):
         for box, agg in groups.items():
             items[box].set_attrs(agg, repaint=False)
         self.nonfinite_count = bad_count
+        self.origin = first_nonfinite(self.iteration.graph) if bad_count else None
+        for item in items.values():
+            item.origin = self.origin is not None and self.origin in item.members
         self.has_grads = hi > 0
         if self.has_grads:
             self.style_.set_range(lo, hi)

@@ -29,6 +29,15 @@ ANIMATE_MS = 220
 PRESENTATION_SCALE = 1.6  # node text size in presentation mode
 
 
+def origin_text(g: nx.DiGraph, origin: str | None) -> str:
+    """Where NaN/Inf came from, by op, name and file:line (not by node id)."""
+    if origin is None or origin not in g:
+        return "origin unknown"
+    a = g.nodes[origin]
+    what = " ".join(x for x in (a.get("op"), f"({a['name']})" if a.get("name") else None) if x)
+    return f"first at {what}" + (f", {a['source']}" if a.get("source") else ", source line not recorded")
+
+
 class GraphView(QGraphicsView):
     """Draws Iterations; emits the selected box id (a graph node id, "module:<path>", or None)."""
 
@@ -391,7 +400,7 @@ class GraphView(QGraphicsView):
             if self.removed:
                 parts.append("removed: " + ", ".join(self.removed[:8]) + (" …" if len(self.removed) > 8 else ""))
         if scene.nonfinite_count:
-            parts.append(f"NaN/Inf in {scene.nonfinite_count} node(s)")
+            parts.append(f"NaN/Inf in {scene.nonfinite_count} node(s); {origin_text(it.graph, scene.origin)}")
         self.banner.show_text("\n".join(parts), max(self.width() - self.legend.width() - 40, 200))
         self.viewport().update()
 

@@ -7,7 +7,7 @@ import sqlite3
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLineEdit, QMenu, QToolBar
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMenu, QToolBar
 
 from backprop_studio.core import export, recording
 from backprop_studio.core.recording import Recording, RecordingError
@@ -46,6 +46,7 @@ def build_menus(w: MainWindow) -> None:
     file.addSeparator()
     _action(file, "Quit", w.close, "Ctrl+Q")
 
+    _breakpoints_menu(w, bar.addMenu("&Breakpoints"))
     view = bar.addMenu("&View")
     w.presentation_action = _action(view, "Presentation mode", lambda on: w.set_theme(presentation=on),
                                     "Ctrl+Shift+P", "Large fonts and high contrast for lectures", True)
@@ -118,6 +119,28 @@ def build_search_bar(w: MainWindow) -> QLineEdit:
         a.setToolTip(tip)
     w.addToolBar(bar)
     return box
+
+
+def _breakpoints_menu(w: MainWindow, menu: QMenu) -> None:
+    """Pause on NaN/Inf (on by default), on a loss or gradient-norm threshold; the list shows what is set."""
+    w.nonfinite_action = _action(menu, "Pause on NaN/Inf", lambda on: _toggle(w, "nonfinite", on), "",
+                                 "Pause at the end of the first backward pass with a NaN or Inf", True)
+    w.nonfinite_action.setChecked("nonfinite" in w.breakpoints)
+    _action(menu, "Pause when the loss exceeds…", lambda: _threshold(w, "loss", "Pause when the loss exceeds"))
+    _action(menu, "Pause when the gradient norm exceeds…",
+            lambda: _threshold(w, "grad_norm", "Pause when the gradient norm exceeds"))
+    _action(menu, "Clear thresholds", lambda: w.set_breakpoints([c for c in w.breakpoints if c == "nonfinite"]))
+
+
+def _toggle(w: MainWindow, cond: str, on: bool) -> None:
+    rest = [c for c in w.breakpoints if c != cond]
+    w.set_breakpoints(([cond] if on else []) + rest)
+
+
+def _threshold(w: MainWindow, what: str, title: str) -> None:
+    value, ok = QInputDialog.getDouble(w, title, f"{what} >", 1e3, -1e300, 1e300, 6)
+    if ok:
+        w.set_breakpoints([c for c in w.breakpoints if not c.startswith(what + ">")] + [f"{what}>{value!r}"])
 
 
 def _fill_recent(w: MainWindow, menu: QMenu) -> None:

@@ -46,6 +46,7 @@ class MainWindow(QMainWindow):
                  lang: str = "en"):
         super().__init__()
         self._said_for: int | None = None  # the iteration the status-bar message is about
+        self.breakpoints: list[str] = ["nonfinite"]  # runs pause on the first NaN/Inf unless told otherwise
         self.setWindowTitle("Backprop Studio")
         self.settings = settings if settings is not None else QSettings("BackpropStudio", "backprop-studio")
         self.theme, self.presentation, self.lang = theme, presentation, lang
@@ -207,7 +208,7 @@ class MainWindow(QMainWindow):
 
     def _start(self, path: str, args: list[str], detail: str, paused: bool) -> bool:
         try:
-            self.bridge.start_script(path, args, detail=detail, paused=paused)
+            self.bridge.start_script(path, args, detail=detail, paused=paused, break_on=self.breakpoints)
         except (ValueError, OSError) as e:
             return self._fail(str(e))
         self.controls.show_detail(detail)
@@ -324,6 +325,12 @@ class MainWindow(QMainWindow):
         if node == self.graph.selected_node() and self.iteration is not None:
             self.inspector.show_node(self.iteration, node)
 
+    def set_breakpoints(self, conditions: list[str]) -> None:
+        """Breakpoints for this run (sent at once) and the next ones."""
+        self.breakpoints = list(conditions)
+        self.bridge.set_breakpoints(self.breakpoints)
+        self.statusBar().showMessage("breakpoints: " + (", ".join(self.breakpoints) or "none"))
+
     def _on_detail(self, detail: str) -> None:
         self.bridge.set_detail(detail)
         self.statusBar().showMessage(f"detail {detail} from the next iteration on")
@@ -338,8 +345,8 @@ class MainWindow(QMainWindow):
 
     def _on_break(self, d: dict) -> None:
         where = d.get("source") or "source unknown"
-        text = (f"breakpoint: {d.get('reason')} at iteration {d.get('iteration')}, node {d.get('node')} "
-                f"{d.get('op') or ''} {d.get('name') or ''} ({where})\n")
+        what = " ".join(x for x in (d.get("op"), d.get("name")) if x) or "the loss"
+        text = f"breakpoint: {d.get('reason')} at iteration {d.get('iteration')}: {what} ({where})\n"
         self.console.append("stderr", text)
         self._say(text.strip(), d.get("iteration"))
         if d.get("node"):

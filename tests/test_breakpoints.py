@@ -153,3 +153,21 @@ def test_parse_condition_messages():
     for bad in ("loss>>1", "grad_norm>e", "lr>1", "nonfinite!", "iteration=", ""):
         with pytest.raises(ValueError, match="bad breakpoint"):
             parse_condition(bad)
+
+
+def test_without_forward_values_the_origin_comes_from_the_gradients():
+    """Light detail records no op values: the first bad value would be the loss itself; the op whose
+    backward turned finite gradients into NaN (sqrt of a negative) names the origin instead."""
+    import torch
+
+    from backprop_studio.core.iteration import first_nonfinite
+    from tests.util import trace
+
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+
+    def run():
+        torch.sqrt(w * -1.0).mul(3).sum().backward()
+
+    (it,) = trace(run, detail="light")
+    assert it.graph.nodes["n0"]["value"]["nan"] == 1
+    assert it.graph.nodes[first_nonfinite(it.graph)]["op"] == "SqrtBackward0"

@@ -550,3 +550,36 @@ def test_the_detail_control_shows_the_level_and_changes_it(make_main_window, qtb
     qtbot.waitUntil(lambda: shown(w, 1), timeout=WAIT)
     assert w.iteration.detail == "full"
     assert any(a.get("value") for _, a in w.iteration.graph.nodes(data=True))
+
+
+NAN_ORIGIN = """
+    import torch
+    torch.manual_seed(0)
+    w = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for i in range(6):
+        x = w * (1.0 if i < 2 else -1.0)
+        y = torch.sqrt(x)
+        z = y * 3 + 1
+        loss = z.sum()
+        loss.backward()
+        w.grad = None
+"""
+
+
+def test_a_run_pauses_at_the_first_nan_with_its_origin_marked_by_op_and_line(make_main_window, qtbot, tmp_path):
+    """By default the app pauses on the first NaN/Inf; the origin (sqrt of a negative) is marked apart
+    from the nodes it poisoned and named by op and file:line, never by a node id."""
+    script = write_script(tmp_path, NAN_ORIGIN)
+    w = make_main_window()
+    assert w.breakpoints == ["nonfinite"] and w.nonfinite_action.isChecked()
+    assert w.open_script(script, [])
+    qtbot.waitUntil(lambda: w.bridge.state == "paused" and shown(w, 2, grads=False), timeout=WAIT)
+    assert w.timeline.count == 3
+    scene = w.graph.graph_scene
+    a = w.iteration.graph.nodes[scene.origin]
+    assert a["op"] == "SqrtBackward0" and a["source"] == "script.py:7"
+    assert scene.item_of(scene.origin).origin
+    assert sum(i.origin for i in scene.items.values()) == 1 and scene.nonfinite_count >= 2
+    assert "SqrtBackward0 (y), script.py:7" in w.graph.banner.text()
+    message = w.statusBar().currentMessage()
+    assert "SqrtBackward0" in message and "script.py:7" in message and " n3 " not in message
