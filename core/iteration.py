@@ -77,7 +77,7 @@ def first_nonfinite(g: nx.DiGraph) -> str | None:
     order = sorted(topo, key=lambda n: _run_order(g.nodes[n]))  # stable: topological among equals
     by_value = next((n for n in order if _bad(g.nodes[n].get("value"))), None)
     # the op whose backward turned a finite gradient into a non-finite one (backward order)
-    by_grad = next((n for n in reversed(order) if not _bad(g.nodes[n].get("grad"))
+    by_grad = next((n for n in reversed(order) if g.nodes[n].get("grad") and not _bad(g.nodes[n]["grad"])
                     and any(_bad(g.nodes[p].get("grad")) for p in g.predecessors(n))), None)
     ops_valued = any(a.get("value") for n, a in g.nodes(data=True) if a.get("kind") in ("op", "custom") and n != "n0")
     # forward values name the origin when ops have them; without (light detail, an iteration made full at
