@@ -86,18 +86,28 @@ class Banner(QLabel):
 
     def __init__(self, parent: QWidget):
         super().__init__(parent)
-        self.setWordWrap(True)
         self.setTextFormat(Qt.TextFormat.PlainText)
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setStyleSheet("QLabel { background: rgba(255, 236, 179, 235); color: #202020;"
                            " border: 1px solid #d0a000; border-radius: 4px; padding: 3px 6px; }")
         self.hide()
+
+    MAX_LINES = 2  # a longer message is cut (all of it in the tooltip): the strip stays short
 
     def show_text(self, text: str, width: int) -> None:
         if not text:
             self.hide()
             return
-        self.setText(text)
-        self.setFixedWidth(max(width, 100))
+        width = max(width, 100)
+        metrics = self.fontMetrics()
+        lines = []
+        for line in text.split("\n"):
+            lines.append(metrics.elidedText(line, Qt.TextElideMode.ElideRight, width - 16))
+        shown = lines[:self.MAX_LINES]
+        if len(lines) > self.MAX_LINES:
+            shown[-1] = metrics.elidedText(shown[-1] + " …", Qt.TextElideMode.ElideRight, width - 16)
+        self.setWordWrap(False)
+        self.setText("\n".join(shown))
+        self.setToolTip(text if shown != text.split("\n") else "")
+        self.setFixedWidth(width)
         self.adjustSize()
         self.show()

@@ -10,7 +10,7 @@ import math
 from collections import OrderedDict
 
 import networkx as nx
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QEvent, QRectF, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QLabel, QMenu, QToolTip, QWidget
 
@@ -23,7 +23,7 @@ from backprop_studio.gui.graph_scene import GraphScene
 
 CACHE_SIZE = 24
 MAX_FIT_SCALE = 1.6
-FIT_TEXT_PX = 12.0  # node text at least this tall (px) after a fit of a small graph (x1.6 in presentation)
+FIT_TEXT_PX = 12.0  # node text at least this tall (px) after a fit of a small graph (x1.25 in presentation)
 READABLE_UP_TO = 80  # boxes: up to this many, a fit keeps text readable and the view scrolls
 ANIMATE_MS = 220
 PRESENTATION_SCALE = 1.6  # node text size in presentation mode
@@ -162,26 +162,21 @@ class GraphView(QGraphicsView):
 
     # -- zoom ----------------------------------------------------------------------------------
     def fit(self) -> None:
-        """Zoom to show the whole graph beside the legend (never magnified beyond MAX_FIT_SCALE)."""
+        """Zoom to show the whole graph (never magnified beyond MAX_FIT_SCALE). The legend and the banner
+        sit in a strip above the viewport (_place_overlays), so they hide no node."""
         rect = self.graph_scene.bounds()
         if rect.isEmpty():
             return
+        self._place_overlays()
         view = self.viewport().rect()
-        banner = self.banner.height() + 12 if self.banner.isVisible() else 0
-        legend = (self.legend.width() + 16, self.legend.height() + 16) if self.legend.isVisible() else (0, 0)
         rw, rh = max(rect.width(), 1.0), max(rect.height(), 1.0)
-        # room for the legend (top right) and the banner (top left): beside the legend, or below both
-        beside = (legend[0], banner, min((view.width() - legend[0] - 20) / rw, (view.height() - banner - 20) / rh))
-        top = max(banner, legend[1])
-        below = (0, top, min((view.width() - 20) / rw, (view.height() - top - 20) / rh))
-        side, top, s = max(beside, below, key=lambda option: option[2])
-        s = max(min(s, MAX_FIT_SCALE), 1e-4)
+        s = max(min((view.width() - 20) / rw, (view.height() - 20) / rh, MAX_FIT_SCALE), 1e-4)
         if len(self.graph_scene.items) <= READABLE_UP_TO:  # small graphs: readable text, scroll for the rest
-            s = max(s, FIT_TEXT_PX * self.style_.scale / self.style_.line_h)
+            s = max(s, FIT_TEXT_PX * min(self.style_.scale, 1.25) / self.style_.line_h)
         self.resetTransform()
         self.scale(s, s)
-        centre = rect.center() + QPointF(side / 2 / s, -top / 2 / s)
-        spare = (view.height() - top - 20) / s - rect.height()
+        centre = rect.center()
+        spare = (view.height() - 20) / s - rect.height()
         if spare < 0:  # taller than the view: keep the loss (the sink, drawn last at the bottom) in view
             centre.setY(centre.y() - spare / 2)
         self.centerOn(centre)
@@ -239,7 +234,7 @@ class GraphView(QGraphicsView):
 
     def zoom_readable(self) -> None:
         """Zoom in until node text is FIT_TEXT_PX tall (no change when it already is)."""
-        want = FIT_TEXT_PX * self.style_.scale / self.style_.line_h
+        want = FIT_TEXT_PX * min(self.style_.scale, 1.25) / self.style_.line_h
         now = self.transform().m11()
         if now < want:
             self._auto_fit = False
@@ -478,7 +473,11 @@ class GraphView(QGraphicsView):
         self._place_overlays()
 
     def _place_overlays(self) -> None:
-        self.legend.move(self.viewport().width() - self.legend.width() - 8, 8)
-        self.banner.move(8, 8)
+        """The legend (right) and the banner (left) in a strip above the viewport: over no node."""
+        top = max([w.height() + 10 for w in (self.legend, self.banner) if not w.isHidden()] or [0])
+        if top != self.viewportMargins().top():
+            self.setViewportMargins(0, top, 0, 0)
+        self.legend.move(self.width() - self.legend.width() - 6, 4)
+        self.banner.move(6, 4)
         if self.placeholder.isVisible():
             self._place_placeholder()

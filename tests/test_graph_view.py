@@ -186,7 +186,7 @@ def test_animate_backward_lights_nodes_loss_first_and_restores_gradients(view, q
 @pytest.mark.parametrize("presentation", [False, True])
 def test_a_12_node_chain_is_readable_at_the_default_zoom(qtbot, presentation):
     """At the graph view's size in a 1600x1000 window the fitted chain keeps its text at least 12 px
-    tall on screen (x1.6 in presentation mode); the view scrolls, with the loss in view."""
+    tall on screen (15 px in presentation mode); the view scrolls, with the loss in view."""
     v = GraphView()
     v.resize(900, 580)
     qtbot.addWidget(v)
@@ -201,7 +201,7 @@ def test_a_12_node_chain_is_readable_at_the_default_zoom(qtbot, presentation):
     v.fit()
     style = v.style_
     text_px = v.transform().m11() * style.line_h
-    assert text_px >= 12 * (1.6 if presentation else 1.0) - 0.01, text_px
+    assert text_px >= 12 * (1.25 if presentation else 1.0) - 0.01, text_px
     assert not v.graph_scene.overview_on and all(item.isVisible() for item in v.graph_scene.items.values())
     shown = v.visible_rect()
     assert shown.contains(v.graph_scene.items["n0"].sceneBoundingRect().center())  # the loss
@@ -229,3 +229,14 @@ def test_opening_a_module_shows_it_at_a_readable_zoom(view, qtbot):
     shown = view.visible_rect()
     assert any(shown.contains(view.items[b].sceneBoundingRect().center())
                for b in ("module:blocks.3.attn", "module:blocks.3.mlp"))
+
+
+def test_the_banner_and_the_legend_hide_no_node(view, qtbot):
+    it = chain(30)
+    for n in list(it.graph)[:3]:
+        it.graph.nodes[n]["grad"] = summary(math.nan, nan=4)  # a NaN banner
+    show(qtbot, view, it)
+    assert view.banner.isVisible() and view.legend.isVisible() and "NaN/Inf" in view.banner.text()
+    port = view.viewport().geometry()
+    for overlay in (view.banner, view.legend):
+        assert overlay.geometry().bottom() < port.top(), overlay  # in the strip above the graph
