@@ -302,7 +302,8 @@ class Stepper(Control):
             if (t := leaf if leaf is not None else outputs.get(fn)) is not None:
                 tensors[f"n{k}"] = t
         _fill_values(w.graph, tensors)
-        it = Iteration(self.tracer.index, None, self.tracer.optimizer_steps, w.signature, w.graph, "full")
+        # detail "forward": a graph still growing (views compare structures of complete graphs only)
+        it = Iteration(self.tracer.index, None, self.tracer.optimizer_steps, w.signature, w.graph, "forward")
         return it.to_json()
 
     def _on_begin(self, info: dict) -> int:

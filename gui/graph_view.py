@@ -55,6 +55,7 @@ class GraphView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # pan by dragging
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._complete: Iteration | None = None  # the last complete (not forward-op) graph shown
         self._focus_after_layout: str | None = None  # a node to zoom to once the next layout is built
         self.iteration: Iteration | None = None
         self.shown_key = None
@@ -133,10 +134,14 @@ class GraphView(QGraphicsView):
             self._structure_of[it.signature] = it.graph
         if old is None or old.index != it.index:
             scene.lit_id = None
-        if old is not None and old.signature != it.signature:
-            scene.added, self.removed = gm.structural_diff(old.graph, it.graph)
-        elif old is None:
+        if it.detail == "forward":  # stepping op by op: the graph grows, nothing was "removed"
             scene.added, self.removed = set(), []
+        else:  # a complete graph against the last complete one (not against the partial graphs between)
+            before, self._complete = self._complete, it
+            if before is not None and before.signature != it.signature and before.index != it.index:
+                scene.added, self.removed = gm.structural_diff(before.graph, it.graph)
+            else:
+                scene.added, self.removed = set(), []
         self._animation = []
         self._anim_timer.stop()
         self._request()
@@ -145,6 +150,7 @@ class GraphView(QGraphicsView):
         """Forget the shown graph (a new run)."""
         self.placeholder.hide()
         self.iteration = None
+        self._complete = None
         self.collapsed = None
         self.removed = []
         self.graph_scene.added = set()

@@ -583,3 +583,42 @@ def test_a_run_pauses_at_the_first_nan_with_its_origin_marked_by_op_and_line(mak
     assert "SqrtBackward0 (y), script.py:7" in w.graph.banner.text()
     message = w.statusBar().currentMessage()
     assert "SqrtBackward0" in message and "script.py:7" in message and " n3 " not in message
+
+
+F7_SCRIPT = """
+    import torch
+    from torch import nn
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x = torch.randn(5, 3)
+    for i in range(3):
+        opt.zero_grad()
+        loss = model(x).pow(2).mean()
+        loss.backward()
+        opt.step()
+"""
+
+
+def test_stepping_forward_ops_shows_exactly_this_iterations_ops_without_a_false_banner(
+        make_main_window, qtbot, tmp_path):
+    """F7 in an nn.Module script: the graph grows op by op (4, 5, 9, 10, 11 nodes: Linear, ReLU, Linear,
+    pow, mean) with no "graph changed" banner, in iteration 1 as in iteration 0."""
+    script = write_script(tmp_path, F7_SCRIPT)
+    w = make_main_window()
+    assert w.open_script(script, [], detail="auto", first=True)
+    qtbot.waitUntil(lambda: shown(w, 0), timeout=WAIT)
+    sizes = []
+    for _ in range(5):
+        before = w.bridge.phase, w.graph.iteration.graph.number_of_nodes()
+        w.controls.actions_by_name["step_forward_op"].trigger()
+        qtbot.waitUntil(lambda b=before: w.bridge.state == "paused" and not w.graph.busy and
+                        (w.bridge.phase, w.graph.iteration.graph.number_of_nodes()) != b, timeout=WAIT)
+        assert w.graph.iteration.index == 1 and len(w.graph.items) == w.graph.iteration.graph.number_of_nodes()
+        assert not (w.graph.banner.isVisible() and "changed" in w.graph.banner.text()), w.graph.banner.text()
+        sizes.append(w.graph.iteration.graph.number_of_nodes())
+    assert sizes == [4, 5, 9, 10, 11]
+    w.controls.actions_by_name["step_iteration"].trigger()
+    qtbot.waitUntil(lambda: shown(w, 1), timeout=WAIT)
+    assert not (w.graph.banner.isVisible() and "changed" in w.graph.banner.text())
+    assert not any(i.added for i in w.graph.items.values())
