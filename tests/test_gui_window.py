@@ -622,3 +622,15 @@ def test_stepping_forward_ops_shows_exactly_this_iterations_ops_without_a_false_
     qtbot.waitUntil(lambda: shown(w, 1), timeout=WAIT)
     assert not (w.graph.banner.isVisible() and "changed" in w.graph.banner.text())
     assert not any(i.added for i in w.graph.items.values())
+
+
+def test_the_lesson_narration_reads_the_graph_in_the_direction_it_is_drawn(make_main_window, qtbot):
+    """The leaf is drawn above the loss (forward edges point down), and the narration says top down."""
+    w = make_main_window()
+    assert w.open_lesson("autograd_basics")
+    qtbot.waitUntil(lambda: shown(w, 0), timeout=WAIT)
+    g = w.iteration.graph
+    leaf = next(n for n, a in g.nodes(data=True) if a["kind"] == "leaf")
+    scene = w.graph.graph_scene
+    assert scene.item_of(leaf).sceneBoundingRect().center().y() < scene.item_of("n0").sceneBoundingRect().center().y()
+    assert "from the top down" in w.lesson["narration"]["en"] and "从上往下" in w.lesson["narration"]["zh"]
