@@ -319,6 +319,8 @@ class MainWindow(QMainWindow):
     def _on_paused(self, d: dict) -> None:
         if d.get("point") in ("optimizer_pre", "optimizer_post") and self._optimizer_data:
             self.inspector.show_optimizer(self._optimizer_data)
+        elif d.get("point") == "backward_node" and self.iteration is not None and d.get("node") in self.iteration.graph:
+            self.inspector.show_node(self.iteration, d["node"])  # stepped to: its gradient, just arrived
 
     def _on_node_grad(self, node: str, grad) -> None:
         self.graph.light_node(node, grad)

@@ -211,6 +211,11 @@ def test_step_backward_node_lights_nodes_in_order(make_main_window, qtbot):
                         timeout=WAIT)
         lit = [i for i in w.graph.items.values() if i.lit]
         assert len(lit) == 1 and lit[0].box_id == seen[-1]
+        assert f"iteration 0 ({w.iteration.detail} detail)" in w.inspector.text()  # the inspector follows it
+        node = w.iteration.graph.nodes[seen[-1]]
+        assert (node["name"] or node["op"]) in w.inspector.text()
+        view = w.graph.visible_rect()
+        assert view.contains(lit[0].sceneBoundingRect().center())  # the view follows it
     # mid-backward: the colour scale has the gradients so far, the loss is the root's forward value
     z_grad = ref["z"].grad.norm().item()  # 0.5; out's is 1, y*y's (3 z) 1.5
     assert w.graph.legend.has_grads
