@@ -14,7 +14,7 @@ KINDS = (("op", "op"), ("param", "parameter"), ("leaf", "leaf"), ("custom", "cus
 
 
 class Legend(QWidget):
-    """Gradient-norm colour bar (log scale) and the node kinds, in the view's top-right corner."""
+    """Gradient-norm colour bar (log scale) and the node kinds, at the right of the strip above the graph."""
 
     def __init__(self, parent: QWidget):
         super().__init__(parent)
@@ -22,6 +22,7 @@ class Legend(QWidget):
         self.theme = "light"
         self.lo, self.hi = 1e-8, 1.0
         self.has_grads = False
+        self.room = 10_000  # the width the strip offers (fit_to)
         self.resize_for_font()
 
     def set_range(self, lo: float, hi: float, has_grads: bool, theme: str) -> None:
@@ -35,9 +36,19 @@ class Legend(QWidget):
         self.setFont(font)
         fm = self.fontMetrics()
         line = fm.height()
-        column = fm.horizontalAdvance("custom Function") + line * 2
-        self.resize(max(column * 2 + 16, fm.horizontalAdvance("gradient norm ‖grad‖ (log scale)") + 24),
-                    int(line * 7.2) + 12)
+        self._bar_w = fm.horizontalAdvance("gradient norm ‖grad‖ (log scale)") + 8
+        self._kind_w = fm.horizontalAdvance("custom Function") + line * 2
+        self.fit_to(self.room)
+
+    def fit_to(self, width: int) -> None:
+        """Short and wide (it sits in the strip above the graph, where height is what the graph pays for):
+        the node kinds in as many columns (3, 2 or 1) as `width` allows beside the colour bar."""
+        self.room = width
+        line = self.fontMetrics().height()
+        self._columns = next((c for c in (3, 2) if self._bar_w + c * self._kind_w + 24 <= width), 1)
+        rows = -(-6 // self._columns)
+        self.resize(self._bar_w + self._columns * self._kind_w + 24, int(max(3.2, rows * 1.25) * line) + 10)
+        self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         p = QPainter(self)
@@ -50,7 +61,7 @@ class Legend(QWidget):
         p.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
         fm = self.fontMetrics()
         line = fm.height()
-        w = self.width() - 16
+        w = self._bar_w
         p.setPen(pal.windowText().color())
         title = "gradient norm ‖grad‖ (log scale)" if self.has_grads else "gradient norm: none yet"
         p.drawText(QRectF(8, 4, w, line), Qt.AlignmentFlag.AlignLeft, title)
@@ -67,17 +78,15 @@ class Legend(QWidget):
             p.drawText(QRectF(8, y, w, line), Qt.AlignmentFlag.AlignLeft, f"{self.lo:.2g}")
             p.drawText(QRectF(8, y, w, line), Qt.AlignmentFlag.AlignRight, f"{self.hi:.2g}")
         colours = node_colours(self.theme)
-        y += line + 4
-        half = w / 2
         entries = [*KINDS, ("nonfinite", "NaN / Inf")]
-        for i, (kind, label) in enumerate(entries):
-            x = 8 + (i % 2) * half
-            yy = y + (i // 2) * (line + 2)
+        for i, (kind, label) in enumerate(entries):  # in columns, right of the bar
+            x = 16 + w + (i % self._columns) * self._kind_w
+            yy = 6 + (i // self._columns) * (line + 4)
             swatch = QRectF(x, yy + 2, line * 1.2, line - 4)
-            colour = colours.get(kind, colours["edge"])
-            p.fillRect(swatch, colour)
+            p.fillRect(swatch, colours.get(kind, colours["edge"]))
             p.setPen(pal.windowText().color())
-            p.drawText(QRectF(x + line * 1.4, yy, half - line * 1.4, line), Qt.AlignmentFlag.AlignLeft, label)
+            p.drawText(QRectF(x + line * 1.4, yy, self._kind_w - line * 1.4, line), Qt.AlignmentFlag.AlignLeft,
+                       label)
         p.end()
 
 

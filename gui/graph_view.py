@@ -138,10 +138,10 @@ class GraphView(QGraphicsView):
             scene.added, self.removed = set(), []
         else:  # a complete graph against the last complete one (not against the partial graphs between)
             before, self._complete = self._complete, it
-            if before is not None and before.signature != it.signature and before.index != it.index:
+            if before is None or old is not None and old.detail == "forward" and before.signature == it.signature:
+                scene.added, self.removed = set(), []  # the first graph; the complete one after forward steps
+            elif before.signature != it.signature:
                 scene.added, self.removed = gm.structural_diff(before.graph, it.graph)
-            else:
-                scene.added, self.removed = set(), []
         self._animation = []
         self._anim_timer.stop()
         self._request()
@@ -174,7 +174,9 @@ class GraphView(QGraphicsView):
         if rect.isEmpty():
             return
         self._place_overlays()
-        view = self.viewport().rect()
+        # the viewport's size once the strip's margin applies (Qt resizes the viewport later)
+        frame = 2 * self.frameWidth()
+        view = QRectF(0, 0, self.width() - frame, self.height() - frame - self.viewportMargins().top())
         rw, rh = max(rect.width(), 1.0), max(rect.height(), 1.0)
         s = max(min((view.width() - 20) / rw, (view.height() - 20) / rh, MAX_FIT_SCALE), 1e-4)
         if len(self.graph_scene.items) <= READABLE_UP_TO:  # small graphs: readable text, scroll for the rest
@@ -402,7 +404,7 @@ class GraphView(QGraphicsView):
                 parts.append("removed: " + ", ".join(self.removed[:8]) + (" …" if len(self.removed) > 8 else ""))
         if scene.nonfinite_count:
             parts.append(f"NaN/Inf in {scene.nonfinite_count} node(s); {origin_text(it.graph, scene.origin)}")
-        self.banner.show_text("\n".join(parts), max(self.width() - self.legend.width() - 40, 200))
+        self.banner.show_text("\n".join(parts), self._banner_width())
         self.viewport().update()
 
     # -- events ----------------------------------------------------------------------------------
@@ -478,12 +480,26 @@ class GraphView(QGraphicsView):
             self.fit()
         self._place_overlays()
 
+    BANNER_MIN = 240  # px beside the legend; narrower, the banner goes under it
+
+    def _banner_width(self) -> int:
+        room = self.width() - self.legend.width() - 24
+        return room if room >= self.BANNER_MIN else self.width() - 12
+
     def _place_overlays(self) -> None:
-        """The legend (right) and the banner (left) in a strip above the viewport: over no node."""
-        top = max([w.height() + 10 for w in (self.legend, self.banner) if not w.isHidden()] or [0])
+        """The legend (right) and the banner (left, or under the legend in a narrow view) in a strip
+        above the viewport: over no node."""
+        if self.legend.room != self.width() - 12:
+            self.legend.fit_to(self.width() - 12)
+        legend, banner = not self.legend.isHidden(), not self.banner.isHidden()
+        under = banner and self.width() - self.legend.width() - 24 < self.BANNER_MIN
+        heights = [self.legend.height() + 8] if legend else []
+        if banner:
+            heights.append(self.banner.height() + 8 + (heights[0] if under and heights else 0))
+        top = max(heights or [0])
         if top != self.viewportMargins().top():
             self.setViewportMargins(0, top, 0, 0)
         self.legend.move(self.width() - self.legend.width() - 6, 4)
-        self.banner.move(6, 4)
+        self.banner.move(6, 4 + (self.legend.height() + 4 if under and legend else 0))
         if self.placeholder.isVisible():
             self._place_placeholder()
