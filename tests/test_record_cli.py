@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from backprop_studio.core.recording import Recording
-from tests.util import MAIN, cli, nodes, record, write_script
+from tests.util import ENDLESS, MAIN, cli, nodes, record, write_script
 
 pytestmark = pytest.mark.e2e
 
@@ -149,16 +149,7 @@ def test_nan_flagged_in_summaries(tmp_path):
 
 
 def test_killed_child_keeps_committed_iterations(tmp_path):
-    script = write_script(tmp_path, """
-        import time, torch
-        w = torch.ones(3, requires_grad=True)
-        i = 0
-        while True:
-            (w * i).sum().backward()
-            i += 1
-            print("iteration", i, flush=True)
-            time.sleep(0.05)
-    """)
+    script = write_script(tmp_path, ENDLESS)
     bps = str(tmp_path / "run.bps")
     proc = subprocess.Popen([sys.executable, MAIN, "record", "-o", bps, script], stdout=subprocess.PIPE, text=True)
     for line in proc.stdout:

@@ -19,6 +19,18 @@ def cli(*args: str, cwd: str | None = None, timeout: float = 300) -> subprocess.
                           cwd=cwd, timeout=timeout, env=env)
 
 
+ENDLESS = """
+    import time, torch
+    w = torch.ones(3, requires_grad=True)
+    i = 0
+    while True:
+        (w * i).sum().backward()
+        i += 1
+        print("iteration", i, flush=True)
+        time.sleep(0.05)
+"""  # a training loop that runs until it is killed
+
+
 def write_script(tmp_path, body: str, name: str = "script.py") -> str:
     path = tmp_path / name
     path.write_text(textwrap.dedent(body), encoding="utf-8")
