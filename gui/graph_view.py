@@ -73,7 +73,7 @@ class GraphView(QGraphicsView):
         self._relay = LayoutRelay(self)
         self._relay.sig_done.connect(self._on_layout_done)
         self._relay.sig_failed.connect(self._on_layout_failed)
-        self._pending_jobs: set = set()
+        self._pending_jobs: dict = {}  # key -> the running LayoutJob (held: Python must not collect it meanwhile)
         self._animation: list[str] = []
         self._grads: dict = {}
         self._anim_timer = QTimer(self, interval=ANIMATE_MS)
@@ -145,6 +145,12 @@ class GraphView(QGraphicsView):
         self._animation = []
         self._anim_timer.stop()
         self._request()
+
+    def shutdown(self) -> None:
+        """No layout job outlives the view: queued ones dropped, a running one waited for (the window closes)."""
+        self._pool.clear()
+        self._pool.waitForDone(10_000)
+        self._pending_jobs.clear()
 
     def clear(self) -> None:
         """Forget the shown graph (a new run)."""
@@ -352,13 +358,14 @@ class GraphView(QGraphicsView):
             self._show(key, self._cache[key])
             return
         if key not in self._pending_jobs:
-            self._pending_jobs.add(key)
             graph = self._module_graph()
             self.banner.show_text(f"laying out {graph.number_of_nodes()} nodes…", self.width() // 2)
-            self._pool.start(LayoutJob(key, graph, key[1], self.style_.char_w, self.style_.line_h, self._relay))
+            job = self._pending_jobs[key] = LayoutJob(key, graph, key[1], self.style_.char_w, self.style_.line_h,
+                                                      self._relay)
+            self._pool.start(job)
 
     def _on_layout_done(self, key, placed: Placed) -> None:
-        self._pending_jobs.discard(key)
+        self._pending_jobs.pop(key, None)
         self._cache[key] = placed
         while len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -366,7 +373,7 @@ class GraphView(QGraphicsView):
             self._show(key, placed)
 
     def _on_layout_failed(self, key, message: str) -> None:
-        self._pending_jobs.discard(key)
+        self._pending_jobs.pop(key, None)
         if key == self.wanted_key:
             self.banner.show_text(message, self.width() - 40)
             self.sig_message.emit(message)
@@ -473,6 +480,10 @@ class GraphView(QGraphicsView):
                            ("Expand all modules", self.expand_all), ("Animate backward", self.animate_backward)):
             menu.addAction(text, slot)
         menu.exec(event.globalPos())
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self.shutdown()
+        super().closeEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)

@@ -412,4 +412,5 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.bridge.close()
+        self.graph.shutdown()
         super().closeEvent(event)
