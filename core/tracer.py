@@ -192,7 +192,7 @@ class Tracer:
         self.structures = graph_mod.Structures()
         self._signatures: set[str] = set()  # structures recorded so far (new ones get full detail)
         self._nonfinite_loss = False  # a non-finite loss was seen (the first one got full detail)
-        self._detail_next: str | None = None  # forced on the next iteration
+        self._full_next = False  # the next iteration is full whatever the budget
         self._scaled = WeakIdKeyDictionary()  # outputs of GradScaler.scale -> the scaler
         self._optimized = WeakIdKeyDictionary()  # parameters the script's optimizers hold
 
@@ -263,8 +263,7 @@ class Tracer:
 
         def add_param_group(optimizer, group):
             orig_group(optimizer, group)
-            for p in optimizer.param_groups[-1]["params"]:
-                tracer._optimized[p] = True  # every parameter an optimizer holds, gradient or not
+            tracer._hold(optimizer)
 
         torch.optim.Optimizer.add_param_group = functools.wraps(orig_group)(add_param_group)
         self._handles = [
@@ -356,10 +355,14 @@ class Tracer:
         if self._detail == "full":
             self.module_calls.append((path, fn, [f for f in ins if f is not None]))
 
-    def _on_optimizer_pre(self, optimizer, args, kwargs):
-        for group in optimizer.param_groups:  # optimizers made before the tracer was installed
+    def _hold(self, optimizer) -> None:
+        """Remember every parameter `optimizer` holds, gradient or not (see _no_gradient)."""
+        for group in optimizer.param_groups:
             for p in group["params"]:
                 self._optimized[p] = True
+
+    def _on_optimizer_pre(self, optimizer, args, kwargs):
+        self._hold(optimizer)  # an optimizer made before the tracer was installed
         self.control.pause("optimizer_pre", {"optimizer": type(optimizer).__name__, "instance": optimizer})
 
     def _on_optimizer_post(self, optimizer, args, kwargs):
@@ -428,8 +431,7 @@ class Tracer:
         fns = [graph_mod.root_fn(t) for t in roots if isinstance(t, torch.Tensor)]
         outputs = mode.outputs if mode is not None else {}
         sources = mode.sources if mode is not None else {}
-        w, known, param_nodes, detail = self._walk(fns, detail, sources)
-        structure = known or self.structures.get(w.key)
+        w, structure, shared, param_nodes, detail = self._walk(fns, detail, sources)
         full = detail == "full"
         order = {fn: i for i, fn in enumerate(outputs)} if outputs else {}  # forward execution order
         batch = stats.Batch(light=not full)
@@ -467,7 +469,7 @@ class Tracer:
         # the optimizer will use that sum, so it is recorded beside this backward's own gradient
         accumulating = [] if grad_inputs is not None else \
             [(nid, var) for nid in param_nodes if (var := w.fns[int(nid[1:])].variable).grad is not None]
-        shown = w.graph if known is None else known.instance({})  # what a watcher sees during the backward
+        shown = structure.instance({}) if shared else w.graph  # what a watcher sees during the backward
         own = time.perf_counter() - t_begin
         self.control.pause("backward_begin", {"index": self.index, "graph": shown, "walk": w, "detail": detail,
                                               "values": values})
@@ -498,13 +500,13 @@ class Tracer:
             numbers.setdefault(nid, {})["grad"] = summaries[i]
         for nid, i in total_slot.items():
             numbers.setdefault(nid, {})["accumulated"] = summaries[i]
-        if known is None:
+        if not shared:
             nodes = w.graph.nodes
             for nid, extra in numbers.items():
                 nodes[nid].update(extra)
             g = nx.freeze(w.graph)
         else:
-            g = known.instance(numbers)
+            g = structure.instance(numbers)
         params = {}
         for nid in param_nodes:
             got = numbers.get(nid, {})
@@ -529,8 +531,9 @@ class Tracer:
         return result
 
     def _walk(self, fns: list, detail: str, sources: dict):
-        """The walk of this backward's graph, the Structure it repeats (None: new here, built, named and
-        kept), the ids of its parameter and named leaf nodes, and the detail (full for a new structure)."""
+        """The walk of this backward's graph; its Structure; whether the iteration shares that Structure's
+        graph (a repeat at light detail) or got a graph of its own (new structure, or full detail); the ids
+        of its parameter and named leaf nodes; the detail (full for a new structure)."""
         with graph_mod.paused_gc():  # walk, names, annotation: no collector pass scanning it all meanwhile
             w = graph_mod.bare_walk(fns)
             known = self.structures.get(w.key)
@@ -538,7 +541,7 @@ class Tracer:
                 known = None
             if known is not None and detail != "full":
                 graph_mod.build(w, known)
-                return w, known, known.named, detail
+                return w, known, True, known.named, detail
             edges = graph_mod.build(w)  # a full iteration writes its numbers into a graph of its own
             if known is None and w.signature not in self._signatures and self.budget.detail == "auto":
                 detail = "full"  # a structure never recorded: all its numbers, whatever the budget
@@ -549,9 +552,10 @@ class Tracer:
             if known is not None:
                 _keep_static(w.graph, known.graph)  # sources and modules a capture-less forward lacks
             if known is None or w.graph._node != known.graph._node:  # new, or now with sources and modules
-                self.structures.put(w.key, graph_mod.Structure.of(w, named, edges))  # static attributes only
+                known = graph_mod.Structure.of(w, named, edges)  # static attributes only
+                self.structures.put(w.key, known)
             self._signatures.add(w.signature)
-            return w, None, named, detail
+            return w, known, False, named, detail
 
     def _no_gradient(self, params: dict, in_graph: set[int]) -> None:
         """Optimizer parameters this backward gave no gradient (unused, frozen by mistake): listed with
@@ -566,7 +570,7 @@ class Tracer:
         """Auto detail: a loss on an accelerator is read after its backward (one transfer an iteration),
         so the first non-finite one that was not full gets the next iteration full."""
         if not self._nonfinite_loss and detail != "full" and self.budget.detail == "auto":
-            self._detail_next = "full"
+            self._full_next = True
         self._nonfinite_loss = True
 
     def _deliver(self, it: Iteration) -> None:
@@ -578,8 +582,8 @@ class Tracer:
         self.budget.charge(detail, end - self._boundary, own + self.wrapper_time)
         self.wrapper_time = 0.0
         self._start_iteration()
-        if self._detail_next:
-            self._detail_next = None
+        if self._full_next:
+            self._full_next = False
             self._detail = "full"
             self._set_capture(True)
 
