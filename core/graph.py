@@ -57,11 +57,8 @@ class Structure:
     @classmethod
     def of(cls, w: Walk, named: list, edges: list) -> Structure:
         static = {n: dict(a) for n, a in w.graph.nodes(data=True)}  # before any number is set
-        g = nx.DiGraph()
-        g._node, g._succ, g._pred = static, w.graph._succ, w.graph._pred
-        g._adj = g._succ
         tensors = [weakref.ref(w.fns[k].variable) for k in w.leaves]
-        return cls(nx.freeze(g), w.signature, w.leaves, named, edges, tensors)
+        return cls(_frozen(static, w.graph), w.signature, w.leaves, named, edges, tensors)
 
     def repeats(self, w: Walk) -> bool:
         """The same leaf tensors (the walk key holds their ids, which a new tensor may reuse)."""
@@ -71,14 +68,18 @@ class Structure:
     def instance(self, numbers: dict[str, dict]) -> nx.DiGraph:
         """A frozen graph of this structure carrying one iteration's `numbers` (node id -> {"value":
         summary, "grad": summary}). Nodes without numbers share the structure's dicts: read, never write."""
-        t = self.graph
-        node = t._node.copy()
+        node = self.graph._node.copy()
         for nid, extra in numbers.items():
             node[nid] = {**node[nid], **extra}
-        g = nx.DiGraph()
-        g._node, g._succ, g._pred = node, t._succ, t._pred
-        g._adj = g._succ
-        return nx.freeze(g)
+        return _frozen(node, self.graph)
+
+
+def _frozen(node: dict, like: nx.DiGraph) -> nx.DiGraph:
+    """A frozen DiGraph with the attribute dicts `node` and the adjacency of `like`, shared, not copied."""
+    g = nx.DiGraph()
+    g._node, g._succ, g._pred = node, like._succ, like._pred
+    g._adj = g._succ
+    return nx.freeze(g)
 
 
 class Structures:
