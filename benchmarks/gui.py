@@ -37,7 +37,7 @@ def wait_layout(app, view, done: list, k: int) -> None:
 
 
 def graph_fps(app, count: int) -> None:
-    from backprop_studio.gui.graph_view import GraphView
+    from backprop_studio.gui.graph.view import GraphView
     from benchmarks.layouts import traced_graph
 
     it = traced_graph(10_000, "full")
@@ -74,7 +74,7 @@ def graph_fps(app, count: int) -> None:
 
 
 def plot_fps(app, count: int) -> None:
-    from backprop_studio.gui.plots import PlotsView
+    from backprop_studio.gui.plots.view import PlotsView
 
     view = PlotsView()
     view.resize(1000, 700)

@@ -9,19 +9,18 @@ work per node small (~2 µs): per-type and per-dtype facts are cached.
 from __future__ import annotations
 
 import atexit
-import gc
 import hashlib
 import sys
 import weakref
 from array import array
 from collections import OrderedDict, deque
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import networkx as nx
 import torch
 from torch.autograd.function import BackwardCFunction
 
+from backprop_studio.core import gcpause
 from backprop_studio.core.stats import _names, name_of
 
 
@@ -147,20 +146,6 @@ def _type_info(cls: type) -> tuple[str, str | None, int]:
     return info
 
 
-@contextmanager
-def paused_gc():
-    """No cyclic collection inside: the walk allocates ~5 containers per node, and each pass of the
-    collector would also scan every graph still alive (2-3x the walk). Allocations still count, so
-    at most one pass follows. Nests."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
 def walk(roots: list) -> Walk:
     """Walk from the root grad_fns (every node reachable through next_functions) and build the graph."""
     w = bare_walk(roots)
@@ -172,14 +157,14 @@ def bare_walk(roots: list) -> Walk:
     """The nodes in walk order and the structure's key, nothing built (~0.7 µs/node)."""
     if _held:
         reap()
-    with paused_gc():
+    with gcpause.paused():
         return _bare(roots)
 
 
 def build(w: Walk, known: Structure | None = None) -> list[tuple[int, int]]:
     """Give `w` its graph, signature and leaves (from `known`, the structure it repeats, when given);
     returns the edges (child k, parent k)."""
-    with paused_gc():
+    with gcpause.paused():
         if known is None:
             edges = _build(w)
         else:

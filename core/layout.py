@@ -15,19 +15,15 @@ Pure Python, no Qt: safe to call from a worker thread.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import threading
-from collections import OrderedDict
-from collections.abc import Hashable
 
 ENGINES = ("auto", "dot", "ogdf", "layered")
 DOT_MAX_NODES = 300  # dot is superlinear: 0.07 s at 500 nodes, 7 s at 5k
 DOT_TIMEOUT = 20.0  # seconds before dot is abandoned for the next engine
 H_GAP = 24.0  # points between neighbouring boxes in a layer
 V_GAP = 36.0  # points between layers
-CACHE_SIZE = 32
 
 Nodes = list[tuple[str, float, float]]
 Edges = list[tuple[str, str]]
@@ -70,46 +66,6 @@ def available(engine: str) -> bool:
         except ImportError:
             return False
     return engine in ENGINES
-
-
-# ---- cache -----------------------------------------------------------------
-_cache: OrderedDict = OrderedDict()
-_cache_lock = threading.Lock()
-
-
-def layout_cached(key: Hashable | None, nodes: Nodes, edges: Edges, engine: str = "auto") -> Positions:
-    """`layout` remembered under `key` (e.g. (signature, collapsed modules)); None keys by content.
-
-    The caller promises that equal keys mean equal nodes (with sizes) and edges.
-    Returns a fresh dict, so callers may change it.
-    """
-    if key is None:
-        key = content_key(nodes, edges)
-    key = (key, engine)
-    with _cache_lock:
-        hit = _cache.get(key)
-        if hit is not None:
-            _cache.move_to_end(key)
-            return dict(hit)
-    pos = layout(nodes, edges, engine)
-    with _cache_lock:
-        _cache[key] = pos
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return dict(pos)
-
-
-def content_key(nodes: Nodes, edges: Edges) -> str:
-    """A hash of the nodes (with sizes) and edges."""
-    h = hashlib.blake2b(digest_size=12)
-    h.update(repr(nodes).encode())
-    h.update(repr(edges).encode())
-    return h.hexdigest()
-
-
-def cache_clear() -> None:
-    with _cache_lock:
-        _cache.clear()
 
 
 # ---- input -----------------------------------------------------------------

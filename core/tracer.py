@@ -18,8 +18,8 @@ from torch.optim.optimizer import register_optimizer_step_post_hook, register_op
 from torch.overrides import TorchFunctionMode
 from torch.utils.weak import WeakIdKeyDictionary
 
+from backprop_studio.core import gcpause, naming, stats
 from backprop_studio.core import graph as graph_mod
-from backprop_studio.core import naming, stats
 from backprop_studio.core.graph import grad_fn_of
 from backprop_studio.core.iteration import Iteration
 from backprop_studio.core.naming import Names
@@ -534,7 +534,7 @@ class Tracer:
         """The walk of this backward's graph; its Structure; whether the iteration shares that Structure's
         graph (a repeat at light detail) or got a graph of its own (new structure, or full detail); the ids
         of its parameter and named leaf nodes; the detail (full for a new structure)."""
-        with graph_mod.paused_gc():  # walk, names, annotation: no collector pass scanning it all meanwhile
+        with gcpause.paused():  # walk, names, annotation: no collector pass scanning it all meanwhile
             w = graph_mod.bare_walk(fns)
             known = self.structures.get(w.key)
             if known is not None and not known.repeats(w):

@@ -26,11 +26,11 @@ from backprop_studio.core.recording import RecordingError
 from backprop_studio.gui.bridge import Bridge
 from backprop_studio.gui.console import ConsoleView
 from backprop_studio.gui.controls import ControlsToolbar
-from backprop_studio.gui.graph_view import GraphView
-from backprop_studio.gui.inspector import InspectorView
+from backprop_studio.gui.graph.view import GraphView
+from backprop_studio.gui.inspector.view import InspectorView
 from backprop_studio.gui.lesson_panel import LessonPanel
 from backprop_studio.gui.main_menus import build_menus, build_search_bar
-from backprop_studio.gui.plots import PlotsView
+from backprop_studio.gui.plots.view import PlotsView
 from backprop_studio.gui.theme import apply_theme
 from backprop_studio.gui.timeline import TimelineView
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import QElapsedTimer, QTimer
 
 from backprop_studio.core.iteration import Iteration
 from backprop_studio.gui.app import freeze_startup_objects
-from backprop_studio.gui.graph_view import GraphView
+from backprop_studio.gui.graph.view import GraphView
 
 WAIT = 60_000
 

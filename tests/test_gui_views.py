@@ -23,8 +23,8 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 from backprop_studio.core.iteration import Iteration  # noqa: E402
 from backprop_studio.core.stats import summarize  # noqa: E402
 from backprop_studio.gui.console import ConsoleView  # noqa: E402
-from backprop_studio.gui.inspector import InspectorView  # noqa: E402
-from backprop_studio.gui.plots import MAX_CURVES, PlotsView  # noqa: E402
+from backprop_studio.gui.inspector.view import InspectorView  # noqa: E402
+from backprop_studio.gui.plots.view import MAX_CURVES, PlotsView  # noqa: E402
 from backprop_studio.gui.theme import (  # noqa: E402
     FONT_FAMILIES,
     apply_theme,
@@ -453,7 +453,7 @@ def test_inspector_says_plainly_that_a_grad_scalers_gradients_are_scaled(qtbot, 
 
 def test_a_forgotten_zero_grad_is_visible_in_the_inspector_and_the_plots(qtbot, light_theme):
     from backprop_studio.core.iteration import Iteration
-    from backprop_studio.gui.plots import PlotsView
+    from backprop_studio.gui.plots.view import PlotsView
 
     g = nx.DiGraph()
     grad = {"shape": [3], "dtype": "float32", "norm": 1.9, "mean": 0.1, "std": 1.0, "min": -1.0, "max": 1.5,
@@ -479,7 +479,7 @@ def test_a_forgotten_zero_grad_is_visible_in_the_inspector_and_the_plots(qtbot, 
 
 
 def test_a_parameter_without_a_gradient_is_listed_and_marked(qtbot, light_theme):
-    from backprop_studio.gui.plots import PlotsView
+    from backprop_studio.gui.plots.view import PlotsView
 
     plots = PlotsView()
     qtbot.addWidget(plots)
@@ -492,7 +492,7 @@ def test_a_parameter_without_a_gradient_is_listed_and_marked(qtbot, light_theme)
 
 
 def test_zero_updates_are_drawn_at_the_floor_and_sampled_ratios_are_markers_only(qtbot, light_theme):
-    from backprop_studio.gui.plots import PlotsView
+    from backprop_studio.gui.plots.view import PlotsView
 
     plots = PlotsView()
     qtbot.addWidget(plots)
@@ -512,7 +512,7 @@ def test_plots_of_no_drawable_point_give_no_all_nan_warnings(qtbot, light_theme)
     no "All-NaN slice" warnings from pyqtgraph on stderr."""
     import warnings
 
-    from backprop_studio.gui.plots import PlotsView
+    from backprop_studio.gui.plots.view import PlotsView
 
     plots = PlotsView()
     qtbot.addWidget(plots)
@@ -530,7 +530,7 @@ def test_plots_of_no_drawable_point_give_no_all_nan_warnings(qtbot, light_theme)
 
 def test_a_single_large_loss_gets_readable_ticks(qtbot, light_theme):
     """One loss of 2.9e7: the axis spans ±10% (ticks 2.8e7, 3e7), not ±0.5 (every tick "2.9e+07")."""
-    from backprop_studio.gui.plots import PlotsView
+    from backprop_studio.gui.plots.view import PlotsView
 
     plots = PlotsView()
     qtbot.addWidget(plots)

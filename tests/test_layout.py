@@ -188,31 +188,6 @@ def test_unknown_engine():
         L.layout([("a", 1, 1)], [], "neato")
 
 
-def test_cache_returns_the_same_positions_without_recomputing(monkeypatch):
-    L.cache_clear()
-    nodes, edges = autograd_like(500)
-    calls = []
-    real = L.layout
-    monkeypatch.setattr(L, "layout", lambda *a: calls.append(1) or real(*a))
-    first = L.layout_cached(("sig", ()), nodes, edges)
-    first["n0"] = (-1.0, -1.0)  # a caller changing its copy does not change the cache
-    again = L.layout_cached(("sig", ()), nodes, edges)
-    assert calls == [1]
-    assert again == real(nodes, edges)
-    L.layout_cached(("sig", ("collapsed",)), nodes, edges)
-    L.layout_cached(None, nodes, edges)
-    L.layout_cached(None, nodes, edges)
-    assert len(calls) == 3
-
-
-def test_cache_is_bounded():
-    L.cache_clear()
-    for k in range(L.CACHE_SIZE + 5):
-        L.layout_cached(k, [("a", 10, 10)], [])
-    assert len(L._cache) == L.CACHE_SIZE
-    assert (0, "auto") not in L._cache and (L.CACHE_SIZE + 4, "auto") in L._cache
-
-
 def test_worker_threads_get_the_same_drawing():
     nodes, edges = autograd_like(3000)
     expected = L.layout(nodes, edges, "ogdf")
@@ -225,10 +200,10 @@ def test_worker_threads_get_the_same_drawing():
     assert results == [expected] * 3
 
 
-def test_the_gui_layout_process_is_reused_and_restarted_when_it_dies():
+def test_the_layout_process_is_reused_and_restarted_when_it_dies():
     """Big graphs are laid out in one child process kept between layouts (what a 10k-node view
     waits for is the layout, not a Python start); killed, the next layout starts a new one."""
-    from backprop_studio.gui import graph_layout as GL
+    from backprop_studio.core import layout_worker as GL
 
     nodes, edges = autograd_like(GL.SUBPROCESS_ABOVE + 200)
     worker = GL._worker
@@ -245,3 +220,29 @@ def test_the_gui_layout_process_is_reused_and_restarted_when_it_dies():
     assert worker.proc.poll() is None  # a bad request does not cost the process
     worker.stop()
     assert worker.proc is None
+
+
+def test_a_new_large_layout_cancels_a_stale_one_still_running():
+    """The wanted drawing never waits behind one nobody wants any more (up to 180 s before)."""
+    from backprop_studio.core import layout_worker as GL
+
+    worker = GL.Worker()
+    nodes, edges = autograd_like(GL.SUBPROCESS_ABOVE + 200)
+    worker.layout(nodes, edges)  # the process is up
+    results = []
+
+    def stale():
+        try:
+            results.append(worker.layout(*autograd_like(8000)))
+        except GL.Cancelled as e:
+            results.append(e)
+
+    t = threading.Thread(target=stale)
+    t.start()
+    while worker.running is None and t.is_alive():
+        threading.Event().wait(0.005)
+    wanted = worker.layout(nodes, edges)
+    t.join(60)
+    assert isinstance(results[0], GL.Cancelled)
+    assert wanted == {k: tuple(v) for k, v in L.layout(nodes, edges).items()}
+    worker.stop()

@@ -11,11 +11,12 @@ import math
 from PySide6.QtCore import QObject, QRectF, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsScene
 
+from backprop_studio.core import gcpause
 from backprop_studio.core.iteration import Iteration, first_nonfinite
-from backprop_studio.gui import graph_model as gm
-from backprop_studio.gui.graph_batch import EdgesItem, OverviewItem
-from backprop_studio.gui.graph_items import NodeItem, Style
-from backprop_studio.gui.graph_layout import Placed, pause_gc, resume_gc
+from backprop_studio.gui.graph import model as gm
+from backprop_studio.gui.graph.batch import EdgesItem, OverviewItem
+from backprop_studio.gui.graph.items import NodeItem, Style
+from backprop_studio.gui.graph.layout import Placed
 
 BUILD_CHUNK = 800  # node items created per event-loop turn
 OVERVIEW_ABOVE = 400  # boxes; zoomed out beyond text, bigger graphs are drawn by one OverviewItem
@@ -85,7 +86,7 @@ class GraphScene(QGraphicsScene):
         big = len(boxes) > OVERVIEW_ABOVE
         self.overview_on = big  # big graphs are built hidden; the view picks the level of detail after
         if big:
-            pause_gc()  # building allocates ~10 objects per box (see graph_layout.pause_gc)
+            gcpause.pause()  # building allocates ~10 objects per box (see core/gcpause.py)
             self._gc_paused = True
         steps = [lambda c=boxes[i:i + BUILD_CHUNK]: self._add_boxes(c, hidden=big)
                  for i in range(0, len(boxes), BUILD_CHUNK)]
@@ -124,7 +125,7 @@ class GraphScene(QGraphicsScene):
     def _resume_gc(self) -> None:
         if self._gc_paused:
             self._gc_paused = False
-            resume_gc()
+            gcpause.resume()
 
     def clear_boxes(self) -> None:
         """Remove every box and edge (the selection change is not the user's: no signal)."""

@@ -1,4 +1,4 @@
-"""Node boxes of the graph view and the style they share (edges and the overview: graph_batch.py).
+"""Node boxes of the graph view and the style they share (edges and the overview: batch.py).
 
 A NodeItem caches its bounding rect, computes its text lazily from the node's attributes and
 paints only a coloured box when the view is zoomed far out (level of detail).
@@ -12,7 +12,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from backprop_studio.gui import graph_model as gm
+from backprop_studio.gui.graph import model as gm
 from backprop_studio.gui.theme import grad_colour, node_colours, text_colour_on, ui_font
 
 MIN_TEXT_PX = 6.0  # a line of node text smaller than this on screen is unreadable: plain boxes instead

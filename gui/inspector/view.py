@@ -24,9 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from backprop_studio.core.iteration import Iteration
-from backprop_studio.gui.inspector_optimizer import OptimizerPage
-from backprop_studio.gui.plots import style_plot
-from backprop_studio.gui.tensor_tables import (
+from backprop_studio.gui.inspector.optimizer import OptimizerPage
+from backprop_studio.gui.inspector.tables import (
     alarm_colour,
     as_array,
     fill_summary,
@@ -41,6 +40,7 @@ from backprop_studio.gui.tensor_tables import (
     scrolled,
     table_text,
 )
+from backprop_studio.gui.plots.view import style_plot
 
 HIST_BINS = 20
 

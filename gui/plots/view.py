@@ -1,6 +1,6 @@
 """Live plots: loss, gradient norm per parameter, update/parameter ratio per parameter.
 
-Data goes into growable numpy buffers (gui/plot_series.py); curves are redrawn by one coalescing
+Data goes into growable numpy buffers (gui/plots/series.py); curves are redrawn by one coalescing
 timer (at most ~30 Hz) with peak downsampling and clip-to-view, so a million points stay live.
 """
 
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backprop_studio.gui.plot_series import ParamTable, Series
+from backprop_studio.gui.plots.series import ParamTable, Series
 from backprop_studio.gui.theme import current_theme, pen_colours
 
 REDRAW_MS = 33

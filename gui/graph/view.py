@@ -1,6 +1,6 @@
 """The graph view: an iteration's autograd graph, top to bottom, in one QGraphicsScene (graph_scene.py).
 
-Layouts run in a worker (gui/graph_layout.py) and are cached by (signature, collapsed modules,
+Layouts run in a worker (gui/graph/layout.py) and are cached by (signature, collapsed modules,
 detail, font size), so an unchanged graph only gets new numbers: no re-layout, no flicker.
 """
 
@@ -15,11 +15,11 @@ from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QMouseEvent, QPainter, Q
 from PySide6.QtWidgets import QGraphicsView, QLabel, QMenu, QToolTip, QWidget
 
 from backprop_studio.core.iteration import Iteration
-from backprop_studio.gui import graph_model as gm
-from backprop_studio.gui.graph_items import NodeItem, Style
-from backprop_studio.gui.graph_layout import LayoutJob, LayoutRelay, Placed
-from backprop_studio.gui.graph_overlays import Banner, Legend
-from backprop_studio.gui.graph_scene import GraphScene
+from backprop_studio.gui.graph import model as gm
+from backprop_studio.gui.graph.items import NodeItem, Style
+from backprop_studio.gui.graph.layout import LayoutJob, LayoutRelay, Placed
+from backprop_studio.gui.graph.overlays import Banner, Legend
+from backprop_studio.gui.graph.scene import GraphScene
 
 CACHE_SIZE = 24
 MAX_FIT_SCALE = 1.6

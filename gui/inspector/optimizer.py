@@ -8,7 +8,7 @@ import math
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QVBoxLayout, QWidget
 
-from backprop_studio.gui.tensor_tables import (
+from backprop_studio.gui.inspector.tables import (
     cell,
     fill_summary,
     fit_height,
