@@ -6,6 +6,8 @@ import argparse
 import os
 import sys
 
+from backprop_studio.core.budget import DETAILS
+
 SUBCOMMANDS = ("record", "export", "open", "lessons", "lesson")
 
 
@@ -19,7 +21,7 @@ def cmd_record(argv: list[str]) -> int:
     p.add_argument("-o", "--output", required=True, help="recording to write (.bps)")
     p.add_argument("--break-on", action="append", default=[], metavar="COND",
                    help="stop at the first hit: nonfinite, 'loss>X', 'grad_norm>X', 'iteration=N' (repeatable)")
-    p.add_argument("--detail", choices=("auto", "full", "light"), default="auto")
+    p.add_argument("--detail", choices=DETAILS, default="auto")
     p.add_argument("--overhead", type=float, default=0.10, help="tracing overhead budget for --detail auto")
     p.add_argument("script")
     p.add_argument("args", nargs=argparse.REMAINDER)
@@ -73,7 +75,7 @@ def app_parser(prog: str = "backprop-studio") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description="Watch and step through PyTorch training.")
     p.add_argument("--screenshot", metavar="OUT.png", help="render the window headless after N iterations, save, exit")
     p.add_argument("--iterations", type=int, default=1, help="iterations before --screenshot (default 1)")
-    p.add_argument("--detail", choices=("auto", "full", "light"), default=None)
+    p.add_argument("--detail", choices=DETAILS, default=None)
     p.add_argument("--presentation", action="store_true", help="large fonts, high contrast")
     p.add_argument("--run", action="store_true",
                    help="start a script running (by default it pauses after its first backward pass)")

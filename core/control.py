@@ -1,7 +1,8 @@
 """Pause points and breakpoints: what the tracer asks at each point of an iteration.
 
-`Breakpoints` is the headless control (`record --break-on`); `Stepper` is the interactive one: it
-blocks the script thread inside the hook while paused, and a command thread tells it what to do next.
+`Control` is what the tracer calls; `NoControl` never pauses. `Breakpoints` is the headless control
+(`record --break-on`); `Stepper` is the interactive one: it blocks the script thread inside the hook
+while paused, and a command thread tells it what to do next.
 """
 
 from __future__ import annotations
@@ -10,15 +11,13 @@ import math
 import threading
 import time
 from collections.abc import Callable
-
-from torch.utils.weak import WeakIdKeyDictionary
+from typing import Protocol
 
 from backprop_studio.core import graph as graph_mod
 from backprop_studio.core import stats
 from backprop_studio.core.conditions import parse_condition
-from backprop_studio.core.iteration import Iteration, first_nonfinite
-from backprop_studio.core.tracer import Control
-from backprop_studio.core.updates import ManualUpdates, OptimizerStep
+from backprop_studio.core.iteration import SINK, Iteration, first_nonfinite, node_id
+from backprop_studio.core.throttle import Throttle
 
 # Which pause points end each step command.
 STEP_TARGETS = {
@@ -27,6 +26,28 @@ STEP_TARGETS = {
     "step_phase": frozenset({"backward_begin", "backward_end", "optimizer_pre", "optimizer_post"}),
     "step_iteration": frozenset({"backward_end"}),
 }
+
+
+class Control(Protocol):
+    """What the tracer asks at each pause point (POINTS in core/protocol.py)."""
+
+    stepping: bool  # while True the forward is captured op by op
+
+    def pause(self, point: str, info: dict) -> None: ...
+
+    def wants_node_events(self) -> bool: ...
+
+
+class NoControl:
+    """Never pauses."""
+
+    stepping = False
+
+    def pause(self, point: str, info: dict) -> None:
+        pass
+
+    def wants_node_events(self) -> bool:
+        return False
 
 
 class BreakHit(BaseException):
@@ -81,7 +102,7 @@ def check(conditions: list[tuple[str, str, float]], it: Iteration) -> dict | Non
 
 
 def _root(it: Iteration) -> str | None:
-    return "n0" if "n0" in it.graph else None
+    return SINK if SINK in it.graph else None
 
 
 def _fill_values(graph, tensors: dict) -> None:
@@ -98,7 +119,7 @@ def detail_for(detail: str, conditions: list[tuple[str, str, float]]) -> str:
     return detail
 
 
-class Breakpoints(Control):
+class Breakpoints(NoControl):
     """Headless control: never pauses; stops the script at the first breakpoint hit."""
 
     def __init__(self, conditions: list[str]):
@@ -111,22 +132,6 @@ class Breakpoints(Control):
                 raise BreakHit(hit)
 
 
-class Throttle:
-    """At most `rate` times a second, and at most `share` of the wall time spent on the work."""
-
-    def __init__(self, rate: float = 30.0, share: float = 0.02):
-        self.interval = 1.0 / rate
-        self.share = share
-        self._next = 0.0
-
-    def ready(self) -> bool:
-        return time.perf_counter() >= self._next
-
-    def charge(self, cost: float) -> None:
-        """The work took `cost` seconds: wait long enough to keep it within the share."""
-        self._next = time.perf_counter() + max(self.interval, cost / self.share)
-
-
 Emit = Callable[[str, dict], None]
 
 
@@ -134,7 +139,7 @@ def _ignore(kind: str, data: dict) -> None:
     pass
 
 
-class Stepper(Control):
+class Stepper:
     """Interactive control: run / pause / step / run-to, breakpoints, events for the GUI.
 
     `pause()` runs in the script thread; `command()` and `stop()` in the command thread.
@@ -153,25 +158,21 @@ class Stepper(Control):
         self.last_break: dict | None = None
         self.tracer = None
         self.writer = None
+        self._name_of: Callable = lambda t: None
         self._cond = threading.Condition()
         self._reason = "start" if paused else ""
         self._hit: dict | None = None
         self._graph = None
         self._index = 0
-        self._leaves: dict = {}  # name -> leaf tensor of the current backward
-        self._leaf_names = WeakIdKeyDictionary()  # tensor -> name, for optimizer params outside modules
-        self._optimized = WeakIdKeyDictionary()  # parameters some optimizer updates -> True
-        self._steps: list[OptimizerStep | None] = []
-        self._manual = ManualUpdates()
         self._pending_done: Iteration | None = None
         self._done_throttle = Throttle()
-        self._update_throttle = Throttle()
         self._last_end = 0.0
 
-    def attach(self, tracer, writer=None) -> None:
-        """The tracer whose counters and names we read, and the recording to add to."""
+    def attach(self, tracer, writer=None, name_of: Callable | None = None) -> None:
+        """The tracer whose counters we read, the recording to add to, and who names leaf tensors."""
         self.tracer = tracer
         self.writer = writer
+        self._name_of = name_of or tracer.names.param_name.get
 
     def detach(self) -> None:
         """In a process forked from the script: never pause, send and record nothing."""
@@ -206,7 +207,7 @@ class Stepper(Control):
             elif kind == "stop":
                 self.stopping = True
             elif kind == "set_detail" and self.tracer is not None:
-                self.tracer.budget.detail = args["detail"]
+                self.tracer.set_detail(args["detail"])
             elif kind == "set_breakpoints":
                 try:
                     self.conditions = [parse_condition(c) for c in args["conditions"]]
@@ -235,7 +236,6 @@ class Stepper(Control):
             index = self._on_end(info["iteration"])
         else:
             index = self.tracer.index - 1  # the optimizer step follows the last backward
-            self._on_optimizer(point, info, index)
         self._maybe_block(point, index, info)
 
     def _maybe_block(self, point: str, index: int, info: dict) -> None:
@@ -298,9 +298,9 @@ class Stepper(Control):
         for k, fn in enumerate(w.fns):
             leaf = getattr(fn, "variable", None)  # AccumulateGrad's tensor
             if leaf is not None:
-                w.graph.nodes[f"n{k}"]["name"] = self._name_of(leaf)
+                w.graph.nodes[node_id(k)]["name"] = self._name_of(leaf)
             if (t := leaf if leaf is not None else outputs.get(fn)) is not None:
-                tensors[f"n{k}"] = t
+                tensors[node_id(k)] = t
         _fill_values(w.graph, tensors)
         # detail "forward": a graph still growing (views compare structures of complete graphs only)
         it = Iteration(self.tracer.index, None, self.tracer.optimizer_steps, w.signature, w.graph, "forward")
@@ -309,16 +309,6 @@ class Stepper(Control):
     def _on_begin(self, info: dict) -> int:
         self._index, self._graph = info["index"], info["graph"]
         walk = info.get("walk")
-        self._leaves = {}
-        if walk is not None:
-            for k, fn in enumerate(walk.fns):
-                a = self._graph.nodes[f"n{k}"]
-                if a["kind"] in ("param", "leaf") and a.get("name"):
-                    self._leaves[a["name"]] = fn.variable
-                    self._leaf_names[fn.variable] = a["name"]
-        rows = self._manual.changes(self._leaves, self.tracer.optimizer_steps)
-        if rows:
-            self._report_updates(self._index - 1, "manual", rows)
         if self.watching:
             _fill_values(self._graph, info.get("values") or {})  # forward values on screen during backward
             sig = walk.signature if walk is not None else ""
@@ -347,9 +337,6 @@ class Stepper(Control):
             self.emit("break", hit)
             if self.writer is not None:
                 self.writer.add_event("break", hit, it.index)
-        manual = {n: t for n, t in self._leaves.items() if t not in self._optimized}
-        if manual and (self.watching or self._update_throttle.ready()):
-            self._manual.take(manual, self.tracer.optimizer_steps)
         return it.index
 
     def _flush_done(self) -> None:
@@ -363,44 +350,3 @@ class Stepper(Control):
     def finish(self) -> None:
         """The script ended: send what is still pending."""
         self._flush_done()
-        rows = self._manual.changes(self._leaves, self.tracer.optimizer_steps) if self.tracer else []
-        if rows:
-            self._report_updates(self.tracer.index - 1, "manual", rows)
-
-    def _on_optimizer(self, point: str, info: dict, index: int) -> None:
-        opt = info.get("instance")
-        if opt is None:
-            return
-        started = time.perf_counter()
-        head = {"step": self.tracer.optimizer_steps + (point == "optimizer_pre"),
-                "optimizer": info.get("optimizer", type(opt).__name__), "index": index}
-        if point == "optimizer_pre":
-            for group in opt.param_groups:
-                for p in group["params"]:
-                    self._optimized[p] = True
-            step = OptimizerStep(opt, self._name_of) \
-                if self.watching or self._update_throttle.ready() else None
-            self._steps.append(step)
-            if step is not None and self.watching:
-                self.emit("optimizer_pre", {**head, "params": step.describe(post=False)[0]})
-            if step is not None:
-                step.cost = time.perf_counter() - started
-            return
-        step = self._steps.pop() if self._steps else None
-        if step is None:
-            return
-        if self.watching:
-            params, rows = step.describe(post=True)
-            self.emit("optimizer_post", {**head, "params": params})
-        else:
-            rows = step.ratios()
-            self._update_throttle.charge(step.cost + time.perf_counter() - started)
-        self._report_updates(index, "optimizer", rows, head["step"])
-
-    def _report_updates(self, index: int, by: str, rows: list[dict], step: int | None = None) -> None:
-        self.emit("params_changed", {"index": index, "by": by, "step": step, "params": rows})
-        if self.writer is not None:
-            self.writer.add_param_updates(index, by, rows)
-
-    def _name_of(self, t) -> str | None:
-        return self.tracer.names.param_name.get(t) or self._leaf_names.get(t)

@@ -8,6 +8,7 @@ import math
 
 import networkx as nx
 
+from backprop_studio.core.iteration import nonfinite
 from backprop_studio.core.layout import DOT_MAX_NODES
 from backprop_studio.core.recording import Recording
 from backprop_studio.core.svg import to_svg
@@ -58,7 +59,7 @@ def node_label(a: dict) -> str:
 
 
 def _short(s: dict) -> str:
-    if s.get("nan") or s.get("inf"):
+    if nonfinite(s):
         return f"NaN×{s.get('nan', 0)} Inf×{s.get('inf', 0)}"
     if s.get("min") == s.get("max"):
         return f"{s['min']:.4g}"
@@ -68,7 +69,7 @@ def _short(s: dict) -> str:
 def node_fill(a: dict) -> str:
     """Fill colour of a node: by kind, red when its value or gradient has NaN/Inf."""
     colours = {"param": "#cfe8ff", "leaf": "#d9f2d9", "custom": "#ffe0b3", "op": "#f2f2f2"}
-    bad = any((a.get(k) or {}).get("nan") or (a.get(k) or {}).get("inf") for k in ("value", "grad"))
+    bad = nonfinite(a.get("value")) or nonfinite(a.get("grad"))
     return "#ff8080" if bad else colours.get(a.get("kind"), "#f2f2f2")
 
 

@@ -21,13 +21,14 @@ import torch
 from torch.autograd.function import BackwardCFunction
 
 from backprop_studio.core import gcpause
+from backprop_studio.core.iteration import node_id
 from backprop_studio.core.stats import _names, name_of
 
 
 @dataclass
 class Walk:
     graph: nx.DiGraph | None  # None until built (a repeated structure's graph comes from its Structure)
-    fns: list  # grad_fn objects in id order: fns[k] is node f"n{k}"
+    fns: list  # grad_fn objects in id order: fns[k] is node node_id(k)
     index: dict  # grad_fn -> k
     key: tuple  # the structure as the walk met it: op types, shapes, leaf identities, edges
     metas: list = field(default_factory=list)  # per node: the leaf tensor or the output's metadata (or None)
@@ -37,7 +38,7 @@ class Walk:
     @property
     def ids(self) -> dict:
         """grad_fn -> node id."""
-        return {fn: f"n{k}" for fn, k in self.index.items()}
+        return {fn: node_id(k) for fn, k in self.index.items()}
 
 
 @dataclass
@@ -294,7 +295,7 @@ def _build(w: Walk) -> list[tuple[int, int]]:
         for child, _ in fn.next_functions:
             if child is not None:
                 edges.append((index[child], k))
-    nids = [f"n{k}" for k in range(len(w.fns))]
+    nids = [node_id(k) for k in range(len(w.fns))]
     w.graph = _digraph(nids, attrs, edges)
     h = hashlib.blake2b(array("q", sig).tobytes(), digest_size=8)
     h.update(array("q", [x for e in edges for x in e]).tobytes())
@@ -331,7 +332,7 @@ def annotate(w: Walk, param_name, by_tensor: dict, by_fn: dict, module_of: dict,
     index = w.index
     named = []
     for k in w.leaves:
-        nid = f"n{k}"
+        nid = node_id(k)
         a = nodes[nid]
         var = w.fns[k].variable
         name = param_name.get(var) or by_tensor.get(id(var))
@@ -344,5 +345,5 @@ def annotate(w: Walk, param_name, by_tensor: dict, by_fn: dict, module_of: dict,
         for fn, value in table.items():
             k = index.get(fn)
             if k is not None:
-                nodes[f"n{k}"][key] = value
+                nodes[node_id(k)][key] = value
     return named

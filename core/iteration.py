@@ -9,6 +9,21 @@ import networkx as nx
 # accumulated: a leaf's .grad after this backward when earlier ones had left a sum in it (else absent)
 NODE_FIELDS = ("op", "kind", "name", "module", "shape", "dtype", "device", "source", "value", "grad", "accumulated")
 STATIC_FIELDS = ("op", "kind", "name", "module", "shape", "dtype", "device", "source")
+SINK = "n0"  # the node of the backward's root (the loss); node k of a walk is node_id(k)
+
+
+def node_id(k: int) -> str:
+    return f"n{k}"
+
+
+def node_number(nid: str) -> int:
+    """k of node_id(k) (0 for ids of another form, e.g. collapsed modules)."""
+    return int(nid[1:]) if nid[1:].isdigit() else 0
+
+
+def nonfinite(summary: dict | None) -> bool:
+    """Whether a value/gradient summary reports any NaN or Inf element."""
+    return bool(summary) and bool(summary.get("nan") or summary.get("inf"))
 
 
 @dataclass
@@ -73,30 +88,22 @@ def first_nonfinite(g: nx.DiGraph) -> str | None:
     Forward order: leaves, then ops in the order they ran (the tracer's `seq`, when captured),
     then the rest topologically.
     """
-    topo = list(nx.lexicographical_topological_sort(g, key=_id_key))
+    topo = list(nx.lexicographical_topological_sort(g, key=lambda n: -node_number(n)))
     order = sorted(topo, key=lambda n: _run_order(g.nodes[n]))  # stable: topological among equals
-    by_value = next((n for n in order if _bad(g.nodes[n].get("value"))), None)
+    by_value = next((n for n in order if nonfinite(g.nodes[n].get("value"))), None)
     # the op whose backward turned a finite gradient into a non-finite one (backward order)
-    by_grad = next((n for n in reversed(order) if g.nodes[n].get("grad") and not _bad(g.nodes[n]["grad"])
-                    and any(_bad(g.nodes[p].get("grad")) for p in g.predecessors(n))), None)
-    ops_valued = any(a.get("value") for n, a in g.nodes(data=True) if a.get("kind") in ("op", "custom") and n != "n0")
+    by_grad = next((n for n in reversed(order) if g.nodes[n].get("grad") and not nonfinite(g.nodes[n]["grad"])
+                    and any(nonfinite(g.nodes[p].get("grad")) for p in g.predecessors(n))), None)
+    ops_valued = any(a.get("value") for n, a in g.nodes(data=True) if a.get("kind") in ("op", "custom") and n != SINK)
     # forward values name the origin when ops have them; without (light detail, an iteration made full at
     # its backward) the first bad value is just the loss, and the gradients say more
     first = (by_value or by_grad) if ops_valued else (by_grad or by_value)
     if first is not None:
         return first
-    return next((n for n in reversed(order) if _bad(g.nodes[n].get("grad"))), None)
-
-
-def _bad(s: dict | None) -> bool:
-    return bool(s and (s.get("nan") or s.get("inf")))
+    return next((n for n in reversed(order) if nonfinite(g.nodes[n].get("grad"))), None)
 
 
 def _run_order(a: dict) -> float:
     if a.get("kind") in ("param", "leaf"):
         return -1
     return a["seq"] if a.get("seq") is not None else float("inf")
-
-
-def _id_key(node_id: str) -> int:
-    return -int(node_id[1:]) if node_id[1:].isdigit() else 0

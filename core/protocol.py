@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 
 import msgpack
 
+from backprop_studio.core.budget import DETAILS
+
 VERSION = 1
 MAX_FRAME = 64 << 20  # bytes of one frame's payload
 HEADER = struct.Struct(">I")
 
 POINTS = ("forward_op", "backward_begin", "backward_node", "backward_end", "optimizer_pre", "optimizer_post")
-DETAILS = ("full", "light", "auto")
 STATUSES = ("finished", "failed", "stopped")
 
 

@@ -158,6 +158,7 @@ def record(script: str, args: list[str], out: str, detail: str = "auto", overhea
     from backprop_studio.core.control import Breakpoints, detail_for
     from backprop_studio.core.recording import RecordingWriter
     from backprop_studio.core.tracer import Tracer
+    from backprop_studio.core.updates import Updates
 
     writer = RecordingWriter(out, {"script": os.path.abspath(script), "argv": args, "detail": detail})
     tees = [Tee(sys.stdout, "stdout"), Tee(sys.stderr, "stderr")]
@@ -170,6 +171,7 @@ def record(script: str, args: list[str], out: str, detail: str = "auto", overhea
     control = Breakpoints(break_on or [])
     detail = detail_for(detail, control.conditions)
     tracer = Tracer(sink, detail=detail, overhead=overhead, control=control)
+    tracer.add_observer(Updates(tracer, writer))
     status, error, brk, code = execute(script, args, tracer, tees)
     drain_console(tees, writer)
     writer.close(status, error, brk)
@@ -218,6 +220,7 @@ class Interactive:
         from backprop_studio.core.protocol import Outbox
         from backprop_studio.core.recording import RecordingWriter
         from backprop_studio.core.tracer import Tracer
+        from backprop_studio.core.updates import Updates
 
         self.script, self.args = script, args
         self.sock = socket.socket(fileno=fd)
@@ -230,7 +233,9 @@ class Interactive:
         self.tees = [Tee(sys.stdout, "stdout", echo=False, listener=self.outbox.console),
                      Tee(sys.stderr, "stderr", echo=False, listener=self.outbox.console)]
         self.tracer = Tracer(self._sink, detail=detail, overhead=overhead, control=self.control)
-        self.control.attach(self.tracer, self.writer)
+        self.updates = Updates(self.tracer, self.writer, self.outbox.emit, lambda: self.control.watching)
+        self.tracer.add_observer(self.updates)
+        self.control.attach(self.tracer, self.writer, self.updates.name_of)
         self.running = threading.Event()  # the script runs (it may be interrupted)
         self.lock = threading.Lock()  # whoever finishes the recording holds it: the script or a take-over
 
@@ -250,10 +255,7 @@ class Interactive:
         with self.lock:
             self.running.clear()
             ignore_interrupts()
-            try:
-                self.control.finish()
-            except Exception:  # noqa: BLE001 - the last update check is best effort
-                pass
+            self.control.finish()
             if status == "stopped" and brk is None:
                 brk = self.control.last_break
             if error:
@@ -316,6 +318,7 @@ class Interactive:
     def _forked(self) -> None:
         """In a worker the script forks (DataLoader): not part of the session."""
         self.control.detach()
+        self.updates.detach()
         self.outbox.broken = True
         for t in self.tees:
             t.listener, t.echo = None, True

@@ -16,9 +16,9 @@ import threading
 import time
 from collections import deque
 
+from backprop_studio.core.budget import DETAILS
 from backprop_studio.core.conditions import parse_condition
 from backprop_studio.core.protocol import (
-    DETAILS,
     Command,
     Event,
     FrameReader,

@@ -20,23 +20,11 @@ from torch.utils.weak import WeakIdKeyDictionary
 
 from backprop_studio.core import gcpause, naming, stats
 from backprop_studio.core import graph as graph_mod
+from backprop_studio.core.budget import DETAILS, Budget
+from backprop_studio.core.control import Control, NoControl
 from backprop_studio.core.graph import grad_fn_of
-from backprop_studio.core.iteration import Iteration
+from backprop_studio.core.iteration import SINK, Iteration, node_id, node_number
 from backprop_studio.core.naming import Names
-
-DETAILS = ("full", "light", "auto")
-
-
-class Control:
-    """Pause points the tracer calls; the default never pauses (see core/control.py)."""
-
-    stepping = False  # while True the forward is captured op by op
-
-    def pause(self, point: str, info: dict) -> None:
-        pass
-
-    def wants_node_events(self) -> bool:
-        return False
 
 
 class CaptureMode(TorchFunctionMode):
@@ -72,63 +60,6 @@ class CaptureMode(TorchFunctionMode):
         self.sources[fn] = naming.user_source(sys._getframe(2))
 
 
-class Budget:
-    """Decides each iteration's detail under `auto`: every iteration is at least `light` (its graph, the
-    loss, parameter gradient norms and NaN/Inf counts); `full` (values and gradients of every node)
-    goes where the budget allows.
-
-    The budget: tracing may make an iteration take (1 + overhead) x its untraced time, or ALLOWANCE
-    (absolute) where that is more, so scripts with sub-millisecond steps (lessons, students' scripts)
-    get `full` on every iteration while a 10 ms step keeps its 10%. Light iterations are charged what
-    the tracer clocks; full ones what they add to a light iteration's untraced time.
-    """
-
-    ALLOWANCE = 3e-3  # seconds: a lesson-sized graph recorded at full detail takes 1.5-2.5 ms here
-
-    def __init__(self, detail: str = "auto", overhead: float = 0.10):
-        self.detail = detail
-        self.overhead = overhead
-        self.allowed = 0.0  # what tracing may have cost so far
-        self.spent = 0.0  # what it did cost
-        self.plain: float | None = None  # an iteration's untraced time (light iterations, less own time)
-        self.full_cost: float | None = None  # what a full iteration adds
-        self._first_own: float | None = None  # the first iteration's clocked time, until a full one is measured
-
-    def next_detail(self) -> str:
-        if self.detail != "auto":
-            return self.detail
-        if self.full_cost is None:
-            return "full"  # the script's first graph, with values
-        if self.plain is None:
-            return "light"  # learn the untraced time
-        return "full" if self.spent + self.full_cost <= self.allowed else "light"
-
-    def allowance(self, plain: float) -> float:
-        return max(self.overhead * plain, self.ALLOWANCE - plain)
-
-    def charge(self, detail: str, wall: float, own: float) -> None:
-        """`wall`: the iteration's whole time; `own`: time clocked inside the tracer."""
-        work = max(wall - own, 0.0)
-        if detail == "full":
-            # before a plain time is known (the first iteration, whose wall holds the script's warm-up)
-            # only the clocked time is the tracer's; the first measured full iteration then charges
-            # what the first one must have cost beyond that
-            if self.plain is None:
-                cost = own
-                self._first_own = own
-            else:
-                cost = max(wall - self.plain, own)
-                if self._first_own is not None:
-                    self.spent += max(cost - self._first_own, 0.0)
-                    self._first_own = None
-            self.full_cost = _ema(self.full_cost, cost, 0.3)
-        else:
-            cost = own
-            self.plain = _ema(self.plain, work, 0.2)
-        self.spent += cost
-        self.allowed += self.allowance(self.plain if self.plain is not None else work)
-
-
 def _keep_static(g, known) -> None:
     """Fill `g`'s missing source lines and modules from the same structure recorded before (an iteration
     made full at its backward ran its forward without the capture that records them)."""
@@ -152,10 +83,6 @@ def _unscaled(norm: float | None, scale: float | None) -> float | None:
     return norm / scale if scale and norm is not None else norm
 
 
-def _ema(old: float | None, new: float, weight: float) -> float:
-    return new if old is None else (1.0 - weight) * old + weight * new
-
-
 def _tracing(roots: list) -> bool:
     """True inside torch.compile's tracing (fake/functional tensors), which is not a real iteration."""
     if torch.compiler.is_compiling():
@@ -168,11 +95,13 @@ class Tracer:
 
     def __init__(self, sink: Callable[[Iteration], None], detail: str = "auto",
                  overhead: float = 0.10, control: Control | None = None):
+        """`control` is asked at each pause point; `observers` (see add_observer) see each point first."""
         if detail not in DETAILS:
             raise ValueError(f"detail must be one of {DETAILS}")
         self.sink = sink
         self.budget = Budget(detail, overhead)
-        self.control = control or Control()
+        self.control = control or NoControl()
+        self.observers: list = []
         self.names = Names()
         self.index = 0
         self.optimizer_steps = 0
@@ -195,6 +124,24 @@ class Tracer:
         self._full_next = False  # the next iteration is full whatever the budget
         self._scaled = WeakIdKeyDictionary()  # outputs of GradScaler.scale -> the scaler
         self._optimized = WeakIdKeyDictionary()  # parameters the script's optimizers hold
+
+    def add_observer(self, observer) -> None:
+        """`observer.observe(point, info)` at each pause point but forward ops and backward nodes, before
+        the control; `observer.finish()` when the tracer is removed (core/updates.py)."""
+        self.observers.append(observer)
+
+    def set_detail(self, detail: str) -> None:
+        if detail not in DETAILS:
+            raise ValueError(f"detail must be one of {DETAILS}")
+        self.budget.detail = detail
+
+    def _point(self, point: str, info: dict) -> None:
+        for o in self.observers:
+            try:
+                o.observe(point, info)
+            except Exception as e:  # noqa: BLE001 - an observer's bug must not change the run
+                self._say_failed(f"watching {point}", e)
+        self.control.pause(point, info)
 
     # ---- install / remove -------------------------------------------------
     def install(self) -> None:
@@ -287,6 +234,11 @@ class Tracer:
             h.remove()
         self._handles = []
         self.names.uninstall()
+        for o in self.observers:
+            try:
+                o.finish()
+            except Exception as e:  # noqa: BLE001 - the last look at the parameters is best effort
+                self._say_failed("the script's end", e)
 
     # ---- forward-time capture --------------------------------------------
     def _set_capture(self, on: bool) -> None:
@@ -363,11 +315,11 @@ class Tracer:
 
     def _on_optimizer_pre(self, optimizer, args, kwargs):
         self._hold(optimizer)  # an optimizer made before the tracer was installed
-        self.control.pause("optimizer_pre", {"optimizer": type(optimizer).__name__, "instance": optimizer})
+        self._point("optimizer_pre", {"optimizer": type(optimizer).__name__, "instance": optimizer})
 
     def _on_optimizer_post(self, optimizer, args, kwargs):
         self.optimizer_steps += 1
-        self.control.pause("optimizer_post", {"optimizer": type(optimizer).__name__, "instance": optimizer})
+        self._point("optimizer_post", {"optimizer": type(optimizer).__name__, "instance": optimizer})
 
     # ---- one backward = one iteration ------------------------------------
     def _around(self, roots: list, run: Callable, grad_inputs=None):
@@ -399,14 +351,18 @@ class Tracer:
 
     def _failed(self, error: Exception) -> None:
         """The tracer itself failed in this backward: say so once per kind, drop the iteration, go on."""
-        self.failures += 1
-        where = f"{type(error).__name__}: {error}"
-        if where not in self._failed_kinds:
-            self._failed_kinds.add(where)
-            print(f"backprop-studio: tracing failed in backward {self.index} ({where}); the script goes on, "
-                  f"this backward is not recorded", file=sys.stderr)
+        self._say_failed(f"backward {self.index}", error, "this backward is not recorded")
         self._forget_forward(self._mode)
         self._start_iteration()
+
+    def _say_failed(self, what: str, error: Exception, lost: str = "") -> None:
+        """Count a failure of ours and say so on stderr, once per kind."""
+        self.failures += 1
+        kind = f"{type(error).__name__}: {error}"
+        if kind not in self._failed_kinds:
+            self._failed_kinds.add(kind)
+            print(f"backprop-studio: tracing failed in {what} ({kind}); the script goes on"
+                  + (f", {lost}" if lost else ""), file=sys.stderr)
 
     def _forget_forward(self, mode: CaptureMode | None) -> None:
         """Drop what the forward of the iteration just ended left behind."""
@@ -443,7 +399,7 @@ class Tracer:
         if full:
             g = w.graph
             for k, fn in enumerate(w.fns):
-                nid = f"n{k}"
+                nid = node_id(k)
                 attrs = g.nodes[nid]
                 tensor = fn.variable if attrs["kind"] in ("param", "leaf") else outputs.get(fn)
                 if fn in order:
@@ -457,22 +413,22 @@ class Tracer:
         else:  # light: a hook only where .grad cannot tell (accumulating, autograd.grad, node events)
             plain = grad_inputs is None and not self.control.wants_node_events()
             for nid in param_nodes:
-                fn = w.fns[int(nid[1:])]
+                fn = w.fns[node_number(nid)]
                 var = fn.variable
                 if plain and var.grad is None and not getattr(var, "_post_accumulate_grad_hooks", None):
                     after.append((nid, var))
                 else:
                     hooks.append(fn.register_prehook(self._grad_hook(nid, grads)))
             if root is not None and w.fns:  # the loss's own value: its NaN/Inf flag at every detail
-                value_slot["n0"] = batch.add(root.detach())
+                value_slot[SINK] = batch.add(root.detach())
         # leaves whose .grad already holds earlier backwards' sums (a forgotten zero_grad, accumulation):
         # the optimizer will use that sum, so it is recorded beside this backward's own gradient
         accumulating = [] if grad_inputs is not None else \
-            [(nid, var) for nid in param_nodes if (var := w.fns[int(nid[1:])].variable).grad is not None]
+            [(nid, var) for nid in param_nodes if (var := w.fns[node_number(nid)].variable).grad is not None]
         shown = structure.instance({}) if shared else w.graph  # what a watcher sees during the backward
         own = time.perf_counter() - t_begin
-        self.control.pause("backward_begin", {"index": self.index, "graph": shown, "walk": w, "detail": detail,
-                                              "values": values})
+        self._point("backward_begin", {"index": self.index, "graph": shown, "walk": w, "detail": detail,
+                                       "values": values, "named": param_nodes})
         t_back = time.perf_counter()
         try:
             result = run()
@@ -513,7 +469,7 @@ class Tracer:
             if got.get("grad") is not None:
                 params[g.nodes[nid]["name"] or nid] = _param_row(got["grad"], got.get("accumulated"), grad_scale)
         if self._optimized:
-            self._no_gradient(params, {id(w.fns[int(nid[1:])].variable) for nid in param_nodes})
+            self._no_gradient(params, {id(w.fns[node_number(nid)].variable) for nid in param_nodes})
         loss = host[0] if scalar else None
         if loss is not None and grad_scale:
             loss /= grad_scale  # the script's loss (a power of two: exact)
@@ -576,7 +532,7 @@ class Tracer:
     def _deliver(self, it: Iteration) -> None:
         self.index += 1
         self.sink(it)
-        self.control.pause("backward_end", {"iteration": it})
+        self._point("backward_end", {"iteration": it})
 
     def _charge(self, detail: str, end: float, own: float) -> None:
         self.budget.charge(detail, end - self._boundary, own + self.wrapper_time)
@@ -606,7 +562,7 @@ class Tracer:
             if isinstance(t, torch.Tensor) and gr is not None and t.grad_fn is None and t.requires_grad:
                 k = w.index.get(graph_mod.root_fn(t))
                 if k is not None:
-                    grads.setdefault(f"n{k}", gr)
+                    grads.setdefault(node_id(k), gr)
 
     def _attribute_modules(self, g, index: dict) -> None:
         """Each op between a module call's inputs and its output belongs to that module."""
@@ -614,8 +570,8 @@ class Tracer:
             k = index.get(out_fn)
             if k is None:
                 continue
-            start = f"n{k}"
-            stop = {f"n{index[f]}" for f in in_fns if f in index}
+            start = node_id(k)
+            stop = {node_id(index[f]) for f in in_fns if f in index}
             seen = {start}
             todo = [start]
             while todo:

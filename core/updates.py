@@ -1,17 +1,22 @@
 """Parameter updates: the optimizer inspector's data, and updates made by hand between iterations.
 
-Read-only on the script's tensors (clones and reductions, no writes, no random numbers), so
-watching a step never changes it. All numbers of one event reach the host in one transfer.
+`Updates` observes the tracer, for `record` and for live sessions alike. Read-only on the script's
+tensors (clones and reductions, no writes, no random numbers), so watching a step never changes it.
+All numbers of one event reach the host in one transfer.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 
 import torch
+from torch.utils.weak import WeakIdKeyDictionary
 
 from backprop_studio.core import stats
+from backprop_studio.core.iteration import node_number
+from backprop_studio.core.throttle import Throttle
 
 NameOf = Callable[[torch.Tensor], str | None]
 
@@ -138,3 +143,102 @@ class ManualUpdates:
                 return []
             _, host = stats.Batch().finish(_update_norms(pairs))
         return ratio_rows(names, host)
+
+
+def _ignore(kind: str, data: dict) -> None:
+    pass
+
+
+def _never() -> bool:
+    return False
+
+
+class Updates:
+    """An observer of the tracer: every optimizer step's update ratios (sampled within a share of the
+    wall time while nobody watches), its full before/after while `watching()`, and parameters changed
+    by hand between iterations. Rows go to the recording and, live, to `emit` (`params_changed`)."""
+
+    def __init__(self, tracer, writer=None, emit: Callable[[str, dict], None] = _ignore,
+                 watching: Callable[[], bool] = _never):
+        self.tracer, self.writer, self.emit, self.watching = tracer, writer, emit, watching
+        self._leaves: dict = {}  # name -> leaf tensor of the current backward
+        self._leaf_names = WeakIdKeyDictionary()  # tensor -> name, for optimizer params outside modules
+        self._optimized = WeakIdKeyDictionary()  # parameters some optimizer updates -> True
+        self._steps: list[OptimizerStep | None] = []
+        self._manual = ManualUpdates()
+        self._throttle = Throttle()
+
+    def detach(self) -> None:
+        """In a process forked from the script: record and send nothing."""
+        self.writer, self.emit, self.watching = None, _ignore, _never
+
+    def observe(self, point: str, info: dict) -> None:
+        if point == "backward_begin":
+            self._on_begin(info)
+        elif point == "backward_end":
+            self._on_end()
+        elif point in ("optimizer_pre", "optimizer_post"):
+            self._on_optimizer(point, info, self.tracer.index - 1)  # the step follows the last backward
+
+    def finish(self) -> None:
+        """The script ended: a last update by hand after the last backward."""
+        self._report_manual(self.tracer.index - 1)
+
+    def _on_begin(self, info: dict) -> None:
+        walk, graph = info.get("walk"), info["graph"]
+        self._leaves = {}
+        for nid in info.get("named", ()) if walk is not None else ():  # parameter and named leaf nodes
+            name, leaf = graph.nodes[nid].get("name"), walk.fns[node_number(nid)].variable
+            if name:
+                self._leaves[name] = leaf
+                self._leaf_names[leaf] = name
+        self._report_manual(info["index"] - 1)
+
+    def _on_end(self) -> None:
+        manual = {n: t for n, t in self._leaves.items() if t not in self._optimized}
+        if manual and (self.watching() or self._throttle.ready()):
+            self._manual.take(manual, self.tracer.optimizer_steps)
+
+    def _on_optimizer(self, point: str, info: dict, index: int) -> None:
+        opt = info.get("instance")
+        if opt is None:
+            return
+        started = time.perf_counter()
+        watching = self.watching()
+        head = {"step": self.tracer.optimizer_steps + (point == "optimizer_pre"),
+                "optimizer": info.get("optimizer", type(opt).__name__), "index": index}
+        if point == "optimizer_pre":
+            for group in opt.param_groups:
+                for p in group["params"]:
+                    self._optimized[p] = True
+            step = OptimizerStep(opt, self.name_of) if watching or self._throttle.ready() else None
+            self._steps.append(step)
+            if step is not None and watching:
+                self.emit("optimizer_pre", {**head, "params": step.describe(post=False)[0]})
+            if step is not None:
+                step.cost = time.perf_counter() - started
+            return
+        step = self._steps.pop() if self._steps else None
+        if step is None:
+            return
+        if watching:
+            params, rows = step.describe(post=True)
+            self.emit("optimizer_post", {**head, "params": params})
+        else:
+            rows = step.ratios()
+            self._throttle.charge(step.cost + time.perf_counter() - started)
+        self._report(index, "optimizer", rows, head["step"])
+
+    def _report_manual(self, index: int) -> None:
+        rows = self._manual.changes(self._leaves, self.tracer.optimizer_steps)
+        if rows:
+            self._report(index, "manual", rows)
+
+    def _report(self, index: int, by: str, rows: list[dict], step: int | None = None) -> None:
+        self.emit("params_changed", {"index": index, "by": by, "step": step, "params": rows})
+        if self.writer is not None:
+            self.writer.add_param_updates(index, by, rows)
+
+    def name_of(self, t) -> str | None:
+        """A parameter's or named leaf's name."""
+        return self.tracer.names.param_name.get(t) or self._leaf_names.get(t)

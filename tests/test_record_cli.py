@@ -40,6 +40,49 @@ def test_record_basics_exit_zero_and_json_contract(tmp_path):
     assert len(nodes(it, op="MulBackward0")) == 2 and len(nodes(it, op="AddBackward0")) == 1
 
 
+UPDATES = """
+import torch
+torch.manual_seed(0)
+w = torch.ones(2, requires_grad=True)
+for _ in range(2):
+    (w * 3).sum().backward()
+    with torch.no_grad():
+        w -= 0.1 * w.grad
+    w.grad = None
+model = torch.nn.Linear(3, 2)
+opt = torch.optim.SGD(model.parameters(), lr=0.5)
+x, y = torch.randn(8, 3), torch.randn(8, 2)
+before = {n: p.detach().clone() for n, p in model.named_parameters()}
+for step in range(3):
+    opt.zero_grad()
+    torch.nn.functional.mse_loss(model(x), y).backward()
+    opt.step()
+    if step == 0:
+        for n, p in model.named_parameters():
+            ratio = (p.detach() - before[n]).norm() / before[n].norm()
+            print(f"ratio {n} {ratio.item():.10g}")
+"""
+
+
+def test_headless_record_writes_update_ratios(tmp_path):
+    """`record` (no watcher) writes each optimizer step's update ratios and updates made by hand;
+    the numbers match plain torch."""
+    script = write_script(tmp_path, UPDATES)
+    bps = str(tmp_path / "run.bps")
+    proc = cli("record", "-o", bps, script, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    plain = subprocess.run([sys.executable, script], capture_output=True, text=True, check=True).stdout
+    expected = {line.split()[1]: float(line.split()[2]) for line in plain.splitlines() if line.startswith("ratio")}
+    rec = Recording(bps)
+    updates = rec.param_updates()
+    rec.close()
+    assert set(updates) == {"weight", "bias", "w"}
+    for name, ratio in expected.items():
+        assert updates[name][0][0] == 2 and updates[name][0][1] == pytest.approx(ratio, rel=1e-5)
+    assert [i for i, _ in updates["w"]] == [0, 1]  # by hand: w -= 0.1 * 3 from 1, then from 0.7
+    assert [r for _, r in updates["w"]] == pytest.approx([0.3, 0.3 / 0.7], rel=1e-6)
+
+
 def test_export_dot_csv_svg(tmp_path):
     script = write_script(tmp_path, """
         import torch
