@@ -36,11 +36,16 @@ def run_app(target: dict, args: argparse.Namespace) -> int:
         _headless_platform()
     from PySide6.QtWidgets import QApplication
 
+    from backprop_studio.gui import i18n
     from backprop_studio.gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Backprop Studio")
     app.setOrganizationName("BackpropStudio")
+    try:  # before any widget exists: texts are translated as widgets are built (the app owns the translators)
+        i18n.install(app, args.lang or "en")
+    except FileNotFoundError as e:
+        print(f"backprop-studio: {e}; the interface stays in English", file=sys.stderr)
     settings = None
     if args.screenshot:  # a headless render does not touch the user's recent files
         from PySide6.QtCore import QSettings

@@ -235,7 +235,8 @@ class Bridge(QObject):
         try:
             events = session.events(0)
         except (OSError, ValueError) as e:
-            events = [Event("protocol_error", {"message": f"lost the connection to the script: {e}"})]
+            events = [Event("protocol_error",
+                            {"message": self.tr("lost the connection to the script: {error}").format(error=e)})]
         for ev in events:
             if ev.kind in SHOW_GRAPH_FIRST:
                 self._flush_graph()  # these refer to the graph just sent: show it first
@@ -339,7 +340,7 @@ class Bridge(QObject):
         try:
             it = Iteration.from_json(data)
         except (KeyError, TypeError, ValueError) as e:
-            self._ev_protocol_error({"message": f"unreadable iteration: {e}"})
+            self._ev_protocol_error({"message": self.tr("unreadable iteration: {error}").format(error=e)})
             return
         if cache:
             self._cache[it.index] = it

@@ -31,7 +31,7 @@ class ConsoleView(QWidget):
         self.edit.setUndoRedoEnabled(False)
         self.edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.edit.setMaximumBlockCount(max_lines)
-        self.edit.setPlaceholderText("Script output appears here.")
+        self.edit.setPlaceholderText(self.tr("Script output appears here."))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.edit)
@@ -67,7 +67,7 @@ class ConsoleView(QWidget):
         cursor.insertText(message + "\n", self._format(ERROR_COLOUR))
         if file:
             where = f"{file}:{line}" if line else str(file)
-            cursor.insertText("  at ", self._format(None))
+            cursor.insertText(self.tr("  at "), self._format(None))
             cursor.insertText(where, self._location_format())
             cursor.insertText("\n", self._format(None))
             source = _source_line(str(file), line)
@@ -109,7 +109,8 @@ class ConsoleView(QWidget):
         cursor = self._end_cursor()
         cursor.beginEditBlock()
         if queue.skipped:
-            cursor.insertText(f"[... {queue.skipped} lines skipped (output too fast) ...]\n",
+            cursor.insertText(self.tr("[... {count} lines skipped (output too fast) ...]").format(count=queue.skipped)
+                              + "\n",
                               self._format(QColor("#888888"), italic=True))
         for stream, chunks in queue.chunks:
             _insert(cursor, "".join(chunks), self._format(STDERR_COLOUR if stream == "stderr" else None))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -16,19 +16,29 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QComboBox, QLabel, QToolBar, QWidget
 
-# (command, text, shortcut, tooltip)
+# (command, text, shortcut, tooltip); texts are translated when the toolbar is built
 ACTIONS = (
-    ("run", "Run", "F5", "Run the script (in a recording: play it back)"),
-    ("pause", "Pause", "F6", "Pause at the next pause point"),
-    ("step_iteration", "Step iteration", "F10", "Run to the end of the next backward pass"),
-    ("step_phase", "Step phase", "F8", "Run to the next phase: backward begin/end, optimizer before/after"),
-    ("step_node", "Step backward node", "F11",
-     "Compute the gradient of the next node of the backward pass (in autograd's order)"),
-    ("step_forward_op", "Step forward op", "F7", "Run the forward pass one operation at a time"),
-    ("stop", "Stop", "Shift+F5", "Stop the script (the recording keeps every finished iteration)"),
-    ("restart", "Restart", "Ctrl+Shift+F5", "Run the script again from the start"),
+    ("run", QT_TRANSLATE_NOOP("ControlsToolbar", "Run"), "F5",
+     QT_TRANSLATE_NOOP("ControlsToolbar", "Run the script (in a recording: play it back)")),
+    ("pause", QT_TRANSLATE_NOOP("ControlsToolbar", "Pause"), "F6",
+     QT_TRANSLATE_NOOP("ControlsToolbar", "Pause at the next pause point")),
+    ("step_iteration", QT_TRANSLATE_NOOP("ControlsToolbar", "Step iteration"), "F10",
+     QT_TRANSLATE_NOOP("ControlsToolbar", "Run to the end of the next backward pass")),
+    ("step_phase", QT_TRANSLATE_NOOP("ControlsToolbar", "Step phase"), "F8",
+     QT_TRANSLATE_NOOP("ControlsToolbar", "Run to the next phase: backward begin/end, optimizer before/after")),
+    ("step_node", QT_TRANSLATE_NOOP("ControlsToolbar", "Step backward node"), "F11",
+     QT_TRANSLATE_NOOP("ControlsToolbar",
+                       "Compute the gradient of the next node of the backward pass (in autograd's order)")),
+    ("step_forward_op", QT_TRANSLATE_NOOP("ControlsToolbar", "Step forward op"), "F7",
+     QT_TRANSLATE_NOOP("ControlsToolbar", "Run the forward pass one operation at a time")),
+    ("stop", QT_TRANSLATE_NOOP("ControlsToolbar", "Stop"), "Shift+F5",
+     QT_TRANSLATE_NOOP("ControlsToolbar", "Stop the script (the recording keeps every finished iteration)")),
+    ("restart", QT_TRANSLATE_NOOP("ControlsToolbar", "Restart"), "Ctrl+Shift+F5",
+     QT_TRANSLATE_NOOP("ControlsToolbar", "Run the script again from the start")),
 )
-SPEEDS = (("full speed", None), ("10 it/s", 10.0), ("2 it/s", 2.0), ("1 it/s", 1.0), ("0.5 it/s", 0.5))
+SPEEDS = ((QT_TRANSLATE_NOOP("ControlsToolbar", "full speed"), None),
+          (QT_TRANSLATE_NOOP("ControlsToolbar", "10 it/s"), 10.0), (QT_TRANSLATE_NOOP("ControlsToolbar", "2 it/s"), 2.0),
+          (QT_TRANSLATE_NOOP("ControlsToolbar", "1 it/s"), 1.0), (QT_TRANSLATE_NOOP("ControlsToolbar", "0.5 it/s"), 0.5))
 LIVE_ONLY = ("step_phase", "step_node", "step_forward_op")
 DETAILS = ("auto", "full", "light")
 
@@ -40,11 +50,13 @@ class ControlsToolbar(QToolBar):
     sig_detail = Signal(str)  # the user chose a detail level for the live run
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__("Controls", parent)
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Controls"))
         self.setObjectName("controls")
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.actions_by_name: dict[str, QAction] = {}
         for name, text, keys, tip in ACTIONS:
+            text, tip = self.tr(text), self.tr(tip)
             action = QAction(text, self)
             action.setShortcut(QKeySequence(keys))
             action.setToolTip(f"{text} ({keys}): {tip}")
@@ -55,18 +67,18 @@ class ControlsToolbar(QToolBar):
             if name in ("pause", "step_forward_op"):
                 self.addSeparator()
         self.addSeparator()
-        self.addWidget(QLabel(" Speed ", self))
+        self.addWidget(QLabel(" " + self.tr("Speed") + " ", self))
         self.speed = QComboBox(self)
         for text, _ in SPEEDS:
-            self.speed.addItem(text)
-        self.speed.setToolTip("Run speed: slow it down to watch each iteration (and its backward) in a lecture")
+            self.speed.addItem(self.tr(text))
+        self.speed.setToolTip(self.tr("Run speed: slow it down to watch each iteration (and its backward) in a lecture"))
         self.addWidget(self.speed)
-        self.addWidget(QLabel(" Detail ", self))
+        self.addWidget(QLabel(" " + self.tr("Detail") + " ", self))
         self.detail = QComboBox(self)
-        self.detail.addItems(DETAILS)
-        self.detail.setToolTip("What each iteration records: auto (full where the overhead budget allows, "
-                               "light elsewhere), full (every node's values and gradients), light (the graph, "
-                               "parameter gradient norms, NaN/Inf)")
+        self.detail.addItems(DETAILS)  # the levels' own names, as --detail takes them
+        self.detail.setToolTip(self.tr("What each iteration records: auto (full where the overhead budget allows, "
+                                       "light elsewhere), full (every node's values and gradients), light (the graph, "
+                                       "parameter gradient norms, NaN/Inf)"))
         self.detail.activated.connect(lambda i: self.sig_detail.emit(DETAILS[i]))
         self.addWidget(self.detail)
         self.set_state({"mode": "idle", "state": "idle"})

@@ -26,7 +26,8 @@ class LessonPanel(QWidget):
         self.language = QComboBox(self)
         for code, name in LANGUAGES:
             self.language.addItem(name, code)
-        self.language.setToolTip("Narration language")
+        self.language.setToolTip(self.tr("Narration language (the interface keeps the language it was "
+                                         "started with: --lang)"))
         self.language.currentIndexChanged.connect(self._on_language)
         self.text = QTextBrowser(self)
         self.text.setOpenExternalLinks(False)

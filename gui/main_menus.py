@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMenu, QTool
 
 from backprop_studio.core import export, recording
 from backprop_studio.core.recording import Recording, RecordingError
+from backprop_studio.gui.i18n import translate
 
 if TYPE_CHECKING:
     from backprop_studio.gui.main_window import MainWindow
@@ -33,54 +34,67 @@ def _action(menu: QMenu, text: str, slot, keys: str | None = None, tip: str | No
 def build_menus(w: MainWindow) -> None:
     """File, View and Lessons menus."""
     bar = w.menuBar()
-    file = bar.addMenu("&File")
-    _action(file, "Open script…", lambda: _open_script(w), "Ctrl+O", "Trace a Python training script")
-    _action(file, "Open recording…", lambda: _open_recording(w), "Ctrl+Shift+O", "Replay a .bps recording")
-    recent = file.addMenu("Recent files")
+    file = bar.addMenu(translate("MainMenus", "&File"))
+    _action(file, translate("MainMenus", "Open script…"), lambda: _open_script(w), "Ctrl+O",
+            translate("MainMenus", "Trace a Python training script"))
+    _action(file, translate("MainMenus", "Open recording…"), lambda: _open_recording(w), "Ctrl+Shift+O",
+            translate("MainMenus", "Replay a .bps recording"))
+    recent = file.addMenu(translate("MainMenus", "Recent files"))
     w.recent_changed = lambda: _fill_recent(w, recent)
     _fill_recent(w, recent)
-    w.save_action = _action(file, "Save recording as…", lambda: _save_recording(w), "Ctrl+S",
-                            "Keep this live run's recording (it is deleted when the run is closed)")
-    _action(file, "Export…", lambda: export_dialog(w), "Ctrl+E",
-            "Export the run: JSON, CSV of scalars, or the shown iteration's graph as DOT/SVG/PNG")
+    w.save_action = _action(file, translate("MainMenus", "Save recording as…"), lambda: _save_recording(w),
+                            "Ctrl+S", translate("MainMenus", "Keep this live run's recording "
+                                                             "(it is deleted when the run is closed)"))
+    _action(file, translate("MainMenus", "Export…"), lambda: export_dialog(w), "Ctrl+E",
+            translate("MainMenus", "Export the run: JSON, CSV of scalars, or the shown iteration's graph "
+                                   "as DOT/SVG/PNG"))
     file.addSeparator()
-    _action(file, "Quit", w.close, "Ctrl+Q")
+    _action(file, translate("MainMenus", "Quit"), w.close, "Ctrl+Q")
 
-    _breakpoints_menu(w, bar.addMenu("&Breakpoints"))
-    view = bar.addMenu("&View")
-    w.presentation_action = _action(view, "Presentation mode", lambda on: w.set_theme(presentation=on),
-                                    "Ctrl+Shift+P", "Large fonts and high contrast for lectures", True)
-    themes = view.addMenu("Theme")
+    _breakpoints_menu(w, bar.addMenu(translate("MainMenus", "&Breakpoints")))
+    view = bar.addMenu(translate("MainMenus", "&View"))
+    w.presentation_action = _action(view, translate("MainMenus", "Presentation mode"),
+                                    lambda on: w.set_theme(presentation=on), "Ctrl+Shift+P",
+                                    translate("MainMenus", "Large fonts and high contrast for lectures"), True)
+    themes = view.addMenu(translate("MainMenus", "Theme"))
     group = QActionGroup(view)
     w.theme_actions = {}
-    for name in ("light", "dark"):
-        a = _action(themes, name.capitalize(), lambda _on=False, n=name: w.set_theme(n), checkable=True)
+    for name, text in (("light", translate("MainMenus", "Light")), ("dark", translate("MainMenus", "Dark"))):
+        a = _action(themes, text, lambda _on=False, n=name: w.set_theme(n), checkable=True)
         group.addAction(a)
         w.theme_actions[name] = a
-    langs = view.addMenu("Narration language")
+    # only the narration switches here: the interface's language is chosen at start (--lang)
+    langs = view.addMenu(translate("MainMenus", "Narration language"))
+    langs.setToolTipsVisible(True)
     lgroup = QActionGroup(view)
     w.language_actions = {}
     for code, name in (("en", "English"), ("zh", "中文")):
-        a = _action(langs, name, lambda _on=False, c=code: w.set_language(c), checkable=True)
+        a = _action(langs, name, lambda _on=False, c=code: w.set_language(c),
+                    tip=translate("MainMenus", "The lessons' narration; the menus and panels keep the "
+                                               "language the app was started with (--lang)"), checkable=True)
         lgroup.addAction(a)
         w.language_actions[code] = a
     view.addSeparator()
-    _action(view, "Fit to view", w.graph.fit, "Ctrl+0", "Show the whole graph")
-    _action(view, "Zoom in", lambda: w.graph.zoom(1.25), "Ctrl+=")
-    _action(view, "Zoom out", lambda: w.graph.zoom(0.8), "Ctrl+-")
-    _action(view, "Collapse all modules", w.graph.collapse_all, "Ctrl+Shift+C", "One box per module")
-    _action(view, "Expand all modules", w.graph.expand_all, "Ctrl+Shift+X", "Every node of the graph")
-    _action(view, "Animate backward", w.graph.animate_backward, "Ctrl+B",
-            "Replay the shown backward pass node by node, loss first")
-    _action(view, "Find node…", lambda: (w.search_box.setFocus(), w.search_box.selectAll()), "Ctrl+F")
+    _action(view, translate("MainMenus", "Fit to view"), w.graph.fit, "Ctrl+0",
+            translate("MainMenus", "Show the whole graph"))
+    _action(view, translate("MainMenus", "Zoom in"), lambda: w.graph.zoom(1.25), "Ctrl+=")
+    _action(view, translate("MainMenus", "Zoom out"), lambda: w.graph.zoom(0.8), "Ctrl+-")
+    _action(view, translate("MainMenus", "Collapse all modules"), w.graph.collapse_all, "Ctrl+Shift+C",
+            translate("MainMenus", "One box per module"))
+    _action(view, translate("MainMenus", "Expand all modules"), w.graph.expand_all, "Ctrl+Shift+X",
+            translate("MainMenus", "Every node of the graph"))
+    _action(view, translate("MainMenus", "Animate backward"), w.graph.animate_backward, "Ctrl+B",
+            translate("MainMenus", "Replay the shown backward pass node by node, loss first"))
+    _action(view, translate("MainMenus", "Find node…"),
+            lambda: (w.search_box.setFocus(), w.search_box.selectAll()), "Ctrl+F")
     view.addSeparator()
     for dock in w.docks.values():
         view.addAction(dock.toggleViewAction())
 
-    lessons_menu = bar.addMenu("&Lessons")
+    lessons_menu = bar.addMenu(translate("MainMenus", "&Lessons"))
     index = w.lesson_index
     if index is None:
-        lessons_menu.addAction("(the lesson index could not be read)").setEnabled(False)
+        lessons_menu.addAction(translate("MainMenus", "(the lesson index could not be read)")).setEnabled(False)
         return
     for chapter in index.chapters:
         sub = lessons_menu.addMenu(f"{chapter['title'].get('en', '')} / {chapter['title'].get('zh', '')}")
@@ -92,13 +106,14 @@ def build_menus(w: MainWindow) -> None:
 
 def build_search_bar(w: MainWindow) -> QLineEdit:
     """A toolbar with the node search field (Enter: next match)."""
-    bar = QToolBar("Graph", w)
+    bar = QToolBar(translate("MainMenus", "Graph"), w)
     bar.setObjectName("graph")
     box = QLineEdit(bar)
-    box.setPlaceholderText("Find node by name, op or module (Ctrl+F)")
+    box.setPlaceholderText(translate("MainMenus", "Find node by name, op or module (Ctrl+F)"))
     box.setClearButtonEnabled(True)
     box.setMinimumWidth(280)
-    box.setToolTip("Highlights matching nodes and centres on the first; Enter jumps to the next")
+    box.setToolTip(translate("MainMenus", "Highlights matching nodes and centres on the first; "
+                                          "Enter jumps to the next"))
     state = {"text": None}
 
     def on_enter() -> None:
@@ -108,13 +123,17 @@ def build_search_bar(w: MainWindow) -> QLineEdit:
             return
         state["text"] = text
         n = w.graph.search(text)
-        w.statusBar().showMessage(f"{n} node(s) match {text!r}" if text else "")
+        w.statusBar().showMessage(translate("MainMenus", "{count} node(s) match {text}").format(count=n, text=repr(text))
+                                  if text else "")
 
     box.returnPressed.connect(on_enter)
     bar.addWidget(box)
-    for text, slot, tip in (("Fit", w.graph.fit, "Fit the graph to the view (Ctrl+0)"),
-                            ("Collapse modules", w.graph.collapse_all, "One box per module (Ctrl+Shift+C)"),
-                            ("Expand modules", w.graph.expand_all, "Show every node (Ctrl+Shift+X)")):
+    for text, slot, tip in (
+            (translate("MainMenus", "Fit"), w.graph.fit, translate("MainMenus", "Fit the graph to the view (Ctrl+0)")),
+            (translate("MainMenus", "Collapse modules"), w.graph.collapse_all,
+             translate("MainMenus", "One box per module (Ctrl+Shift+C)")),
+            (translate("MainMenus", "Expand modules"), w.graph.expand_all,
+             translate("MainMenus", "Show every node (Ctrl+Shift+X)"))):
         a = bar.addAction(text, slot)
         a.setToolTip(tip)
     w.addToolBar(bar)
@@ -123,13 +142,17 @@ def build_search_bar(w: MainWindow) -> QLineEdit:
 
 def _breakpoints_menu(w: MainWindow, menu: QMenu) -> None:
     """Pause on NaN/Inf (on by default), on a loss or gradient-norm threshold; the list shows what is set."""
-    w.nonfinite_action = _action(menu, "Pause on NaN/Inf", lambda on: _toggle(w, "nonfinite", on), "",
-                                 "Pause at the end of the first backward pass with a NaN or Inf", True)
+    w.nonfinite_action = _action(menu, translate("MainMenus", "Pause on NaN/Inf"),
+                                 lambda on: _toggle(w, "nonfinite", on), "",
+                                 translate("MainMenus", "Pause at the end of the first backward pass with a NaN or Inf"),
+                                 True)
     w.nonfinite_action.setChecked("nonfinite" in w.breakpoints)
-    _action(menu, "Pause when the loss exceeds…", lambda: _threshold(w, "loss", "Pause when the loss exceeds"))
-    _action(menu, "Pause when the gradient norm exceeds…",
-            lambda: _threshold(w, "grad_norm", "Pause when the gradient norm exceeds"))
-    _action(menu, "Clear thresholds", lambda: w.set_breakpoints([c for c in w.breakpoints if c == "nonfinite"]))
+    _action(menu, translate("MainMenus", "Pause when the loss exceeds…"),
+            lambda: _threshold(w, "loss", translate("MainMenus", "Pause when the loss exceeds")))
+    _action(menu, translate("MainMenus", "Pause when the gradient norm exceeds…"),
+            lambda: _threshold(w, "grad_norm", translate("MainMenus", "Pause when the gradient norm exceeds")))
+    _action(menu, translate("MainMenus", "Clear thresholds"),
+            lambda: w.set_breakpoints([c for c in w.breakpoints if c == "nonfinite"]))
 
 
 def _toggle(w: MainWindow, cond: str, on: bool) -> None:
@@ -147,15 +170,17 @@ def _fill_recent(w: MainWindow, menu: QMenu) -> None:
     menu.clear()
     entries = w.recent_files()
     if not entries:
-        menu.addAction("(none yet)").setEnabled(False)
+        menu.addAction(translate("MainMenus", "(none yet)")).setEnabled(False)
     for entry in entries:
         kind, _, path = entry.partition(":")
         opener = w.open_recording if kind == "recording" else (lambda p: w.open_script(p, [], first=True))
-        menu.addAction(f"{os.path.basename(path)}  ({kind}: {path})", lambda p=path, o=opener: o(p))
+        what = translate("MainMenus", "recording") if kind == "recording" else translate("MainMenus", "script")
+        menu.addAction(f"{os.path.basename(path)}  ({what}: {path})", lambda p=path, o=opener: o(p))
 
 
 def _open_script(w: MainWindow) -> None:
-    path, _ = QFileDialog.getOpenFileName(w, "Open a training script", "", "Python scripts (*.py)")
+    path, _ = QFileDialog.getOpenFileName(w, translate("MainMenus", "Open a training script"), "",
+                                          translate("MainMenus", "Python scripts (*.py)"))
     if path:
         w.open_script(path, [], first=True)
 
@@ -163,9 +188,10 @@ def _open_script(w: MainWindow) -> None:
 def _save_recording(w: MainWindow) -> None:
     session = w.bridge.session
     if session is None:
-        w.statusBar().showMessage("no live run to save (a replayed recording is already a file)")
+        w.statusBar().showMessage(translate("MainMenus", "no live run to save (a replayed recording is already a file)"))
         return
-    path, _ = QFileDialog.getSaveFileName(w, "Save the recording", "run.bps", "Backprop Studio recordings (*.bps)")
+    path, _ = QFileDialog.getSaveFileName(w, translate("MainMenus", "Save the recording"), "run.bps",
+                                          translate("MainMenus", "Backprop Studio recordings (*.bps)"))
     if path:
         save_recording(w, path)
 
@@ -175,14 +201,15 @@ def save_recording(w: MainWindow, path: str) -> bool:
     try:
         recording.save_copy(w.bridge.session.record_path, path)
     except (OSError, sqlite3.Error) as e:
-        w.statusBar().showMessage(f"could not save {path}: {e}")
+        w.statusBar().showMessage(translate("MainMenus", "could not save {path}: {error}").format(path=path, error=e))
         return False
-    w.statusBar().showMessage(f"saved {path}")
+    w.statusBar().showMessage(translate("MainMenus", "saved {path}").format(path=path))
     return True
 
 
 def _open_recording(w: MainWindow) -> None:
-    path, _ = QFileDialog.getOpenFileName(w, "Open a recording", "", "Backprop Studio recordings (*.bps)")
+    path, _ = QFileDialog.getOpenFileName(w, translate("MainMenus", "Open a recording"), "",
+                                          translate("MainMenus", "Backprop Studio recordings (*.bps)"))
     if path:
         w.open_recording(path)
 
@@ -190,10 +217,11 @@ def _open_recording(w: MainWindow) -> None:
 def export_dialog(w: MainWindow) -> None:
     """Ask for a file name; the extension picks the format (json, csv, dot, svg, png)."""
     if not w.bridge.record_path:
-        w.statusBar().showMessage("nothing to export yet: open a script, a lesson or a recording")
+        w.statusBar().showMessage(translate("MainMenus", "nothing to export yet: open a script, a lesson or a recording"))
         return
-    filters = "JSON (*.json);;CSV of scalars (*.csv);;Graph as DOT (*.dot);;Graph as SVG (*.svg);;Graph as PNG (*.png)"
-    path, _ = QFileDialog.getSaveFileName(w, "Export", "", filters)
+    filters = translate("MainMenus", "JSON (*.json);;CSV of scalars (*.csv);;Graph as DOT (*.dot);;"
+                                     "Graph as SVG (*.svg);;Graph as PNG (*.png)")
+    path, _ = QFileDialog.getSaveFileName(w, translate("MainMenus", "Export"), "", filters)
     if path:
         export_to(w, path)
 
@@ -202,7 +230,8 @@ def export_to(w: MainWindow, path: str) -> bool:
     """Export the current run to `path` (format from the extension; graphs: the shown iteration)."""
     fmt = os.path.splitext(path)[1].lstrip(".").lower()
     if fmt not in export.FORMATS:
-        w.statusBar().showMessage(f"unknown export format {fmt!r}: use one of {', '.join(export.FORMATS)}")
+        w.statusBar().showMessage(translate("MainMenus", "unknown export format {format}: use one of {formats}")
+                                  .format(format=repr(fmt), formats=", ".join(export.FORMATS)))
         return False
     try:
         rec = Recording(w.bridge.record_path)
@@ -211,7 +240,7 @@ def export_to(w: MainWindow, path: str) -> bool:
         finally:
             rec.close()
     except (RecordingError, ValueError, OSError) as e:
-        w.statusBar().showMessage(f"export failed: {e}")
+        w.statusBar().showMessage(translate("MainMenus", "export failed: {error}").format(error=e))
         return False
-    w.statusBar().showMessage(f"exported {path}")
+    w.statusBar().showMessage(translate("MainMenus", "exported {path}").format(path=path))
     return True

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -35,6 +35,14 @@ from backprop_studio.gui.theme import apply_theme
 from backprop_studio.gui.timeline import TimelineView
 
 RECENT_MAX = 10
+# The bridge's status words (mode, state, phase, how a run ended), shown in the interface's language.
+STATUS_WORDS = (QT_TRANSLATE_NOOP("MainWindow", "live"), QT_TRANSLATE_NOOP("MainWindow", "replay"),
+                QT_TRANSLATE_NOOP("MainWindow", "running"), QT_TRANSLATE_NOOP("MainWindow", "paused"),
+                QT_TRANSLATE_NOOP("MainWindow", "idle"), QT_TRANSLATE_NOOP("MainWindow", "finished"),
+                QT_TRANSLATE_NOOP("MainWindow", "failed"), QT_TRANSLATE_NOOP("MainWindow", "stopped"),
+                QT_TRANSLATE_NOOP("MainWindow", "forward"), QT_TRANSLATE_NOOP("MainWindow", "backward"),
+                QT_TRANSLATE_NOOP("MainWindow", "backward done"), QT_TRANSLATE_NOOP("MainWindow", "optimizer"),
+                QT_TRANSLATE_NOOP("MainWindow", "optimizer done"))
 
 
 class MainWindow(QMainWindow):
@@ -98,9 +106,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(centre)
         self.docks = {}
         for name, title, widget, area in (
-            ("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
-            ("plots", "Plots", self.plots, Qt.DockWidgetArea.RightDockWidgetArea),
-            ("console", "Console", self.console, Qt.DockWidgetArea.BottomDockWidgetArea),
+            ("inspector", self.tr("Inspector"), self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("plots", self.tr("Plots"), self.plots, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("console", self.tr("Console"), self.console, Qt.DockWidgetArea.BottomDockWidgetArea),
         ):
             dock = QDockWidget(title, self)
             dock.setObjectName(name)
@@ -162,7 +170,7 @@ class MainWindow(QMainWindow):
     def open_lesson(self, name: str, detail: str | None = None) -> bool:
         """Run a built-in lesson, paused after its first backward pass, with its narration beside the graph."""
         if self.lesson_index is None:
-            return self._fail("the lesson index could not be read")
+            return self._fail(self.tr("the lesson index could not be read"))
         try:
             lesson = self.lesson_index.get(name)
         except lessons.LessonError as e:
@@ -294,10 +302,11 @@ class MainWindow(QMainWindow):
             shown = self.bridge.iteration(before)
             if shown is not None:
                 self._on_iteration(shown)
-        loss = f"loss {it.loss:.6g}, " if it.loss is not None else ""
-        where = f"the graph shown is iteration {self.iteration.index}" if self.iteration is not None \
-            else "no earlier iteration has one"
-        self._say(f"iteration {it.index}: {loss}no graph kept (recorded by an older version); {where}", it.index)
+        loss = self.tr("loss {loss}, ").format(loss=f"{it.loss:.6g}") if it.loss is not None else ""
+        where = self.tr("the graph shown is iteration {index}").format(index=self.iteration.index) \
+            if self.iteration is not None else self.tr("no earlier iteration has one")
+        self._say(self.tr("iteration {index}: {loss}no graph kept (recorded by an older version); {where}")
+                  .format(index=it.index, loss=loss, where=where), it.index)
         if it.index < self.timeline.count:
             self.timeline.set_current(it.index)
 
@@ -331,11 +340,12 @@ class MainWindow(QMainWindow):
         """Breakpoints for this run (sent at once) and the next ones."""
         self.breakpoints = list(conditions)
         self.bridge.set_breakpoints(self.breakpoints)
-        self.statusBar().showMessage("breakpoints: " + (", ".join(self.breakpoints) or "none"))
+        self.statusBar().showMessage(self.tr("breakpoints: {conditions}").format(
+            conditions=", ".join(self.breakpoints) or self.tr("none")))
 
     def _on_detail(self, detail: str) -> None:
         self.bridge.set_detail(detail)
-        self.statusBar().showMessage(f"detail {detail} from the next iteration on")
+        self.statusBar().showMessage(self.tr("detail {detail} from the next iteration on").format(detail=detail))
 
     def _say(self, text: str, index: int | None) -> None:
         """A status-bar message about iteration `index`: it goes when another iteration is shown."""
@@ -346,9 +356,10 @@ class MainWindow(QMainWindow):
         self._optimizer_data = d
 
     def _on_break(self, d: dict) -> None:
-        where = d.get("source") or "source unknown"
-        what = " ".join(x for x in (d.get("op"), d.get("name")) if x) or "the loss"
-        text = f"breakpoint: {d.get('reason')} at iteration {d.get('iteration')}: {what} ({where})\n"
+        where = d.get("source") or self.tr("source unknown")
+        what = " ".join(x for x in (d.get("op"), d.get("name")) if x) or self.tr("the loss")
+        text = self.tr("breakpoint: {reason} at iteration {index}: {what} ({where})").format(
+            reason=d.get("reason"), index=d.get("iteration"), what=what, where=where) + "\n"
         self.console.append("stderr", text)
         self._say(text.strip(), d.get("iteration"))
         if d.get("node"):
@@ -358,28 +369,34 @@ class MainWindow(QMainWindow):
         status = d.get("status", "finished")
         if self.bridge.count == 0 and status == "finished":
             self.graph.show_placeholder(
-                "This lesson builds no autograd graph: it is about tensors themselves (no backward pass ran).\n"
-                "Their values and shapes are printed in the console below." if self.lesson is not None else
-                "The script finished without a backward pass: there is no autograd graph to show.\n"
-                "Its output is in the console below.")
-        self.statusBar().showMessage(f"script {status}" + (f": {d['error']['message']}" if d.get("error") else ""))
+                self.tr("This lesson builds no autograd graph: it is about tensors themselves (no backward pass "
+                        "ran).\nTheir values and shapes are printed in the console below.")
+                if self.lesson is not None else
+                self.tr("The script finished without a backward pass: there is no autograd graph to show.\n"
+                        "Its output is in the console below."))
+        self.statusBar().showMessage(self.tr("script {status}").format(status=self._word(status))
+                                     + (f": {d['error']['message']}" if d.get("error") else ""))
 
     def _on_status(self, s: dict) -> None:
         self.controls.set_state(s)
         if s.get("mode") == "live" and s.get("following") and not self.timeline.following():
             self.timeline.set_following(True)  # a run or step resumes following the newest iteration
         lab = self.status_labels
-        mode = {"live": "live", "replay": "replay"}.get(s.get("mode"), "")
-        lab["state"].setText(f"{mode} · {s.get('state')}" if mode else "no script")
+        mode = s.get("mode") if s.get("mode") in ("live", "replay") else ""
+        lab["state"].setText(f"{self._word(mode)} · {self._word(s.get('state'))}" if mode else self.tr("no script"))
         shown, count = s.get("iteration"), s.get("count", 0)
         if shown is not None and shown >= count:  # paused inside an iteration not recorded yet
-            lab["iteration"].setText(f"iteration {shown} (under way)")
+            lab["iteration"].setText(self.tr("iteration {index} (under way)").format(index=shown))
         else:
-            lab["iteration"].setText(f"iteration {shown if shown is not None else '–'} / {max(count - 1, 0)}"
-                                     if count else "iteration –")
-        lab["phase"].setText(f"phase: {s.get('phase') or '–'}")
-        lab["steps"].setText(f"optimizer steps: {s.get('optimizer_steps', 0)}")
-        lab["speed"].setText(f"{s.get('it_per_s', 0.0):.1f} it/s")
+            lab["iteration"].setText(self.tr("iteration {index} / {last}").format(
+                index=shown if shown is not None else "–", last=max(count - 1, 0)) if count else self.tr("iteration –"))
+        lab["phase"].setText(self.tr("phase: {phase}").format(phase=self._word(s.get("phase")) or "–"))
+        lab["steps"].setText(self.tr("optimizer steps: {count}").format(count=s.get("optimizer_steps", 0)))
+        lab["speed"].setText(self.tr("{rate} it/s").format(rate=f"{s.get('it_per_s', 0.0):.1f}"))
+
+    def _word(self, word: str | None) -> str:
+        """A status word (STATUS_WORDS) in the interface's language; anything else as it is."""
+        return self.tr(word) if word in STATUS_WORDS else (word or "")
 
     def _on_follow(self, on: bool) -> None:
         if on and self.bridge.count:

@@ -108,7 +108,7 @@ class _State:
         self.current = 0
         self.version = 0  # bumped by mark() so the strip recomputes its columns
         self.enabled = False
-        self.shown = ("no iterations", "")
+        self.shown = ("", "")
 
 
 class _Strip(QWidget):
@@ -121,7 +121,7 @@ class _Strip(QWidget):
         self.owner = owner
         self.setMinimumHeight(14)
         self.setMaximumHeight(18)
-        self.setToolTip("Green: iterations recorded in full detail. Orange: the graph structure changed.")
+        self.setToolTip(self.tr("Green: iterations recorded in full detail. Orange: the graph structure changed."))
         self._cache_key: tuple | None = None
         self._cache: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
 
@@ -194,14 +194,14 @@ class TimelineView(QWidget):
         self.slider = _JumpSlider(Qt.Orientation.Horizontal, self)
         self.slider.setRange(0, 0)
         self.slider.setEnabled(False)
-        self.slider.setToolTip("Scrub through recorded iterations")
-        self.label = QLabel("no iterations", self)
+        self.slider.setToolTip(self.tr("Scrub through recorded iterations"))
+        self.label = QLabel(self.tr("no iterations"), self)
         self.flags = QLabel("", self)  # "full detail", "graph changed" for the current iteration
         self.flags.setProperty("role", "muted")
         self._fit_label()
-        self.follow = QCheckBox("Follow live", self)
+        self.follow = QCheckBox(self.tr("Follow live"), self)
         self.follow.setChecked(True)
-        self.follow.setToolTip("Jump to the newest iteration as it arrives")
+        self.follow.setToolTip(self.tr("Jump to the newest iteration as it arrives"))
         self.strip = _Strip(self)
         layout = QGridLayout(self)  # the strip sits exactly above the slider so marks line up with it
         layout.setContentsMargins(4, 2, 4, 2)
@@ -350,16 +350,17 @@ class TimelineView(QWidget):
     def _update_label(self) -> None:
         st = self.state
         if not st.count:
-            text, flags = "no iterations", ""
+            text, flags = self.tr("no iterations"), ""
         else:
             names = []
             if self.is_full(st.current):
-                names.append("full detail")
+                names.append(self.tr("full detail"))
             if self.marks.changed_at(st.current):
-                names.append("graph changed")
+                names.append(self.tr("graph changed"))
             if 0 <= st.current < len(self.marks.bare) and self.marks.bare[st.current]:
-                names.append("loss only: no graph kept (recorded by an older version)")
-            text, flags = f"iteration {st.current} / {st.count - 1}", " · ".join(names)
+                names.append(self.tr("loss only: no graph kept (recorded by an older version)"))
+            text = self.tr("iteration {index} / {last}").format(index=st.current, last=st.count - 1)
+            flags = " · ".join(names)
         if (text, flags) != st.shown:  # setText relayouts: only when something changed
             st.shown = (text, flags)
             self.label.setText(text)
@@ -368,8 +369,9 @@ class TimelineView(QWidget):
     def _fit_label(self) -> None:
         """Room for the longest label so the slider does not jump as numbers grow."""
         metrics = self.label.fontMetrics()
-        self.label.setMinimumWidth(max(metrics.horizontalAdvance("iteration 000000 / 000000"),
-                                       metrics.horizontalAdvance("full detail · graph changed")))
+        self.label.setMinimumWidth(max(
+            metrics.horizontalAdvance(self.tr("iteration {index} / {last}").format(index="000000", last="000000")),
+            metrics.horizontalAdvance(self.tr("full detail") + " · " + self.tr("graph changed"))))
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.type() in (event.Type.FontChange, event.Type.ApplicationFontChange):

@@ -13,6 +13,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPaint
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from backprop_studio.gui.graph import model as gm
+from backprop_studio.gui.i18n import translate
 from backprop_studio.gui.theme import grad_colour, node_colours, text_colour_on, ui_font
 
 MIN_TEXT_PX = 6.0  # a line of node text smaller than this on screen is unreadable: plain boxes instead
@@ -100,22 +101,27 @@ class NodeItem(QGraphicsItem):
     def text_lines(self) -> list[str]:
         """The lines drawn in the box: title, static lines, value/grad readouts."""
         if self._text is None:
-            if self.kind == "module":
-                extra = [f"max ‖grad‖ {self.norm:.3g}"] if self.norm is not None else []
+            if self.kind == "module":  # its line "N nodes (collapsed)" (model.py has no Qt), translated here
+                sub = [translate("NodeItem", "{count} nodes (collapsed)").format(count=len(self.members))]
+                extra = [translate("NodeItem", "max ‖grad‖ {norm}").format(norm=f"{self.norm:.3g}")] \
+                    if self.norm is not None else []
             else:
-                extra = gm.readouts(self.attrs)
-            self._text = [self.head, *self.sub, *extra]
+                sub, extra = self.sub, gm.readouts(self.attrs)
+            self._text = [self.head, *sub, *extra]
         return self._text
 
     def tooltip(self) -> str:
         """Op, kind, name, module and source line (the view shows it on hover)."""
         a = self.attrs
         if self.kind == "module":
-            return f"module {self.head}: {len(self.members)} nodes (double-click to expand)"
-        parts = [a.get("op") or "", f"kind {a.get('kind')}"]
-        for key in ("name", "module", "source"):
+            return translate("NodeItem", "module {module}: {count} nodes (double-click to expand)").format(
+                module=self.head, count=len(self.members))
+        labels = {"name": translate("NodeItem", "name"), "module": translate("NodeItem", "module"),
+                  "source": translate("NodeItem", "source")}
+        parts = [a.get("op") or "", translate("NodeItem", "kind {kind}").format(kind=a.get("kind"))]
+        for key, label in labels.items():
             if a.get(key):
-                parts.append(f"{key} {a[key]}")
+                parts.append(f"{label} {a[key]}")
         return "\n".join(p for p in parts if p)
 
     # -- QGraphicsItem -------------------------------------------------------------------
@@ -195,16 +201,16 @@ class NodeItem(QGraphicsItem):
             p.drawRect(r.adjusted(-9, -9, 9, 9))
         badges = []
         if self.origin:
-            badges.append(("NaN/Inf ORIGIN", c["origin"]))
+            badges.append((translate("NodeItem", "NaN/Inf ORIGIN"), c["origin"]))
         elif self.bad:
             badges.append(("NaN/Inf", c["nonfinite"]))
         if self.added:
-            badges.append(("NEW", c["added"]))
+            badges.append((translate("NodeItem", "NEW"), c["added"]))
         x = r.right() + (9 if self.origin else 0)
         top = r.top() - (9 if self.origin else 0)
         p.setFont(self.style.bold)
         for text, colour in badges:  # over the frames
-            w = len(text) * self.style.char_w + 8
+            w = QFontMetricsF(self.style.bold).horizontalAdvance(text) + 8  # measured: CJK glyphs are wide
             tag = QRectF(x - w, top - self.style.line_h - 2, w, self.style.line_h + 2)
             p.fillRect(tag, colour)
             p.setPen(text_colour_on(colour))

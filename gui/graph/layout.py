@@ -17,6 +17,7 @@ from PySide6.QtGui import QPainterPath
 from backprop_studio.core import gcpause
 from backprop_studio.core.layout_worker import run_layout
 from backprop_studio.gui.graph import model as gm
+from backprop_studio.gui.i18n import translate
 
 GC_PAUSE_ABOVE = 400  # nodes; see core/gcpause.py
 ARROW = 6.0  # arrowhead length, points
@@ -64,7 +65,7 @@ class LayoutJob(QRunnable):
         try:
             placed = place(self.graph, self.collapsed, self.char_w, self.line_h)
         except Exception as e:  # noqa: BLE001 - reported to the view, never lost in a thread
-            self.relay.sig_failed.emit(self.key, f"layout failed: {e}")
+            self.relay.sig_failed.emit(self.key, translate("LayoutJob", "layout failed: {error}").format(error=e))
             return
         finally:
             if big:

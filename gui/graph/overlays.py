@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QLinearGradient, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from backprop_studio.gui.theme import legend_stops, node_colours
 
 LEGEND_MAX_PT = 11.0
-KINDS = (("op", "op"), ("param", "parameter"), ("leaf", "leaf"), ("custom", "custom Function"),
-         ("module", "module"))
+KINDS = (("op", QT_TRANSLATE_NOOP("Legend", "op")), ("param", QT_TRANSLATE_NOOP("Legend", "parameter")),
+         ("leaf", QT_TRANSLATE_NOOP("Legend", "leaf")), ("custom", QT_TRANSLATE_NOOP("Legend", "custom Function")),
+         ("module", QT_TRANSLATE_NOOP("Legend", "module")))
 
 
 class Legend(QWidget):
@@ -36,8 +37,9 @@ class Legend(QWidget):
         self.setFont(font)
         fm = self.fontMetrics()
         line = fm.height()
-        self._bar_w = fm.horizontalAdvance("gradient norm ‖grad‖ (log scale)") + 8
-        self._kind_w = fm.horizontalAdvance("custom Function") + line * 2
+        self._bar_w = max(fm.horizontalAdvance(self.tr("gradient norm ‖grad‖ (log scale)")),
+                          fm.horizontalAdvance(self.tr("gradient norm: none yet"))) + 8
+        self._kind_w = max(fm.horizontalAdvance(self.tr(label)) for _, label in KINDS) + line * 2
         self.fit_to(self.room)
 
     def fit_to(self, width: int) -> None:
@@ -63,7 +65,7 @@ class Legend(QWidget):
         line = fm.height()
         w = self._bar_w
         p.setPen(pal.windowText().color())
-        title = "gradient norm ‖grad‖ (log scale)" if self.has_grads else "gradient norm: none yet"
+        title = self.tr("gradient norm ‖grad‖ (log scale)") if self.has_grads else self.tr("gradient norm: none yet")
         p.drawText(QRectF(8, 4, w, line), Qt.AlignmentFlag.AlignLeft, title)
         bar = QRectF(8, 6 + line, w, line * 0.9)
         stops = legend_stops(self.lo, self.hi, self.theme, 5)
@@ -86,7 +88,7 @@ class Legend(QWidget):
             p.fillRect(swatch, colours.get(kind, colours["edge"]))
             p.setPen(pal.windowText().color())
             p.drawText(QRectF(x + line * 1.4, yy, self._kind_w - line * 1.4, line), Qt.AlignmentFlag.AlignLeft,
-                       label)
+                       self.tr(label))
         p.end()
 
 

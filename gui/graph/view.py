@@ -20,6 +20,7 @@ from backprop_studio.gui.graph.items import NodeItem, Style
 from backprop_studio.gui.graph.layout import LayoutJob, LayoutRelay, Placed
 from backprop_studio.gui.graph.overlays import Banner, Legend
 from backprop_studio.gui.graph.scene import GraphScene
+from backprop_studio.gui.i18n import translate
 
 CACHE_SIZE = 24
 MAX_FIT_SCALE = 1.6
@@ -32,10 +33,12 @@ PRESENTATION_SCALE = 1.6  # node text size in presentation mode
 def origin_text(g: nx.DiGraph, origin: str | None) -> str:
     """Where NaN/Inf came from, by op, name and file:line (not by node id)."""
     if origin is None or origin not in g:
-        return "origin unknown"
+        return translate("GraphView", "origin unknown")
     a = g.nodes[origin]
     what = " ".join(x for x in (a.get("op"), f"({a['name']})" if a.get("name") else None) if x)
-    return f"first at {what}" + (f", {a['source']}" if a.get("source") else ", source line not recorded")
+    if a.get("source"):
+        return translate("GraphView", "first at {what}, {source}").format(what=what, source=a["source"])
+    return translate("GraphView", "first at {what}, source line not recorded").format(what=what)
 
 
 class GraphView(QGraphicsView):
@@ -359,7 +362,8 @@ class GraphView(QGraphicsView):
             return
         if key not in self._pending_jobs:
             graph = self._module_graph()
-            self.banner.show_text(f"laying out {graph.number_of_nodes()} nodes…", self.width() // 2)
+            self.banner.show_text(self.tr("laying out {count} nodes…").format(count=graph.number_of_nodes()),
+                                  self.width() // 2)
             job = self._pending_jobs[key] = LayoutJob(key, graph, key[1], self.style_.char_w, self.style_.line_h,
                                                       self._relay)
             self._pool.start(job)
@@ -381,7 +385,8 @@ class GraphView(QGraphicsView):
     def _show(self, key, placed: Placed) -> None:
         self.shown_key = key
         if len(placed.graph.nodes) > 800:
-            self.banner.show_text(f"drawing {len(placed.graph.nodes)} boxes…", self.width() // 2)
+            self.banner.show_text(self.tr("drawing {count} boxes…").format(count=len(placed.graph.nodes)),
+                                  self.width() // 2)
         self.graph_scene.show_placed(placed)
 
     def _on_built(self) -> None:
@@ -405,12 +410,15 @@ class GraphView(QGraphicsView):
         it = self.iteration
         parts = []
         if scene.added or self.removed:
-            new = f": {len(scene.added)} new node(s) marked NEW" if scene.added else ""
-            parts.append(f"iteration {it.index}: the graph changed{new}")
+            parts.append(self.tr("iteration {index}: the graph changed: {count} new node(s) marked NEW").format(
+                index=it.index, count=len(scene.added)) if scene.added else
+                self.tr("iteration {index}: the graph changed").format(index=it.index))
             if self.removed:
-                parts.append("removed: " + ", ".join(self.removed[:8]) + (" …" if len(self.removed) > 8 else ""))
+                parts.append(self.tr("removed: {nodes}").format(
+                    nodes=", ".join(self.removed[:8]) + (" …" if len(self.removed) > 8 else "")))
         if scene.nonfinite_count:
-            parts.append(f"NaN/Inf in {scene.nonfinite_count} node(s); {origin_text(it.graph, scene.origin)}")
+            parts.append(self.tr("NaN/Inf in {count} node(s); {origin}").format(
+                count=scene.nonfinite_count, origin=origin_text(it.graph, scene.origin)))
         self.banner.show_text("\n".join(parts), self._banner_width())
         self.viewport().update()
 
@@ -469,15 +477,16 @@ class GraphView(QGraphicsView):
         item = self.itemAt(event.pos())
         menu = QMenu(self)
         if isinstance(item, NodeItem) and item.kind == "module":
-            menu.addAction(f"Expand {item.head}", lambda: self.expand_module(item.head))
+            menu.addAction(self.tr("Expand {module}").format(module=item.head), lambda: self.expand_module(item.head))
         elif isinstance(item, NodeItem) and gm.module_of(item.attrs):
             parts = gm.module_of(item.attrs).split(".")
             for depth in range(len(parts), 0, -1):
                 path = ".".join(parts[:depth])
-                menu.addAction(f"Collapse {path}", lambda p=path: self.collapse_module(p))
+                menu.addAction(self.tr("Collapse {module}").format(module=path), lambda p=path: self.collapse_module(p))
         menu.addSeparator()
-        for text, slot in (("Fit to view", self.fit), ("Collapse all modules", self.collapse_all),
-                           ("Expand all modules", self.expand_all), ("Animate backward", self.animate_backward)):
+        for text, slot in ((self.tr("Fit to view"), self.fit), (self.tr("Collapse all modules"), self.collapse_all),
+                           (self.tr("Expand all modules"), self.expand_all),
+                           (self.tr("Animate backward"), self.animate_backward)):
             menu.addAction(text, slot)
         menu.exec(event.globalPos())
 

@@ -64,14 +64,15 @@ class OptimizerPage(QWidget):
         self.data = data
         self.params = [p for p in data.get("params") or [] if isinstance(p, dict)]
         post = any("after" in p or "update_ratio" in p for p in self.params)
-        when = "after the step" if post else "before the step"
+        when = self.tr("after the step") if post else self.tr("before the step")
         self.title.setText(f"<span style='font-size:x-large; font-weight:bold'>"
-                           f"{html.escape(str(data.get('optimizer') or 'optimizer'))}</span>"
-                           f" step {fmt(data.get('step'))} · iteration {fmt(data.get('index'))} · {when}")
+                           f"{html.escape(str(data.get('optimizer') or self.tr('optimizer')))}</span>"
+                           + self.tr(" step {step} · iteration {index} · {when}").format(
+                               step=fmt(data.get("step")), index=fmt(data.get("index")), when=when))
         state_keys = sorted({k for p in self.params for k in (p.get("state") or {})})
-        heads = ["parameter", "shape", "lr", "‖grad‖", "‖w‖ before"]
+        heads = [self.tr("parameter"), self.tr("shape"), "lr", "‖grad‖", self.tr("‖w‖ before")]
         if post:
-            heads += ["‖w‖ after", "‖Δw‖", "‖Δw‖/‖w‖"]
+            heads += [self.tr("‖w‖ after"), "‖Δw‖", "‖Δw‖/‖w‖"]
         heads += [k if _all_scalar(self.params, k) else f"‖{k}‖" for k in state_keys]
         t = self.table
         t.blockSignals(True)
@@ -81,7 +82,8 @@ class OptimizerPage(QWidget):
         t.setHorizontalHeaderLabels(heads)
         t.verticalHeader().setVisible(False)
         for r, p in enumerate(self.params):
-            row = [cell(str(p.get("name") or f"param {r}"), alarm=_any_nonfinite(p), align_right=False),
+            row = [cell(str(p.get("name") or self.tr("param {index}").format(index=r)), alarm=_any_nonfinite(p),
+                        align_right=False),
                    cell(fmt_shape(p.get("shape")), align_right=False), cell(fmt(p.get("lr"))),
                    _norm_cell(p.get("grad")), _norm_cell(p.get("before"))]
             if post:
@@ -118,8 +120,9 @@ class OptimizerPage(QWidget):
         for i, (g, names) in enumerate(groups):
             settings = " · ".join(f"{html.escape(str(k))}={html.escape('None' if v is None else fmt(v))}"
                                   for k, v in g.items()) or "–"
-            lines.append(f"<b>group {i}</b>: {settings}<br><i>params:</i> {html.escape(', '.join(names))}")
-        return "<b>Hyper-parameters</b><br>" + "<br>".join(lines) if lines else ""
+            lines.append("<b>" + self.tr("group {index}").format(index=i) + f"</b>: {settings}<br><i>"
+                         + self.tr("params:") + f"</i> {html.escape(', '.join(names))}")
+        return "<b>" + self.tr("Hyper-parameters") + "</b><br>" + "<br>".join(lines) if lines else ""
 
     def _on_row(self) -> None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
@@ -129,9 +132,9 @@ class OptimizerPage(QWidget):
             self.detail.setVisible(False)
             return
         p = self.params[rows[0].row()]
-        columns = [("before", p.get("before"))] + ([("after", p.get("after"))] if "after" in p else [])
-        columns += [("gradient", p.get("grad"))] + [(k, s) for k, s in (p.get("state") or {}).items()]
-        self.detail_title.setText(f"<b>{html.escape(str(p.get('name')))}</b> in detail")
+        columns = [(self.tr("before"), p.get("before"))] + ([(self.tr("after"), p.get("after"))] if "after" in p else [])
+        columns += [(self.tr("gradient"), p.get("grad"))] + [(k, s) for k, s in (p.get("state") or {}).items()]
+        self.detail_title.setText(self.tr("{name} in detail").format(name=f"<b>{html.escape(str(p.get('name')))}</b>"))
         fill_summary(self.detail, columns)
         self.detail.setVisible(True)
 

@@ -7,7 +7,7 @@ import math
 import re
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QSize, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,10 +21,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from backprop_studio.gui.i18n import translate
 from backprop_studio.gui.theme import current_theme, node_colours
 
 SUMMARY_ROWS = ("shape", "dtype", "device", "norm", "mean", "std", "min", "max", "nan", "inf")
-ROW_LABELS = {"nan": "NaN count", "inf": "Inf count"}
+ROW_LABELS = {"shape": QT_TRANSLATE_NOOP("Tables", "shape"), "dtype": QT_TRANSLATE_NOOP("Tables", "dtype"),
+              "device": QT_TRANSLATE_NOOP("Tables", "device"), "norm": QT_TRANSLATE_NOOP("Tables", "norm"),
+              "mean": QT_TRANSLATE_NOOP("Tables", "mean"), "std": QT_TRANSLATE_NOOP("Tables", "std"),
+              "min": QT_TRANSLATE_NOOP("Tables", "min"), "max": QT_TRANSLATE_NOOP("Tables", "max"),
+              "nan": QT_TRANSLATE_NOOP("Tables", "NaN count"), "inf": QT_TRANSLATE_NOOP("Tables", "Inf count"),
+              "note": QT_TRANSLATE_NOOP("Tables", "note")}
 VALUES_PER_ROW = 8  # a 1-D tensor wraps into rows of this many values
 
 
@@ -148,11 +154,11 @@ def fill_summary(table: QTableWidget, columns: list[tuple[str, dict | None]]) ->
     table.setRowCount(len(rows))
     table.setColumnCount(len(columns))
     table.setHorizontalHeaderLabels([title for title, _ in columns])
-    table.setVerticalHeaderLabels([ROW_LABELS.get(r, r) for r in rows])
+    table.setVerticalHeaderLabels([translate("Tables", ROW_LABELS[r]) for r in rows])
     for c, (_, summary) in enumerate(columns):
         for r, key in enumerate(rows):
             if not summary:
-                text = "not recorded" if r == 0 else ""
+                text = translate("Tables", "not recorded") if r == 0 else ""
                 table.setItem(r, c, cell(text, align_right=False))
                 continue
             v = summary.get(key)

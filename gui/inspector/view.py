@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from backprop_studio.core.iteration import Iteration
+from backprop_studio.gui.i18n import translate
 from backprop_studio.gui.inspector.optimizer import OptimizerPage
 from backprop_studio.gui.inspector.tables import (
     alarm_colour,
@@ -71,7 +72,7 @@ class TensorPlot(pg.PlotWidget):
         elif summary and summary.get("min") is not None and summary.get("max") is not None:
             self._show_range(summary)
         else:
-            plot.setTitle("no values to plot")
+            plot.setTitle(self.tr("no values to plot"))
 
     def _reset(self) -> None:
         plot = self.getPlotItem()
@@ -110,27 +111,28 @@ class TensorPlot(pg.PlotWidget):
         self._bar.setImageItem(image, insert_in=plot)
         self._bar.setLevels((lo, hi))
         self._bar_shown = True
-        plot.setTitle(f"heatmap {arr.shape[0]}×{arr.shape[1]}")
+        plot.setTitle(self.tr("heatmap {rows}×{columns}").format(rows=arr.shape[0], columns=arr.shape[1]))
 
     def _show_histogram(self, flat: np.ndarray) -> None:
         plot = self.getPlotItem()
         finite = flat[np.isfinite(flat)]
         if not finite.size:
-            plot.setTitle("all values are NaN/Inf")
+            plot.setTitle(self.tr("all values are NaN/Inf"))
             return
         counts, edges = np.histogram(finite, bins=min(HIST_BINS, max(len(np.unique(finite)), 1) * 2))
         self.histogram = (edges, counts)
         plot.addItem(pg.PlotDataItem(edges, counts, stepMode="center", fillLevel=0,
                                      brush=(47, 111, 207, 150), pen=pg.mkPen("#2f6fcf")))
         bad = flat.size - finite.size
-        plot.setTitle(f"histogram of {flat.size} values" + (f" ({bad} NaN/Inf left out)" if bad else ""))
+        plot.setTitle(self.tr("histogram of {count} values").format(count=flat.size)
+                      + (self.tr(" ({count} NaN/Inf left out)").format(count=bad) if bad else ""))
 
     def _show_range(self, s: dict) -> None:
         """No values kept (large tensor): draw min, mean ± std and max on one line."""
         plot = self.getPlotItem()
         lo, hi, mean, std = (_num(s.get(k)) for k in ("min", "max", "mean", "std"))
         if not all(math.isfinite(v) for v in (lo, hi, mean, std)):
-            plot.setTitle("range not finite")
+            plot.setTitle(self.tr("range not finite"))
             return
         plot.addItem(pg.PlotDataItem([lo, hi], [0, 0], pen=pg.mkPen("#888888", width=1)))
         plot.addItem(pg.BarGraphItem(x0=[mean - std], x1=[mean + std], y=[0], height=0.6,
@@ -139,7 +141,7 @@ class TensorPlot(pg.PlotWidget):
                                         pen=pg.mkPen("#2f6fcf", width=2)))
         plot.hideAxis("left")
         plot.setYRange(-1, 1)
-        plot.setTitle("min · mean ± std · max (values not kept for large tensors)")
+        plot.setTitle(self.tr("min · mean ± std · max (values not kept for large tensors)"))
 
 
 class InspectorView(QWidget):
@@ -158,8 +160,8 @@ class InspectorView(QWidget):
         self.values_note.setWordWrap(True)
         self.values = make_table(self)
         self.plot = TensorPlot(self)
-        self.value_button = QRadioButton("value", self)
-        self.grad_button = QRadioButton("gradient", self)
+        self.value_button = QRadioButton(self.tr("value"), self)
+        self.grad_button = QRadioButton(self.tr("gradient"), self)
         self.value_button.setChecked(True)
         self.buttons = QButtonGroup(self)
         self.buttons.addButton(self.value_button)
@@ -170,7 +172,7 @@ class InspectorView(QWidget):
         self.pick = QWidget(self)  # hidden while nothing is selected
         pick = QHBoxLayout(self.pick)
         pick.setContentsMargins(0, 0, 0, 0)
-        pick.addWidget(QLabel("Tensor:", self.pick))
+        pick.addWidget(QLabel(self.tr("Tensor:"), self.pick))
         pick.addWidget(self.value_button)
         pick.addWidget(self.grad_button)
         pick.addStretch(1)
@@ -216,16 +218,18 @@ class InspectorView(QWidget):
         op = html.escape(str(a.get("op") or "")) if label != a.get("op") else ""
         self.title.setText(f"<span style='font-size:x-large; font-weight:bold'>{html.escape(str(label))}</span>"
                            f" &nbsp;{op}{badge}")
-        rows = [("kind", kind), ("module", a.get("module")), ("source", a.get("source")),
-                ("tensor", f"{fmt_shape(a.get('shape'))} {a.get('dtype') or ''} {a.get('device') or ''}".strip()),
-                ("inputs", _neighbours(graph, graph.predecessors(node_id))),
-                ("used by", _neighbours(graph, graph.successors(node_id))),
-                ("iteration", f"{iteration.index} ({iteration.detail} detail)")]
+        rows = [(self.tr("kind"), kind), (self.tr("module"), a.get("module")), (self.tr("source"), a.get("source")),
+                (self.tr("tensor"),
+                 f"{fmt_shape(a.get('shape'))} {a.get('dtype') or ''} {a.get('device') or ''}".strip()),
+                (self.tr("inputs"), _neighbours(graph, graph.predecessors(node_id))),
+                (self.tr("used by"), _neighbours(graph, graph.successors(node_id))),
+                (self.tr("iteration"), self.tr("{index} ({detail} detail)").format(index=iteration.index,
+                                                                                  detail=iteration.detail))]
         rows += _scale_rows(iteration)
         self.info.setText(rows_html(rows))
-        columns = [("value", a.get("value")), ("gradient", a.get("grad"))]
+        columns = [(self.tr("value"), a.get("value")), (self.tr("gradient"), a.get("grad"))]
         if a.get("accumulated"):  # earlier backwards left a sum in .grad (no zero_grad): the optimizer uses it
-            columns.append((".grad (accumulated)", a["accumulated"]))
+            columns.append((self.tr(".grad (accumulated)"), a["accumulated"]))
         fill_summary(self.summary, columns)
         self.summary.setVisible(True)
         self.pick.setVisible(True)
@@ -265,19 +269,21 @@ class InspectorView(QWidget):
     # -- internals ---------------------------------------------------------------------------
     def _show_placeholder(self, iteration: Iteration | None, node_id: str | None) -> None:
         if iteration is None:
-            self.title.setText("<b>Nothing selected</b>")
-            self.info.setText("Select a node in the graph to see its values and gradients.")
+            self.title.setText("<b>" + self.tr("Nothing selected") + "</b>")
+            self.info.setText(self.tr("Select a node in the graph to see its values and gradients."))
         elif node_id is not None:
-            self.title.setText(f"<b>Node {html.escape(str(node_id))} is not in iteration {iteration.index}</b>")
-            self.info.setText("The graph changed; select a node of the current graph.")
+            self.title.setText("<b>" + self.tr("Node {node} is not in iteration {index}").format(
+                node=html.escape(str(node_id)), index=iteration.index) + "</b>")
+            self.info.setText(self.tr("The graph changed; select a node of the current graph."))
         else:
             g = iteration.graph
             bad = sum(1 for _, a in g.nodes(data=True) if nonfinite(a.get("value")) or nonfinite(a.get("grad")))
-            self.title.setText(f"<b>Iteration {iteration.index}</b>")
+            self.title.setText("<b>" + self.tr("Iteration {index}").format(index=iteration.index) + "</b>")
             self.info.setText(rows_html([
-                ("loss", _loss_text(iteration)), ("nodes", g.number_of_nodes()), ("edges", g.number_of_edges()),
-                ("detail", iteration.detail), ("optimizer steps", iteration.optimizer_steps),
-                ("NaN/Inf nodes", bad), *_scale_rows(iteration)]) + "<br>Select a node in the graph to inspect it.")
+                (self.tr("loss"), _loss_text(iteration)), (self.tr("nodes"), g.number_of_nodes()),
+                (self.tr("edges"), g.number_of_edges()), (self.tr("detail"), iteration.detail),
+                (self.tr("optimizer steps"), iteration.optimizer_steps), (self.tr("NaN/Inf nodes"), bad),
+                *_scale_rows(iteration)]) + "<br>" + self.tr("Select a node in the graph to inspect it."))
         self.summary.clear()
         self.summary.setRowCount(0)
         self.summary.setVisible(False)
@@ -297,17 +303,18 @@ class InspectorView(QWidget):
     def _show_tensor(self) -> None:
         summary = self.attrs.get("grad" if self.which == "grad" else "value")
         arr = as_array(summary.get("values")) if summary else None
-        name = "gradient" if self.which == "grad" else "value"
+        name = self.tr("gradient") if self.which == "grad" else self.tr("value")
         if arr is not None:
-            self.values_note.setText(f"{name}: all {arr.size} element{'s' if arr.size != 1 else ''}")
+            self.values_note.setText((self.tr("{name}: all {count} elements") if arr.size != 1 else
+                                      self.tr("{name}: all {count} element")).format(name=name, count=arr.size))
             fill_values(self.values, arr)
         elif summary:
             count = int(np.prod(summary.get("shape") or [1]))
-            self.values_note.setText(summary.get("note") or
-                                     f"{name}: {count} elements; only tensors of up to 64 keep their values")
+            self.values_note.setText(summary.get("note") or self.tr(
+                "{name}: {count} elements; only tensors of up to 64 keep their values").format(name=name, count=count))
             self.values.setRowCount(0)
         else:
-            self.values_note.setText(f"{name}: not recorded for this node at this detail level")
+            self.values_note.setText(self.tr("{name}: not recorded for this node at this detail level").format(name=name))
             self.values.setRowCount(0)
         self.values.setVisible(self.values.rowCount() > 0)
         self.plot.setVisible(bool(summary) and (arr is None or arr.size > 1))
@@ -337,7 +344,7 @@ def _loss_text(it: Iteration) -> str:
         return fmt(it.loss)
     value = (it.graph.nodes["n0"].get("value") or {}) if "n0" in it.graph else {}
     if isinstance(value.get("values"), float | int):
-        return f"{fmt(value['values'])} (backward under way)"
+        return translate("InspectorView", "{loss} (backward under way)").format(loss=fmt(value["values"]))
     return fmt(None)
 
 
@@ -345,5 +352,7 @@ def _scale_rows(iteration) -> list[tuple[str, str]]:
     """A GradScaler's iteration says so: its graph's gradients are scaled, its loss and norms are not."""
     if not iteration.grad_scale:
         return []
-    return [("gradient scale", f"×{iteration.grad_scale:g} (GradScaler): the graph's gradients are scaled; "
-                               "the loss and the parameter gradient norms in the plots are unscaled")]
+    return [(translate("InspectorView", "gradient scale"),
+             translate("InspectorView", "×{scale} (GradScaler): the graph's gradients are scaled; the loss and "
+                                        "the parameter gradient norms in the plots are unscaled")
+             .format(scale=f"{iteration.grad_scale:g}"))]

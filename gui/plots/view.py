@@ -70,7 +70,7 @@ class PlotsView(QWidget):
             plot.setXLink(self.loss_plot)
             plot.setLogMode(x=False, y=True)
         # No grid: on a raster surface it costs more than the curves.
-        self.ratio_plot.setLabel("bottom", "iteration")
+        self.ratio_plot.setLabel("bottom", self.tr("iteration"))
         self.loss_curve = self._make_curve(self.loss_plot, QColor("#1f77b4"))
         self._cursors = []
         for plot in (self.loss_plot, self.grad_plot, self.ratio_plot):
@@ -84,13 +84,13 @@ class PlotsView(QWidget):
         self.no_gradient: set[str] = set()  # parameters the last backward gave no gradient
         self.legend = QListWidget(self)
         self.legend.setMaximumWidth(180)
-        self.legend.setToolTip("Parameters with their own curve (largest gradient norms). Untick to hide.")
+        self.legend.setToolTip(self.tr("Parameters with their own curve (largest gradient norms). Untick to hide."))
         self.legend.itemChanged.connect(self._on_legend_item)
-        self.log_loss = QCheckBox("log loss", self)
-        self.log_loss.setToolTip("Logarithmic loss axis")
+        self.log_loss = QCheckBox(self.tr("log loss"), self)
+        self.log_loss.setToolTip(self.tr("Logarithmic loss axis"))
         self.log_loss.toggled.connect(self._on_log_loss)
-        reset = QPushButton("Fit", self)
-        reset.setToolTip("Fit all data and follow new points again")
+        reset = QPushButton(self.tr("Fit"), self)
+        reset.setToolTip(self.tr("Fit all data and follow new points again"))
         reset.clicked.connect(self._on_reset_zoom)
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -283,7 +283,7 @@ class PlotsView(QWidget):
         cols, idx = np.nonzero(t.values[:, :t.n] == 0)
         if self._zero_marks is None:
             self._zero_marks = pg.ScatterPlotItem(symbol="x", size=9, pen=pg.mkPen("#d62728", width=1.5))
-            self._zero_marks.setToolTip("update 0: drawn at the floor of the log scale")
+            self._zero_marks.setToolTip(self.tr("update 0: drawn at the floor of the log scale"))
             self.ratio_plot.addItem(self._zero_marks)
         floor = self.zero_update_floor()
         self._zero_marks.setData(t.x[idx].astype(float), np.full(len(idx), np.log10(floor)))
@@ -341,7 +341,7 @@ class PlotsView(QWidget):
         while len(self._regions) < len(spans):
             region = pg.LinearRegionItem(movable=False, brush=brush, pen=pg.mkPen(NONFINITE_COLOUR, width=2))
             region.setZValue(-10)
-            region.setToolTip("loss is NaN or Inf here")
+            region.setToolTip(self.tr("loss is NaN or Inf here"))
             self.loss_plot.addItem(region, ignoreBounds=True)
             self._regions.append(region)
         for region, (a, b) in zip(self._regions, spans, strict=True):
@@ -350,14 +350,15 @@ class PlotsView(QWidget):
     def _update_titles(self) -> None:
         fg = pen_colours(self.palette())[1].name()
         bad = int(np.count_nonzero(~np.isfinite(self.loss.data()[1])))
-        loss_title = "loss"
+        loss_title = self.tr("loss")
         if bad:
             first = int(self.nonfinite_spans[0][0]) if self.nonfinite_spans else 0
             loss_title += (f"  <span style='color:{NONFINITE_COLOUR.name()}; font-weight:bold'>"
-                           f"{bad} NaN/Inf (first at iteration {first})</span>")
+                           + self.tr("{count} NaN/Inf (first at iteration {index})").format(count=bad, index=first)
+                           + "</span>")
         self.loss_plot.setTitle(loss_title, color=fg)
-        self.grad_plot.setTitle("gradient norm ‖grad‖", color=fg)
-        self.ratio_plot.setTitle("update ratio ‖Δw‖/‖w‖", color=fg)
+        self.grad_plot.setTitle(self.tr("gradient norm ‖grad‖"), color=fg)
+        self.ratio_plot.setTitle(self.tr("update ratio ‖Δw‖/‖w‖"), color=fg)
 
     def _make_curve(self, plot: pg.PlotItem, colour: QColor,
                     style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> pg.PlotDataItem:
@@ -377,26 +378,26 @@ class PlotsView(QWidget):
         shown, rest = self._groups["grad"]
         if not shown:
             shown, rest = self._groups["ratio"]
-        entries = [(n, self._colour(n)) for n in shown] + ([(f"others ({len(rest)})", QColor("#999999"))]
-                                                            if rest else [])
-        labels = [f"{n} — no gradient" if n in self.no_gradient else n for n, _ in entries]
+        others = self.tr("others ({count})").format(count=len(rest))
+        entries = [(n, self._colour(n)) for n in shown] + ([(others, QColor("#999999"))] if rest else [])
+        labels = [self.tr("{name} — no gradient").format(name=n) if n in self.no_gradient else n for n, _ in entries]
         if [self.legend.item(i).text() for i in range(self.legend.count())] == labels:
             return
         self.legend.blockSignals(True)
         self.legend.clear()
         for (name, colour), label in zip(entries, labels, strict=True):
-            key = "others" if name.startswith("others (") else name
+            key = "others" if rest and name == others else name
             item = QListWidgetItem(_swatch(colour), label)
             if name in self.no_gradient:
-                item.setToolTip("The optimizer holds this parameter, but the last backward pass gave it no gradient "
-                                "(not used in the forward, or cut off by detach / no_grad)")
+                item.setToolTip(self.tr("The optimizer holds this parameter, but the last backward pass gave it no "
+                                        "gradient (not used in the forward, or cut off by detach / no_grad)"))
             item.setData(Qt.ItemDataRole.UserRole, key)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked if key in self.hidden else Qt.CheckState.Checked)
             if key == "others":
-                item.setToolTip("Parameters without their own curve: the norm of all their gradients "
-                                "together (gradient plot), the median ratio (ratio plot): " + ", ".join(rest[:30])
-                                + (" ..." if len(rest) > 30 else ""))
+                item.setToolTip(self.tr("Parameters without their own curve: the norm of all their gradients "
+                                        "together (gradient plot), the median ratio (ratio plot): ")
+                                + ", ".join(rest[:30]) + (" ..." if len(rest) > 30 else ""))
             self.legend.addItem(item)
         self.legend.blockSignals(False)
 
