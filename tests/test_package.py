@@ -62,8 +62,10 @@ def test_the_wheel_installs_and_runs_from_any_directory(tmp_path):
                             "-w", str(wheels), ROOT], capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
     (wheel,) = glob.glob(str(wheels / "*.whl"))
-    top = {n.split("/")[0] for n in zipfile.ZipFile(wheel).namelist()}
+    names = zipfile.ZipFile(wheel).namelist()
+    top = {n.split("/")[0] for n in names}
     assert top == {"backprop_studio", os.path.basename(wheel).split("-py3")[0] + ".dist-info"}, top
+    assert "backprop_studio/resources/i18n/backprop_studio_zh_CN.qm" in names  # the Chinese interface
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     py = venv / "bin" / "python"
@@ -86,6 +88,12 @@ def test_the_wheel_installs_and_runs_from_any_directory(tmp_path):
     where = subprocess.run([str(py), "-c", "import backprop_studio; print(backprop_studio.__path__[0])"],
                            capture_output=True, text=True, cwd=str(elsewhere), env=env).stdout.strip()
     assert where.startswith(site), where  # the installed copy, not this checkout
+    # the installed package finds its translation: a menu title in Chinese
+    menu = subprocess.run([str(py), "-c", "from PySide6.QtCore import QCoreApplication as A; "
+                           "from backprop_studio.gui import i18n; app = A([]); i18n.install(app, 'zh'); "
+                           "print(A.translate('MainMenus', '&File'))"],
+                          capture_output=True, text=True, cwd=str(elsewhere), env=env, timeout=120)
+    assert menu.stdout.strip() == "文件(&F)", menu.stderr
     project = tmp_path / "project"
     project.mkdir()
     script = user_project(project)
