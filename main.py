@@ -80,7 +80,8 @@ def app_parser(prog: str = "backprop-studio") -> argparse.ArgumentParser:
     p.add_argument("--run", action="store_true",
                    help="start a script running (by default it pauses after its first backward pass)")
     p.add_argument("--theme", choices=("light", "dark"), default=None)
-    p.add_argument("--lang", choices=("en", "zh"), default=None, help="lesson narration language")
+    p.add_argument("--lang", choices=("en", "zh"), default=None,
+                   help="the interface's language (menus, panels, status bar) and the lessons' narration")
     return p
 
 
