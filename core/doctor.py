@@ -1,0 +1,94 @@
+"""Training doctor: finds the classic training bugs in a recording or a live run's iterations.
+
+A finding is `{code, level, iteration, subject, message, hint}`; `subject` names the parameter, the
+node (op, name, file:line) or the rank. The codes are a contract (CODES). The rules are pure
+functions of a `Run` (core/doctor_rules.py, core/doctor_scale.py); each code's explanation, in
+English and Chinese, is in core/doctor_text.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from backprop_studio.core import doctor_rules as rules
+from backprop_studio.core import doctor_scale as scale
+from backprop_studio.core.iteration import Iteration
+
+CODES = ("grad-accumulates", "not-optimized", "no-grad", "double-softmax", "exploding", "vanishing",
+         "nonfinite", "ranks-diverge")
+LEVELS = ("info", "warning", "error")
+RULES = (rules.nonfinite, rules.grad_accumulates, rules.not_optimized, rules.no_grad, rules.double_softmax,
+         scale.exploding, scale.vanishing)
+
+
+@dataclass
+class Run:
+    """What the rules read: every iteration's numbers, one graph per structure, update ratios."""
+
+    steps: list[dict] = field(default_factory=list)  # {index, loss, optimizer_steps, signature, params}
+    graphs: dict[str, tuple[int, nx.DiGraph]] = field(default_factory=dict)  # signature -> (first index, graph)
+    nonfinite: tuple[int, nx.DiGraph] | None = None  # the first iteration with a NaN/Inf, and its graph
+    updates: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # name -> [(index, ratio)]
+    script: str | None = None
+    script_lines: list[str] | None = None
+
+
+def summarize(iterations: Iterable[Iteration], updates: dict | None = None, script: str | None = None) -> Run:
+    """A Run from iterations in order (a recording's or a live session's); graphs are kept only for the
+    first iteration of each structure and the first non-finite one."""
+    run = Run(updates=dict(updates or {}), script=script, script_lines=_read_lines(script))
+    for it in iterations:
+        step = {"index": it.index, "loss": it.loss, "optimizer_steps": it.optimizer_steps,
+                "signature": it.signature, "params": it.params}
+        run.steps.append(step)
+        if it.signature not in run.graphs and len(it.graph):
+            run.graphs[it.signature] = (it.index, it.graph)
+        if run.nonfinite is None and rules.is_nonfinite(step):
+            run.nonfinite = (it.index, it.graph)
+    return run
+
+
+def from_recording(rec) -> Run:
+    """A Run from a core.recording.Recording (RecordingError if it is damaged)."""
+    return summarize((rec.iteration(i) for i in rec.indices()), rec.param_updates(), rec.meta.get("script"))
+
+
+def diagnose(run: Run) -> list[dict]:
+    """Every rule's findings, by iteration."""
+    found = [f for rule in RULES for f in rule(run)]
+    return sorted(found, key=lambda f: (f["iteration"] is None, f["iteration"] or 0))
+
+
+def diagnose_recording(rec) -> list[dict]:
+    return diagnose(from_recording(rec))
+
+
+def has_problems(findings: list[dict]) -> bool:
+    """A warning or an error among the findings."""
+    return any(f["level"] in ("warning", "error") for f in findings)
+
+
+def to_text(findings: list[dict]) -> str:
+    """One line per finding: `LEVEL code iteration N subject: message`."""
+    return "".join(f"{f['level'].upper()} {f['code']} iteration {f['iteration']} {f['subject']}: {f['message']}\n"
+                   for f in findings)
+
+
+def to_json(findings: list[dict]) -> str:
+    return json.dumps({"findings": findings}, ensure_ascii=False, indent=1) + "\n"
+
+
+def _read_lines(script: str | None) -> list[str] | None:
+    """The recorded script's lines (to name a detach() line), when it is still there."""
+    if not script or not os.path.isfile(script):
+        return None
+    try:
+        with open(script, encoding="utf-8", errors="replace") as f:
+            return f.read().splitlines()
+    except OSError:
+        return None

@@ -1,0 +1,236 @@
+"""The doctor's rules about gradient flow: each a pure function of a `doctor.Run`, returning findings.
+
+grad-accumulates, not-optimized, no-grad, double-softmax, nonfinite. The rules about sizes
+(exploding, vanishing, ranks-diverge) are in core/doctor_scale.py.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import networkx as nx
+
+from backprop_studio.core.iteration import first_nonfinite
+
+UNNAMED = re.compile(r"group\d+\.param\d+$")  # an optimizer parameter the tracer could not name
+
+
+def finding(code: str, level: str, iteration: int | None, subject: str, message: str, hint: str) -> dict:
+    return {"code": code, "level": level, "iteration": iteration, "subject": subject, "message": message,
+            "hint": hint}
+
+
+def node_subject(a: dict) -> str:
+    """A node as a finding names it: op, its variable or parameter name, file:line."""
+    text = a.get("op") or "?"
+    if a.get("name"):
+        text += f" `{a['name']}`"
+    elif a.get("module"):
+        text += f" (module {a['module']})"
+    if a.get("source"):
+        text += f" at {a['source']}"
+    return text
+
+
+def _has_grad(row: dict) -> bool:
+    return row.get("grad_norm") is not None
+
+
+def _leftover(row: dict) -> bool:
+    """.grad held a sum from earlier backwards (it is more than this backward's own gradient)."""
+    acc, own = row.get("accumulated_norm"), row.get("grad_norm")
+    if acc is None or own is None or not (math.isfinite(acc) and math.isfinite(own)):
+        return False
+    return abs(acc - own) > 1e-6 * max(acc, own, 1e-30)
+
+
+# ---- grad-accumulates -------------------------------------------------------
+def grad_accumulates(run) -> list[dict]:
+    """A parameter's .grad kept its sum across two optimizer steps: zero_grad forgotten.
+
+    Deliberate accumulation (several backwards, one step, then zero_grad) keeps a sum between steps,
+    never across one. One step crossed is not enough either: a GAN's discriminator keeps its gradient
+    through the generator's backward (after its own step) and clears it before its next step. So the
+    rule wants one unbroken sum that spans two steps.
+    """
+    optimized = _optimized(run)  # a parameter no optimizer holds keeps a sum harmlessly (not-optimized says so)
+    start: dict[str, int] = {}  # parameter -> optimizer steps counted when its .grad last started clean
+    first_stale: dict[str, int] = {}  # parameter -> the first iteration of its sum that came after a step
+    hits: dict[str, tuple[int, int]] = {}  # parameter -> (iteration seen, where its stale sum began)
+    for s in run.steps:
+        for name, row in s["params"].items():
+            if not _has_grad(row) or name in hits or (optimized is not None and name not in optimized):
+                continue
+            if not _leftover(row):
+                start[name] = s["optimizer_steps"]
+                first_stale.pop(name, None)
+                continue
+            began = start.setdefault(name, s["optimizer_steps"])
+            if s["optimizer_steps"] > began:
+                first_stale.setdefault(name, s["index"])
+            if s["optimizer_steps"] - began >= 2:
+                hits[name] = (s["index"], first_stale[name])
+    if not hits:
+        return []
+    name = min(hits, key=lambda n: hits[n])
+    seen, since = hits[name]
+    others = len(hits) - 1
+    more = f" (and {others} more parameter{'s' if others > 1 else ''})" if others else ""
+    return [finding("grad-accumulates", "error", since, name,
+                    f".grad of {name}{more} is never cleared: from iteration {since} on, each optimizer step "
+                    f"uses the sum of every earlier backward pass (still so at iteration {seen})",
+                    "call optimizer.zero_grad() once per step (before backward or after step)")]
+
+
+# ---- not-optimized / no-grad ------------------------------------------------
+def _optimized(run) -> set[str] | None:
+    """Names of the parameters some optimizer holds (each step's update rows list them all, those listed
+    without a gradient too); None when unknown: no update rows (an older recording), or an optimizer
+    parameter the tracer could not name."""
+    if not run.updates or any(UNNAMED.match(n) for n in run.updates):
+        return None
+    return set(run.updates) | {n for s in run.steps for n, row in s["params"].items() if not _has_grad(row)}
+
+
+def _kinds(run) -> dict[str, str]:
+    return {a["name"]: a["kind"] for _, g in run.graphs.values() for _, a in g.nodes(data=True) if a.get("name")}
+
+
+def not_optimized(run) -> list[dict]:
+    """A module parameter gets gradients but no optimizer holds it, while optimizers step."""
+    if not any(s["optimizer_steps"] for s in run.steps):
+        return []  # no optimizer (a manual update loop): nothing to compare with
+    optimized = _optimized(run)
+    if optimized is None:
+        return []
+    kinds = _kinds(run)
+    first: dict[str, int] = {}
+    for s in run.steps:
+        for name, row in s["params"].items():
+            if _has_grad(row) and kinds.get(name) == "param":
+                first.setdefault(name, s["index"])
+    return [finding("not-optimized", "warning", first[name], name,
+                    f"{name} receives gradients but is in no optimizer's parameter groups: it never changes",
+                    "pass it to the optimizer (e.g. optimizer = SGD(model.parameters(), ...)) or freeze it "
+                    "with requires_grad_(False)")
+            for name in sorted(first, key=first.get) if name not in optimized]
+
+
+def no_grad(run) -> list[dict]:
+    """A parameter an optimizer holds never gets a gradient (detached, unused or cut off)."""
+    missing: dict[str, int] = {}
+    got: set[str] = set()
+    for s in run.steps:
+        for name, row in s["params"].items():
+            if _has_grad(row):
+                got.add(name)
+            else:
+                missing.setdefault(name, s["index"])
+    out = []
+    for name in sorted(set(missing) - got, key=missing.get):
+        cut = cut_line(name, run.script, run.script_lines)
+        where = f"; the cut: {cut}" if cut else ""
+        out.append(finding("no-grad", "warning", missing[name], name,
+                           f"{name} is in an optimizer but never received a gradient: it is not used in "
+                           f"the forward pass, or its output is cut off from the loss{where}",
+                           "remove the detach() / torch.no_grad() between it and the loss, or drop it from "
+                           "the optimizer if it is frozen on purpose (requires_grad_(False))"))
+    return out
+
+
+CUTS = re.compile(r"\.detach\(\)|torch\.no_grad\(\)|\.data\b")
+
+
+def cut_line(name: str, script: str | None, lines: list[str] | None) -> str | None:
+    """The script line that cuts `name`'s module from the loss: a detach() / no_grad() / .data line naming
+    one of the module path's parts, else the script's only such line. The graph cannot show it (a
+    detached tensor has no grad_fn), so it is read from the source."""
+    if not lines:
+        return None
+    hits = [(k + 1, line) for k, line in enumerate(lines) if CUTS.search(line.split("#")[0])]
+    parts = [p for p in name.split(".")[:-1] if not p.isdigit()]
+    named = [k for k, line in hits if any(re.search(rf"\b{re.escape(p)}\b", line) for p in parts)]
+    chosen = named if named else [k for k, _ in hits] if len(hits) == 1 else []
+    if not chosen:
+        return None
+    base = script.replace("\\", "/").rsplit("/", 1)[-1] if script else "script"
+    return ", ".join(f"{lines[k - 1].strip()} at {base}:{k}" for k in chosen[:2])
+
+
+# ---- double-softmax ----------------------------------------------------------
+SOFTMAX = {"Softmax", "LogSoftmax"}
+PASS_THROUGH = {"View", "UnsafeView", "Reshape", "ReshapeAlias", "Squeeze", "Unsqueeze", "Permute", "Transpose",
+                "T", "Clone", "ToCopy", "Slice", "Select", "Index", "Expand", "Contiguous"}
+
+
+def _base(op: str | None) -> str:
+    return re.sub(r"Backward\d*$", "", op or "")
+
+
+def softmax_input(g: nx.DiGraph, node: str) -> str | None:
+    """The softmax / log_softmax node feeding `node` (through shape-only ops), if any."""
+    todo, seen = list(g.predecessors(node)), set()
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        base = _base(g.nodes[n].get("op"))
+        if base in SOFTMAX:
+            return n
+        if base in PASS_THROUGH:
+            todo.extend(g.predecessors(n))
+    return None
+
+
+def double_softmax(run) -> list[dict]:
+    """cross_entropy (log_softmax inside) given probabilities: a softmax or log_softmax before it."""
+    out, seen = [], set()
+    for first, g in sorted(run.graphs.values(), key=lambda x: x[0]):
+        for n, a in g.nodes(data=True):
+            if _base(a.get("op")) != "LogSoftmax":
+                continue
+            prior = softmax_input(g, n)
+            if prior is None:
+                continue
+            subject = node_subject(g.nodes[prior])
+            if subject in seen:
+                continue
+            seen.add(subject)
+            out.append(finding("double-softmax", "warning", first, subject,
+                               f"the loss's log_softmax (cross_entropy) is applied to the output of "
+                               f"{subject}: probabilities, where it expects logits; the gradients shrink "
+                               "and training stalls",
+                               "give cross_entropy the raw scores (drop the softmax), or use log_softmax "
+                               "followed by nll_loss"))
+    return out
+
+
+# ---- nonfinite --------------------------------------------------------------
+def is_nonfinite(step: dict) -> bool:
+    loss = step.get("loss")
+    if loss is not None and not math.isfinite(loss):
+        return True
+    return any(row.get("nan") or row.get("inf") or
+               (row.get("grad_norm") is not None and not math.isfinite(row["grad_norm"]))
+               for row in step["params"].values())
+
+
+def nonfinite(run) -> list[dict]:
+    """The first NaN/Inf in the loss or a gradient, with the op and the user's line where it began."""
+    if run.nonfinite is None:
+        return []
+    index, g = run.nonfinite
+    step = next(s for s in run.steps if s["index"] == index)
+    origin = first_nonfinite(g) if g is not None and len(g) else None
+    loss = step.get("loss")
+    what = f"the loss is {loss}" if loss is not None and not math.isfinite(loss) else "a gradient is NaN/Inf"
+    if origin is None:
+        return [finding("nonfinite", "error", index, "loss", f"first NaN/Inf at iteration {index}: {what}",
+                        "record with --detail full to see the op where it began")]
+    subject = node_subject(g.nodes[origin])
+    return [finding("nonfinite", "error", index, subject,
+                    f"first NaN/Inf at iteration {index} ({what}); it began at {subject}",
+                    "guard that op: clamp its input (log(x.clamp_min(eps))), use the stable form "
+                    "(log_softmax, BCEWithLogitsLoss), or lower the learning rate")]

@@ -1,0 +1,218 @@
+"""The training doctor's rules on synthetic runs (each rule alone), its text and its formats."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+
+from backprop_studio.core import doctor, doctor_rules, doctor_scale, doctor_text
+from backprop_studio.core.doctor import Run
+
+
+def step(index, params, optimizer_steps=0, loss=1.0, signature="s"):
+    return {"index": index, "loss": loss, "optimizer_steps": optimizer_steps, "signature": signature,
+            "params": params}
+
+
+def grad(norm, accumulated=None):
+    row = {"grad_norm": norm, "nan": 0, "inf": 0}
+    if accumulated is not None:
+        row["accumulated_norm"] = accumulated
+    return row
+
+
+NO_GRAD = {"grad_norm": None, "nan": 0, "inf": 0}
+
+
+def chain(*ops, params=()):
+    """A forward chain of ops (the last is the loss), with (name, shape, op index it feeds) params."""
+    g = nx.DiGraph()
+    for k, op in enumerate(ops):
+        g.add_node(f"n{len(ops) - 1 - k}", op=op, kind="op", name=None, source=f"t.py:{k + 1}", module=None)
+        if k:
+            g.add_edge(f"n{len(ops) - k}", f"n{len(ops) - 1 - k}")
+    for k, (name, shape, feeds) in enumerate(params):
+        nid = f"p{k}"
+        g.add_node(nid, op="AccumulateGrad", kind="param", name=name, shape=list(shape), source=None, module=None)
+        g.add_edge(nid, f"n{len(ops) - 1 - feeds}")
+    return g
+
+
+# ---- grad-accumulates ---------------------------------------------------------
+def test_forgotten_zero_grad_is_found_from_the_iteration_after_the_first_step():
+    steps = [step(0, {"w": grad(1.0)}, 0), step(1, {"w": grad(1.0, 1.9)}, 1), step(2, {"w": grad(1.0, 2.7)}, 2)]
+    found = doctor_rules.grad_accumulates(Run(steps=steps))
+    assert [(f["code"], f["level"], f["iteration"], f["subject"]) for f in found] == \
+        [("grad-accumulates", "error", 1, "w")]
+
+
+def test_deliberate_accumulation_and_a_zeroed_grad_are_not_flagged():
+    steps = []
+    for k in range(4):  # three backwards per step, zero_grad after the step
+        steps += [step(3 * k, {"w": grad(1.0)}, k), step(3 * k + 1, {"w": grad(1.0, 1.8)}, k),
+                  step(3 * k + 2, {"w": grad(1.0, 2.5)}, k)]
+    steps += [step(12, {"w": grad(2.0, 2.0)}, 5), step(13, {"w": grad(2.0, 2.0)}, 6)]  # zero_grad(set_to_none=False)
+    assert doctor_rules.grad_accumulates(Run(steps=steps)) == []
+
+
+def test_gan_discriminator_keeping_its_grad_through_the_generator_backward_is_not_flagged():
+    steps = []
+    for k in range(4):  # D: backward, D step, G backward (reaches D), G step, D zero_grad
+        steps += [step(2 * k, {"d": grad(1.0)}, 2 * k), step(2 * k + 1, {"d": grad(0.5, 1.3), "g": grad(1.0)}, 2 * k + 1)]
+    assert doctor_rules.grad_accumulates(Run(steps=steps)) == []
+
+
+def test_a_parameter_no_optimizer_holds_is_left_to_not_optimized():
+    steps = [step(i, {"w": grad(1.0), "head": grad(1.0, 1.0 + i)}, i) for i in range(4)]
+    run = Run(steps=steps, updates={"w": [(0, 1e-3)]})
+    assert doctor_rules.grad_accumulates(run) == []
+    assert [f["subject"] for f in doctor_rules.not_optimized(run)] == []  # no graph says "head" is a param
+    run.graphs = {"s": (0, chain("Add", params=[("w", (2, 2), 0), ("head", (2, 2), 0)]))}
+    assert [f["subject"] for f in doctor_rules.not_optimized(run)] == ["head"]
+
+
+# ---- not-optimized ------------------------------------------------------------
+def test_not_optimized_needs_optimizers_and_named_optimizer_parameters():
+    graph = {"s": (0, chain("Add", params=[("w", (2, 2), 0), ("head.weight", (2, 2), 0)]))}
+    steps = [step(i, {"w": grad(1.0), "head.weight": grad(1.0)}, i) for i in range(3)]
+    found = doctor_rules.not_optimized(Run(steps=steps, graphs=graph, updates={"w": [(0, 1e-3)]}))
+    assert [(f["code"], f["level"], f["subject"]) for f in found] == [("not-optimized", "warning", "head.weight")]
+    manual = [step(i, {"w": grad(1.0), "head.weight": grad(1.0)}, 0) for i in range(3)]  # no optimizer step
+    assert doctor_rules.not_optimized(Run(steps=manual, graphs=graph, updates={"w": [(0, 1e-3)]})) == []
+    unnamed = {"w": [(0, 1e-3)], "group0.param1": [(0, 1e-3)]}  # one optimizer parameter has no name
+    assert doctor_rules.not_optimized(Run(steps=steps, graphs=graph, updates=unnamed)) == []
+
+
+# ---- no-grad ------------------------------------------------------------------
+def test_no_grad_names_a_parameter_that_never_got_a_gradient_and_its_detach_line():
+    lines = ["x = 1", "h = self.encoder(x).detach()  # frozen", "z = other.detach()"]
+    steps = [step(i, {"encoder.weight": NO_GRAD, "head.weight": grad(1.0)}, i) for i in range(3)]
+    found = doctor_rules.no_grad(Run(steps=steps, script="/a/b/train.py", script_lines=lines))
+    assert [(f["code"], f["iteration"], f["subject"]) for f in found] == [("no-grad", 0, "encoder.weight")]
+    assert "h = self.encoder(x).detach()  # frozen at train.py:2" in found[0]["message"]
+
+
+def test_no_grad_spares_a_parameter_that_gets_gradients_in_another_backward():
+    steps = [step(0, {"g.w": NO_GRAD, "d.w": grad(1.0)}), step(1, {"g.w": grad(2.0), "d.w": grad(1.0)})]
+    assert doctor_rules.no_grad(Run(steps=steps)) == []
+
+
+def test_cut_line_falls_back_to_the_only_cut_and_gives_up_on_several():
+    assert doctor_rules.cut_line("0.weight", "s.py", ["a = 1", "b = model(x).detach()"]) == \
+        "b = model(x).detach() at s.py:2"
+    assert doctor_rules.cut_line("0.weight", "s.py", ["b = f(x).detach()", "with torch.no_grad():"]) is None
+    assert doctor_rules.cut_line("0.weight", "s.py", ["# x.detach() in a comment"]) is None
+    assert doctor_rules.cut_line("0.weight", "s.py", None) is None
+
+
+# ---- double-softmax -----------------------------------------------------------
+def test_softmax_before_cross_entropy_is_found_through_shape_ops():
+    g = chain("AddmmBackward0", "SoftmaxBackward0", "ViewBackward0", "LogSoftmaxBackward0", "NllLossBackward0")
+    found = doctor_rules.double_softmax(Run(graphs={"s": (3, g)}))
+    assert [(f["code"], f["iteration"], f["subject"]) for f in found] == \
+        [("double-softmax", 3, "SoftmaxBackward0 at t.py:2")]
+
+
+def test_log_softmax_then_nll_loss_and_log_of_softmax_are_not_flagged():
+    correct = chain("AddmmBackward0", "LogSoftmaxBackward0", "NllLossBackward0")
+    log_of_softmax = chain("AddmmBackward0", "SoftmaxBackward0", "LogBackward0", "NllLossBackward0")
+    attention = chain("BmmBackward0", "SoftmaxBackward0", "BmmBackward0", "LogSoftmaxBackward0", "NllLossBackward0")
+    run = Run(graphs={"a": (0, correct), "b": (1, log_of_softmax), "c": (2, attention)})
+    assert doctor_rules.double_softmax(run) == []
+
+
+# ---- nonfinite ------------------------------------------------------------------
+def test_nonfinite_names_the_op_where_the_inf_began():
+    g = chain("MulBackward0", "LogBackward0", "MeanBackward0")
+    for n, value in (("n2", 1.0), ("n1", math.inf), ("n0", math.inf)):
+        g.nodes[n]["value"] = {"norm": value, "nan": 0, "inf": int(math.isinf(value))}
+    steps = [step(0, {"w": grad(1.0)}), step(1, {"w": grad(math.nan)}, loss=math.inf)]
+    run = Run(steps=steps, nonfinite=(1, g))
+    assert doctor_rules.is_nonfinite(steps[1]) and not doctor_rules.is_nonfinite(steps[0])
+    found = doctor_rules.nonfinite(run)
+    assert [(f["code"], f["level"], f["iteration"], f["subject"]) for f in found] == \
+        [("nonfinite", "error", 1, "LogBackward0 at t.py:2")]
+
+
+# ---- exploding ------------------------------------------------------------------
+def test_exploding_loss_gradient_and_update_ratio():
+    rising = [step(i, {"w": grad(1.0)}, i, loss=2.0 * 10 ** i) for i in range(6)]
+    assert [(f["code"], f["iteration"], f["subject"]) for f in doctor_scale.exploding(Run(steps=rising))] == \
+        [("exploding", 4, "loss")]  # the start: the median of 2, 20, 200
+    grads = [step(i, {"w": grad(10.0 ** i)}, i, loss=1.0) for i in range(5)]
+    assert [f["subject"] for f in doctor_scale.exploding(Run(steps=grads))] == ["gradient norm"]
+    graph = {"s": (0, chain("Add", params=[("w", (4, 4), 0), ("b", (4,), 0)]))}
+    calm = [step(i, {"w": grad(1.0)}, i) for i in range(5)]
+    big = {"w": [(i, 0.5) for i in range(5)], "b": [(i, 5.0) for i in range(5)]}
+    found = doctor_scale.exploding(Run(steps=calm, graphs=graph, updates=big))
+    assert [(f["iteration"], f["subject"]) for f in found] == [(0, "w")]
+    healthy = {"w": [(i, 1e-3) for i in range(5)], "b": [(i, 5.0) for i in range(5)]}  # a bias from zero: spared
+    assert doctor_scale.exploding(Run(steps=calm, graphs=graph, updates=healthy)) == []
+
+
+def test_a_falling_or_noisy_loss_is_not_exploding():
+    falling = [step(i, {"w": grad(100.0 / (i + 1))}, i, loss=1e5 / (i + 1)) for i in range(20)]
+    noisy = [step(i, {"w": grad(1.0)}, i, loss=(0.7, 3.0, 0.2, 9.0)[i % 4]) for i in range(20)]
+    assert doctor_scale.exploding(Run(steps=falling)) == []
+    assert doctor_scale.exploding(Run(steps=noisy)) == []
+
+
+# ---- vanishing ------------------------------------------------------------------
+def deep(n_layers):
+    ops = ["AddmmBackward0"] * n_layers + ["MseLossBackward0"]
+    return chain(*ops, params=[(f"{k}.weight", (8, 8), k) for k in range(n_layers)])
+
+
+def test_vanishing_on_a_deep_stack_only():
+    norms = {f"{k}.weight": grad(10.0 ** (k - 6)) for k in range(6)}  # 1e-6 first .. 0.1 last
+    found = doctor_scale.vanishing(Run(steps=[step(0, norms)], graphs={"s": (0, deep(6))}))
+    assert [(f["code"], f["subject"]) for f in found] == [("vanishing", "0.weight")]
+    assert "1e-05 of the one at 5.weight" in found[0]["message"]
+    shallow = {f"{k}.weight": grad(10.0 ** (k - 3)) for k in range(3)}
+    assert doctor_scale.vanishing(Run(steps=[step(0, shallow)], graphs={"s": (0, deep(3))})) == []
+    healthy = {f"{k}.weight": grad(0.5 + k) for k in range(6)}
+    assert doctor_scale.vanishing(Run(steps=[step(0, healthy)], graphs={"s": (0, deep(6))})) == []
+
+
+def test_a_residual_path_keeps_early_layers_near_the_loss():
+    g = deep(6)
+    for k in range(6):
+        g.add_edge(f"n{6 - k}", "n0")  # every layer's output also reaches the loss directly
+    norms = {f"{k}.weight": grad(10.0 ** (k - 6)) for k in range(6)}
+    assert doctor_scale.depths(g)["0.weight"][0] == 2
+    assert doctor_scale.vanishing(Run(steps=[step(0, norms)], graphs={"s": (0, g)})) == []
+
+
+# ---- ranks-diverge ------------------------------------------------------------
+def test_ranks_diverge_names_the_first_iteration_and_rank_that_differ():
+    same = {i: {"w": 1.0 + i, "b": 0.5} for i in range(3)}
+    off = {**same, 2: {"w": 3.0, "b": 0.51}}
+    assert doctor_scale.ranks_diverge({0: same, 1: dict(same)}) == []
+    found = doctor_scale.ranks_diverge({0: same, 1: dict(same), 2: off})
+    assert [(f["code"], f["level"], f["iteration"], f["subject"]) for f in found] == \
+        [("ranks-diverge", "error", 2, "rank 2")]
+    assert "b differs" in found[0]["message"]
+    assert doctor_scale.ranks_diverge({0: same}) == []
+
+
+# ---- the doctor as a whole --------------------------------------------------------
+def test_text_for_every_code_in_both_languages():
+    assert set(doctor_text.EXPLAIN) == set(doctor.CODES)
+    for code in doctor.CODES:
+        en, zh = doctor_text.explain(code, "en"), doctor_text.explain(code, "zh")
+        assert len(en) > 200 and len(zh) > 60 and en != zh
+        assert any("\u4e00" <= c <= "\u9fff" for c in zh)
+        assert doctor_text.explain(code, "fr") == en
+
+
+def test_diagnose_orders_findings_and_formats_them():
+    steps = [step(0, {"w": grad(1.0), "v": NO_GRAD}, 0, loss=1.0), step(1, {"w": grad(1.0, 1.5), "v": NO_GRAD}, 1),
+             step(2, {"w": grad(1.0, 2.0), "v": NO_GRAD}, 2, loss=math.nan)]
+    findings = doctor.diagnose(Run(steps=steps, nonfinite=(2, nx.DiGraph())))
+    assert [(f["code"], f["iteration"]) for f in findings] == [("no-grad", 0), ("grad-accumulates", 1), ("nonfinite", 2)]
+    assert all(set(f) == {"code", "level", "iteration", "subject", "message", "hint"} for f in findings)
+    lines = doctor.to_text(findings).splitlines()
+    assert lines[0].startswith("WARNING no-grad iteration 0 v: ")
+    assert lines[2].startswith("ERROR nonfinite iteration 2 loss: ")
+    assert doctor.has_problems(findings) and not doctor.has_problems([{**findings[0], "level": "info"}])
