@@ -27,21 +27,29 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS graphs (key TEXT PRIMARY KEY, signature TEXT NOT NULL, structure BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS iterations (
-    idx INTEGER PRIMARY KEY, loss REAL, optimizer_steps INTEGER NOT NULL, signature TEXT NOT NULL,
+    rank INTEGER NOT NULL DEFAULT 0,  -- the distributed rank (0 for a single process; older files lack it)
+    idx INTEGER NOT NULL, loss REAL, optimizer_steps INTEGER NOT NULL, signature TEXT NOT NULL,
     graph_key TEXT NOT NULL, detail TEXT NOT NULL, phase_times TEXT NOT NULL, wall REAL NOT NULL,
     loss_is_nan INTEGER NOT NULL DEFAULT 0,  -- SQLite stores NaN as NULL
-    grad_scale REAL);  -- GradScaler's factor of the node gradients (recordings before it lack the column)
-CREATE TABLE IF NOT EXISTS node_stats (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
+    grad_scale REAL,  -- GradScaler's factor of the node gradients (recordings before it lack the column)
+    PRIMARY KEY (rank, idx));
+CREATE TABLE IF NOT EXISTS node_stats (rank INTEGER NOT NULL DEFAULT 0, idx INTEGER NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (rank, idx));
 CREATE TABLE IF NOT EXISTS param_stats (
-    idx INTEGER NOT NULL, name TEXT NOT NULL, grad_norm REAL, nan INTEGER, inf INTEGER,
+    rank INTEGER NOT NULL DEFAULT 0, idx INTEGER NOT NULL, name TEXT NOT NULL, grad_norm REAL, nan INTEGER,
+    inf INTEGER,
     accumulated_norm REAL,  -- the .grad the optimizer uses, when earlier backwards left a sum in it
-    PRIMARY KEY (idx, name));
-CREATE TABLE IF NOT EXISTS console (seq INTEGER PRIMARY KEY, idx INTEGER NOT NULL, stream TEXT NOT NULL, text TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, idx INTEGER, kind TEXT NOT NULL, data TEXT NOT NULL);
+    PRIMARY KEY (rank, idx, name));
+CREATE TABLE IF NOT EXISTS console (seq INTEGER PRIMARY KEY, rank INTEGER NOT NULL DEFAULT 0, idx INTEGER NOT NULL,
+    stream TEXT NOT NULL, text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, rank INTEGER NOT NULL DEFAULT 0, idx INTEGER,
+    kind TEXT NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS param_updates (
-    idx INTEGER NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL, update_norm REAL, param_norm REAL,
-    update_ratio REAL, PRIMARY KEY (idx, name, source));
+    rank INTEGER NOT NULL DEFAULT 0, idx INTEGER NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL,
+    update_norm REAL, param_norm REAL, update_ratio REAL, PRIMARY KEY (rank, idx, name, source));
+CREATE TABLE IF NOT EXISTS ranks (rank INTEGER PRIMARY KEY, meta TEXT NOT NULL);  -- merged files: each rank's meta
 """
+RANKED_TABLES = ("iterations", "node_stats", "param_stats", "console", "events", "param_updates")
 
 
 class RecordingError(Exception):
@@ -59,13 +67,14 @@ def _unpack(blob: bytes):
 class RecordingWriter:
     """Appends iterations; commits at most every COMMIT_EVERY seconds and on close."""
 
-    def __init__(self, path: str, meta: dict | None = None):
+    def __init__(self, path: str, meta: dict | None = None, rank: int = 0):
         if os.path.exists(path):
             os.remove(path)
         for suffix in ("-wal", "-shm", "-journal"):
             if os.path.exists(path + suffix):
                 os.remove(path + suffix)
         self.path = path
+        self.rank = rank
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._alive = _hold_writer_lock(path)  # readers tell a live writer from a dead one by it
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -80,7 +89,7 @@ class RecordingWriter:
         self.last_index = -1
         self.db.execute("BEGIN")
         self.set_meta({"format": FORMAT, "version": VERSION, "status": "running", "error": None,
-                       "break": None, "started": time.time(), **(meta or {})})
+                       "break": None, "started": time.time(), "rank": rank, **(meta or {})})
         self.commit()
 
     def set_meta(self, items: dict) -> None:
@@ -93,13 +102,13 @@ class RecordingWriter:
         numbers = {n: [a.get("value"), a.get("grad"), *([a["accumulated"]] if a.get("accumulated") else [])]
                    for n, a in g.nodes(data=True) if a.get("value") is not None or a.get("grad") is not None}
         nan_loss = it.loss is not None and math.isnan(it.loss)
-        self.db.execute("INSERT OR REPLACE INTO iterations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (it.index, it.loss, it.optimizer_steps, it.signature, key, it.detail,
+        self.db.execute("INSERT OR REPLACE INTO iterations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (self.rank, it.index, it.loss, it.optimizer_steps, it.signature, key, it.detail,
                          json.dumps(it.phase_times), time.time(), int(nan_loss), it.grad_scale))
-        self.db.execute("INSERT OR REPLACE INTO node_stats VALUES (?, ?)", (it.index, _pack(numbers)))
+        self.db.execute("INSERT OR REPLACE INTO node_stats VALUES (?, ?, ?)", (self.rank, it.index, _pack(numbers)))
         if it.params:
-            self.db.executemany("INSERT OR REPLACE INTO param_stats VALUES (?, ?, ?, ?, ?, ?)",
-                                [(it.index, k, v.get("grad_norm"), v.get("nan"), v.get("inf"),
+            self.db.executemany("INSERT OR REPLACE INTO param_stats VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                [(self.rank, it.index, k, v.get("grad_norm"), v.get("nan"), v.get("inf"),
                                   v.get("accumulated_norm")) for k, v in it.params.items()])
         self.last_index = it.index
         self.maybe_commit()
@@ -145,17 +154,17 @@ class RecordingWriter:
             text = text[: CONSOLE_LIMIT - self._console_chars] + "\n[console output truncated]\n"
         self._console_chars += len(text)
         self._console_seq += 1
-        self.db.execute("INSERT INTO console VALUES (?, ?, ?, ?)",
-                        (self._console_seq, self.last_index + 1, stream, text))
+        self.db.execute("INSERT INTO console VALUES (?, ?, ?, ?, ?)",
+                        (self._console_seq, self.rank, self.last_index + 1, stream, text))
 
     def add_event(self, kind: str, data: dict, index: int | None = None) -> None:
-        self.db.execute("INSERT INTO events (idx, kind, data) VALUES (?, ?, ?)",
-                        (index, kind, json.dumps(data)))
+        self.db.execute("INSERT INTO events (rank, idx, kind, data) VALUES (?, ?, ?, ?)",
+                        (self.rank, index, kind, json.dumps(data)))
 
     def add_param_updates(self, index: int, source: str, rows: list[dict]) -> None:
         """Per-parameter update sizes after iteration `index` (`source`: optimizer | manual)."""
-        self.db.executemany("INSERT OR REPLACE INTO param_updates VALUES (?, ?, ?, ?, ?, ?)",
-                            [(index, r["name"], source, r["update_norm"], r["param_norm"], r["update_ratio"])
+        self.db.executemany("INSERT OR REPLACE INTO param_updates VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            [(self.rank, index, r["name"], source, r["update_norm"], r["param_norm"], r["update_ratio"])
                              for r in rows])
 
     def maybe_commit(self) -> None:
@@ -239,9 +248,12 @@ def mark_status(path: str, status: str, error: dict | None) -> None:
 
 
 class Recording:
-    """Read-only access to a .bps file (safe on files from anyone: JSON and SQLite only)."""
+    """Read-only access to a .bps file (safe on files from anyone: JSON and SQLite only).
 
-    def __init__(self, path: str):
+    A distributed recording holds several ranks; a Recording reads one of them (`rank`, default the
+    lowest): every query and `meta`'s status, error and break are that rank's."""
+
+    def __init__(self, path: str, rank: int | None = None):
         if not os.path.isfile(path):
             raise RecordingError(f"{path}: no such file")
         with open(path, "rb") as f:
@@ -263,8 +275,36 @@ class Recording:
         # columns newer than some recordings
         self._has_scale = any(r[1] == "grad_scale" for r in self._query("PRAGMA table_info(iterations)"))
         self._has_total = any(r[1] == "accumulated_norm" for r in self._query("PRAGMA table_info(param_stats)"))
-        if self.meta.get("status", "running") == "running" and not _writer_alive(path):
-            self.meta["status"], self.meta["error"] = "failed", ABRUPT  # every process writing it was killed
+        self.rank_meta = self._rank_meta()
+        self.ranks = sorted(self.rank_meta)
+        self.rank = self.ranks[0] if rank is None else rank
+        if self.rank not in self.rank_meta:
+            raise RecordingError(f"{path}: no rank {rank} (the recording has ranks {self.ranks})")
+        self.meta.update(self.rank_meta[self.rank])
+        self._select_rank()
+
+    def _rank_meta(self) -> dict[int, dict]:
+        """rank -> its status, error, break and whereabouts; a writer killed midway reads as failed."""
+        tables = {r[0] for r in self._query("SELECT name FROM sqlite_master WHERE type='table'")}
+        rows = self._query("SELECT rank, meta FROM ranks") if "ranks" in tables else []
+        out = {int(r): self._json(m) for r, m in rows} or {int(self.meta.get("rank") or 0): dict(self.meta)}
+        for m in out.values():
+            if m.get("status", "running") == "running" and not _writer_alive(self.path):
+                m["status"], m["error"] = "failed", ABRUPT  # every process writing it was killed
+        return out
+
+    def _select_rank(self) -> None:
+        """Files with a rank column: temporary views of this rank's rows shadow the tables (rowid kept:
+        rows in the order written)."""
+        for table in RANKED_TABLES:
+            if any(r[1] == "rank" for r in self._query(f"PRAGMA table_info({table})")):
+                self._query(f"CREATE TEMP VIEW {table} AS SELECT rowid AS rowid, * FROM main.{table} "
+                            f"WHERE rank={int(self.rank)}")
+
+    @property
+    def world_size(self) -> int:
+        """Ranks in the job (1 for a single process)."""
+        return int(self.meta.get("world_size") or 1)
 
     def close(self) -> None:
         self.db.close()
@@ -290,13 +330,20 @@ class Recording:
         return out
 
     def param_updates(self) -> dict[str, list[tuple[int, float]]]:
-        """name -> [(iteration, update/param norm ratio)]; empty for runs recorded without a watcher."""
+        """name -> [(iteration, update/param norm ratio)], sampled within a time share (core/updates.py)."""
         if not self._query("SELECT name FROM sqlite_master WHERE type='table' AND name='param_updates'"):
             return {}
         out: dict[str, list] = {}
         for idx, name, ratio in self._query("SELECT idx, name, update_ratio FROM param_updates ORDER BY idx"):
             out.setdefault(name, []).append((idx, ratio))
         return out
+
+    def update_norms(self) -> dict[tuple[int, str, str], tuple[float, float]]:
+        """(iteration, parameter, source) -> (norm of the update, norm of the parameter before it)."""
+        if not self._query("SELECT name FROM sqlite_master WHERE type='table' AND name='param_updates'"):
+            return {}
+        rows = self._query("SELECT idx, name, source, update_norm, param_norm FROM param_updates ORDER BY idx, rowid")
+        return {(i, name, src): (u, p) for i, name, src, u, p in rows}
 
     def console(self) -> list[tuple[int, str, str]]:
         return self._query("SELECT idx, stream, text FROM console ORDER BY seq")

@@ -109,8 +109,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--connect", type=int, default=None, help="socket fd of an interactive session")
     p.add_argument("--paused", action="store_true", help="interactive: stop at the first pause point")
     p.add_argument("--parent", type=int, default=0, help="interactive: die with this parent process")
+    p.add_argument("--distributed", action="store_true",
+                   help="a torchrun worker: --record is a folder, this rank records into its own file there")
+    p.add_argument("--collective-timeout", type=float, default=None,
+                   help="distributed: seconds a collective may wait (process groups without their own timeout)")
     opts = p.parse_args(argv[:cut])
     script, args = argv[cut + 1], argv[cut + 2:]
+    if opts.distributed:
+        from backprop_studio.core.distributed import raise_collective_timeout, stop_on_sigterm, worker
+
+        try:
+            path, rank = worker(opts.record)
+        except KeyError as e:
+            print(f"runner: --distributed outside torchrun (no {e} in the environment)", file=sys.stderr)
+            return 2
+        stop_on_sigterm()
+        if opts.collective_timeout:
+            raise_collective_timeout(opts.collective_timeout)
+        return record(script, args, path, opts.detail, opts.overhead, opts.break_on, rank)
     if opts.connect is not None:
         return interactive(script, args, opts.connect, opts.record, opts.detail, opts.overhead,
                            opts.break_on, opts.paused, opts.parent)
@@ -153,14 +169,16 @@ def report(error: dict | None, brk: dict | None) -> None:
 
 
 def record(script: str, args: list[str], out: str, detail: str = "auto", overhead: float = 0.10,
-           break_on: list[str] | None = None) -> int:
-    """Trace `script` into the recording `out`; the exit code says how it ended."""
+           break_on: list[str] | None = None, rank: dict | None = None) -> int:
+    """Trace `script` into the recording `out`; the exit code says how it ended. `rank`: a distributed
+    worker's rank, job and whereabouts (core/distributed.worker), kept in the recording."""
     from backprop_studio.core.control import Breakpoints, detail_for
     from backprop_studio.core.recording import RecordingWriter
     from backprop_studio.core.tracer import Tracer
     from backprop_studio.core.updates import Updates
 
-    writer = RecordingWriter(out, {"script": os.path.abspath(script), "argv": args, "detail": detail})
+    writer = RecordingWriter(out, {"script": os.path.abspath(script), "argv": args, "detail": detail, **(rank or {})},
+                             rank=(rank or {}).get("rank", 0))
     tees = [Tee(sys.stdout, "stdout"), Tee(sys.stderr, "stderr")]
     sys.stdout, sys.stderr = tees
 

@@ -1,0 +1,138 @@
+"""Distributed jobs: torchrun runs our runner as every worker's entry point; each rank records its own
+file, and the files of one node are merged into one recording when the job ends.
+
+    python -m torch.distributed.run --standalone --nproc-per-node N \\
+        -m backprop_studio.core.worker --record PARTS/ --distributed ... -- SCRIPT.py ARGS
+
+We launch nothing ourselves: torch's launcher, its rendezvous and its teardown (one rank fails, the
+agent sends the others SIGTERM) do all of it. A worker turns SIGTERM into a stop, so its file is
+finished with every iteration; a worker killed outright keeps its committed ones (the file's lock says
+it died, see core/recording.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+
+from backprop_studio.core.merge import MergeError, merge, status_of_job
+from backprop_studio.core.recording import Recording, RecordingError
+from backprop_studio.core.runner import EXIT_BREAK, EXIT_FAILED, EXIT_OK
+
+RUNNER = "backprop_studio.core.worker"  # runs core.runner.main
+
+
+def worker(parts: str) -> tuple[str, dict]:
+    """In a torchrun worker: this rank's recording path in the folder `parts`, and its whereabouts.
+    KeyError when the environment is not torchrun's."""
+    env = os.environ
+    info = {"rank": int(env["RANK"]), "world_size": int(env["WORLD_SIZE"]),
+            "local_rank": int(env.get("LOCAL_RANK", 0)), "node_rank": int(env.get("GROUP_RANK", 0)),
+            "job": env.get("TORCHELASTIC_RUN_ID") or "none", "host": socket.gethostname()}
+    os.makedirs(parts, exist_ok=True)
+    return part_path(parts, info["rank"]), info
+
+
+def part_path(parts: str, rank: int) -> str:
+    return os.path.join(parts, f"rank{rank}.bps")
+
+
+def stop_on_sigterm() -> None:
+    """torchrun tears a job down with SIGTERM: stop the script like Ctrl-C, so the recording is finished."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def raise_collective_timeout(seconds: float) -> None:
+    """Process groups created without an explicit timeout wait `seconds` in a collective (torch's default
+    is 30 min for gloo, 10 min for NCCL): a rank paused in a live session then never times the others out.
+    An explicit `timeout=` in the script is the user's choice and stays."""
+    from torch.distributed import distributed_c10d as c10d
+
+    c10d.default_pg_timeout = c10d.default_pg_nccl_timeout = datetime.timedelta(seconds=seconds)
+
+
+def torchrun_command(python: str, runner_options: list[str], script: str, args: list[str], nproc: int,
+                     nnodes: int = 1, node_rank: int = 0, endpoint: str | None = None,
+                     rdzv_id: str | None = None) -> list[str]:
+    """torch.distributed.run with our runner as each worker's module. One node: `--standalone` (a fresh
+    job id). Several: torch's static rendezvous at `endpoint` (node 0's HOST:PORT), so `--node-rank`
+    fixes which global ranks each node runs."""
+    launch = [python, "-m", "torch.distributed.run", f"--nproc-per-node={nproc}"]
+    if nnodes == 1 and endpoint is None:
+        launch.append("--standalone")
+    else:
+        launch += [f"--nnodes={nnodes}", f"--node-rank={node_rank}", "--rdzv-backend=static",
+                   f"--rdzv-endpoint={endpoint}", f"--rdzv-id={rdzv_id}"]
+    return [*launch, "-m", RUNNER, *runner_options, "--distributed", "--", script, *args]
+
+
+def record_distributed(script: str, args: list[str], out: str, nproc: int, nnodes: int = 1, node_rank: int = 0,
+                       endpoint: str | None = None, rdzv_id: str | None = None, detail: str = "auto",
+                       overhead: float = 0.10, break_on: list[str] | None = None,
+                       collective_timeout: float | None = None, python: str | None = None) -> int:
+    """Record this node's ranks of a torchrun job into `out`: 0 all finished, 1 any failed, 3 a breakpoint."""
+    out = os.path.abspath(out)
+    parts = out + ".ranks"
+    shutil.rmtree(parts, ignore_errors=True)
+    options = ["--record", parts, "--detail", detail, "--overhead", str(overhead)]
+    for cond in break_on or []:
+        options += ["--break-on", cond]
+    if collective_timeout:
+        options += ["--collective-timeout", str(collective_timeout)]
+    cmd = torchrun_command(python or sys.executable, options, os.path.abspath(script), args, nproc, nnodes,
+                           node_rank, endpoint, rdzv_id)
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(cmd, env=env)
+    try:
+        code = proc.wait()
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)  # the agent passes it on to its workers
+        try:
+            code = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            code = proc.wait()
+    files = sorted(os.path.join(parts, f) for f in os.listdir(parts)) if os.path.isdir(parts) else []
+    if not files:
+        print(f"backprop-studio: torchrun exited with code {code} before any rank started recording",
+              file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        merge(files, out)
+    except (MergeError, RecordingError) as e:
+        print(f"backprop-studio: {e}; the ranks' own files are kept in {parts}", file=sys.stderr)
+        return EXIT_FAILED
+    shutil.rmtree(parts, ignore_errors=True)
+    return summary(out, code)
+
+
+def summary(path: str, launcher_code: int) -> int:
+    """One line per rank on stderr (the failing rank's error with its file and line); the exit code."""
+    rec = Recording(path)
+    try:
+        status, error = status_of_job(rec.rank_meta)
+        for rank in rec.ranks:
+            m = rec.rank_meta[rank]
+            line = f"backprop-studio: rank {rank}: {m.get('status')}"
+            if m.get("error"):
+                e = m["error"]
+                where = f"{e['file']}:{e['line']}" if e.get("line") else e.get("file") or "?"
+                line += f": {e['type']}: {e['message']} ({where})"
+            print(line, file=sys.stderr)
+        if error is not None:
+            print(f"backprop-studio: the job failed first on rank {error['rank']}", file=sys.stderr)
+    finally:
+        rec.close()
+    if status == "failed" or (status == "finished" and launcher_code != 0):
+        return EXIT_FAILED
+    if any(m.get("break") for m in rec.rank_meta.values()):
+        return EXIT_BREAK
+    return EXIT_OK if status == "finished" else EXIT_FAILED
