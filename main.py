@@ -1,4 +1,4 @@
-"""Backprop Studio command line: app, record, export, open, lessons, lesson."""
+"""Backprop Studio command line: app, record, export, merge, open, lessons, lesson."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 from backprop_studio.core.budget import DETAILS
 
-SUBCOMMANDS = ("record", "export", "open", "lessons", "lesson")
+SUBCOMMANDS = ("record", "export", "merge", "open", "lessons", "lesson")
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -23,6 +23,14 @@ def cmd_record(argv: list[str]) -> int:
                    help="stop at the first hit: nonfinite, 'loss>X', 'grad_norm>X', 'iteration=N' (repeatable)")
     p.add_argument("--detail", choices=DETAILS, default="auto")
     p.add_argument("--overhead", type=float, default=0.10, help="tracing overhead budget for --detail auto")
+    dist = p.add_argument_group("distributed (torchrun; every rank is traced and recorded)")
+    dist.add_argument("--nproc-per-node", type=int, default=None, metavar="N", help="ranks on this node")
+    dist.add_argument("--nnodes", type=int, default=1, metavar="M", help="nodes in the job")
+    dist.add_argument("--node-rank", type=int, default=0, metavar="K", help="this node's rank (0..M-1)")
+    dist.add_argument("--rdzv-endpoint", default=None, metavar="HOST:PORT", help="node 0's address")
+    dist.add_argument("--rdzv-id", default=None, metavar="ID", help="the job's id, the same on every node")
+    dist.add_argument("--collective-timeout", type=float, default=None, metavar="SECONDS",
+                      help="how long a collective may wait (default torch's: 30 min gloo, 10 min NCCL)")
     p.add_argument("script")
     p.add_argument("args", nargs=argparse.REMAINDER)
     a = p.parse_args(argv)
@@ -36,7 +44,21 @@ def cmd_record(argv: list[str]) -> int:
             return _fail(str(e))
     if not os.path.isfile(a.script):
         return _fail(f"{a.script}: no such script")
+    if a.nproc_per_node is not None or a.nnodes != 1:
+        return _record_distributed(a)
     return record_in_child(a.script, a.args, a.output, a.detail, a.overhead, a.break_on)
+
+
+def _record_distributed(a: argparse.Namespace) -> int:
+    from backprop_studio.core.distributed import record_distributed
+
+    if (a.nproc_per_node or 0) < 1 or a.nnodes < 1 or not 0 <= a.node_rank < a.nnodes:
+        return _fail("need --nproc-per-node N >= 1, --nnodes M >= 1 and 0 <= --node-rank < M")
+    if a.nnodes > 1 and not (a.rdzv_endpoint and a.rdzv_id):
+        return _fail("several nodes need --rdzv-endpoint HOST:PORT (node 0's) and --rdzv-id ID, the same on every "
+                     "node (the id tells `merge` which recordings belong together)")
+    return record_distributed(a.script, a.args, a.output, a.nproc_per_node, a.nnodes, a.node_rank,
+                              a.rdzv_endpoint, a.rdzv_id, a.detail, a.overhead, a.break_on, a.collective_timeout)
 
 
 def cmd_export(argv: list[str]) -> int:
@@ -47,12 +69,29 @@ def cmd_export(argv: list[str]) -> int:
     p.add_argument("recording")
     p.add_argument("--format", choices=export.FORMATS, default="json")
     p.add_argument("--iteration", type=int, default=None, help="iteration to draw (graph formats; default the last)")
+    p.add_argument("--rank", type=int, default=None, help="rank of a distributed recording (default the lowest, 0)")
     p.add_argument("-o", "--output", required=True)
     a = p.parse_args(argv)
     try:
-        rec = Recording(a.recording)
+        rec = Recording(a.recording, rank=a.rank)
         export.write(rec, a.format, a.output, a.iteration)
     except (RecordingError, ValueError, OSError) as e:
+        return _fail(str(e), 1)
+    return 0
+
+
+def cmd_merge(argv: list[str]) -> int:
+    from backprop_studio.core.merge import MergeError, merge
+    from backprop_studio.core.recording import RecordingError
+
+    p = argparse.ArgumentParser(prog="backprop-studio merge",
+                                description="Join the recordings of one distributed job's nodes into one.")
+    p.add_argument("recordings", nargs="+")
+    p.add_argument("-o", "--output", required=True)
+    a = p.parse_args(argv)
+    try:
+        merge(a.recordings, a.output)
+    except (MergeError, RecordingError, OSError) as e:
         return _fail(str(e), 1)
     return 0
 
@@ -131,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_record(rest)
         if cmd == "export":
             return cmd_export(rest)
+        if cmd == "merge":
+            return cmd_merge(rest)
         if cmd == "lessons":
             return cmd_lessons(rest)
         return cmd_app(rest, cmd)

@@ -8,6 +8,7 @@ import math
 
 import networkx as nx
 
+from backprop_studio.core import ranks
 from backprop_studio.core.iteration import nonfinite
 from backprop_studio.core.layout import DOT_MAX_NODES
 from backprop_studio.core.recording import Recording
@@ -35,6 +36,8 @@ def to_json(rec: Recording) -> dict:
         "status": rec.status, "error": rec.meta.get("error"), "break": rec.meta.get("break"),
         "script": rec.meta.get("script"), "argv": rec.meta.get("argv"),
         "console": "".join(t for _, _, t in rec.console()),
+        "rank": rec.rank, "world_size": rec.world_size, "ranks": rec.ranks,
+        "findings": ranks.findings(rec),  # ranks-diverge, across every rank in the file
         "iterations": iterations,
     })
 
