@@ -227,3 +227,26 @@ def test_single_process_recording_of_the_old_format_still_reads(tmp_path):
     assert old["ranks"] == [0] and old["world_size"] == 1 and old["rank"] == 0
     assert old["iterations"] == new["iterations"] and old["console"] == new["console"]
     assert len(old["iterations"]) == 3
+
+
+def test_rank_torn_down_by_torchrun_finishes_its_recording(tmp_path):
+    """Rank 1 fails while rank 0 trains in Python: torchrun sends rank 0 SIGTERM, and rank 0's recording
+    is finished as stopped with every iteration it completed."""
+    script = write_script(tmp_path, """
+        import os, time, torch
+        w = torch.ones(3, requires_grad=True)
+        if os.environ["RANK"] == "1":
+            time.sleep(1.0)
+            raise RuntimeError("rank 1 gives up")
+        for i in range(100000):
+            (w * i).sum().backward()
+            print("iteration", i, flush=True)
+            time.sleep(0.01)
+    """)
+    bps = str(tmp_path / "run.bps")
+    proc = cli("record", "--nproc-per-node", "2", "-o", bps, script, cwd=str(tmp_path), timeout=TIMEOUT)
+    assert proc.returncode == 1 and "the job failed first on rank 1" in proc.stderr
+    zero = exported(bps, 0)
+    assert zero["status"] == "stopped" and zero["error"] is None
+    done = [int(line.split()[1]) for line in zero["console"].splitlines() if line.startswith("iteration")]
+    assert done and [it["index"] for it in zero["iterations"]] == list(range(done[-1] + 1))
