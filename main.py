@@ -1,4 +1,4 @@
-"""Backprop Studio command line: app, record, export, merge, open, lessons, lesson."""
+"""Backprop Studio command line: app, record, export, merge, open, doctor, lessons, lesson."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 from backprop_studio.core.budget import DETAILS
 
-SUBCOMMANDS = ("record", "export", "merge", "open", "lessons", "lesson")
+SUBCOMMANDS = ("record", "export", "merge", "open", "lessons", "lesson", "doctor")
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -96,6 +96,36 @@ def cmd_merge(argv: list[str]) -> int:
     return 0
 
 
+def cmd_doctor(argv: list[str]) -> int:
+    from backprop_studio.core import doctor
+    from backprop_studio.core.recording import Recording, RecordingError
+
+    p = argparse.ArgumentParser(prog="backprop-studio doctor",
+                                description="Find classic training bugs in a recording (exit 4 if any).")
+    p.add_argument("recording")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("-o", "--output", default=None, help="write the findings here (default: stdout)")
+    a = p.parse_args(argv)
+    try:
+        rec = Recording(a.recording)
+        try:
+            findings = doctor.diagnose_recording(rec)
+        finally:
+            rec.close()
+    except RecordingError as e:
+        return _fail(str(e), 1)
+    text = doctor.to_json(findings) if a.format == "json" else doctor.to_text(findings)
+    if a.output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            with open(a.output, "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as e:
+            return _fail(str(e), 1)
+    return 4 if doctor.has_problems(findings) else 0
+
+
 def cmd_lessons(argv: list[str]) -> int:
     from backprop_studio.core import lessons
 
@@ -172,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_export(rest)
         if cmd == "merge":
             return cmd_merge(rest)
+        if cmd == "doctor":
+            return cmd_doctor(rest)
         if cmd == "lessons":
             return cmd_lessons(rest)
         return cmd_app(rest, cmd)

@@ -1,9 +1,10 @@
 """Training doctor: finds the classic training bugs in a recording or a live run's iterations.
 
 A finding is `{code, level, iteration, subject, message, hint}`; `subject` names the parameter, the
-node (op, name, file:line) or the rank. The codes are a contract (CODES). The rules are pure
-functions of a `Run` (core/doctor_rules.py, core/doctor_scale.py); each code's explanation, in
-English and Chinese, is in core/doctor_text.py.
+node (op, name, file:line) or the parameter that ranks disagree on. The codes are a contract (CODES).
+The rules are pure functions of a `Run` (core/doctor_rules.py, core/doctor_scale.py); ranks-diverge
+compares the ranks of a distributed recording (core/ranks.py). Each code's explanation, in English
+and Chinese, is in core/doctor_text.py.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import networkx as nx
 
 from backprop_studio.core import doctor_rules as rules
 from backprop_studio.core import doctor_scale as scale
+from backprop_studio.core import ranks
 from backprop_studio.core.iteration import Iteration
 
 CODES = ("grad-accumulates", "not-optimized", "no-grad", "double-softmax", "exploding", "vanishing",
@@ -30,7 +32,8 @@ RULES = (rules.nonfinite, rules.grad_accumulates, rules.not_optimized, rules.no_
 class Run:
     """What the rules read: every iteration's numbers, one graph per structure, update ratios."""
 
-    steps: list[dict] = field(default_factory=list)  # {index, loss, optimizer_steps, signature, params}
+    # per iteration: {index, loss, optimizer_steps, signature, params, values: {parameter: fingerprint}}
+    steps: list[dict] = field(default_factory=list)
     graphs: dict[str, tuple[int, nx.DiGraph]] = field(default_factory=dict)  # signature -> (first index, graph)
     nonfinite: tuple[int, nx.DiGraph] | None = None  # the first iteration with a NaN/Inf, and its graph
     updates: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # name -> [(index, ratio)]
@@ -44,7 +47,7 @@ def summarize(iterations: Iterable[Iteration], updates: dict | None = None, scri
     run = Run(updates=dict(updates or {}), script=script, script_lines=_read_lines(script))
     for it in iterations:
         step = {"index": it.index, "loss": it.loss, "optimizer_steps": it.optimizer_steps,
-                "signature": it.signature, "params": it.params}
+                "signature": it.signature, "params": it.params, "values": _param_values(it.graph)}
         run.steps.append(step)
         if it.signature not in run.graphs and len(it.graph):
             run.graphs[it.signature] = (it.index, it.graph)
@@ -60,12 +63,16 @@ def from_recording(rec) -> Run:
 
 def diagnose(run: Run) -> list[dict]:
     """Every rule's findings, by iteration."""
-    found = [f for rule in RULES for f in rule(run)]
-    return sorted(found, key=lambda f: (f["iteration"] is None, f["iteration"] or 0))
+    return _by_iteration([f for rule in RULES for f in rule(run)])
 
 
 def diagnose_recording(rec) -> list[dict]:
-    return diagnose(from_recording(rec))
+    """The rules on `rec`'s rank, and ranks-diverge across every rank in the file (core/ranks.py)."""
+    return _by_iteration(diagnose(from_recording(rec)) + ranks.findings(rec))
+
+
+def _by_iteration(found: list[dict]) -> list[dict]:
+    return sorted(found, key=lambda f: (f["iteration"] is None, f["iteration"] or 0))
 
 
 def has_problems(findings: list[dict]) -> bool:
@@ -81,6 +88,12 @@ def to_text(findings: list[dict]) -> str:
 
 def to_json(findings: list[dict]) -> str:
     return json.dumps({"findings": findings}, ensure_ascii=False, indent=1) + "\n"
+
+
+def _param_values(g: nx.DiGraph) -> dict[str, tuple]:
+    """Parameters' forward values, as a fingerprint of their summary (iterations with values only)."""
+    return {a["name"]: tuple(a["value"].get(k) for k in ("norm", "mean", "min", "max"))
+            for _, a in g.nodes(data=True) if a.get("kind") == "param" and a.get("name") and a.get("value")}
 
 
 def _read_lines(script: str | None) -> list[str] | None:

@@ -1,7 +1,7 @@
 """The doctor's rules about gradient flow: each a pure function of a `doctor.Run`, returning findings.
 
 grad-accumulates, not-optimized, no-grad, double-softmax, nonfinite. The rules about sizes
-(exploding, vanishing, ranks-diverge) are in core/doctor_scale.py.
+(exploding, vanishing) are in core/doctor_scale.py, ranks-diverge in core/ranks.py.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ import re
 import networkx as nx
 
 from backprop_studio.core.iteration import first_nonfinite
-
-UNNAMED = re.compile(r"group\d+\.param\d+$")  # an optimizer parameter the tracer could not name
 
 
 def finding(code: str, level: str, iteration: int | None, subject: str, message: str, hint: str) -> dict:
@@ -54,13 +52,13 @@ def grad_accumulates(run) -> list[dict]:
     through the generator's backward (after its own step) and clears it before its next step. So the
     rule wants one unbroken sum that spans two steps.
     """
-    optimized = _optimized(run)  # a parameter no optimizer holds keeps a sum harmlessly (not-optimized says so)
+    idle = unchanged(run)  # a parameter nothing updates keeps a sum harmlessly (not-optimized says so)
     start: dict[str, int] = {}  # parameter -> optimizer steps counted when its .grad last started clean
     first_stale: dict[str, int] = {}  # parameter -> the first iteration of its sum that came after a step
     hits: dict[str, tuple[int, int]] = {}  # parameter -> (iteration seen, where its stale sum began)
     for s in run.steps:
         for name, row in s["params"].items():
-            if not _has_grad(row) or name in hits or (optimized is not None and name not in optimized):
+            if not _has_grad(row) or name in hits or name in idle:
                 continue
             if not _leftover(row):
                 start[name] = s["optimizer_steps"]
@@ -84,13 +82,28 @@ def grad_accumulates(run) -> list[dict]:
 
 
 # ---- not-optimized / no-grad ------------------------------------------------
-def _optimized(run) -> set[str] | None:
-    """Names of the parameters some optimizer holds (each step's update rows list them all, those listed
-    without a gradient too); None when unknown: no update rows (an older recording), or an optimizer
-    parameter the tracer could not name."""
-    if not run.updates or any(UNNAMED.match(n) for n in run.updates):
-        return None
+def _optimized(run) -> set[str]:
+    """Parameters known to be in an optimizer: those with update rows (sampled steps list every parameter
+    of the optimizer that stepped) and those listed without a gradient (the tracer lists only optimizer
+    parameters so). Never complete: a sampled step shows one optimizer's parameters."""
     return set(run.updates) | {n for s in run.steps for n, row in s["params"].items() if not _has_grad(row)}
+
+
+def unchanged(run) -> set[str]:
+    """Parameters whose forward value stayed the same across optimizer steps while other parameters'
+    values changed: nothing updates them."""
+    first: dict[str, tuple[int, tuple]] = {}  # name -> (optimizer steps, fingerprint) when first seen
+    last: dict[str, int] = {}
+    changed: set[str] = set()
+    for s in run.steps:
+        for name, value in s.get("values", {}).items():
+            seen = first.setdefault(name, (s["optimizer_steps"], value))
+            if value != seen[1]:
+                changed.add(name)
+            last[name] = s["optimizer_steps"]
+    if not changed:
+        return set()  # nothing moved at all (no step, a manual loop): no evidence
+    return {n for n, (steps, _) in first.items() if n not in changed and last[n] > steps}
 
 
 def _kinds(run) -> dict[str, str]:
@@ -98,23 +111,22 @@ def _kinds(run) -> dict[str, str]:
 
 
 def not_optimized(run) -> list[dict]:
-    """A module parameter gets gradients but no optimizer holds it, while optimizers step."""
-    if not any(s["optimizer_steps"] for s in run.steps):
-        return []  # no optimizer (a manual update loop): nothing to compare with
-    optimized = _optimized(run)
-    if optimized is None:
+    """A module parameter gets gradients but its value never changes over optimizer steps, and no sampled
+    step shows it in an optimizer."""
+    idle = unchanged(run) - _optimized(run)
+    if not idle:
         return []
     kinds = _kinds(run)
     first: dict[str, int] = {}
     for s in run.steps:
         for name, row in s["params"].items():
-            if _has_grad(row) and kinds.get(name) == "param":
+            if name in idle and kinds.get(name) == "param" and (row.get("grad_norm") or 0) > 0:
                 first.setdefault(name, s["index"])
     return [finding("not-optimized", "warning", first[name], name,
                     f"{name} receives gradients but is in no optimizer's parameter groups: it never changes",
                     "pass it to the optimizer (e.g. optimizer = SGD(model.parameters(), ...)) or freeze it "
                     "with requires_grad_(False)")
-            for name in sorted(first, key=first.get) if name not in optimized]
+            for name in sorted(first, key=first.get)]
 
 
 def no_grad(run) -> list[dict]:

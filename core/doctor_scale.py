@@ -1,4 +1,4 @@
-"""The doctor's rules about sizes: exploding, vanishing, ranks-diverge (pure functions, findings out)."""
+"""The doctor's rules about sizes: exploding, vanishing (pure functions of a `doctor.Run`, findings out)."""
 
 from __future__ import annotations
 
@@ -112,27 +112,3 @@ def vanishing(run) -> list[dict]:
                     "use ReLU-family activations, a proper init (kaiming/xavier), normalisation layers or "
                     "residual connections")]
 
-
-def ranks_diverge(norms: dict[int, dict[int, dict[str, float]]], rtol: float = 1e-5) -> list[dict]:
-    """Ranks whose parameters differ after a step. `norms`: rank -> iteration -> parameter -> norm.
-    Every rank is compared with the lowest; the first iteration and parameter that differ are named."""
-    if len(norms) < 2:
-        return []
-    ranks = sorted(norms)
-    ref = norms[ranks[0]]
-    for index in sorted(ref):
-        for rank in ranks[1:]:
-            other = norms[rank].get(index)
-            if other is None:
-                continue
-            for name, a in sorted(ref[index].items()):
-                b = other.get(name)
-                if b is None or not (_finite(a) and _finite(b)):
-                    continue
-                if abs(a - b) > rtol * max(abs(a), abs(b), 1e-12):
-                    return [finding("ranks-diverge", "error", index, f"rank {rank}",
-                                    f"{name} differs between rank {ranks[0]} (norm {a:.6g}) and rank {rank} "
-                                    f"(norm {b:.6g}) at iteration {index}: the replicas are no longer in sync",
-                                    "wrap the model in DistributedDataParallel (or all-reduce the gradients), "
-                                    "seed every rank alike and broadcast the initial weights")]
-    return []

@@ -8,7 +8,7 @@ import math
 
 import networkx as nx
 
-from backprop_studio.core import ranks
+from backprop_studio.core.doctor import diagnose_recording
 from backprop_studio.core.iteration import nonfinite
 from backprop_studio.core.layout import DOT_MAX_NODES
 from backprop_studio.core.recording import Recording
@@ -37,7 +37,7 @@ def to_json(rec: Recording) -> dict:
         "script": rec.meta.get("script"), "argv": rec.meta.get("argv"),
         "console": "".join(t for _, _, t in rec.console()),
         "rank": rec.rank, "world_size": rec.world_size, "ranks": rec.ranks,
-        "findings": ranks.findings(rec),  # ranks-diverge, across every rank in the file
+        "findings": diagnose_recording(rec),  # the doctor's, ranks-diverge across every rank included
         "iterations": iterations,
     })
 
