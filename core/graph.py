@@ -126,14 +126,6 @@ def root_fn(t: torch.Tensor):
     return None
 
 
-def node_kind(fn) -> str:
-    if isinstance(fn, BackwardCFunction):
-        return "custom"
-    if type(fn).__name__ == "AccumulateGrad":
-        return "param" if isinstance(fn.variable, torch.nn.Parameter) else "leaf"
-    return "op"
-
-
 _types: dict[type, tuple[str, str | None, int]] = {}  # grad_fn class -> (op, kind unless AccumulateGrad, code)
 
 

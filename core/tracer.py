@@ -12,52 +12,19 @@ import threading
 import time
 from collections.abc import Callable
 
-import networkx as nx
 import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
-from torch.overrides import TorchFunctionMode
 from torch.utils.weak import WeakIdKeyDictionary
 
 from backprop_studio.core import gcpause, naming, stats
 from backprop_studio.core import graph as graph_mod
+from backprop_studio.core.backward import Backward
 from backprop_studio.core.budget import DETAILS, Budget
+from backprop_studio.core.capture import CaptureMode, attribute_modules
 from backprop_studio.core.control import Control, NoControl
 from backprop_studio.core.graph import grad_fn_of
-from backprop_studio.core.iteration import SINK, Iteration, node_id, node_number
+from backprop_studio.core.iteration import Iteration
 from backprop_studio.core.naming import Names
-
-
-class CaptureMode(TorchFunctionMode):
-    """Full detail: remember every op's output tensor and the user line that made it."""
-
-    def __init__(self, tracer: Tracer):
-        super().__init__()
-        self.tracer = tracer
-        self.outputs: dict = {}  # grad_fn -> tensor
-        self.sources: dict = {}  # grad_fn -> "file:line"
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        for a in args:  # outputs made outside the mode (custom Function.apply) seen as inputs
-            if type(a) is torch.Tensor:
-                fn = grad_fn_of(a)
-                if fn is not None and fn not in self.outputs:
-                    self._keep(a, fn)
-        out = func(*args, **(kwargs or {}))
-        fn = grad_fn_of(out)
-        if fn is None and isinstance(out, tuple | list):
-            for o in out:
-                if (f := grad_fn_of(o)) is not None:
-                    self._keep(o, f)
-        elif fn is not None and fn not in self.outputs:
-            self._keep(out, fn)
-            if self.tracer.control.stepping:
-                self.tracer.control.pause("forward_op", {"op": type(fn).__name__,
-                                                         "source": self.sources.get(fn), "outputs": self.outputs})
-        return out
-
-    def _keep(self, t: torch.Tensor, fn) -> None:
-        self.outputs[fn] = t
-        self.sources[fn] = naming.user_source(sys._getframe(2))
 
 
 def _keep_static(g, known) -> None:
@@ -68,19 +35,6 @@ def _keep_static(g, known) -> None:
         for key in ("source", "module"):
             if a[key] is None and old[key] is not None:
                 a[key] = old[key]
-
-
-def _param_row(grad: dict, accumulated: dict | None, scale: float | None) -> dict:
-    """A parameter's line in Iteration.params: this backward's gradient norm, the accumulated .grad's
-    norm when earlier backwards left one, NaN/Inf counts; norms unscaled by a GradScaler's factor."""
-    row = {"grad_norm": _unscaled(grad.get("norm"), scale), "nan": grad.get("nan", 0), "inf": grad.get("inf", 0)}
-    if accumulated is not None:
-        row["accumulated_norm"] = _unscaled(accumulated.get("norm"), scale)
-    return row
-
-
-def _unscaled(norm: float | None, scale: float | None) -> float | None:
-    return norm / scale if scale and norm is not None else norm
 
 
 def _tracing(roots: list) -> bool:
@@ -123,7 +77,7 @@ class Tracer:
         self._nonfinite_loss = False  # a non-finite loss was seen (the first one got full detail)
         self._full_next = False  # the next iteration is full whatever the budget
         self._scaled = WeakIdKeyDictionary()  # outputs of GradScaler.scale -> the scaler
-        self._optimized = WeakIdKeyDictionary()  # parameters the script's optimizers hold
+        self.optimized = WeakIdKeyDictionary()  # parameters the script's optimizers hold
 
     def add_observer(self, observer) -> None:
         """`observer.observe(point, info)` at each pause point but forward ops and backward nodes, before
@@ -243,7 +197,7 @@ class Tracer:
     # ---- forward-time capture --------------------------------------------
     def _set_capture(self, on: bool) -> None:
         if on and self._mode is None:
-            self._mode = CaptureMode(self)
+            self._mode = CaptureMode(self.control)
             self._mode.__enter__()
         elif not on and self._mode is not None:
             mode, self._mode = self._mode, None
@@ -311,7 +265,7 @@ class Tracer:
         """Remember every parameter `optimizer` holds, gradient or not (see _no_gradient)."""
         for group in optimizer.param_groups:
             for p in group["params"]:
-                self._optimized[p] = True
+                self.optimized[p] = True
 
     def _on_optimizer_pre(self, optimizer, args, kwargs):
         self._hold(optimizer)  # an optimizer made before the tracer was installed
@@ -377,114 +331,59 @@ class Tracer:
         forward_time = t_begin - self._boundary
         mode = self._mode
         self._set_capture(False)
-        root = roots[0] if roots and isinstance(roots[0], torch.Tensor) else None
-        scalar = root is not None and root.numel() == 1
-        detail = self._detail
-        auto = self.budget.detail == "auto"
-        if auto and detail != "full" and scalar and not self._nonfinite_loss and root.device.type == "cpu" \
-                and not math.isfinite(stats.cpu_value(root)):  # no transfer on the CPU; see _nonfinite
-            detail = "full"  # the first non-finite loss: the whole graph's numbers, before its backward
-        fns = [graph_mod.root_fn(t) for t in roots if isinstance(t, torch.Tensor)]
-        outputs = mode.outputs if mode is not None else {}
-        sources = mode.sources if mode is not None else {}
-        w, structure, shared, param_nodes, detail = self._walk(fns, detail, sources)
-        full = detail == "full"
-        order = {fn: i for i, fn in enumerate(outputs)} if outputs else {}  # forward execution order
-        batch = stats.Batch(light=not full)
-        value_slot: dict[str, int] = {}
-        values: dict[str, torch.Tensor] = {}  # node id -> forward output (full detail)
-        grads: dict[str, torch.Tensor] = {}
-        hooks = []
-        after: list = []  # (node id, leaf) whose .grad after this backward is exactly its contribution
-        if full:
-            g = w.graph
-            for k, fn in enumerate(w.fns):
-                nid = node_id(k)
-                attrs = g.nodes[nid]
-                tensor = fn.variable if attrs["kind"] in ("param", "leaf") else outputs.get(fn)
-                if fn in order:
-                    attrs["seq"] = order[fn]
-                if tensor is None and k == 0:
-                    tensor = root
-                if tensor is not None:
-                    value_slot[nid] = batch.add(tensor)
-                    values[nid] = tensor
-                hooks.append(fn.register_prehook(self._grad_hook(nid, grads)))
-        else:  # light: a hook only where .grad cannot tell (accumulating, autograd.grad, node events)
-            plain = grad_inputs is None and not self.control.wants_node_events()
-            for nid in param_nodes:
-                fn = w.fns[node_number(nid)]
-                var = fn.variable
-                if plain and var.grad is None and not getattr(var, "_post_accumulate_grad_hooks", None):
-                    after.append((nid, var))
-                else:
-                    hooks.append(fn.register_prehook(self._grad_hook(nid, grads)))
-            if root is not None and w.fns:  # the loss's own value: its NaN/Inf flag at every detail
-                value_slot[SINK] = batch.add(root.detach())
-        # leaves whose .grad already holds earlier backwards' sums (a forgotten zero_grad, accumulation):
-        # the optimizer will use that sum, so it is recorded beside this backward's own gradient
-        accumulating = [] if grad_inputs is not None else \
-            [(nid, var) for nid in param_nodes if (var := w.fns[node_number(nid)].variable).grad is not None]
-        shown = structure.instance({}) if shared else w.graph  # what a watcher sees during the backward
+        b = self._prepare(roots, grad_inputs, mode)
+        shown = b.structure.instance({}) if b.shared else b.w.graph  # what a watcher sees during the backward
         own = time.perf_counter() - t_begin
-        self._point("backward_begin", {"index": self.index, "graph": shown, "walk": w, "detail": detail,
-                                       "values": values, "named": param_nodes})
+        self._point("backward_begin", {"index": self.index, "graph": shown, "walk": b.w, "detail": b.detail,
+                                       "values": b.values, "named": b.named})
         t_back = time.perf_counter()
         try:
             result = run()
         finally:
-            for h in hooks:
-                h.remove()
+            b.unhook()
         t_after = time.perf_counter()
-        for nid, var in after:
-            if var.grad is not None:
-                grads.setdefault(nid, var.grad)
         if grad_inputs is not None and result is not None:
-            self._grads_of_inputs(w, grad_inputs, result, grads)
-        grad_slot = {nid: batch.add(t, values=full) for nid, t in grads.items()}
-        total_slot = {nid: batch.add(var.grad, values=full) for nid, var in accumulating if var.grad is not None}
-        scaler = self._scaled.get(root) if scalar else None
-        extra = [root.detach()] if scalar else []
-        if scaler is not None and getattr(scaler, "_scale", None) is not None:
-            extra.append(scaler._scale.detach().reshape(-1)[:1])  # the factor, in the same transfer
-        summaries, host = batch.finish(extra)
-        grad_scale = host[1] if len(host) > 1 and host[1] else None
-        numbers: dict[str, dict] = {}
-        for nid, i in value_slot.items():
-            numbers[nid] = {"value": summaries[i]}
-        for nid, i in grad_slot.items():
-            numbers.setdefault(nid, {})["grad"] = summaries[i]
-        for nid, i in total_slot.items():
-            numbers.setdefault(nid, {})["accumulated"] = summaries[i]
-        if not shared:
-            nodes = w.graph.nodes
-            for nid, extra in numbers.items():
-                nodes[nid].update(extra)
-            g = nx.freeze(w.graph)
-        else:
-            g = structure.instance(numbers)
-        params = {}
-        for nid in param_nodes:
-            got = numbers.get(nid, {})
-            if got.get("grad") is not None:
-                params[g.nodes[nid]["name"] or nid] = _param_row(got["grad"], got.get("accumulated"), grad_scale)
-        if self._optimized:
-            self._no_gradient(params, {id(w.fns[node_number(nid)].variable) for nid in param_nodes})
-        loss = host[0] if scalar else None
-        if loss is not None and grad_scale:
-            loss /= grad_scale  # the script's loss (a power of two: exact)
-        if loss is not None and not math.isfinite(loss):
-            self._nonfinite(detail)
+            b.grads_of_inputs(grad_inputs, result)
         self._forget_forward(mode)
-        self._deliver(Iteration(
-            index=self.index, loss=loss, optimizer_steps=self.optimizer_steps,
-            signature=w.signature, graph=g, detail=detail, structure=structure, grad_scale=grad_scale,
-            phase_times={"forward": forward_time, "backward": t_after - t_back}, params=params,
-        ))
+        self._deliver(self._finish(b, {"forward": forward_time, "backward": t_after - t_back}))
         end = time.perf_counter()
-        own += end - t_after
-        self._charge(detail, end, own)
+        self._charge(b.detail, end, own + end - t_after)
         return result
+
+    def _prepare(self, roots: list, grad_inputs, mode: CaptureMode | None) -> Backward:
+        """Walk this backward's graph and queue the numbers it records (hooks on its nodes)."""
+        root = roots[0] if roots and isinstance(roots[0], torch.Tensor) else None
+        detail = self._detail
+        if self.budget.detail == "auto" and detail != "full" and root is not None and root.numel() == 1 \
+                and not self._nonfinite_loss and root.device.type == "cpu" \
+                and not math.isfinite(stats.cpu_value(root)):  # no transfer on the CPU; see _nonfinite
+            detail = "full"  # the first non-finite loss: the whole graph's numbers, before its backward
+        fns = [graph_mod.root_fn(t) for t in roots if isinstance(t, torch.Tensor)]
+        outputs = mode.outputs if mode is not None else {}
+        w, structure, shared, named, detail = self._walk(fns, detail, mode.sources if mode is not None else {})
+        b = Backward(w, structure, shared, named, detail, root)
+        if detail == "full":
+            b.watch_full(outputs, self._grad_hook)
+        else:  # a hook only where .grad cannot tell (accumulating, autograd.grad, node events)
+            b.watch_light(grad_inputs is None and not self.control.wants_node_events(), self._grad_hook)
+        if grad_inputs is None:
+            b.watch_accumulated()
+        return b
+
+    def _finish(self, b: Backward, phase_times: dict) -> Iteration:
+        """The numbers read in one transfer, on the iteration's graph."""
+        scaler = self._scaled.get(b.root) if b.scalar else None
+        scale = getattr(scaler, "_scale", None) if scaler is not None else None
+        numbers, loss, grad_scale = b.read(scale)
+        g = b.graph(numbers)
+        params = b.params(g, numbers, grad_scale)
+        if self.optimized:
+            self._no_gradient(params, {id(b.leaf(nid)) for nid in b.named})
+        if loss is not None and not math.isfinite(loss):
+            self._nonfinite(b.detail)
+        return Iteration(index=self.index, loss=loss, optimizer_steps=self.optimizer_steps,
+                         signature=b.w.signature, graph=g, detail=b.detail, structure=b.structure,
+                         grad_scale=grad_scale, phase_times=phase_times, params=params)
 
     def _walk(self, fns: list, detail: str, sources: dict):
         """The walk of this backward's graph; its Structure; whether the iteration shares that Structure's
@@ -504,7 +403,7 @@ class Tracer:
             by_tensor, by_fn = naming.frame_names(sys._getframe(3))
             named = graph_mod.annotate(w, self.names.param_name, by_tensor, by_fn, self.module_outputs, sources)
             if detail == "full":
-                self._attribute_modules(w.graph, w.index)
+                attribute_modules(w.graph, w.index, self.module_calls)
             if known is not None:
                 _keep_static(w.graph, known.graph)  # sources and modules a capture-less forward lacks
             if known is None or w.graph._node != known.graph._node:  # new, or now with sources and modules
@@ -516,7 +415,7 @@ class Tracer:
     def _no_gradient(self, params: dict, in_graph: set[int]) -> None:
         """Optimizer parameters this backward gave no gradient (unused, frozen by mistake): listed with
         grad_norm None, so they are seen, not silently missing."""
-        for p in list(self._optimized.keys()):
+        for p in list(self.optimized.keys()):
             if id(p) not in in_graph and p.requires_grad:
                 name = self.names.param_name.get(p)
                 if name is not None and name not in params:
@@ -555,30 +454,3 @@ class Tracer:
                 control.pause("backward_node", {"node": nid, "grad": grads.get(nid)})
 
         return hook
-
-    def _grads_of_inputs(self, w, inputs, result, grads: dict) -> None:
-        inputs = [inputs] if isinstance(inputs, torch.Tensor) else list(inputs)
-        for t, gr in zip(inputs, result, strict=False):
-            if isinstance(t, torch.Tensor) and gr is not None and t.grad_fn is None and t.requires_grad:
-                k = w.index.get(graph_mod.root_fn(t))
-                if k is not None:
-                    grads.setdefault(node_id(k), gr)
-
-    def _attribute_modules(self, g, index: dict) -> None:
-        """Each op between a module call's inputs and its output belongs to that module."""
-        for path, out_fn, in_fns in reversed(self.module_calls):  # outer first: inner calls win
-            k = index.get(out_fn)
-            if k is None:
-                continue
-            start = node_id(k)
-            stop = {node_id(index[f]) for f in in_fns if f in index}
-            seen = {start}
-            todo = [start]
-            while todo:
-                n = todo.pop()
-                if g.nodes[n]["kind"] in ("op", "custom"):
-                    g.nodes[n]["module"] = path
-                for p in g.predecessors(n):
-                    if p not in seen and p not in stop and g.nodes[p]["kind"] in ("op", "custom"):
-                        seen.add(p)
-                        todo.append(p)

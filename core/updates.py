@@ -163,10 +163,10 @@ class Updates:
         self.tracer, self.writer, self.emit, self.watching = tracer, writer, emit, watching
         self._leaves: dict = {}  # name -> leaf tensor of the current backward
         self._leaf_names = WeakIdKeyDictionary()  # tensor -> name, for optimizer params outside modules
-        self._optimized = WeakIdKeyDictionary()  # parameters some optimizer updates -> True
         self._steps: list[OptimizerStep | None] = []
         self._manual = ManualUpdates()
         self._throttle = Throttle()
+        self._compare_cost = 0.0  # seconds the last look for updates by hand took
 
     def detach(self) -> None:
         """In a process forked from the script: record and send nothing."""
@@ -195,9 +195,12 @@ class Updates:
         self._report_manual(info["index"] - 1)
 
     def _on_end(self) -> None:
-        manual = {n: t for n, t in self._leaves.items() if t not in self._optimized}
+        manual = {n: t for n, t in self._leaves.items() if t not in self.tracer.optimized}
         if manual and (self.watching() or self._throttle.ready()):
+            started = time.perf_counter()
             self._manual.take(manual, self.tracer.optimizer_steps)
+            if not self.watching():  # the snapshot and the last comparison, within the throttle's share
+                self._throttle.charge(time.perf_counter() - started + self._compare_cost)
 
     def _on_optimizer(self, point: str, info: dict, index: int) -> None:
         opt = info.get("instance")
@@ -208,9 +211,6 @@ class Updates:
         head = {"step": self.tracer.optimizer_steps + (point == "optimizer_pre"),
                 "optimizer": info.get("optimizer", type(opt).__name__), "index": index}
         if point == "optimizer_pre":
-            for group in opt.param_groups:
-                for p in group["params"]:
-                    self._optimized[p] = True
             step = OptimizerStep(opt, self.name_of) if watching or self._throttle.ready() else None
             self._steps.append(step)
             if step is not None and watching:
@@ -230,9 +230,13 @@ class Updates:
         self._report(index, "optimizer", rows, head["step"])
 
     def _report_manual(self, index: int) -> None:
+        if not self._manual.snapshot:
+            return
+        started = time.perf_counter()
         rows = self._manual.changes(self._leaves, self.tracer.optimizer_steps)
         if rows:
             self._report(index, "manual", rows)
+        self._compare_cost = time.perf_counter() - started
 
     def _report(self, index: int, by: str, rows: list[dict], step: int | None = None) -> None:
         self.emit("params_changed", {"index": index, "by": by, "step": step, "params": rows})

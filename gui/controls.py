@@ -16,6 +16,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QComboBox, QLabel, QToolBar, QWidget
 
+from backprop_studio.core.budget import DETAILS
+
 # (command, text, shortcut, tooltip); texts are translated when the toolbar is built
 ACTIONS = (
     ("run", QT_TRANSLATE_NOOP("ControlsToolbar", "Run"), "F5",
@@ -40,7 +42,6 @@ SPEEDS = ((QT_TRANSLATE_NOOP("ControlsToolbar", "full speed"), None),
           (QT_TRANSLATE_NOOP("ControlsToolbar", "10 it/s"), 10.0), (QT_TRANSLATE_NOOP("ControlsToolbar", "2 it/s"), 2.0),
           (QT_TRANSLATE_NOOP("ControlsToolbar", "1 it/s"), 1.0), (QT_TRANSLATE_NOOP("ControlsToolbar", "0.5 it/s"), 0.5))
 LIVE_ONLY = ("step_phase", "step_node", "step_forward_op")
-DETAILS = ("auto", "full", "light")
 
 
 class ControlsToolbar(QToolBar):

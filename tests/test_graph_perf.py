@@ -7,9 +7,19 @@ import sys
 import networkx as nx
 import torch
 from torch import nn
+from torch.autograd.function import BackwardCFunction
 
 from backprop_studio.core import graph as graph_mod
-from backprop_studio.core.graph import node_kind, walk
+from backprop_studio.core.graph import walk
+
+
+def node_kind(fn) -> str:
+    """The oracle's own kind rule (core/graph.py decides it per grad_fn class)."""
+    if isinstance(fn, BackwardCFunction):
+        return "custom"
+    if type(fn).__name__ == "AccumulateGrad":
+        return "param" if isinstance(fn.variable, torch.nn.Parameter) else "leaf"
+    return "op"
 
 
 def reference_walk(roots: list) -> tuple[nx.DiGraph, dict]:

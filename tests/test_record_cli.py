@@ -41,6 +41,7 @@ def test_record_basics_exit_zero_and_json_contract(tmp_path):
 
 
 UPDATES = """
+import time
 import torch
 torch.manual_seed(0)
 w = torch.ones(2, requires_grad=True)
@@ -49,6 +50,7 @@ for _ in range(2):
     with torch.no_grad():
         w -= 0.1 * w.grad
     w.grad = None
+    time.sleep(0.5)  # updates are sampled within a share of the wall time: this loop is slow enough for all
 model = torch.nn.Linear(3, 2)
 opt = torch.optim.SGD(model.parameters(), lr=0.5)
 x, y = torch.randn(8, 3), torch.randn(8, 2)

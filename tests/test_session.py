@@ -280,6 +280,7 @@ def test_run_at_a_rate_and_set_detail(tmp_path):
 
 def test_manual_updates_between_iterations(tmp_path):
     script = write_script(tmp_path, """
+        import time
         import torch
         torch.manual_seed(0)
         x, y = torch.randn(8, 3), torch.randn(8, 1)
@@ -296,6 +297,7 @@ def test_manual_updates_between_iterations(tmp_path):
                 w1.grad.zero_()
                 w2.grad.zero_()
             history.append([(w1 - before[0]).norm() / before[0].norm(), (w2 - before[1]).norm() / before[1].norm()])
+            time.sleep(0.3)  # updates are sampled within a share of the wall time: slow enough for all
     """)
     history = runpy.run_path(script, run_name="__main__")["history"]
     s = session(script, tmp_path, paused=False)

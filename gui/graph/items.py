@@ -93,7 +93,7 @@ class NodeItem(QGraphicsItem):
         """New numbers for this node (a graph node's attribute dict, or a module's aggregate)."""
         self.attrs = attrs
         self.norm = attrs.get("_norm") if self.kind == "module" else gm.grad_norm(attrs)
-        self.bad = bool(attrs.get("_bad")) if self.kind == "module" else gm.nonfinite(attrs)
+        self.bad = bool(attrs.get("_bad")) if self.kind == "module" else gm.bad_node(attrs)
         self._text = None
         if repaint:
             self.update()

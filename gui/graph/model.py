@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from backprop_studio.core.export import node_label
+from backprop_studio.core.iteration import node_number, nonfinite
 
 COLLAPSE_ABOVE = 300  # graphs with more nodes open with their modules collapsed
 TARGET_UNITS = 12  # "collapse all" picks the shallowest module depth showing at least this many boxes
@@ -145,22 +146,15 @@ def grad_norm(attrs: dict) -> float | None:
     s = attrs.get("grad")
     if not s:
         return None
-    if s.get("nan") or s.get("inf"):
+    if nonfinite(s):
         return math.inf
     n = s.get("norm")
     return float(n) if n is not None else None
 
 
-def nonfinite(attrs: dict) -> bool:
+def bad_node(attrs: dict) -> bool:
     """True when the node's value or gradient holds NaN or Inf."""
-    v, g = attrs.get("value"), attrs.get("grad")
-    return bool((v and (v.get("nan") or v.get("inf"))) or (g and (g.get("nan") or g.get("inf"))))
-
-
-def grad_range(g: nx.DiGraph) -> tuple[float, float] | None:
-    """Smallest and largest positive finite gradient norm of the graph (None when there are none)."""
-    norms = [x for _, a in g.nodes(data=True) if (x := grad_norm(a)) is not None and 0 < x < math.inf]
-    return (min(norms), max(norms)) if norms else None
+    return nonfinite(attrs.get("value")) or nonfinite(attrs.get("grad"))
 
 
 def node_key(attrs: dict) -> tuple:
@@ -180,7 +174,7 @@ def structural_diff(old: nx.DiGraph, new: nx.DiGraph) -> tuple[set[str], list[st
         extra = len(ids) - before.get(key, 0)
         if extra > 0:
             # ids are positions from the loss backwards: the first ones are nearest the output
-            added.update(sorted(ids, key=_position)[:extra])
+            added.update(sorted(ids, key=node_number)[:extra])
     removed = []
     for key, count in before.items():
         gone = count - len(after.get(key, ()))
@@ -191,10 +185,6 @@ def structural_diff(old: nx.DiGraph, new: nx.DiGraph) -> tuple[set[str], list[st
     return added, removed
 
 
-def _position(node_id: str) -> int:
-    return int(node_id[1:]) if node_id[1:].isdigit() else 0
-
-
 def matches(g: nx.DiGraph, text: str) -> list[str]:
     """Node ids whose name or op contains `text` (case-insensitive), in forward order."""
     t = text.strip().lower()
@@ -203,4 +193,4 @@ def matches(g: nx.DiGraph, text: str) -> list[str]:
     hits = [n for n, a in g.nodes(data=True)
             if t in (a.get("name") or "").lower() or t in (a.get("op") or "").lower()
             or t in (a.get("module") or "").lower()]
-    return sorted(hits, key=_position, reverse=True)
+    return sorted(hits, key=node_number, reverse=True)

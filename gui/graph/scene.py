@@ -164,7 +164,7 @@ class GraphScene(QGraphicsScene):
                 norm, bad = item.norm, item.bad
             else:
                 agg = groups.setdefault(box, {"_norm": None, "_bad": False})
-                norm, bad = gm.grad_norm(a), gm.nonfinite(a)
+                norm, bad = gm.grad_norm(a), gm.bad_node(a)
                 if norm is not None and (agg["_norm"] is None or norm > agg["_norm"]):
                     agg["_norm"] = norm
                 agg["_bad"] = agg["_bad"] or bad

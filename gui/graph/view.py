@@ -14,7 +14,7 @@ from PySide6.QtCore import QEvent, QRectF, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QLabel, QMenu, QToolTip, QWidget
 
-from backprop_studio.core.iteration import Iteration
+from backprop_studio.core.iteration import Iteration, node_number
 from backprop_studio.gui.graph import model as gm
 from backprop_studio.gui.graph.items import NodeItem, Style
 from backprop_studio.gui.graph.layout import LayoutJob, LayoutRelay, Placed
@@ -275,7 +275,7 @@ class GraphView(QGraphicsView):
         g = self._module_graph()
         members = [n for n, a in g.nodes(data=True) if gm.module_of(a) == prefix
                    or (gm.module_of(a) or "").startswith(prefix + ".")]
-        self._focus_after_layout = min(members, key=lambda n: int(n[1:]) if n[1:].isdigit() else 0) \
+        self._focus_after_layout = min(members, key=node_number) \
             if members else None
         self._set_collapsed(gm.expand(base, prefix, g))
 

@@ -8,6 +8,7 @@ import math
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QVBoxLayout, QWidget
 
+from backprop_studio.core.iteration import nonfinite
 from backprop_studio.gui.inspector.tables import (
     cell,
     fill_summary,
@@ -15,7 +16,6 @@ from backprop_studio.gui.inspector.tables import (
     fmt,
     fmt_shape,
     make_table,
-    nonfinite,
     plain_text,
     rich_label,
     scrolled,

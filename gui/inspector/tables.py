@@ -61,11 +61,6 @@ def fmt_shape(shape) -> str:
     return str(shape)
 
 
-def nonfinite(summary: dict | None) -> bool:
-    """Whether a summary reports any NaN or Inf element."""
-    return bool(summary) and bool(summary.get("nan") or summary.get("inf"))
-
-
 def alarm_colour() -> QColor:
     return node_colours(current_theme()[0])["nonfinite"]
 

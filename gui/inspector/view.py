@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backprop_studio.core.iteration import Iteration
+from backprop_studio.core.iteration import SINK, Iteration, nonfinite
 from backprop_studio.gui.i18n import translate
 from backprop_studio.gui.inspector.optimizer import OptimizerPage
 from backprop_studio.gui.inspector.tables import (
@@ -34,7 +34,6 @@ from backprop_studio.gui.inspector.tables import (
     fmt,
     fmt_shape,
     make_table,
-    nonfinite,
     plain_text,
     rich_label,
     rows_html,
@@ -342,7 +341,7 @@ def _loss_text(it: Iteration) -> str:
     """The iteration's loss; while its backward is under way, the root's forward value (when scalar)."""
     if it.loss is not None:
         return fmt(it.loss)
-    value = (it.graph.nodes["n0"].get("value") or {}) if "n0" in it.graph else {}
+    value = (it.graph.nodes[SINK].get("value") or {}) if SINK in it.graph else {}
     if isinstance(value.get("values"), float | int):
         return translate("InspectorView", "{loss} (backward under way)").format(loss=fmt(value["values"]))
     return fmt(None)
