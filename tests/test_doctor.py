@@ -42,7 +42,6 @@ CORRECT = {  # name -> (script, args)
 
 def _record_all(folder, scripts: dict) -> dict:
     """name -> recording path, every script recorded with `record`'s defaults."""
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
     def one(item):
         name, (script, args) = item
@@ -51,7 +50,8 @@ def _record_all(folder, scripts: dict) -> dict:
         assert proc.returncode == 0, f"{name}: {proc.stderr}"
         return name, out
 
-    with ThreadPoolExecutor(2) as pool:
+    with pytest.MonkeyPatch.context() as mp, ThreadPoolExecutor(2) as pool:
+        mp.setenv("OMP_NUM_THREADS", "1")  # for the recording children only
         return dict(pool.map(one, scripts.items()))
 
 
