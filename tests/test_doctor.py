@@ -15,9 +15,10 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import torch
 
 from backprop_studio.core import doctor, lessons
-from tests.util import LESSONS, ROOT, cli
+from tests.util import LESSONS, ROOT, cli, trace
 
 pytestmark = pytest.mark.e2e
 
@@ -146,3 +147,22 @@ def test_a_bad_file_exits_1_with_a_message(tmp_path):
         proc = cli("doctor", path)
         assert proc.returncode == 1
         assert proc.stderr.startswith("backprop-studio: ") and path in proc.stderr
+
+
+def test_live_iterations_are_diagnosed_like_a_recording():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    x, y = torch.randn(8, 3), torch.randn(8, 1)
+
+    def train(zero: bool):
+        opt = torch.optim.SGD(model.parameters(), lr=0.01)
+        for _ in range(4):
+            if zero:
+                opt.zero_grad()
+            torch.nn.functional.mse_loss(model(x), y).backward()
+            opt.step()
+
+    forgot = doctor.diagnose(doctor.summarize(trace(lambda: train(False))))
+    model.zero_grad(set_to_none=True)
+    fine = doctor.diagnose(doctor.summarize(trace(lambda: train(True))))
+    assert [f["code"] for f in forgot] == ["grad-accumulates"] and fine == []
