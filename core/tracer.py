@@ -16,7 +16,7 @@ import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 from torch.utils.weak import WeakIdKeyDictionary
 
-from backprop_studio.core import gcpause, naming, stats
+from backprop_studio.core import gcpause, naming, patches, stats
 from backprop_studio.core import graph as graph_mod
 from backprop_studio.core.backward import Backward
 from backprop_studio.core.budget import DETAILS, Budget
@@ -99,74 +99,9 @@ class Tracer:
 
     # ---- install / remove -------------------------------------------------
     def install(self) -> None:
-        self._saved = {
-            "Tensor.backward": torch.Tensor.backward,
-            "autograd.backward": torch.autograd.backward,
-            "autograd.grad": torch.autograd.grad,
-        }
-        orig_tb, orig_ab, orig_g = (self._saved[k] for k in self._saved)
-        tracer = self
-
-        def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-            return tracer._around([self], lambda: orig_tb(self, gradient, retain_graph, create_graph, inputs))
-
-        def autograd_backward(tensors, *args, **kwargs):
-            ts = [tensors] if isinstance(tensors, torch.Tensor) else list(tensors)
-            return tracer._around(ts, lambda: orig_ab(tensors, *args, **kwargs))
-
-        def autograd_grad(outputs, inputs, *args, **kwargs):
-            ts = [outputs] if isinstance(outputs, torch.Tensor) else list(outputs)
-            return tracer._around(ts, lambda: orig_g(outputs, inputs, *args, **kwargs), inputs)
-
-        torch.Tensor.backward = tensor_backward
-        torch.autograd.backward = autograd_backward
-        torch.autograd.grad = autograd_grad
-        self._saved["compile"] = orig_compile = torch.compile
-
-        def compile(model=None, **kwargs):
-            if model is None:  # used as @torch.compile(...)
-                return lambda m: compile(m, **kwargs)
-            return tracer._outside_capture(orig_compile(model, **kwargs))
-
-        torch.compile = functools.wraps(orig_compile)(compile)
-        self._saved["Module.__call__"] = orig_call = torch.nn.Module.__call__
-        clock, is_compiling = time.perf_counter, torch.compiler.is_compiling
-
-        def module_call(module, *args, **kwargs):
-            # instead of global module hooks: any global hook sends every module call down torch's
-            # slow path (~6 µs per call, 2-3% of a 20-layer-MLP step); this wrapper costs ~1 µs
-            if is_compiling():  # dynamo inlines module calls: stay out of its way
-                return orig_call(module, *args, **kwargs)
-            t0 = clock()
-            tracer._on_module_pre(module, args)
-            out = None
-            t1 = clock()
-            try:
-                out = orig_call(module, *args, **kwargs)
-                return out
-            finally:
-                t2 = clock()
-                tracer._on_module_post(module, args, out)
-                tracer.wrapper_time += clock() - t2 + t1 - t0  # charged to the budget with the iteration
-
-        self._module_call = module_call
+        self._saved = patches.patch(self)
+        self._module_call = torch.nn.Module.__call__
         self.names.install()
-        self._saved["GradScaler.scale"] = orig_scale = torch.amp.GradScaler.scale
-
-        def scale(scaler, outputs):
-            out = orig_scale(scaler, outputs)
-            if isinstance(out, torch.Tensor) and out is not outputs:
-                tracer._scaled[out] = scaler  # its backward's gradients are scaled
-            return out
-
-        torch.amp.GradScaler.scale = functools.wraps(orig_scale)(scale)
-        self._saved["Optimizer.add_param_group"] = orig_group = torch.optim.Optimizer.add_param_group
-
-        def add_param_group(optimizer, group):
-            orig_group(optimizer, group)
-            tracer._hold(optimizer)
-
-        torch.optim.Optimizer.add_param_group = functools.wraps(orig_group)(add_param_group)
         self._handles = [
             register_optimizer_step_pre_hook(self._on_optimizer_pre),
             register_optimizer_step_post_hook(self._on_optimizer_post),
@@ -175,15 +110,8 @@ class Tracer:
 
     def uninstall(self) -> None:
         self._set_capture(False)
-        if self._saved:
-            torch.Tensor.backward = self._saved["Tensor.backward"]
-            torch.autograd.backward = self._saved["autograd.backward"]
-            torch.autograd.grad = self._saved["autograd.grad"]
-            torch.compile = self._saved["compile"]
-            torch.nn.Module.__call__ = self._saved["Module.__call__"]
-            torch.amp.GradScaler.scale = self._saved["GradScaler.scale"]
-            torch.optim.Optimizer.add_param_group = self._saved["Optimizer.add_param_group"]
-            self._saved = {}
+        patches.restore(self._saved)
+        self._saved = {}
         for h in self._handles:
             h.remove()
         self._handles = []
