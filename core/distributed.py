@@ -42,6 +42,12 @@ def part_path(parts: str, rank: int) -> str:
     return os.path.join(parts, f"rank{rank}.bps")
 
 
+def rank_files(parts: str) -> list[str]:
+    """The ranks' recordings in the folder `parts` (not SQLite's files beside a killed writer's)."""
+    return sorted(os.path.join(parts, f) for f in os.listdir(parts) if f.endswith(".bps")) \
+        if os.path.isdir(parts) else []
+
+
 def stop_on_sigterm() -> None:
     """torchrun tears a job down with SIGTERM: stop the script like Ctrl-C, so the recording is finished."""
     def handler(signum, frame):
@@ -61,11 +67,11 @@ def raise_collective_timeout(seconds: float) -> None:
 
 def torchrun_command(python: str, runner_options: list[str], script: str, args: list[str], nproc: int,
                      nnodes: int = 1, node_rank: int = 0, endpoint: str | None = None,
-                     rdzv_id: str | None = None) -> list[str]:
+                     rdzv_id: str | None = None, launcher: list[str] = ()) -> list[str]:
     """torch.distributed.run with our runner as each worker's module. One node: `--standalone` (a fresh
     job id). Several: torch's static rendezvous at `endpoint` (node 0's HOST:PORT), so `--node-rank`
-    fixes which global ranks each node runs."""
-    launch = [python, "-m", "torch.distributed.run", f"--nproc-per-node={nproc}"]
+    fixes which global ranks each node runs. `launcher`: more of torchrun's own options."""
+    launch = [python, "-m", "torch.distributed.run", f"--nproc-per-node={nproc}", *launcher]
     if nnodes == 1 and endpoint is None:
         launch.append("--standalone")
     else:
@@ -100,7 +106,7 @@ def record_distributed(script: str, args: list[str], out: str, nproc: int, nnode
         except subprocess.TimeoutExpired:
             proc.kill()
             code = proc.wait()
-    files = sorted(os.path.join(parts, f) for f in os.listdir(parts)) if os.path.isdir(parts) else []
+    files = rank_files(parts)
     if not files:
         print(f"backprop-studio: torchrun exited with code {code} before any rank started recording",
               file=sys.stderr)

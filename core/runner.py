@@ -2,9 +2,12 @@
 
     python -c BOOT --record OUT.bps [--detail auto] [--break-on COND]... -- SCRIPT.py [ARGS...]
     python -c BOOT --record OUT.bps --connect FD [--paused] [--parent PID] ... -- SCRIPT.py [ARGS...]
+    ... --distributed --record PARTS/ [--connect-path SOCKET] ... -- SCRIPT.py [ARGS...]   (a torchrun worker)
 
 The first form records headlessly; the second is an interactive session driven over the socket FD
-(core/session.py is the other end). Exit codes: 0 finished, 1 failed or stopped, 3 stopped at a breakpoint.
+(core/session.py is the other end); a torchrun worker records its rank, or with --connect-path connects
+to the Unix socket SOCKET and is driven over it (core/dist_session.py is the other end).
+Exit codes: 0 finished, 1 failed or stopped, 3 stopped at a breakpoint.
 """
 
 from __future__ import annotations
@@ -107,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--overhead", type=float, default=0.10)
     p.add_argument("--break-on", action="append", default=[])
     p.add_argument("--connect", type=int, default=None, help="socket fd of an interactive session")
+    p.add_argument("--connect-path", default=None, help="distributed: Unix socket of a live session")
     p.add_argument("--paused", action="store_true", help="interactive: stop at the first pause point")
     p.add_argument("--parent", type=int, default=0, help="interactive: die with this parent process")
     p.add_argument("--distributed", action="store_true",
@@ -126,6 +130,14 @@ def main(argv: list[str] | None = None) -> int:
         stop_on_sigterm()
         if opts.collective_timeout:
             raise_collective_timeout(opts.collective_timeout)
+        if opts.connect_path:
+            try:
+                fd = connect(opts.connect_path)
+            except OSError as e:  # the session is gone already
+                print(f"runner: cannot connect to {opts.connect_path}: {e}", file=sys.stderr)
+                return EXIT_FAILED
+            return interactive(script, args, fd, path, opts.detail, opts.overhead, opts.break_on, opts.paused,
+                               os.getppid(), rank)
         return record(script, args, path, opts.detail, opts.overhead, opts.break_on, rank)
     if opts.connect is not None:
         return interactive(script, args, opts.connect, opts.record, opts.detail, opts.overhead,
@@ -214,6 +226,17 @@ def ignore_interrupts() -> None:
 # ---- interactive mode ----------------------------------------------------------
 
 
+def connect(path: str) -> int:
+    """A connected Unix socket to `path`, as a file descriptor."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+    except OSError:
+        sock.close()
+        raise
+    return sock.detach()
+
+
 def die_with_parent(parent: int) -> None:
     """Linux: the kernel kills this process when its parent dies (PR_SET_PDEATHSIG)."""
     if not parent:
@@ -233,7 +256,7 @@ class Interactive:
     """The child of an interactive session: runs the script, obeys commands, sends events."""
 
     def __init__(self, script: str, args: list[str], fd: int, out: str, detail: str, overhead: float,
-                 break_on: list[str], paused: bool):
+                 break_on: list[str], paused: bool, rank: dict | None = None):
         from backprop_studio.core.control import Stepper
         from backprop_studio.core.protocol import Outbox
         from backprop_studio.core.recording import RecordingWriter
@@ -247,7 +270,9 @@ class Interactive:
         # non-finite loss's iteration full detail; forcing full would trace every app run at 2-8x
         self.control = Stepper(self.outbox.emit, break_on, paused=paused)
         self.out = os.path.abspath(out)
-        self.writer = RecordingWriter(self.out, {"script": os.path.abspath(script), "argv": args, "detail": detail})
+        self.rank = rank or {}  # a torchrun worker's rank and whereabouts (core/distributed.worker)
+        self.writer = RecordingWriter(self.out, {"script": os.path.abspath(script), "argv": args, "detail": detail,
+                                                 **self.rank}, rank=self.rank.get("rank", 0))
         self.tees = [Tee(sys.stdout, "stdout", echo=False, listener=self.outbox.console),
                      Tee(sys.stderr, "stderr", echo=False, listener=self.outbox.console)]
         self.tracer = Tracer(self._sink, detail=detail, overhead=overhead, control=self.control)
@@ -268,7 +293,7 @@ class Interactive:
         self.running.set()
         threading.Thread(target=self._read_commands, daemon=True, name="backprop-studio-commands").start()
         self.outbox.emit("started", {"script": os.path.abspath(self.script), "argv": list(self.args),
-                                     "pid": os.getpid(), "record": self.out})
+                                     "pid": os.getpid(), "record": self.out, **self.rank})
         status, error, brk, code = execute(self.script, self.args, self.tracer, self.tees)
         with self.lock:
             self.running.clear()
@@ -344,7 +369,8 @@ class Interactive:
 
 
 def interactive(script: str, args: list[str], fd: int, out: str, detail: str = "full", overhead: float = 0.10,
-                break_on: list[str] | None = None, paused: bool = True, parent: int = 0) -> int:
+                break_on: list[str] | None = None, paused: bool = True, parent: int = 0,
+                rank: dict | None = None) -> int:
     """Run `script` under the tracer, driven by commands on socket `fd`, recording into `out`."""
     die_with_parent(parent)
-    return Interactive(script, args, fd, out, detail, overhead, break_on or [], paused).run()
+    return Interactive(script, args, fd, out, detail, overhead, break_on or [], paused, rank).run()

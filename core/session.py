@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import os
-import select
 import signal
 import socket
 import subprocess
@@ -14,22 +13,33 @@ import sys
 import tempfile
 import threading
 import time
-from collections import deque
 
 from backprop_studio.core.budget import DETAILS
+from backprop_studio.core.channel import Channel
 from backprop_studio.core.conditions import parse_condition
-from backprop_studio.core.protocol import (
-    Command,
-    Event,
-    FrameReader,
-    ProtocolError,
-    check_command,
-    encode,
-)
+from backprop_studio.core.protocol import Command, Event, encode
 from backprop_studio.core.recording import Recording, RecordingError, mark_status, remove
 from backprop_studio.core.runner import EXIT_FAILED, child_command
 
 __all__ = ["Event", "Session", "record_in_child"]
+
+def check_options(script: str, detail: str, break_on: list[str]) -> None:
+    """ValueError with a clear message for a session that could not start."""
+    if detail not in DETAILS:
+        raise ValueError(f"detail must be one of {DETAILS}, not {detail!r}")
+    for cond in break_on:
+        parse_condition(cond)  # ValueError with a clear message
+    if not os.path.isfile(script):
+        raise ValueError(f"{script}: no such script")
+
+
+def runner_options(record: str, detail: str, overhead: float, break_on: list[str], paused: bool) -> list[str]:
+    """core/runner.py's options for an interactive run (the connection is added by the caller)."""
+    options = ["--record", record, "--detail", detail, "--overhead", str(overhead)]
+    for cond in break_on:
+        options += ["--break-on", cond]
+    return options + (["--paused"] if paused else [])
+
 
 def _child_env() -> dict:
     return {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
@@ -83,7 +93,7 @@ def record_in_child(script: str, args: list[str], out: str, detail: str = "auto"
     return code
 
 
-class Session:
+class Session(Channel):
     """A script running in a child process under the tracer, driven by commands (no Qt here).
 
     Call `start()` from a long-lived thread (the GUI's main thread): on Linux the child is killed
@@ -93,12 +103,8 @@ class Session:
     def __init__(self, script: str, args: list[str] = (), *, detail: str = "full", break_on: list[str] = (),
                  record: str | None = None, paused: bool = True, python: str | None = None,
                  overhead: float = 0.10):
-        if detail not in DETAILS:
-            raise ValueError(f"detail must be one of {DETAILS}, not {detail!r}")
-        for cond in break_on:
-            parse_condition(cond)  # ValueError with a clear message
-        if not os.path.isfile(script):
-            raise ValueError(f"{script}: no such script")
+        super().__init__()
+        check_options(script, detail, break_on)
         self.script = os.path.abspath(script)
         self.args = list(args)
         self.detail = detail
@@ -112,13 +118,6 @@ class Session:
             os.close(fd)
         self.record_path = os.path.abspath(record)
         self.proc: subprocess.Popen | None = None
-        self.finished: Event | None = None
-        self._sock: socket.socket | None = None
-        self._reader = FrameReader(Event)
-        self._queue: deque[Event] = deque()
-        self._seq = 0
-        self._stopping = False
-        self._eof = False
         self._timers: list[threading.Timer] = []
 
     # ---- life cycle -----------------------------------------------------------
@@ -127,12 +126,8 @@ class Session:
         if self.alive:
             raise RuntimeError("session already running")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        options = ["--record", self.record_path, "--detail", self.detail, "--overhead", str(self.overhead),
-                   "--connect", str(theirs.fileno())]
-        for cond in self.break_on:
-            options += ["--break-on", cond]
-        if self.paused:
-            options.append("--paused")
+        options = runner_options(self.record_path, self.detail, self.overhead, self.break_on, self.paused)
+        options += ["--connect", str(theirs.fileno())]
         if threading.current_thread() is threading.main_thread():
             options += ["--parent", str(os.getpid())]  # PR_SET_PDEATHSIG follows the starting thread
         cmd = child_command(self.python, options, self.script, self.args)
@@ -143,24 +138,9 @@ class Session:
             theirs.close()
         self._attach(ours)
 
-    def _attach(self, sock: socket.socket) -> None:
-        """Use `sock` as the event/command channel (start() does this; tests attach a fake child)."""
-        sock.setblocking(False)
-        self._sock = sock
-        self._eof = False
-        self._reader = FrameReader(Event)
-        self.finished = None
-        self._stopping = False
-        self._seq = 0  # commands are numbered per child
-
     @property
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
-
-    def fileno(self) -> int:
-        """Readable when events are waiting (for a QSocketNotifier). It stays readable after the child
-        has gone (end of stream) until close(): stop watching it once `finished` arrives."""
-        return self._sock.fileno() if self._sock is not None else -1
 
     def close(self) -> None:
         """Kill the child if it still runs and release the channel."""
@@ -168,16 +148,10 @@ class Session:
             self._stopping = self._stopping or self.finished is None
             self.proc.kill()
             self.proc.wait()
-        if self._sock is not None and not self._eof:
-            self._pump()
-            if not self._eof:
-                self._child_gone()
         for t in self._timers:
             t.cancel()
         self._timers = []
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
+        self._close_socket()
 
     def discard(self) -> None:
         """close(), and delete the recording if it was a temporary file of ours."""
@@ -192,50 +166,9 @@ class Session:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    # ---- events ----------------------------------------------------------------
-    def events(self, timeout: float = 0.0) -> list[Event]:
-        """Events received so far; waits up to `timeout` seconds for at least one."""
-        deadline = time.monotonic() + timeout
-        self._pump()
-        while not self._queue and self._wait_readable(deadline):
-            self._pump()
-        out = list(self._queue)
-        self._queue.clear()
-        return out
-
-    def _wait_readable(self, deadline: float) -> bool:
-        """Wait for bytes from the child until `deadline`; False if there is nothing more to wait for."""
-        left = deadline - time.monotonic()
-        if self._sock is None or self._eof or left <= 0:
-            return False
-        select.select([self._sock], [], [], left)
-        return True
-
-    def _pump(self) -> None:
-        """Read everything waiting on the socket into the queue (never blocks)."""
-        while self._sock is not None and not self._eof:
-            try:
-                data = self._sock.recv(1 << 20)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
-                data = b""
-            for m in self._reader.feed(data) if data else self._reader.eof():
-                if isinstance(m, ProtocolError):
-                    self._queue.append(Event("protocol_error", {"message": str(m)}))
-                else:
-                    self._queue.append(m)
-                    if m.kind == "finished":
-                        self.finished = m
-            if not data:
-                self._child_gone()
-
-    def _child_gone(self) -> None:
-        """End of stream: if the child could not say how it ended, say it for it."""
-        self._eof = True
+    def _ending(self) -> tuple[str, dict | None, int | None]:
+        """The child closed its end without saying how it ended: ask the process, finish the recording."""
         code = self.proc.poll() if self.proc is not None else None
-        if self.finished is not None:
-            return
         if self.proc is not None and code is None:
             try:
                 code = self.proc.wait(timeout=2.0)  # its socket closed: it is exiting
@@ -248,8 +181,7 @@ class Session:
             mark_status(self.record_path, status, error)
         except Exception:  # noqa: BLE001 - the child may have died before creating the file
             pass
-        self.finished = Event("finished", {"status": status, "error": error, "break": None, "exit_code": code})
-        self._queue.append(self.finished)
+        return status, error, code
 
     # ---- commands --------------------------------------------------------------
     def send(self, command: str, **args) -> None:
@@ -259,34 +191,9 @@ class Session:
         if command == "restart":
             self.restart()
             return
-        if command == "set_breakpoints":
-            for cond in args.get("conditions") or []:
-                parse_condition(cond)
-        cmd = Command(command, args, self._seq + 1)
-        try:
-            check_command(cmd)
-        except ProtocolError as e:
-            raise ValueError(str(e)) from None
-        if self._sock is None:
-            raise RuntimeError("session not started")
-        self._seq += 1
+        super().send(command, **args)
         if command == "stop":
-            self._stopping = True
             self._arm_kill(1.0)
-        self._write(encode(cmd))
-
-    def _write(self, frame: bytes) -> None:
-        view = memoryview(frame)
-        deadline = time.monotonic() + 5.0
-        while view and self._sock is not None and not self._eof:
-            try:
-                view = view[self._sock.send(view):]
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError("the child does not read its commands") from None
-                select.select([], [self._sock], [], 0.1)
-            except OSError:
-                return  # the child is gone; its end of stream says how
 
     def _arm_kill(self, within: float) -> None:
         """Make sure the child is gone within `within` seconds (it finishes its recording itself after
@@ -306,66 +213,6 @@ class Session:
             self.stop(timeout=0.5)
             self.close()
         self.start()
-
-    # ---- blocking helpers (tests, scripts) -------------------------------------
-    def _until_pause(self, timeout: float) -> list[Event]:
-        """Events up to and including the next `paused` (after the last command) or `finished`."""
-        want = self._seq
-        out: list[Event] = []
-        deadline = time.monotonic() + timeout
-        while True:
-            self._pump()
-            while self._queue:
-                ev = self._queue.popleft()
-                out.append(ev)
-                if ev is self.finished or (ev.kind == "paused" and (ev.data.get("seq") or 0) >= want):
-                    return out
-            if not self._wait_readable(deadline):
-                self._queue.extendleft(reversed(out))
-                raise TimeoutError(f"no pause within {timeout} s")
-
-    def _step(self, command: str, timeout: float, **args) -> list[Event]:
-        self.send(command, **args)
-        return self._until_pause(timeout)
-
-    def step_node(self, timeout: float = 10) -> list[Event]:
-        """Run to the next backward node (or the end of the backward)."""
-        return self._step("step_node", timeout)
-
-    def step_phase(self, timeout: float = 10) -> list[Event]:
-        """Run to the next phase boundary: backward begin/end, optimizer pre/post."""
-        return self._step("step_phase", timeout)
-
-    def step_iteration(self, timeout: float = 10) -> list[Event]:
-        """Run to the end of the next backward."""
-        return self._step("step_iteration", timeout)
-
-    def step_forward_op(self, timeout: float = 10) -> list[Event]:
-        """Run to the next forward op (or the start of the backward)."""
-        return self._step("step_forward_op", timeout)
-
-    def run_to(self, iteration: int, timeout: float = 60) -> list[Event]:
-        """Run to the end of backward `iteration`."""
-        return self._step("run_to", timeout, iteration=iteration)
-
-    def run(self, rate: float | None = None) -> None:
-        self.send("run", rate=rate)
-
-    def pause(self) -> None:
-        self.send("pause")
-
-    def wait_paused(self, timeout: float = 10) -> list[Event]:
-        """Events up to the next `paused` or `finished` (e.g. the first pause after start)."""
-        return self._until_pause(timeout)
-
-    def wait_finished(self, timeout: float) -> Event:
-        """The `finished` event (other events stay queued for `events()`)."""
-        deadline = time.monotonic() + timeout
-        while self.finished is None:
-            self._pump()
-            if self.finished is None and not self._wait_readable(deadline):
-                raise TimeoutError(f"the script did not finish within {timeout} s")
-        return self.finished
 
     def stop(self, timeout: float = 1.0) -> Event:
         """Stop the script; the child is gone within `timeout` seconds. Returns the `finished` event."""
