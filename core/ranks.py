@@ -33,11 +33,50 @@ def divergence(rec: Recording) -> dict | None:
     first = norms[rec.ranks[0]]
     common = [k for k in first if all(k in n for n in norms.values())]
     for key in sorted(common, key=lambda k: k[0]):  # stable: parameters stay in recorded order
-        updates = {r: n[key][0] for r, n in norms.items()}
-        params = {r: n[key][1] for r, n in norms.items()}
-        if not (_same(list(updates.values())) and _same(list(params.values()))):
-            return {"iteration": key[0], "parameter": key[1], "update_norms": updates, "param_norms": params}
+        d = compare(key, {r: n[key] for r, n in norms.items()})
+        if d is not None:
+            return d
     return None
+
+
+def compare(key: tuple[int, str, str], norms: dict[int, tuple[float, float]]) -> dict | None:
+    """One step's (iteration, parameter, source) norms by rank, {rank: (update norm, parameter norm)}:
+    None when the ranks agree, else the divergence."""
+    updates = {r: n[0] for r, n in norms.items()}
+    params = {r: n[1] for r, n in norms.items()}
+    if _same(list(updates.values())) and _same(list(params.values())):
+        return None
+    return {"iteration": key[0], "parameter": key[1], "update_norms": updates, "param_norms": params}
+
+
+class Agreement:
+    """Ranks in sync, live: each rank's update norms as they arrive (`params_changed` events), compared
+    as soon as every rank has sent the same step. `diverged` is the first divergence, or None."""
+
+    def __init__(self, ranks: int):
+        self.ranks = ranks
+        self.compared = 0  # (iteration, parameter) steps every rank sent, all compared
+        self.diverged: dict | None = None
+        self._waiting: dict[tuple[int, str, str], dict[int, tuple[float, float]]] = {}
+        self._last: dict[int, int] = {}  # rank -> the last iteration it sent
+
+    def add(self, rank: int, index: int, source: str, rows: list[dict]) -> None:
+        """One rank's `params_changed` rows ({name, update_norm, param_norm}) for iteration `index`."""
+        self._last[rank] = index
+        if len(self._last) == self.ranks:  # a step every rank has gone past and some rank did not sample
+            done = min(self._last.values())
+            for key in [k for k in self._waiting if k[0] < done]:
+                del self._waiting[key]
+        for row in rows:
+            key = (index, row["name"], source)
+            norms = self._waiting.setdefault(key, {})
+            norms[rank] = (row.get("update_norm"), row.get("param_norm"))
+            if len(norms) == self.ranks:
+                del self._waiting[key]
+                self.compared += 1
+                d = compare(key, norms)
+                if d is not None and (self.diverged is None or key[0] < self.diverged["iteration"]):
+                    self.diverged = d
 
 
 def findings(rec: Recording) -> list[dict]:

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from backprop_studio.core.dist_session import COLLECTIVE_TIMEOUT, DistributedSession
+from backprop_studio.core.ranks import Agreement
 from backprop_studio.core.recording import Recording
 from tests.util import write_script
 
@@ -87,6 +88,11 @@ def test_step_iteration_across_ranks_twice_then_stop_within_2s(live):
     assert iterations(seen) == {0: [0, 1], 1: [0, 1]}  # neither rank ran ahead
     losses = {e.data["rank"]: e.data["loss"] for e in seen if e.kind == "iteration" and e.data["index"] == 1}
     assert losses[0] != losses[1]  # two ranks with their own data, really
+    agreement = Agreement(2)
+    for e in seen:
+        if e.kind == "params_changed":
+            agreement.add(e.data["rank"], e.data["index"], e.data["by"], e.data["params"])
+    assert agreement.compared == 4 and agreement.diverged is None  # iteration 0's step, 4 parameters
 
     pids = [s.proc.pid, *(ch.pid for ch in s.ranks.values())]
     started = time.monotonic()
@@ -176,3 +182,23 @@ def test_a_rank_that_fails_ends_the_job_with_its_error(tmp_path):
         assert rec.indices() == [0, 1, 2] and rec.meta["error"]["line"] == line
     finally:
         rec.close()
+
+
+def test_agreement_compares_each_step_once_every_rank_sent_it():
+    def rows(*norms):
+        return [{"name": n, "update_norm": u, "param_norm": p} for n, u, p in norms]
+
+    a = Agreement(2)
+    a.add(0, 0, "optimizer", rows(("w", 1.0, 2.0), ("b", 0.5, 1.0)))
+    assert a.compared == 0  # rank 1 has not sent iteration 0 yet
+    a.add(1, 0, "optimizer", rows(("b", 0.5, 1.0), ("w", 1.0, 2.0)))
+    assert a.compared == 2 and a.diverged is None
+    a.add(0, 1, "optimizer", rows(("w", 1.0, 2.0)))  # rank 1 did not sample iteration 1's step
+    a.add(1, 2, "optimizer", rows(("w", 1.1, 2.1)))
+    a.add(0, 2, "optimizer", rows(("w", 1.0, 2.1)))
+    assert a.compared == 3 and not a._waiting  # iteration 1, skipped, is no longer waited for
+    assert a.diverged == {"iteration": 2, "parameter": "w", "update_norms": {1: 1.1, 0: 1.0},
+                          "param_norms": {1: 2.1, 0: 2.1}}
+    a.add(0, 3, "optimizer", rows(("w", 9.0, 9.0)))
+    a.add(1, 3, "optimizer", rows(("w", 8.0, 9.0)))
+    assert a.diverged["iteration"] == 2  # the first divergence stays
