@@ -9,7 +9,7 @@ import math
 import networkx as nx
 
 from backprop_studio.core.doctor import diagnose_recording
-from backprop_studio.core.iteration import nonfinite
+from backprop_studio.core.iteration import kept_graph, nonfinite
 from backprop_studio.core.layout import DOT_MAX_NODES
 from backprop_studio.core.recording import Recording
 from backprop_studio.core.svg import to_svg
@@ -108,7 +108,7 @@ def write(rec: Recording, fmt: str, out: str, iteration: int | None = None) -> N
         raise ValueError("the recording has no iterations to draw")
     if iteration is not None and iteration not in indices:
         raise ValueError(f"no iteration {iteration} (the recording has {indices[0]}..{indices[-1]})")
-    kept = [r["index"] for r in rec.scalars() if r["detail"] != "loss"]  # recordings before every-iteration graphs
+    kept = [r["index"] for r in rec.scalars() if kept_graph(r["detail"])]  # older recordings: not all
     if iteration is None:
         index = kept[-1] if kept else indices[-1]
     elif iteration in kept or not kept:

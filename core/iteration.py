@@ -21,6 +21,11 @@ def node_number(nid: str) -> int:
     return int(nid[1:]) if nid[1:].isdigit() else 0
 
 
+def kept_graph(detail: str) -> bool:
+    """Whether an iteration recorded at `detail` has a graph (all do but "loss", from older versions)."""
+    return detail != "loss"
+
+
 def nonfinite(summary: dict | None) -> bool:
     """Whether a value/gradient summary reports any NaN or Inf element."""
     return bool(summary) and bool(summary.get("nan") or summary.get("inf"))

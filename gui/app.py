@@ -86,19 +86,19 @@ def screenshot(window, target: dict, out: str, iterations: int = 1, detail: str 
                               paused=True):
         return _fail(window.last_error or "could not open the target")
     bridge = window.bridge
-    if bridge.mode == "replay":
-        if bridge.count and not bridge.show(min(last, bridge.count - 1)):
+    if bridge.view.mode == "replay":
+        if bridge.view.count and not bridge.show(min(last, bridge.view.count - 1)):
             return _fail(f"iteration {last} could not be read from the recording")
-        reached["at"] = bridge.shown
-        if bridge.count < iterations:
-            problem = (f"the recording has {bridge.count} iteration(s), fewer than {iterations}; "
+        reached["at"] = bridge.view.shown
+        if bridge.view.count < iterations:
+            problem = (f"the recording has {bridge.view.count} iteration(s), fewer than {iterations}; "
                        "the screenshot shows the last one")
     else:
         bridge.run_to(last)
     deadline = time.monotonic() + timeout
     while True:
         app.processEvents()
-        done = reached["at"] is not None or bridge.state == "finished" or bridge.mode == "replay" \
+        done = reached["at"] is not None or bridge.view.state == "finished" or bridge.view.mode == "replay" \
             or "stopped" in reached
         if done and not window.graph.busy and _shown_matches(window, reached["at"]):
             break
@@ -133,8 +133,8 @@ def _shown_matches(window, index: int | None) -> bool:
 
 
 def _why_short(bridge, iterations: int) -> str:
-    status = bridge.phase or "finished"
-    return (f"the script {status} after {bridge.count} iteration(s), before iteration {iterations - 1}; "
+    status = bridge.view.phase or "finished"
+    return (f"the script {status} after {bridge.view.count} iteration(s), before iteration {iterations - 1}; "
             "the screenshot shows where it ended")
 
 

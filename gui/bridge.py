@@ -1,9 +1,10 @@
 """The one QObject between the engine and the views: Session events or a Recording in, sig_* out.
 
 Live: a core.session.Session read through a QSocketNotifier (never blocking the UI thread).
-Replay: a core.recording.Recording. Scrubbing the timeline of a live run reads the .bps file the
-child writes (iterations the GUI was sent are kept in a small cache first).
-Views get data only from these signals; user intent comes back as the command methods.
+Replay: a core.recording.Recording. Commands go to the source (gui/sources.py) whatever it is.
+Scrubbing the timeline of a live run reads the .bps file the child writes (iterations the GUI was
+sent are kept in a small cache first). What is shown lives in `view` (core/view_state.py), which
+the bridge writes and the views read; data reaches the views only through these signals.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from backprop_studio.core.iteration import Iteration
 from backprop_studio.core.protocol import Event
 from backprop_studio.core.recording import Recording, RecordingError
 from backprop_studio.core.session import Session
+from backprop_studio.core.view_state import ViewState
+from backprop_studio.gui.sources import LiveSource, ReplaySource, Source
 
 LIVE_CACHE = 64  # iterations kept in memory for scrubbing back without reading the file
-REPLAY_RATE = 8.0  # iterations per second when "run" plays a recording
 GRAPH_SHARE = 0.3  # at most this share of the UI thread goes to showing graphs while a run goes freely
 SHOW_GRAPH_FIRST = ("node_grad", "paused", "break", "finished", "error")
 FULL_PHASES = {"forward_op": "forward", "backward_begin": "backward", "backward_node": "backward",
@@ -46,22 +48,14 @@ class Bridge(QObject):
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self.mode = "idle"  # idle | live | replay
-        self.state = "idle"  # running | paused | finished | idle
-        self.session: Session | None = None
-        self.recording: Recording | None = None
+        self.view = ViewState()
+        self.source: Source = Source(self)
+        self.recording: Recording | None = None  # read for scrubbing (live: the file the child writes)
         self.record_path: str | None = None
-        self.count = 0  # iterations known (0..count-1)
-        self.shown: int | None = None
-        self.following = True
-        self.phase = ""
-        self.optimizer_steps = 0
         self._cache: OrderedDict[int, Iteration] = OrderedDict()
         self._times: deque[float] = deque(maxlen=200)
         self._notifier: QSocketNotifier | None = None
         self._ignore_until_started = False
-        self._replay_timer = QTimer(self)
-        self._replay_timer.timeout.connect(self._on_replay_tick)
         self._pending_graph: tuple[dict, bool] | None = None
         self._graph_cost = 0.0  # seconds to decode and draw one graph (moving average)
         self._graph_at = 0.0
@@ -74,22 +68,23 @@ class Bridge(QObject):
         """Trace `script` live in a child process (ValueError with a clear message for bad input)."""
         self.close()
         session = Session(script, list(args), detail=detail, paused=paused, break_on=list(break_on))
-        self.session = session
-        self.mode, self.state = "live", ("paused" if paused else "running")
+        self.source = LiveSource(self, session)
         self.record_path = session.record_path
-        self._begin({"mode": "live", "script": session.script, "args": list(args)})
+        self._begin({"mode": "live", "script": session.script, "args": list(args)}, "paused" if paused else "running")
         session.start()
         self._watch()
-        self._emit_status()
+        self.emit_status()
 
     def open_recording(self, path: str) -> None:
         """Replay a .bps recording (RecordingError with a clear message when it cannot be read)."""
         rec = Recording(path)
         self.close()
         self.recording, self.record_path = rec, os.path.abspath(path)
-        self.mode, self.state = "replay", "paused"
-        self._begin({"mode": "replay", "recording": self.record_path, "script": rec.meta.get("script")})
+        self.source = ReplaySource(self, rec)
+        self._begin({"mode": "replay", "recording": self.record_path, "script": rec.meta.get("script")}, "paused")
         rows = rec.scalars()
+        for r in rows:
+            self.view.mark(r["index"], r["detail"])
         self.sig_history.emit(rows, rec.param_stats())
         by_index: dict[int, dict] = {}
         for name, points in rec.param_updates().items():
@@ -100,108 +95,73 @@ class Bridge(QObject):
             self.sig_updates.emit(idx, by_index[idx])
         for _, stream, text in rec.console():
             self.sig_console.emit(stream, text)
-        self.count = len(rows)
         if rows:
-            self.optimizer_steps = rows[-1]["optimizer_steps"]
+            self.view.optimizer_steps = rows[-1]["optimizer_steps"]
             self.show(rows[-1]["index"])
         error, brk = rec.meta.get("error"), rec.meta.get("break")
         if error:
             self.sig_error.emit(error)
         if brk:
             self.sig_break.emit(brk)
-        self._emit_status()
+        self.emit_status()
+
+    @property
+    def session(self) -> Session | None:
+        return getattr(self.source, "session", None)
 
     def close(self) -> None:
         """End the current run (the child is killed) or recording."""
-        self._replay_timer.stop()
-        if self._notifier is not None:
-            self._notifier.setEnabled(False)
-            self._notifier.deleteLater()
-            self._notifier = None
+        self._unwatch()
         if self.recording is not None:
             self.recording.close()
             self.recording = None
-        if self.session is not None:
-            self.session.discard()  # an unsaved live run leaves no file behind
-            self.session = None
-        self.mode, self.state = "idle", "idle"
+        self.source.close()
+        self.source = Source(self)
+        self.view.mode, self.view.state = "idle", "idle"
 
     # -- commands -----------------------------------------------------------------------------
     def run(self, rate: float | None = None) -> None:
-        if self.mode == "live" and self._can_send():
-            self.following = True
-            self.session.send("run", rate=rate)
-            self.state = "running"
-        elif self.mode == "replay" and self.count:
-            self.following = False
-            self._replay_timer.start(int(1000 / (rate or REPLAY_RATE)))
-            self.state = "running"
-        self._emit_status()
+        self.source.run(rate)
+        self.emit_status()
 
     def pause(self) -> None:
-        if self.mode == "live" and self._can_send():
-            self.session.send("pause")
-        self._replay_timer.stop()
-        if self.mode == "replay":
-            self.state = "paused"
-        self._emit_status()
+        self.source.pause()
+        self.emit_status()
 
     def step(self, kind: str) -> None:
         """step_iteration | step_phase | step_node | step_forward_op (replay: next iteration)."""
-        if self.mode == "live" and self._can_send():
-            self.following = True
-            self.session.send(kind)
-            self.state = "running"
-        elif self.mode == "replay" and kind == "step_iteration" and self.count:
-            self._replay_timer.stop()
-            self.state = "paused"
-            self.show(min((self.shown if self.shown is not None else -1) + 1, self.count - 1))
-        self._emit_status()
+        self.source.step(kind)
+        self.emit_status()
 
     def run_to(self, iteration: int) -> None:
-        if self.mode == "live" and self._can_send():
-            self.following = True
-            self.session.send("run_to", iteration=int(iteration))
-            self.state = "running"
-            self._emit_status()
+        self.source.run_to(iteration)
+        self.emit_status()
 
     def stop(self) -> None:
-        if self.mode == "live" and self._can_send():
-            self.session.send("stop")
-        elif self.mode == "replay":
-            self._replay_timer.stop()
-            self.state = "paused"
-            self._emit_status()
+        self.source.stop()
+        self.emit_status()
 
     def restart(self) -> None:
         """Live: run the script again from the start. Replay: back to the first iteration."""
-        if self.mode == "live" and self.session is not None:
-            if self._notifier is not None:
-                self._notifier.setEnabled(False)
-                self._notifier.deleteLater()
-                self._notifier = None
+        if self.session is not None:
+            self._unwatch()
             self._ignore_until_started = True  # the old child's last words are still queued
             if self.recording is not None:
                 self.recording.close()  # the new child rewrites the same file
                 self.recording = None
-            self.session.restart()
-            self.state = "paused" if self.session.paused else "running"
-            self._begin({"mode": "live", "script": self.session.script, "args": self.session.args})
+            self.source.restart()
+            self._begin({"mode": "live", "script": self.session.script, "args": self.session.args}, self.view.state)
             self._watch()
-        elif self.mode == "replay" and self.count:
-            self._replay_timer.stop()
-            self.state = "paused"
-            self.show(0)
-        self._emit_status()
+        else:
+            self.source.restart()
+        self.emit_status()
 
     def set_breakpoints(self, conditions: list[str]) -> None:
         """The live run's breakpoints from now on (core.conditions strings)."""
-        if self.mode == "live" and self._can_send():
-            self.session.send("set_breakpoints", conditions=list(conditions))
+        self.source.send("set_breakpoints", conditions=list(conditions))
 
     def set_detail(self, detail: str) -> None:
-        if self.mode == "live" and self._can_send():
-            self.session.send("set_detail", detail=detail)
+        self.source.send("set_detail", detail=detail)
 
     def iteration(self, index: int) -> Iteration | None:
         """Iteration `index` from the live cache or the recording, without showing it."""
@@ -209,24 +169,28 @@ class Bridge(QObject):
 
     def show(self, index: int) -> bool:
         """Show iteration `index` (timeline scrubbing); following resumes when it is the newest."""
-        if self.count:
-            self.following = index >= self.count - 1
+        view = self.view
+        if view.count:
+            view.following = index >= view.count - 1
         it = self.iteration(index)
         if it is None:
             return False
-        self.shown = index
+        view.shown = index
         self.sig_iteration.emit(it)
-        self._emit_status()
+        self.emit_status()
         return True
 
     # -- live events ----------------------------------------------------------------------------
-    def _can_send(self) -> bool:
-        return self.session is not None and self.session.finished is None and self.session.fileno() >= 0
-
     def _watch(self) -> None:
         fd = self.session.fileno()
         self._notifier = QSocketNotifier(fd, QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self._on_readable)
+
+    def _unwatch(self) -> None:
+        if self._notifier is not None:
+            self._notifier.setEnabled(False)
+            self._notifier.deleteLater()
+            self._notifier = None
 
     def _on_readable(self, *_args) -> None:
         session = self.session
@@ -244,7 +208,7 @@ class Bridge(QObject):
         self._flush_graph(force=False)
         if session.finished is not None and self._notifier is not None and not self._ignore_until_started:
             self._notifier.setEnabled(False)  # the socket stays readable at end of stream
-        self._emit_status()
+        self.emit_status()
 
     def _dispatch(self, ev: Event) -> None:
         kind, d = ev.kind, ev.data
@@ -260,38 +224,38 @@ class Bridge(QObject):
         self.record_path = d.get("record") or self.record_path
 
     def _ev_paused(self, d: dict) -> None:
-        self.state = "paused"
-        self.phase = FULL_PHASES.get(d.get("point", ""), d.get("point", ""))
+        self.view.state = "paused"
+        self.view.phase = FULL_PHASES.get(d.get("point", ""), d.get("point", ""))
         partial = d.get("graph")
-        if d.get("point") == "forward_op" and isinstance(partial, dict) and self.following:
+        if d.get("point") == "forward_op" and isinstance(partial, dict) and self.view.following:
             self._emit_iteration(partial, cache=False)
         self.sig_paused.emit(d)
 
     def _ev_graph_ready(self, d: dict) -> None:
-        self.phase = "backward"
-        if self.following:
+        self.view.phase = "backward"
+        if self.view.following:
             self._emit_iteration(d["iteration"], cache=False)
 
     def _ev_node_grad(self, d: dict) -> None:
-        if self.following:
+        if self.view.following:
             self.sig_node_grad.emit(d["node"], d.get("grad"))
 
     def _ev_iteration(self, d: dict) -> None:
-        self.count = max(self.count, d["index"] + 1)
-        self.optimizer_steps = d.get("optimizer_steps", self.optimizer_steps)
+        self.view.mark(d["index"], d.get("detail", ""))
+        self.view.optimizer_steps = d.get("optimizer_steps", self.view.optimizer_steps)
         self._times.append(time.monotonic())
         self.sig_scalars.emit(d)
 
     def _ev_backward_done(self, d: dict) -> None:
-        self.phase = "backward done"
+        self.view.phase = "backward done"
         self._emit_iteration(d["iteration"], cache=True)
 
     def _ev_optimizer_pre(self, d: dict) -> None:
-        self.phase = "optimizer"
+        self.view.phase = "optimizer"
         self.sig_optimizer.emit({"kind": "optimizer_pre", **d})
 
     def _ev_optimizer_post(self, d: dict) -> None:
-        self.optimizer_steps = max(self.optimizer_steps, d.get("step", 0))
+        self.view.optimizer_steps = max(self.view.optimizer_steps, d.get("step", 0))
         self.sig_optimizer.emit({"kind": "optimizer_post", **d})
 
     def _ev_params_changed(self, d: dict) -> None:
@@ -316,8 +280,8 @@ class Bridge(QObject):
         self.sig_error.emit({"type": "ProtocolError", "message": d.get("message", ""), "file": None, "line": None})
 
     def _ev_finished(self, d: dict) -> None:
-        self.state = "finished"
-        self.phase = d.get("status", "finished")
+        self.view.state = "finished"
+        self.view.phase = d.get("status", "finished")
         self.sig_finished.emit(d)
 
     def _emit_iteration(self, data: dict, cache: bool) -> None:
@@ -346,8 +310,8 @@ class Bridge(QObject):
             self._cache[it.index] = it
             while len(self._cache) > LIVE_CACHE:
                 self._cache.popitem(last=False)
-        if self.following:
-            self.shown = it.index
+        if self.view.following:
+            self.view.shown = it.index
             self.sig_iteration.emit(it)
         self._graph_at = time.monotonic()
         self._graph_cost = 0.7 * self._graph_cost + 0.3 * (self._graph_at - started)
@@ -365,24 +329,13 @@ class Bridge(QObject):
         try:
             return self.recording.iteration(index)
         except RecordingError as e:
-            if self.mode == "replay":  # live, it is just not committed yet (a few commits a second)
+            if self.view.mode == "replay":  # live, it is just not committed yet (a few commits a second)
                 self.sig_error.emit({"type": "RecordingError", "message": str(e), "file": None, "line": None})
             return None
 
-    def _on_replay_tick(self) -> None:
-        nxt = (self.shown if self.shown is not None else -1) + 1
-        if nxt >= self.count or not self.show(nxt):
-            self._replay_timer.stop()
-            self.state = "paused"
-            self._emit_status()
-
     # -- status -----------------------------------------------------------------------------------
-    def _begin(self, info: dict) -> None:
-        self.count = 0
-        self.shown = None
-        self.following = True
-        self.phase = ""
-        self.optimizer_steps = 0
+    def _begin(self, info: dict, state: str) -> None:
+        self.view.begin(self.source.mode, state)
         self._cache.clear()
         self._times.clear()
         self._pending_graph = None
@@ -397,7 +350,5 @@ class Bridge(QObject):
             return 0.0
         return (len(recent) - 1) / max(recent[-1] - recent[0], 1e-6)
 
-    def _emit_status(self) -> None:
-        self.sig_status.emit({"mode": self.mode, "state": self.state, "iteration": self.shown,
-                              "count": self.count, "phase": self.phase, "following": self.following,
-                              "optimizer_steps": self.optimizer_steps, "it_per_s": self.it_per_s()})
+    def emit_status(self) -> None:
+        self.sig_status.emit(self.view.status(self.it_per_s()))

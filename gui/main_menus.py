@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -31,8 +32,20 @@ def _action(menu: QMenu, text: str, slot, keys: str | None = None, tip: str | No
     return action
 
 
-def build_menus(w: MainWindow) -> None:
-    """File, View and Lessons menus."""
+@dataclass
+class Menus:
+    """The menu items the window updates after building them."""
+
+    recent: QMenu
+    save: QAction
+    nonfinite: QAction
+    presentation: QAction
+    themes: dict[str, QAction] = field(default_factory=dict)
+    languages: dict[str, QAction] = field(default_factory=dict)
+
+
+def build_menus(w: MainWindow) -> Menus:
+    """File, Breakpoints, View and Lessons menus."""
     bar = w.menuBar()
     file = bar.addMenu(translate("MainMenus", "&File"))
     _action(file, translate("MainMenus", "Open script…"), lambda: _open_script(w), "Ctrl+O",
@@ -40,40 +53,38 @@ def build_menus(w: MainWindow) -> None:
     _action(file, translate("MainMenus", "Open recording…"), lambda: _open_recording(w), "Ctrl+Shift+O",
             translate("MainMenus", "Replay a .bps recording"))
     recent = file.addMenu(translate("MainMenus", "Recent files"))
-    w.recent_changed = lambda: _fill_recent(w, recent)
-    _fill_recent(w, recent)
-    w.save_action = _action(file, translate("MainMenus", "Save recording as…"), lambda: _save_recording(w),
-                            "Ctrl+S", translate("MainMenus", "Keep this live run's recording "
-                                                             "(it is deleted when the run is closed)"))
+    fill_recent(w, recent)
+    save = _action(file, translate("MainMenus", "Save recording as…"), lambda: _save_recording(w),
+                   "Ctrl+S", translate("MainMenus", "Keep this live run's recording "
+                                                    "(it is deleted when the run is closed)"))
     _action(file, translate("MainMenus", "Export…"), lambda: export_dialog(w), "Ctrl+E",
             translate("MainMenus", "Export the run: JSON, CSV of scalars, or the shown iteration's graph "
                                    "as DOT/SVG/PNG"))
     file.addSeparator()
     _action(file, translate("MainMenus", "Quit"), w.close, "Ctrl+Q")
 
-    _breakpoints_menu(w, bar.addMenu(translate("MainMenus", "&Breakpoints")))
+    nonfinite = _breakpoints_menu(w, bar.addMenu(translate("MainMenus", "&Breakpoints")))
     view = bar.addMenu(translate("MainMenus", "&View"))
-    w.presentation_action = _action(view, translate("MainMenus", "Presentation mode"),
-                                    lambda on: w.set_theme(presentation=on), "Ctrl+Shift+P",
-                                    translate("MainMenus", "Large fonts and high contrast for lectures"), True)
+    presentation = _action(view, translate("MainMenus", "Presentation mode"),
+                           lambda on: w.set_theme(presentation=on), "Ctrl+Shift+P",
+                           translate("MainMenus", "Large fonts and high contrast for lectures"), True)
+    menus = Menus(recent, save, nonfinite, presentation)
     themes = view.addMenu(translate("MainMenus", "Theme"))
     group = QActionGroup(view)
-    w.theme_actions = {}
     for name, text in (("light", translate("MainMenus", "Light")), ("dark", translate("MainMenus", "Dark"))):
         a = _action(themes, text, lambda _on=False, n=name: w.set_theme(n), checkable=True)
         group.addAction(a)
-        w.theme_actions[name] = a
+        menus.themes[name] = a
     # only the narration switches here: the interface's language is chosen at start (--lang)
     langs = view.addMenu(translate("MainMenus", "Narration language"))
     langs.setToolTipsVisible(True)
     lgroup = QActionGroup(view)
-    w.language_actions = {}
     for code, name in (("en", "English"), ("zh", "中文")):
         a = _action(langs, name, lambda _on=False, c=code: w.set_language(c),
                     tip=translate("MainMenus", "The lessons' narration; the menus and panels keep the "
                                                "language the app was started with (--lang)"), checkable=True)
         lgroup.addAction(a)
-        w.language_actions[code] = a
+        menus.languages[code] = a
     view.addSeparator()
     _action(view, translate("MainMenus", "Fit to view"), w.graph.fit, "Ctrl+0",
             translate("MainMenus", "Show the whole graph"))
@@ -91,7 +102,11 @@ def build_menus(w: MainWindow) -> None:
     for dock in w.docks.values():
         view.addAction(dock.toggleViewAction())
 
-    lessons_menu = bar.addMenu(translate("MainMenus", "&Lessons"))
+    _lessons_menu(w, bar.addMenu(translate("MainMenus", "&Lessons")))
+    return menus
+
+
+def _lessons_menu(w: MainWindow, lessons_menu: QMenu) -> None:
     index = w.lesson_index
     if index is None:
         lessons_menu.addAction(translate("MainMenus", "(the lesson index could not be read)")).setEnabled(False)
@@ -140,19 +155,18 @@ def build_search_bar(w: MainWindow) -> QLineEdit:
     return box
 
 
-def _breakpoints_menu(w: MainWindow, menu: QMenu) -> None:
+def _breakpoints_menu(w: MainWindow, menu: QMenu) -> QAction:
     """Pause on NaN/Inf (on by default), on a loss or gradient-norm threshold; the list shows what is set."""
-    w.nonfinite_action = _action(menu, translate("MainMenus", "Pause on NaN/Inf"),
-                                 lambda on: _toggle(w, "nonfinite", on), "",
-                                 translate("MainMenus", "Pause at the end of the first backward pass with a NaN or Inf"),
-                                 True)
-    w.nonfinite_action.setChecked("nonfinite" in w.breakpoints)
+    nonfinite = _action(menu, translate("MainMenus", "Pause on NaN/Inf"), lambda on: _toggle(w, "nonfinite", on), "",
+                        translate("MainMenus", "Pause at the end of the first backward pass with a NaN or Inf"), True)
+    nonfinite.setChecked("nonfinite" in w.breakpoints)
     _action(menu, translate("MainMenus", "Pause when the loss exceeds…"),
             lambda: _threshold(w, "loss", translate("MainMenus", "Pause when the loss exceeds")))
     _action(menu, translate("MainMenus", "Pause when the gradient norm exceeds…"),
             lambda: _threshold(w, "grad_norm", translate("MainMenus", "Pause when the gradient norm exceeds")))
     _action(menu, translate("MainMenus", "Clear thresholds"),
             lambda: w.set_breakpoints([c for c in w.breakpoints if c == "nonfinite"]))
+    return nonfinite
 
 
 def _toggle(w: MainWindow, cond: str, on: bool) -> None:
@@ -166,7 +180,7 @@ def _threshold(w: MainWindow, what: str, title: str) -> None:
         w.set_breakpoints([c for c in w.breakpoints if not c.startswith(what + ">")] + [f"{what}>{value!r}"])
 
 
-def _fill_recent(w: MainWindow, menu: QMenu) -> None:
+def fill_recent(w: MainWindow, menu: QMenu) -> None:
     menu.clear()
     entries = w.recent_files()
     if not entries:
@@ -236,7 +250,7 @@ def export_to(w: MainWindow, path: str) -> bool:
     try:
         rec = Recording(w.bridge.record_path)
         try:
-            export.write(rec, fmt, path, w.bridge.shown)
+            export.write(rec, fmt, path, w.bridge.view.shown)
         finally:
             rec.close()
     except (RecordingError, ValueError, OSError) as e:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from backprop_studio.core import lessons
-from backprop_studio.core.iteration import Iteration
+from backprop_studio.core.iteration import Iteration, kept_graph
 from backprop_studio.core.recording import RecordingError
 from backprop_studio.gui.bridge import Bridge
 from backprop_studio.gui.console import ConsoleView
@@ -29,7 +29,7 @@ from backprop_studio.gui.controls import ControlsToolbar
 from backprop_studio.gui.graph.view import GraphView
 from backprop_studio.gui.inspector.view import InspectorView
 from backprop_studio.gui.lesson_panel import LessonPanel
-from backprop_studio.gui.main_menus import build_menus, build_search_bar
+from backprop_studio.gui.main_menus import build_menus, build_search_bar, fill_recent
 from backprop_studio.gui.plots.view import PlotsView
 from backprop_studio.gui.theme import apply_theme
 from backprop_studio.gui.timeline import TimelineView
@@ -70,7 +70,7 @@ class MainWindow(QMainWindow):
         except lessons.LessonError:
             self.lesson_index = None
         self.bridge = Bridge(self)
-        self.graph = GraphView(self)
+        self.graph = GraphView(self, self.bridge.view)
         self.inspector = InspectorView(self)
         self.plots = PlotsView(self)
         self.timeline = TimelineView(self)
@@ -82,7 +82,7 @@ class MainWindow(QMainWindow):
         self.search_box = build_search_bar(self)
         self._build_layout()
         self._build_status_bar()
-        build_menus(self)
+        self.menus = build_menus(self)
         self._connect()
         self.set_theme(theme, presentation)
         self.lesson_panel.set_language(lang)
@@ -233,14 +233,11 @@ class MainWindow(QMainWindow):
         entry = f"{kind}:{os.path.abspath(path)}"
         recent = [e for e in self.recent_files() if e != entry]
         self.settings.setValue("recent", [entry, *recent][:RECENT_MAX])
-        self.recent_changed()
+        fill_recent(self, self.menus.recent)
 
     def recent_files(self) -> list[str]:
         value = self.settings.value("recent", [])
         return [value] if isinstance(value, str) else list(value or [])
-
-    def recent_changed(self) -> None:
-        """Replaced by build_menus with a function that refreshes the Recent menu."""
 
     # -- view options ---------------------------------------------------------------------------
     def set_theme(self, theme: str | None = None, presentation: bool | None = None) -> None:
@@ -248,10 +245,9 @@ class MainWindow(QMainWindow):
         self.presentation = self.presentation if presentation is None else presentation
         apply_theme(QApplication.instance(), self.theme, self.presentation)
         self.graph.set_theme(self.theme, self.presentation)
-        for name, action in getattr(self, "theme_actions", {}).items():
+        for name, action in self.menus.themes.items():
             action.setChecked(name == self.theme)
-        if hasattr(self, "presentation_action"):
-            self.presentation_action.setChecked(self.presentation)
+        self.menus.presentation.setChecked(self.presentation)
         if presentation:
             self.controls.set_lecture_pace()  # 1 it/s, each backward animated node by node
 
@@ -262,7 +258,7 @@ class MainWindow(QMainWindow):
     def set_language(self, lang: str) -> None:
         self.lang = lang
         self.lesson_panel.set_language(lang)
-        for code, action in getattr(self, "language_actions", {}).items():
+        for code, action in self.menus.languages.items():
             action.setChecked(code == lang)
 
     # -- bridge slots ------------------------------------------------------------------------------
@@ -282,7 +278,7 @@ class MainWindow(QMainWindow):
         if self._said_for is not None and self._said_for != it.index:
             self.statusBar().clearMessage()  # it was about another iteration
             self._said_for = None
-        if it.detail == "loss":  # no graph kept: show the last one before it
+        if not kept_graph(it.detail):  # no graph kept: show the last one before it
             self._on_loss_only(it)
             return
         new = self.iteration is None or it.index > self.iteration.index
@@ -297,7 +293,7 @@ class MainWindow(QMainWindow):
             self.timeline.set_current(it.index)
 
     def _on_loss_only(self, it: Iteration) -> None:
-        before = self.timeline.last_graph(it.index)
+        before = self.bridge.view.last_graph(it.index)
         if before is not None and (self.iteration is None or self.iteration.index != before):
             shown = self.bridge.iteration(before)
             if shown is not None:
@@ -313,12 +309,11 @@ class MainWindow(QMainWindow):
     def _on_scalars(self, d: dict) -> None:
         self.plots.add_iteration(d["index"], d.get("loss"), d.get("params") or {})
         self.timeline.mark(d["index"], d.get("detail", ""), d.get("signature", ""))
-        self.timeline.set_count(self.bridge.count)
+        self.timeline.set_count(self.bridge.view.count)
 
     def _on_history(self, rows: list, params: dict) -> None:
         self.plots.set_history(rows, params)
-        for r in rows:
-            self.timeline.mark(r["index"], r.get("detail", ""), r.get("signature", ""))
+        self.timeline.mark_rows(rows)
         self.timeline.set_count(len(rows))
 
     def _on_error(self, error: dict) -> None:
@@ -367,7 +362,7 @@ class MainWindow(QMainWindow):
 
     def _on_finished(self, d: dict) -> None:
         status = d.get("status", "finished")
-        if self.bridge.count == 0 and status == "finished":
+        if self.bridge.view.count == 0 and status == "finished":
             self.graph.show_placeholder(
                 self.tr("This lesson builds no autograd graph: it is about tensors themselves (no backward pass "
                         "ran).\nTheir values and shapes are printed in the console below.")
@@ -399,8 +394,8 @@ class MainWindow(QMainWindow):
         return self.tr(word) if word in STATUS_WORDS else (word or "")
 
     def _on_follow(self, on: bool) -> None:
-        if on and self.bridge.count:
-            self.bridge.show(self.bridge.count - 1)
+        if on and self.bridge.view.count:
+            self.bridge.show(self.bridge.view.count - 1)
 
     def _on_node_selected(self, box) -> None:
         it = self.iteration
@@ -422,7 +417,7 @@ class MainWindow(QMainWindow):
             b.restart()
             if self.target.get("mode") == "lesson":
                 b.step("step_iteration")
-            elif b.state == "running":
+            elif b.view.state == "running":
                 b.run(self.controls.rate())  # at the speed chosen, not full speed
         else:
             b.step(name)

@@ -7,6 +7,7 @@ from PySide6.QtCore import QElapsedTimer, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QSlider, QStyle, QStyleOptionSlider, QWidget
 
+from backprop_studio.core.iteration import kept_graph
 from backprop_studio.gui.plots.series import grow
 
 EMIT_MS = 33  # scrubbing emits sig_selected at most ~30 times a second
@@ -34,7 +35,7 @@ class _Marks:
             self.changed = grow(self.changed, index + 1, False)
             self.sig = grow(self.sig, index + 1, -1)
         self.full[index] = detail == "full"
-        self.bare[index] = detail == "loss"
+        self.bare[index] = not kept_graph(detail)
         if signature:
             self.sig[index] = self.codes.setdefault(signature, len(self.codes))
             self.changed[index] = self._differs(self._known_before(index), index)
@@ -46,15 +47,15 @@ class _Marks:
                     self.changed[after] = self._differs(index, after)
         self.last = max(self.last, index)
 
-    def set_many(self, index: np.ndarray, full: np.ndarray, signatures: list[str]) -> None:
+    def set_many(self, index: np.ndarray, details: list[str], signatures: list[str]) -> None:
         """set() for many iterations at once, vectorised (a recording with a million iterations)."""
         top = int(index.max())
         self.full = grow(self.full, top + 1, False)
         self.bare = grow(self.bare, top + 1, False)
         self.changed = grow(self.changed, top + 1, False)
         self.sig = grow(self.sig, top + 1, -1)
-        self.full[index] = full
-        self.bare[index] = [not s for s in signatures]
+        self.full[index] = [d == "full" for d in details]
+        self.bare[index] = [not kept_graph(d) for d in details]
         codes = np.array([self.codes.setdefault(s, len(self.codes)) if s else -1 for s in signatures],
                          dtype=np.int32)
         self.sig[index[codes >= 0]] = codes[codes >= 0]
@@ -279,8 +280,7 @@ class TimelineView(QWidget):
         rows = [r for r in rows if isinstance(r.get("index"), int) and r["index"] >= 0]
         if rows:
             self.marks.set_many(np.fromiter((r["index"] for r in rows), dtype=np.int64, count=len(rows)),
-                                np.fromiter((r.get("detail") == "full" for r in rows), dtype=bool, count=len(rows)),
-                                [r.get("signature") or "" for r in rows])
+                                [r.get("detail") or "" for r in rows], [r.get("signature") or "" for r in rows])
         self.state.version += 1
         self.strip.update()
 
@@ -298,14 +298,6 @@ class TimelineView(QWidget):
 
     def set_following(self, on: bool) -> None:
         self.follow.setChecked(on)
-
-    def last_graph(self, index: int) -> int | None:
-        """The last iteration at or before `index` that kept a graph (not loss only)."""
-        top = min(index, self.marks.last)
-        if top < 0:
-            return None
-        kept = np.flatnonzero(~self.marks.bare[:top + 1])
-        return int(kept[-1]) if len(kept) else None
 
     def is_full(self, index: int) -> bool:
         return 0 <= index < len(self.marks.full) and bool(self.marks.full[index])

@@ -77,7 +77,7 @@ def item_named(window, head: str):
 def shown(window, index: int | None = None, grads: bool = True) -> bool:
     """The window shows an iteration (index `index`) drawn completely, with gradients if asked."""
     it = window.iteration
-    if it is None or window.graph.busy or window.graph.iteration is not it or window.bridge.state == "running":
+    if it is None or window.graph.busy or window.graph.iteration is not it or window.bridge.view.state == "running":
         return False
     if index is not None and it.index != index:
         return False
@@ -125,7 +125,7 @@ def test_lesson_live_shows_autograd_basics(make_main_window, qtbot):
     qtbot.waitUntil(lambda: shown(w, 0), timeout=WAIT)
     check_basics_on_screen(w)
     assert w.lesson_panel.isVisible() and "4.5" in w.lesson_panel.narration()
-    assert w.bridge.mode == "live" and w.bridge.state == "paused"
+    assert w.bridge.view.mode == "live" and w.bridge.view.state == "paused"
     assert "iteration 0" in w.status_labels["iteration"].text()
 
 
@@ -155,7 +155,7 @@ def test_replay_recording(make_main_window, qtbot, basics_bps):
     qtbot.waitUntil(lambda: shown(w, 0), timeout=WAIT)
     check_basics_on_screen(w)
     assert "4.5000" in w.console.text()  # the script's own print of x.grad
-    assert w.bridge.mode == "replay" and w.timeline.count == 1
+    assert w.bridge.view.mode == "replay" and w.timeline.count == 1
     assert basics_bps in w.recent_files()[0]
 
 
@@ -185,17 +185,17 @@ def test_live_run_timeline_scrub_and_stepping(make_main_window, qtbot, depths):
     w = make_main_window()
     assert w.open_script(depths["script"], [], detail="full", paused=True)
     w.bridge.run_to(4)
-    qtbot.waitUntil(lambda: shown(w, 4) and w.bridge.state == "paused", timeout=WAIT)
+    qtbot.waitUntil(lambda: shown(w, 4) and w.bridge.view.state == "paused", timeout=WAIT)
     assert w.timeline.count == 5
     w.timeline.slider.setValue(1)
     qtbot.waitUntil(lambda: shown(w, 1), timeout=WAIT)
     assert w.iteration.loss == pytest.approx(depths["losses"][1], rel=1e-6)
     assert not w.timeline.following()
     w.controls.actions_by_name["step_iteration"].trigger()  # following resumes with a step
-    qtbot.waitUntil(lambda: shown(w, 5) and w.bridge.state == "paused", timeout=WAIT)
+    qtbot.waitUntil(lambda: shown(w, 5) and w.bridge.view.state == "paused", timeout=WAIT)
     assert w.iteration.loss == pytest.approx(depths["losses"][5], rel=1e-6)
     w.controls.actions_by_name["stop"].trigger()
-    qtbot.waitUntil(lambda: w.bridge.state == "finished", timeout=WAIT)
+    qtbot.waitUntil(lambda: w.bridge.view.state == "finished", timeout=WAIT)
     assert "stopped" in w.statusBar().currentMessage()
 
 
@@ -207,7 +207,7 @@ def test_step_backward_node_lights_nodes_in_order(make_main_window, qtbot):
     w.bridge.sig_node_grad.connect(lambda node, grad: seen.append(node))
     for step in range(3):
         w.controls.actions_by_name["step_node"].trigger()
-        qtbot.waitUntil(lambda n=step: len(seen) > n and w.bridge.state == "paused" and not w.graph.busy,
+        qtbot.waitUntil(lambda n=step: len(seen) > n and w.bridge.view.state == "paused" and not w.graph.busy,
                         timeout=WAIT)
         lit = [i for i in w.graph.items.values() if i.lit]
         assert len(lit) == 1 and lit[0].box_id == seen[-1]
@@ -259,7 +259,7 @@ def test_lessons_menu_and_chinese_narration(make_main_window, qtbot):
     qtbot.waitUntil(lambda: shown(w, 0), timeout=WAIT)
     assert w.lesson_panel.narration() == lesson["narration"]["zh"]
     assert lesson["title"]["zh"] in w.lesson_panel.heading.text()
-    w.language_actions["en"].trigger()
+    w.menus.languages["en"].trigger()
     assert w.lesson_panel.narration() == lesson["narration"]["en"]
     # Chinese needs a CJK face in the fallback list, and that face must have the glyphs
     families = w.lesson_panel.text.font().families()
@@ -316,7 +316,7 @@ def test_restart_runs_the_script_again(make_main_window, qtbot, depths):
     assert w.timeline.count == 0 and w.iteration is None  # views cleared for the new run
     w.controls.actions_by_name["step_iteration"].trigger()
     qtbot.waitUntil(lambda: shown(w, 0), timeout=WAIT)
-    assert w.bridge.state == "paused"  # the old child's "finished" was not taken for the new one's
+    assert w.bridge.view.state == "paused"  # the old child's "finished" was not taken for the new one's
     assert w.iteration.loss == pytest.approx(depths["losses"][0], rel=1e-6)
     assert w.console.text().count("loss 0 ") == 0  # printed after the pause point: not yet
 
@@ -327,11 +327,11 @@ def test_presentation_mode_enlarges_nodes_and_text(make_main_window, qtbot, basi
     qtbot.waitUntil(lambda: shown(w, 0), timeout=WAIT)
     before = item_named(w, "x").rect.width()
     normal_pt = w.inspector.font().pointSize()
-    w.presentation_action.trigger()
+    w.menus.presentation.trigger()
     qtbot.waitUntil(lambda: shown(w, 0) and item_named(w, "x").rect.width() > before * 1.3, timeout=WAIT)
     assert w.inspector.font().pointSize() > normal_pt and w.controls.font().pointSize() > normal_pt
     assert "grad 4.5" in item_named(w, "x").text_lines()
-    w.theme_actions["dark"].trigger()
+    w.menus.themes["dark"].trigger()
     assert w.graph.style_.theme == "dark"
 
 
@@ -360,7 +360,7 @@ def test_step_phase_reaches_the_optimizer_and_the_inspector_shows_it(make_main_w
             break
         n = len(points)
         w.controls.actions_by_name["step_phase"].trigger()
-        qtbot.waitUntil(lambda n=n: len(points) > n and w.bridge.state == "paused", timeout=WAIT)
+        qtbot.waitUntil(lambda n=n: len(points) > n and w.bridge.view.state == "paused", timeout=WAIT)
     assert points[-1] == "optimizer_post"
     assert "backward_end" in points and "optimizer_pre" in points
     assert w.inspector.pages.currentIndex() == 1  # the optimizer page
@@ -381,7 +381,7 @@ def test_presentation_mode_runs_at_lecture_pace_with_backward_animation(make_mai
     script.write_text("import torch\nw = torch.ones(2, requires_grad=True)\n"
                       "for i in range(3):\n    loss = (w * (i + 1)).sum()\n    loss.backward()\n")
     w = make_main_window()
-    w.presentation_action.trigger()
+    w.menus.presentation.trigger()
     assert w.controls.rate() == 1.0
     assert w.open_script(str(script), [], detail="full", paused=True)
     lit = []
@@ -442,9 +442,9 @@ def test_a_script_opens_paused_after_its_first_backward_pass(make_main_window, q
     """As lessons do: the student sees iteration 0, not the end of the run (`--run` starts it running)."""
     w = make_main_window()
     assert w.open_script(depths["script"], [], first=True)
-    qtbot.waitUntil(lambda: shown(w, 0) and w.bridge.state == "paused", timeout=WAIT)
+    qtbot.waitUntil(lambda: shown(w, 0) and w.bridge.view.state == "paused", timeout=WAIT)
     qtbot.wait(300)
-    assert w.timeline.count == 1 and w.bridge.state == "paused"
+    assert w.timeline.count == 1 and w.bridge.view.state == "paused"
     assert w.iteration.loss == pytest.approx(depths["losses"][0], rel=1e-6)
 
 
@@ -518,7 +518,7 @@ def test_plots_and_timeline_are_linked_to_the_iteration_shown(make_main_window, 
 def test_a_tensor_lesson_without_a_backward_pass_says_so_instead_of_an_empty_canvas(make_main_window, qtbot):
     w = make_main_window()
     assert w.open_lesson("tensor_basics")
-    qtbot.waitUntil(lambda: w.bridge.state == "finished", timeout=WAIT)
+    qtbot.waitUntil(lambda: w.bridge.view.state == "finished", timeout=WAIT)
     assert w.timeline.count == 0 and w.graph.placeholder.isVisible()
     assert "no autograd graph" in w.graph.placeholder.text() and "console" in w.graph.placeholder.text()
     assert "tensor" in w.console.text().lower()
@@ -527,7 +527,7 @@ def test_a_tensor_lesson_without_a_backward_pass_says_so_instead_of_an_empty_can
 def test_after_the_script_finished_only_restart_is_enabled(make_main_window, qtbot, depths):
     w = make_main_window()
     assert w.open_script(depths["script"], [], detail="full", paused=False)
-    qtbot.waitUntil(lambda: w.bridge.state == "finished", timeout=WAIT)
+    qtbot.waitUntil(lambda: w.bridge.view.state == "finished", timeout=WAIT)
     qtbot.wait(200)
     enabled = {n for n, a in w.controls.actions_by_name.items() if a.isEnabled()}
     assert enabled == {"restart"}, enabled
@@ -576,9 +576,9 @@ def test_a_run_pauses_at_the_first_nan_with_its_origin_marked_by_op_and_line(mak
     from the nodes it poisoned and named by op and file:line, never by a node id."""
     script = write_script(tmp_path, NAN_ORIGIN)
     w = make_main_window()
-    assert w.breakpoints == ["nonfinite"] and w.nonfinite_action.isChecked()
+    assert w.breakpoints == ["nonfinite"] and w.menus.nonfinite.isChecked()
     assert w.open_script(script, [])
-    qtbot.waitUntil(lambda: w.bridge.state == "paused" and shown(w, 2, grads=False), timeout=WAIT)
+    qtbot.waitUntil(lambda: w.bridge.view.state == "paused" and shown(w, 2, grads=False), timeout=WAIT)
     assert w.timeline.count == 3
     scene = w.graph.graph_scene
     a = w.iteration.graph.nodes[scene.origin]
@@ -615,10 +615,10 @@ def test_stepping_forward_ops_shows_exactly_this_iterations_ops_without_a_false_
     qtbot.waitUntil(lambda: shown(w, 0), timeout=WAIT)
     sizes = []
     for _ in range(5):
-        before = w.bridge.phase, w.graph.iteration.graph.number_of_nodes()
+        before = w.bridge.view.phase, w.graph.iteration.graph.number_of_nodes()
         w.controls.actions_by_name["step_forward_op"].trigger()
-        qtbot.waitUntil(lambda b=before: w.bridge.state == "paused" and not w.graph.busy and
-                        (w.bridge.phase, w.graph.iteration.graph.number_of_nodes()) != b, timeout=WAIT)
+        qtbot.waitUntil(lambda b=before: w.bridge.view.state == "paused" and not w.graph.busy and
+                        (w.bridge.view.phase, w.graph.iteration.graph.number_of_nodes()) != b, timeout=WAIT)
         assert w.graph.iteration.index == 1 and len(w.graph.items) == w.graph.iteration.graph.number_of_nodes()
         assert not (w.graph.banner.isVisible() and "changed" in w.graph.banner.text()), w.graph.banner.text()
         sizes.append(w.graph.iteration.graph.number_of_nodes())

@@ -15,6 +15,7 @@ from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QMouseEvent, QPainter, Q
 from PySide6.QtWidgets import QGraphicsView, QLabel, QMenu, QToolTip, QWidget
 
 from backprop_studio.core.iteration import Iteration, node_number
+from backprop_studio.core.view_state import ViewState
 from backprop_studio.gui.graph import model as gm
 from backprop_studio.gui.graph.items import NodeItem, Style
 from backprop_studio.gui.graph.layout import LayoutJob, LayoutRelay, Placed
@@ -48,7 +49,7 @@ class GraphView(QGraphicsView):
     sig_layout_done = Signal(int)  # number of boxes drawn
     sig_message = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, view: ViewState | None = None):
         super().__init__(parent)
         self.graph_scene = GraphScene(self)
         self.setScene(self.graph_scene)
@@ -67,7 +68,7 @@ class GraphView(QGraphicsView):
         self.removed: list[str] = []
         self.matches: list[str] = []
         self._match_at = -1
-        self._selected: str | None = None
+        self.view_state = view or ViewState()  # the selection lives there (shared with the window)
         self._auto_fit = True
         self._cache: OrderedDict = OrderedDict()
         self._structure_of: dict[str, nx.DiGraph] = {}  # a full-detail graph per signature (its modules)
@@ -213,7 +214,7 @@ class GraphView(QGraphicsView):
 
     # -- selection and search -------------------------------------------------------------------
     def selected_node(self) -> str | None:
-        return self._selected
+        return self.view_state.selection
 
     def select_node(self, node_id: str, centre: bool = True) -> bool:
         """Select a node (or the module box holding it) and centre on it."""
@@ -397,8 +398,8 @@ class GraphView(QGraphicsView):
         if focus is not None and self.graph_scene.item_of(focus) is not None:
             self.zoom_readable()
             self.centerOn(self.graph_scene.item_of(focus))
-        if self._selected is not None and not self.select_node(self._selected, centre=False):
-            self._selected = None
+        if self.view_state.selection is not None and not self.select_node(self.view_state.selection, centre=False):
+            self.view_state.selection = None
             self.sig_node_selected.emit(None)
         self.sig_layout_done.emit(len(self.items))
 
@@ -427,8 +428,8 @@ class GraphView(QGraphicsView):
         sel = [i for i in self.graph_scene.selectedItems() if isinstance(i, NodeItem)]
         box = sel[0].box_id if sel else None
         self.graph_scene.refresh_overview()
-        if box != self._selected:
-            self._selected = box
+        if box != self.view_state.selection:
+            self.view_state.selection = box
             self.sig_node_selected.emit(box)
 
     def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802 (Qt override)
