@@ -98,6 +98,7 @@ class Names:
         self.param_name = IdMap()  # parameter -> qualified name(s)
         self._roots = IdMap()  # modules whose tree is named (roots, and the called modules under them)
         self._owner = IdMap()  # module -> the module it was registered in
+        self._trees: list[_Tree] = []
         self._hook = None
 
     def install(self) -> None:
@@ -127,17 +128,57 @@ class Names:
         if root is not module and root in self._roots:
             return
         self._roots[root] = True
-        root_label = type(root).__name__
-        names: dict[int, tuple] = {}
+        names = _tree_names(root)
+        taken = {n for tree in self._trees for held in tree.names.values() for n in held[1]}
+        tree = _Tree(weakref.ref(root), names)
+        if taken & {n for _, held in names.values() for n in held}:  # two models both with `0.weight`
+            tree.label = _variable_of(root) or f"{type(root).__name__}#{len(self._trees) + 1}"
+            for other in self._trees:
+                if other.label is None and (m := other.root()) is not None:
+                    other.label = _variable_of(m) or type(m).__name__
+                    self._name(m, other)
+        self._trees = [t for t in self._trees if t.root() is not None] + [tree]
+        self._name(root, tree)
+
+    def _name(self, root: torch.nn.Module, tree: _Tree) -> None:
+        prefix = f"{tree.label}." if tree.label else ""
         for path, m in root.named_modules(remove_duplicate=False):
-            self.module_path[m] = path or root_label
-            for pname, p in m.named_parameters(recurse=False):
-                name = f"{path}.{pname}" if path else pname
-                held = names.setdefault(id(p), (p, []))[1]
-                if name not in held:
-                    held.append(name)
-        for p, held in names.values():
-            self.param_name[p] = ", ".join(held)
+            self.module_path[m] = prefix + path if path else (tree.label or type(root).__name__)
+        for p, held in tree.names.values():
+            self.param_name[p] = ", ".join(prefix + n for n in held)
+
+
+class _Tree:
+    """A named module tree: its root, its parameters' names under it, and its label when two trees
+    would give the same names (the root's variable in the script)."""
+
+    def __init__(self, root: weakref.ref, names: dict):
+        self.root = root
+        self.names = names  # id(parameter) -> (parameter, [names])
+        self.label: str | None = None
+
+
+def _tree_names(root: torch.nn.Module) -> dict[int, tuple]:
+    names: dict[int, tuple] = {}
+    for path, m in root.named_modules(remove_duplicate=False):
+        for pname, p in m.named_parameters(recurse=False):
+            name = f"{path}.{pname}" if path else pname
+            held = names.setdefault(id(p), (p, []))[1]
+            if name not in held:
+                held.append(name)
+    return names
+
+
+def _variable_of(module) -> str | None:
+    """The script's variable holding `module` (locals of user frames, then their globals)."""
+    import sys
+
+    frames = list(user_frames(sys._getframe(1)))
+    for scope in [f.f_locals for f in frames] + [f.f_globals for f in frames]:
+        for name, v in scope.items():
+            if v is module and not name.startswith("_"):
+                return name
+    return None
 
 
 def frame_names(frame, limit: int = 8) -> tuple[dict, dict]:

@@ -165,7 +165,8 @@ class Updates:
         self._leaf_names = WeakIdKeyDictionary()  # tensor -> name, for optimizer params outside modules
         self._steps: list[OptimizerStep | None] = []
         self._manual = ManualUpdates()
-        self._throttle = Throttle()
+        self._throttle = Throttle()  # optimizer steps
+        self._hand_throttle = Throttle()  # updates by hand: its own share, so they never starve the steps
         self._compare_cost = 0.0  # seconds the last look for updates by hand took
 
     def detach(self) -> None:
@@ -196,11 +197,11 @@ class Updates:
 
     def _on_end(self) -> None:
         manual = {n: t for n, t in self._leaves.items() if t not in self.tracer.optimized}
-        if manual and (self.watching() or self._throttle.ready()):
+        if manual and (self.watching() or self._hand_throttle.ready()):
             started = time.perf_counter()
             self._manual.take(manual, self.tracer.optimizer_steps)
             if not self.watching():  # the snapshot and the last comparison, within the throttle's share
-                self._throttle.charge(time.perf_counter() - started + self._compare_cost)
+                self._hand_throttle.charge(time.perf_counter() - started + self._compare_cost)
 
     def _on_optimizer(self, point: str, info: dict, index: int) -> None:
         opt = info.get("instance")

@@ -177,6 +177,27 @@ def test_sequential_names_and_transformer_parameter_names():
     assert len(names) == len(list(enc.parameters()))
 
 
+def test_two_models_with_the_same_parameter_names_are_told_apart_by_their_variables():
+    """A GAN's generator and discriminator both have `0.weight`: each is named by its variable, so
+    their rows never overwrite each other; a lone model keeps its plain names."""
+    torch.manual_seed(0)
+    G = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 3))  # noqa: N806 - the script's own names
+    D = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))  # noqa: N806
+
+    def run():
+        fake = G(torch.randn(5, 2))
+        D(fake.detach()).mean().backward()
+        D(fake).mean().backward()
+
+    d_step, g_step = trace(run, detail="light")
+    assert sorted(d_step.params) == ["D.0.bias", "D.0.weight", "D.2.bias", "D.2.weight"]
+    assert sorted(g_step.params) == sorted(f"{m}.{i}.{p}" for m in "DG" for i in (0, 2) for p in ("bias", "weight"))
+    assert one(g_step, name="G.0.weight")["grad"]["norm"] == pytest.approx(G[0].weight.grad.norm().item(), rel=1e-6)
+    lone = nn.Sequential(nn.Linear(2, 1))
+    (it,) = trace(lambda: lone(torch.randn(3, 2)).sum().backward(), detail="light")
+    assert sorted(it.params) == ["0.bias", "0.weight"]
+
+
 def test_dynamic_graph_signature_changes_with_depth():
     torch.manual_seed(0)
     lin, mid = nn.Linear(4, 4), nn.Linear(4, 4)
