@@ -24,7 +24,8 @@ from backprop_studio.core.iteration import Iteration  # noqa: E402
 from backprop_studio.core.stats import summarize  # noqa: E402
 from backprop_studio.gui.console import ConsoleView  # noqa: E402
 from backprop_studio.gui.inspector.view import InspectorView  # noqa: E402
-from backprop_studio.gui.plots.view import MAX_CURVES, PlotsView  # noqa: E402
+from backprop_studio.gui.plots.draw import MAX_CURVES  # noqa: E402
+from backprop_studio.gui.plots.view import PlotsView  # noqa: E402
 from backprop_studio.gui.theme import (  # noqa: E402
     FONT_FAMILIES,
     apply_theme,

@@ -40,7 +40,7 @@ from backprop_studio.gui.inspector.tables import (
     scrolled,
     table_text,
 )
-from backprop_studio.gui.plots.view import style_plot
+from backprop_studio.gui.plots.draw import style_plot
 
 HIST_BINS = 20
 

@@ -12,9 +12,8 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPalette, QPen, QPixmap
+from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import (
-    QApplication,
     QCheckBox,
     QHBoxLayout,
     QListWidget,
@@ -24,12 +23,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from backprop_studio.gui.plots.draw import (
+    IterationAxis,
+    LogAxis,
+    TimedCanvas,
+    line_width,
+    mark_points,
+    set_data,
+    split,
+    style_plot,
+    swatch,
+)
 from backprop_studio.gui.plots.series import ParamTable, Series
-from backprop_studio.gui.theme import current_theme, pen_colours
+from backprop_studio.gui.theme import pen_colours
 
 REDRAW_MS = 33
 MAX_REDRAW_MS = 1000
-MAX_CURVES = 20  # per parameter plot: the 19 largest, the rest folded into one "others" curve
 RERANK_S = 1.0  # which parameters get their own curve is decided at most once a second
 MAX_REGIONS = 50  # shaded NaN/Inf spans drawn on the loss plot
 NONFINITE_COLOUR = QColor("#e0002a")
@@ -59,13 +68,13 @@ class PlotsView(QWidget):
         self._regions: list[pg.LinearRegionItem] = []
         self.redraws = 0
 
-        self.canvas = _TimedCanvas(self)
-        self.loss_plot = self.canvas.addPlot(row=0, col=0, axisItems={"bottom": _IterationAxis("bottom"),
-                                                                      "left": _LogAxis("left")})
-        self.grad_plot = self.canvas.addPlot(row=1, col=0, axisItems={"bottom": _IterationAxis("bottom"),
-                                                                      "left": _LogAxis("left")})
-        self.ratio_plot = self.canvas.addPlot(row=2, col=0, axisItems={"bottom": _IterationAxis("bottom"),
-                                                                       "left": _LogAxis("left")})
+        self.canvas = TimedCanvas(self)
+        self.loss_plot = self.canvas.addPlot(row=0, col=0, axisItems={"bottom": IterationAxis("bottom"),
+                                                                      "left": LogAxis("left")})
+        self.grad_plot = self.canvas.addPlot(row=1, col=0, axisItems={"bottom": IterationAxis("bottom"),
+                                                                      "left": LogAxis("left")})
+        self.ratio_plot = self.canvas.addPlot(row=2, col=0, axisItems={"bottom": IterationAxis("bottom"),
+                                                                       "left": LogAxis("left")})
         for plot in (self.grad_plot, self.ratio_plot):
             plot.setXLink(self.loss_plot)
             plot.setLogMode(x=False, y=True)
@@ -220,15 +229,15 @@ class PlotsView(QWidget):
         started = time.perf_counter()
         self._scheduled[0] = False
         self.redraws += 1
-        _set_data(self.loss_curve, *self.loss.shown_data())
-        _mark_points(self.loss_curve, self.loss.n, sampled=False)
+        set_data(self.loss_curve, *self.loss.shown_data())
+        mark_points(self.loss_curve, self.loss.n, sampled=False)
         self._loss_range()
         self._draw_regions()
         listed = sum(len(part) for part in self._groups.get("grad", ((), ())))
         # re-rank now and then, and at once when parameters arrived that no curve or list has yet
         if time.monotonic() - self._ranked_at > RERANK_S or listed != len(self.grads.names):
             self._ranked_at = time.monotonic()
-            self._groups = {"grad": _split(self.grads.ranked()), "ratio": self._ratio_groups()}
+            self._groups = {"grad": split(self.grads.ranked()), "ratio": self._ratio_groups()}
             self._fill_legend()
         self._draw_params("grad", self.grads, self.grad_plot, "norm")
         self._draw_params("ratio", self.ratios, self.ratio_plot, "median")
@@ -293,7 +302,7 @@ class PlotsView(QWidget):
         shown_grad = set(self._groups.get("grad", ([], []))[0])
         names = self.ratios.ranked()
         if not shown_grad:
-            return _split(names)
+            return split(names)
         return [n for n in names if n in shown_grad], [n for n in names if n not in shown_grad]
 
     def _draw_params(self, which: str, table: ParamTable, plot: pg.PlotItem, how: str) -> None:
@@ -308,14 +317,14 @@ class PlotsView(QWidget):
         for name in shown:
             if name not in curves:
                 curves[name] = self._make_curve(plot, self._colour(name))
-            _set_data(curves[name], *table.curve(name), log=True)
-            _mark_points(curves[name], table.n, which == "ratio")
+            set_data(curves[name], *table.curve(name), log=True)
+            mark_points(curves[name], table.n, which == "ratio")
             curves[name].setVisible(name not in self.hidden)
         if rest:
             if "others" not in curves:
                 curves["others"] = self._make_curve(plot, QColor("#999999"), Qt.PenStyle.DashLine)
-            _set_data(curves["others"], table.x[:table.n], self._combined(which, table, rest, how), log=True)
-            _mark_points(curves["others"], table.n, which == "ratio")
+            set_data(curves["others"], table.x[:table.n], self._combined(which, table, rest, how), log=True)
+            mark_points(curves["others"], table.n, which == "ratio")
             curves["others"].setVisible("others" not in self.hidden)
 
     def _combined(self, which: str, table: ParamTable, rest: list[str], how: str) -> np.ndarray:
@@ -362,7 +371,7 @@ class PlotsView(QWidget):
 
     def _make_curve(self, plot: pg.PlotItem, colour: QColor,
                     style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> pg.PlotDataItem:
-        curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=_line_width(), style=style), connect="finite")
+        curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=line_width(), style=style), connect="finite")
         plot.addItem(curve)
         curve.setDownsampling(auto=True, method="peak")  # after addItem: clip-to-view needs the ViewBox
         curve.setClipToView(True)
@@ -387,7 +396,7 @@ class PlotsView(QWidget):
         self.legend.clear()
         for (name, colour), label in zip(entries, labels, strict=True):
             key = "others" if rest and name == others else name
-            item = QListWidgetItem(_swatch(colour), label)
+            item = QListWidgetItem(swatch(colour), label)
             if name in self.no_gradient:
                 item.setToolTip(self.tr("The optimizer holds this parameter, but the last backward pass gave it no "
                                         "gradient (not used in the forward, or cut off by detach / no_grad)"))
@@ -423,7 +432,7 @@ class PlotsView(QWidget):
         for plot in (self.loss_plot, self.grad_plot, self.ratio_plot):
             style_plot(plot, self.canvas, self.palette())
         dark = pen_colours(self.palette())[0].lightnessF() < 0.5
-        width = _line_width()
+        width = line_width()
         self.loss_curve.setPen(pg.mkPen("#5fb0ff" if dark else "#1f5fa8", width=width))
         for curves in self._curves.values():
             for curve in curves.values():
@@ -436,100 +445,3 @@ class PlotsView(QWidget):
             self._restyle()
             self._update_titles()
         super().changeEvent(event)
-
-
-def style_plot(plot: pg.PlotItem, view: pg.GraphicsView, palette: QPalette) -> None:
-    """Colours and tick font of a pyqtgraph plot from a widget palette and the application font."""
-    bg, fg = pen_colours(palette)
-    view.setBackground(bg)
-    font = QFont(QApplication.font())
-    font.setPointSizeF(max(font.pointSizeF() * (0.75 if current_theme()[1] else 0.9), 7))
-    plot.titleLabel.opts["size"] = f"{QApplication.font().pointSizeF():g}pt"
-    for side in ("left", "bottom"):
-        axis = plot.getAxis(side)
-        axis.labelStyle = {"font-size": f"{font.pointSizeF():g}pt"}
-        axis.setPen(fg)
-        axis.setTextPen(fg)
-        axis.setTickFont(font)
-        axis.enableAutoSIPrefix(False)  # "iteration (x0.001)" confuses more than it helps
-    # One fixed width for every left axis keeps the x-linked plots aligned; wide enough for "0.0001".
-    plot.getAxis("left").setWidth(QFontMetrics(font).horizontalAdvance("0.0001") + 16)
-
-
-class _TimedCanvas(pg.GraphicsLayoutWidget):
-    """Remembers how long its last paint took (the redraw timer adapts to it)."""
-
-    last_paint_s = 0.0
-
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        started = time.perf_counter()
-        super().paintEvent(event)
-        self.last_paint_s = time.perf_counter() - started
-
-
-class _LogAxis(pg.AxisItem):
-    """A log axis with plain labels (20, 0.01, 1e-06), only at 1, 2 and 5 x 10^k when there are
-    enough of those (the 3..9 minor labels pile up otherwise)."""
-
-    def logTickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
-        strings = [f"{10 ** float(v) * scale:g}" for v in values]
-        keep = [s if _mantissa(v) in (1, 2, 5) else "" for v, s in zip(values, strings, strict=True)]
-        return keep if sum(1 for s in keep if s) >= 2 else strings
-
-
-class _IterationAxis(pg.AxisItem):
-    """Iterations are whole numbers: no ticks at 0.2, 0.4 ... when zoomed in on a few."""
-
-    def tickValues(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph override)
-        levels = [(spacing, [v for v in values if float(v).is_integer()])
-                  for spacing, values in super().tickValues(minVal, maxVal, size) if spacing >= 1]
-        return levels or [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
-
-
-def _mantissa(log_value: float) -> int:
-    """The leading digit of 10**log_value."""
-    v = 10 ** float(log_value)
-    return int(round(v / 10 ** math.floor(math.log10(v)))) if v > 0 and math.isfinite(v) else 0
-
-
-def _line_width() -> float:
-    """1 px normally (wider lines go through Qt's stroker and paint ~6x slower), 2.5 px on a projector."""
-    return 2.5 if current_theme()[1] else 1.0
-
-
-def _set_data(curve: pg.PlotDataItem, x, y, log: bool = False) -> None:
-    """setData, but a curve with no point to draw gets none (pyqtgraph's scatter bounds warn on all-NaN;
-    a log scale cannot draw values <= 0)."""
-    y = np.asarray(y)
-    drawable = np.isfinite(y) & (y > 0) if log else np.isfinite(y)
-    if y.size and not drawable.any():
-        x, y = [], []
-    curve.setData(x, y)
-
-
-def _mark_points(curve: pg.PlotDataItem, n: int, sampled: bool, few: int = 40) -> None:
-    """Mark each point while there are few (a single iteration has no line to show); a sampled series
-    (update ratios: measured on some optimizer steps only) is markers only, no line suggesting the rest."""
-    want = "o" if n <= few or sampled else None
-    if curve.opts.get("symbol") != want:
-        pen = curve.opts["pen"]
-        colour = pen.color() if isinstance(pen, QPen) else QColor("#888888")
-        curve.setSymbol(want)
-        curve.setSymbolSize(5 if not sampled else 4)
-        curve.setSymbolPen(colour)
-        curve.setSymbolBrush(colour)
-        if sampled:
-            curve.setPen(None)
-
-
-def _split(names: list[str]) -> tuple[list[str], list[str]]:
-    """At most MAX_CURVES curves: all names if they fit, else the first MAX_CURVES-1 and the rest."""
-    if len(names) <= MAX_CURVES:
-        return names, []
-    return names[:MAX_CURVES - 1], names[MAX_CURVES - 1:]
-
-
-def _swatch(colour: QColor) -> QIcon:
-    pix = QPixmap(14, 14)
-    pix.fill(colour)
-    return QIcon(pix)

@@ -1,0 +1,112 @@
+"""Drawing helpers of the plots: styling, axes, curve data and point marks."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import QApplication
+
+from backprop_studio.gui.theme import current_theme, pen_colours
+
+MAX_CURVES = 20  # per parameter plot: the 19 largest, the rest folded into one "others" curve
+
+
+def style_plot(plot: pg.PlotItem, view: pg.GraphicsView, palette: QPalette) -> None:
+    """Colours and tick font of a pyqtgraph plot from a widget palette and the application font."""
+    bg, fg = pen_colours(palette)
+    view.setBackground(bg)
+    font = QFont(QApplication.font())
+    font.setPointSizeF(max(font.pointSizeF() * (0.75 if current_theme()[1] else 0.9), 7))
+    plot.titleLabel.opts["size"] = f"{QApplication.font().pointSizeF():g}pt"
+    for side in ("left", "bottom"):
+        axis = plot.getAxis(side)
+        axis.labelStyle = {"font-size": f"{font.pointSizeF():g}pt"}
+        axis.setPen(fg)
+        axis.setTextPen(fg)
+        axis.setTickFont(font)
+        axis.enableAutoSIPrefix(False)  # "iteration (x0.001)" confuses more than it helps
+    # One fixed width for every left axis keeps the x-linked plots aligned; wide enough for "0.0001".
+    plot.getAxis("left").setWidth(QFontMetrics(font).horizontalAdvance("0.0001") + 16)
+
+
+class TimedCanvas(pg.GraphicsLayoutWidget):
+    """Remembers how long its last paint took (the redraw timer adapts to it)."""
+
+    last_paint_s = 0.0
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        started = time.perf_counter()
+        super().paintEvent(event)
+        self.last_paint_s = time.perf_counter() - started
+
+
+class LogAxis(pg.AxisItem):
+    """A log axis with plain labels (20, 0.01, 1e-06), only at 1, 2 and 5 x 10^k when there are
+    enough of those (the 3..9 minor labels pile up otherwise)."""
+
+    def logTickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
+        strings = [f"{10 ** float(v) * scale:g}" for v in values]
+        keep = [s if mantissa(v) in (1, 2, 5) else "" for v, s in zip(values, strings, strict=True)]
+        return keep if sum(1 for s in keep if s) >= 2 else strings
+
+
+class IterationAxis(pg.AxisItem):
+    """Iterations are whole numbers: no ticks at 0.2, 0.4 ... when zoomed in on a few."""
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph override)
+        levels = [(spacing, [v for v in values if float(v).is_integer()])
+                  for spacing, values in super().tickValues(minVal, maxVal, size) if spacing >= 1]
+        return levels or [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
+
+
+def mantissa(log_value: float) -> int:
+    """The leading digit of 10**log_value."""
+    v = 10 ** float(log_value)
+    return int(round(v / 10 ** math.floor(math.log10(v)))) if v > 0 and math.isfinite(v) else 0
+
+
+def line_width() -> float:
+    """1 px normally (wider lines go through Qt's stroker and paint ~6x slower), 2.5 px on a projector."""
+    return 2.5 if current_theme()[1] else 1.0
+
+
+def set_data(curve: pg.PlotDataItem, x, y, log: bool = False) -> None:
+    """setData, but a curve with no point to draw gets none (pyqtgraph's scatter bounds warn on all-NaN;
+    a log scale cannot draw values <= 0)."""
+    y = np.asarray(y)
+    drawable = np.isfinite(y) & (y > 0) if log else np.isfinite(y)
+    if y.size and not drawable.any():
+        x, y = [], []
+    curve.setData(x, y)
+
+
+def mark_points(curve: pg.PlotDataItem, n: int, sampled: bool, few: int = 40) -> None:
+    """Mark each point while there are few (a single iteration has no line to show); a sampled series
+    (update ratios: measured on some optimizer steps only) is markers only, no line suggesting the rest."""
+    want = "o" if n <= few or sampled else None
+    if curve.opts.get("symbol") != want:
+        pen = curve.opts["pen"]
+        colour = pen.color() if isinstance(pen, QPen) else QColor("#888888")
+        curve.setSymbol(want)
+        curve.setSymbolSize(5 if not sampled else 4)
+        curve.setSymbolPen(colour)
+        curve.setSymbolBrush(colour)
+        if sampled:
+            curve.setPen(None)
+
+
+def split(names: list[str]) -> tuple[list[str], list[str]]:
+    """At most MAX_CURVES curves: all names if they fit, else the first MAX_CURVES-1 and the rest."""
+    if len(names) <= MAX_CURVES:
+        return names, []
+    return names[:MAX_CURVES - 1], names[MAX_CURVES - 1:]
+
+
+def swatch(colour: QColor) -> QIcon:
+    pix = QPixmap(14, 14)
+    pix.fill(colour)
+    return QIcon(pix)
