@@ -151,6 +151,8 @@ def app_parser(prog: str = "backprop-studio") -> argparse.ArgumentParser:
     p.add_argument("--theme", choices=("light", "dark"), default=None)
     p.add_argument("--lang", choices=("en", "zh"), default=None,
                    help="the interface's language (menus, panels, status bar) and the lessons' narration")
+    p.add_argument("--nproc-per-node", type=int, default=None, metavar="N",
+                   help="run SCRIPT as N ranks under torchrun (DDP), every rank traced live")
     return p
 
 
@@ -176,6 +178,8 @@ def cmd_app(argv: list[str], mode: str) -> int:
         except RecordingError as e:
             return _fail(str(e), 1)
         target["recording"] = a.recording
+    elif a.nproc_per_node is not None and (a.nproc_per_node < 1 or not getattr(a, "script", None)):
+        return _fail("--nproc-per-node N needs N >= 1 and a script")
     elif mode == "lesson" or not getattr(a, "script", None):
         try:
             index = lessons.load()
@@ -186,7 +190,7 @@ def cmd_app(argv: list[str], mode: str) -> int:
     else:
         if not os.path.isfile(a.script):
             return _fail(f"{a.script}: no such script")
-        target.update(mode="script", script=a.script, args=a.args)
+        target.update(mode="script", script=a.script, args=a.args, nproc=a.nproc_per_node)
     from backprop_studio.gui.app import run_app
 
     return run_app(target, a)

@@ -100,6 +100,7 @@ class DistributedSession:
         self._agent_fd: int | None = None
         self._dir: str | None = None
         self._stopping = False
+        self._early: list[tuple[str, dict]] = []  # commands sent before every rank had started
         self._timers: list[threading.Timer] = []
         self._log = None
 
@@ -139,6 +140,11 @@ class DistributedSession:
         """Readable when any rank has events, connects, or torchrun exits (for a QSocketNotifier)."""
         return self._selector.fileno() if self._selector is not None else -1
 
+    def where(self) -> dict[int, tuple[str, int | None]]:
+        """rank -> (paused | running | how it ended, the iteration of its last pause)."""
+        return {r: (ch.finished.data["status"] if ch.finished else "paused" if ch.paused else "running",
+                    ch.last_pause[1] if ch.last_pause else None) for r, ch in sorted(self.ranks.items())}
+
     def rank_record(self, rank: int) -> str:
         """The recording rank `rank` writes while the job runs."""
         return part_path(self.parts, rank)
@@ -168,7 +174,7 @@ class DistributedSession:
         if self.proc is not None:
             self.stop(timeout=1.5)
             self.close()
-        self.ranks, self._channels, self._queue = {}, [], []
+        self.ranks, self._channels, self._queue, self._early = {}, [], [], []
         self.start()
 
     def __enter__(self) -> DistributedSession:
@@ -282,8 +288,10 @@ class DistributedSession:
             ch.rank, ch.pid = d.get("rank"), d.get("pid")
             if ch.rank is not None:
                 self.ranks[ch.rank] = ch
-            if self._stopping:  # stop was asked before this rank connected
-                ch.send("stop")
+            for command, args in self._early:  # what every rank was told before this one was there
+                self._send_each([ch], command, **args)
+            if len(self.ranks) == self.nproc:
+                self._early = []
         elif ev.kind == "paused":
             ch.last_pause = (d["point"], d["index"])
             ch.paused = (d.get("seq") or 0) >= ch._seq  # not a pause from before the last command
@@ -292,7 +300,8 @@ class DistributedSession:
         self._queue.append(Event(ev.kind, {**d, "rank": ch.rank}))
 
     def _live(self) -> list[Rank]:
-        return [ch for ch in self._channels if ch.finished is None and ch._sock is not None]
+        """The ranks that said `started` and have not ended."""
+        return [ch for ch in self.ranks.values() if ch.finished is None and ch._sock is not None]
 
     def _end_job(self) -> None:
         """After every rank has finished (or torchrun is gone and with it every rank): the job's
@@ -345,21 +354,26 @@ class DistributedSession:
             return
         if self._selector is None:
             raise RuntimeError("session not started")
-        if command in FINE_STEPS:
+        if command in FINE_STEPS:  # nothing when the rank in focus is not (or no longer) there
             target = self.ranks.get(self.focus)
-            if target is None or target.finished is not None:
-                raise ValueError(f"rank {self.focus} is not running")
-            self._send_each([target], command)
-            self._send_each([c for c in self._live() if c is not target and not c.paused], "pause")
-        elif command == "step_iteration":
+            if target in self._live():
+                self._send_each([target], command)
+                self._send_each([c for c in self._live() if c is not target and not c.paused], "pause")
+        elif command == "step_iteration" and len(self.ranks) == self.nproc:
             self.step_all()
         elif command in MOVES:
-            self._send_each(self._live(), command, **args)
+            self._move(command, **args)
             if command == "stop":
                 self._stopping = True
                 self._arm_kill(STOP_WITHIN)
         else:
             raise ValueError(f"unknown command {command!r}")
+
+    def _move(self, command: str, **args) -> None:
+        """`command` to every rank, also to those that have not said `started` yet (when they do)."""
+        self._send_each(self._live(), command, **args)
+        if len(self.ranks) < self.nproc:
+            self._early.append((command, args))
 
     def step_all(self) -> None:
         """Every rank to its next iteration boundary, the same one for all: a plain step_iteration when
@@ -394,7 +408,7 @@ class DistributedSession:
         deadline = time.monotonic() + timeout
         if self.proc is None:
             raise RuntimeError("session not started")
-        self._send_each(self._live(), "stop")
+        self._move("stop")
         self._stopping = True
         self._arm_kill(timeout)
         while (self.alive or not all(ch.finished for ch in self._channels)) and time.monotonic() < deadline:

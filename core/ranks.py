@@ -94,3 +94,41 @@ def findings(rec: Recording) -> list[dict]:
                      "SyncBatchNorm for batch statistics",
              "update_norms": {str(r): v for r, v in d["update_norms"].items()},
              "param_norms": {str(r): v for r, v in d["param_norms"].items()}}]
+
+
+class LiveRanks:
+    """A live distributed run as the app shows it: the rank in focus (the one the graph, inspector and
+    timeline show), whether the ranks agree, and each rank's console lines marked with its rank.
+    Fed every event of a core/dist_session.py session (each has a "rank"; the job's end has None)."""
+
+    def __init__(self, ranks: int, focus: int = 0):
+        self.ranks = ranks
+        self.focus = focus
+        self.agreement = Agreement(ranks)
+        self._line_start: dict[int, bool] = {}
+
+    def feed(self, kind: str, data: dict) -> dict | None:
+        """The event's data for the views, or None when it is another rank's to keep to itself.
+        Console text comes back with "[rank R] " at each line's start."""
+        rank = data["rank"]
+        if kind == "params_changed":
+            self.agreement.add(rank, data["index"], data.get("by") or "optimizer", data["params"])
+        if rank is None:  # the job's own events (its end)
+            return data
+        if kind in ("stdout", "stderr"):
+            return {**data, "text": self._marked(rank, data["text"])}
+        if kind == "finished":  # one rank's end: the job's follows
+            return None
+        return data if rank == self.focus or kind in ("error", "protocol_error") else None
+
+    def _marked(self, rank: int, text: str) -> str:
+        prefix = f"[rank {rank}] "
+        body = text[:-1].replace("\n", "\n" + prefix) + text[-1:] if text else text
+        out = (prefix if self._line_start.get(rank, True) else "") + body
+        self._line_start[rank] = text.endswith("\n")
+        return out
+
+    def status(self) -> dict:
+        """{ranks, focus, compared, diverged} for the views."""
+        return {"ranks": self.ranks, "focus": self.focus, "compared": self.agreement.compared,
+                "diverged": self.agreement.diverged}

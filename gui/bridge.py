@@ -1,6 +1,8 @@
 """The one QObject between the engine and the views: Session events or a Recording in, sig_* out.
 
-Live: a core.session.Session read through a QSocketNotifier (never blocking the UI thread).
+Live: a core.session.Session read through a QSocketNotifier (never blocking the UI thread), or a
+core.dist_session.DistributedSession: every rank's events arrive, the rank in focus is shown
+(core.ranks.LiveRanks sorts them), and `select_rank` shows another.
 Replay: a core.recording.Recording. Commands go to the source (gui/sources.py) whatever it is.
 Scrubbing the timeline of a live run reads the .bps file the child writes (iterations the GUI was
 sent are kept in a small cache first). What is shown lives in `view` (core/view_state.py), which
@@ -15,8 +17,10 @@ from collections import OrderedDict, deque
 
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 
+from backprop_studio.core.dist_session import DistributedSession
 from backprop_studio.core.iteration import Iteration
 from backprop_studio.core.protocol import Event
+from backprop_studio.core.ranks import LiveRanks
 from backprop_studio.core.recording import Recording, RecordingError
 from backprop_studio.core.session import Session
 from backprop_studio.core.view_state import ViewState
@@ -45,6 +49,8 @@ class Bridge(QObject):
     sig_break = Signal(dict)  # a breakpoint hit
     sig_finished = Signal(dict)  # {status, error, break, exit_code}
     sig_error = Signal(dict)  # {type, message, file, line}
+    sig_rank_scalars = Signal(int, dict)  # a distributed run: (rank, its iteration's scalars), every rank
+    sig_ranks = Signal(dict)  # a distributed run: LiveRanks.status() and "at" (where each rank is); {} for others
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -52,6 +58,7 @@ class Bridge(QObject):
         self.source: Source = Source(self)
         self.recording: Recording | None = None  # read for scrubbing (live: the file the child writes)
         self.record_path: str | None = None
+        self.ranks: LiveRanks | None = None  # a distributed run's ranks
         self._cache: OrderedDict[int, Iteration] = OrderedDict()
         self._times: deque[float] = deque(maxlen=200)
         self._notifier: QSocketNotifier | None = None
@@ -64,12 +71,19 @@ class Bridge(QObject):
 
     # -- opening --------------------------------------------------------------------------------
     def start_script(self, script: str, args: list[str] | tuple = (), detail: str = "full",
-                     paused: bool = True, break_on: list[str] | tuple = ()) -> None:
-        """Trace `script` live in a child process (ValueError with a clear message for bad input)."""
+                     paused: bool = True, break_on: list[str] | tuple = (), nproc: int | None = None) -> None:
+        """Trace `script` live in a child process, or with `nproc` as that many ranks under torchrun
+        (ValueError with a clear message for bad input)."""
         self.close()
-        session = Session(script, list(args), detail=detail, paused=paused, break_on=list(break_on))
+        if nproc:
+            session = DistributedSession(script, list(args), nproc, detail=detail, paused=paused,
+                                         break_on=list(break_on))
+            self.ranks = LiveRanks(nproc, session.focus)
+            self.record_path = session.rank_record(session.focus)
+        else:
+            session = Session(script, list(args), detail=detail, paused=paused, break_on=list(break_on))
+            self.record_path = session.record_path
         self.source = LiveSource(self, session)
-        self.record_path = session.record_path
         self._begin({"mode": "live", "script": session.script, "args": list(args)}, "paused" if paused else "running")
         session.start()
         self._watch()
@@ -82,6 +96,18 @@ class Bridge(QObject):
         self.recording, self.record_path = rec, os.path.abspath(path)
         self.source = ReplaySource(self, rec)
         self._begin({"mode": "replay", "recording": self.record_path, "script": rec.meta.get("script")}, "paused")
+        self._history(rec)
+        for _, stream, text in rec.console():
+            self.sig_console.emit(stream, text)
+        error, brk = rec.meta.get("error"), rec.meta.get("break")
+        if error:
+            self.sig_error.emit(error)
+        if brk:
+            self.sig_break.emit(brk)
+        self.emit_status()
+
+    def _history(self, rec: Recording) -> None:
+        """Everything `rec` holds so far to the plots and the timeline, and its last iteration shown."""
         rows = rec.scalars()
         for r in rows:
             self.view.mark(r["index"], r["detail"])
@@ -93,20 +119,33 @@ class Bridge(QObject):
                     by_index.setdefault(idx, {})[name] = ratio
         for idx in sorted(by_index):
             self.sig_updates.emit(idx, by_index[idx])
-        for _, stream, text in rec.console():
-            self.sig_console.emit(stream, text)
         if rows:
             self.view.optimizer_steps = rows[-1]["optimizer_steps"]
             self.show(rows[-1]["index"])
-        error, brk = rec.meta.get("error"), rec.meta.get("break")
-        if error:
-            self.sig_error.emit(error)
-        if brk:
-            self.sig_break.emit(brk)
+
+    def select_rank(self, rank: int) -> None:
+        """A distributed run: show rank `rank` (graph, inspector, timeline, plots); finer steps act on it."""
+        session = self.session
+        if self.ranks is None or not isinstance(session, DistributedSession) or rank == session.focus:
+            return
+        session.focus = self.ranks.focus = rank
+        if self.recording is not None:
+            self.recording.close()
+            self.recording = None
+        self.record_path = session.rank_record(rank)
+        self._cache.clear()
+        self._pending_graph = None
+        self.view.count, self.view.shown, self.view.following = 0, None, True
+        if os.path.isfile(self.record_path):  # what it has committed (a paused rank: everything)
+            try:
+                self.recording = Recording(self.record_path)
+                self._history(self.recording)
+            except RecordingError as e:
+                self.sig_error.emit({"type": "RecordingError", "message": str(e), "file": None, "line": None})
         self.emit_status()
 
     @property
-    def session(self) -> Session | None:
+    def session(self) -> Session | DistributedSession | None:
         return getattr(self.source, "session", None)
 
     def close(self) -> None:
@@ -117,6 +156,7 @@ class Bridge(QObject):
             self.recording = None
         self.source.close()
         self.source = Source(self)
+        self.ranks = None
         self.view.mode, self.view.state = "idle", "idle"
 
     # -- commands -----------------------------------------------------------------------------
@@ -150,6 +190,8 @@ class Bridge(QObject):
                 self.recording.close()  # the new child rewrites the same file
                 self.recording = None
             self.source.restart()
+            if self.ranks is not None:
+                self.ranks = LiveRanks(self.ranks.ranks, self.ranks.focus)
             self._begin({"mode": "live", "script": self.session.script, "args": self.session.args}, self.view.state)
             self._watch()
         else:
@@ -216,6 +258,12 @@ class Bridge(QObject):
             if kind != "started":
                 return
             self._ignore_until_started = False
+        if self.ranks is not None and "rank" in d:
+            if kind == "iteration":
+                self.sig_rank_scalars.emit(d["rank"], d)
+            d = self.ranks.feed(kind, d)
+            if d is None:  # another rank's
+                return
         handler = getattr(self, f"_ev_{kind}", None)
         if handler is not None:
             handler(d)
@@ -341,6 +389,8 @@ class Bridge(QObject):
         self._pending_graph = None
         self._graph_timer.stop()
         self.sig_reset.emit(info)
+        if self.ranks is None:
+            self.sig_ranks.emit({})
 
     def it_per_s(self) -> float:
         """Iterations per second over the last few seconds of a live run."""
@@ -352,3 +402,5 @@ class Bridge(QObject):
 
     def emit_status(self) -> None:
         self.sig_status.emit(self.view.status(self.it_per_s()))
+        if isinstance(self.session, DistributedSession) and self.ranks is not None:
+            self.sig_ranks.emit({**self.ranks.status(), "at": self.session.where()})

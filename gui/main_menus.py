@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMenu, QTool
 from backprop_studio.core import export, recording
 from backprop_studio.core.recording import Recording, RecordingError
 from backprop_studio.gui.i18n import translate
+from backprop_studio.gui.ranks import run_distributed
 
 if TYPE_CHECKING:
     from backprop_studio.gui.main_window import MainWindow
@@ -52,6 +53,8 @@ def build_menus(w: MainWindow) -> Menus:
             translate("MainMenus", "Trace a Python training script"))
     _action(file, translate("MainMenus", "Open recording…"), lambda: _open_recording(w), "Ctrl+Shift+O",
             translate("MainMenus", "Replay a .bps recording"))
+    _action(file, translate("MainMenus", "Run distributed…"), lambda: run_distributed(w), None,
+            translate("MainMenus", "Trace a torchrun / DDP script as N ranks, every rank live"))
     recent = file.addMenu(translate("MainMenus", "Recent files"))
     fill_recent(w, recent)
     save = _action(file, translate("MainMenus", "Save recording as…"), lambda: _save_recording(w),

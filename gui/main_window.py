@@ -31,6 +31,7 @@ from backprop_studio.gui.inspector.view import InspectorView
 from backprop_studio.gui.lesson_panel import LessonPanel
 from backprop_studio.gui.main_menus import build_menus, build_search_bar, fill_recent
 from backprop_studio.gui.plots.view import PlotsView
+from backprop_studio.gui.ranks import attach_ranks
 from backprop_studio.gui.theme import apply_theme
 from backprop_studio.gui.timeline import TimelineView
 
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._build_status_bar()
         self.menus = build_menus(self)
+        self.ranks = attach_ranks(self)  # a distributed run's rank selector, agreement, per-rank curves
         self._connect()
         self.set_theme(theme, presentation)
         self.lesson_panel.set_language(lang)
@@ -165,7 +167,7 @@ class MainWindow(QMainWindow):
         if mode == "lesson":
             return self.open_lesson(target["lesson"], detail=detail)
         return self.open_script(target["script"], target.get("args") or [], detail=detail, paused=paused,
-                                first=first)
+                                first=first, nproc=target.get("nproc"))
 
     def open_lesson(self, name: str, detail: str | None = None) -> bool:
         """Run a built-in lesson, paused after its first backward pass, with its narration beside the graph."""
@@ -187,14 +189,15 @@ class MainWindow(QMainWindow):
         return True
 
     def open_script(self, path: str, args: list[str], detail: str | None = None, paused: bool = False,
-                    first: bool = False) -> bool:
+                    first: bool = False, nproc: int | None = None) -> bool:
         """Trace a script live: running, or `paused` at its start, or (`first`) paused after its first
-        backward pass, as a lesson opens, so a student sees the beginning, not the end."""
-        if not self._start(path, args, detail or "auto", paused or first):
+        backward pass, as a lesson opens, so a student sees the beginning, not the end. `nproc`: as
+        that many ranks under torchrun."""
+        if not self._start(path, args, detail or "auto", paused or first, nproc):
             return False
         if first:
             self.bridge.step("step_iteration")
-        self.target = {"mode": "script", "script": path, "args": list(args)}
+        self.target = {"mode": "script", "script": path, "args": list(args), "nproc": nproc}
         self.lesson = None
         self.lesson_panel.hide()
         self._remember("script", path)
@@ -214,9 +217,10 @@ class MainWindow(QMainWindow):
         self._remember("recording", path)
         return True
 
-    def _start(self, path: str, args: list[str], detail: str, paused: bool) -> bool:
+    def _start(self, path: str, args: list[str], detail: str, paused: bool, nproc: int | None = None) -> bool:
         try:
-            self.bridge.start_script(path, args, detail=detail, paused=paused, break_on=self.breakpoints)
+            self.bridge.start_script(path, args, detail=detail, paused=paused, break_on=self.breakpoints,
+                                     nproc=nproc)
         except (ValueError, OSError) as e:
             return self._fail(str(e))
         self.controls.show_detail(detail)

@@ -2,6 +2,25 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AgreementLabel</name>
+    <message>
+        <source>ranks agree ({count} updates compared)</source>
+        <translation>各 rank 一致（已比较 {count} 次更新）</translation>
+    </message>
+    <message>
+        <source>Every rank&apos;s parameters got the same update in each compared optimizer step</source>
+        <translation>在每个已比较的优化器步骤中，所有 rank 的参数得到相同的更新</translation>
+    </message>
+    <message>
+        <source>ranks diverge at iteration {index}: {param}</source>
+        <translation>各 rank 在第 {index} 次迭代出现分歧：{param}</translation>
+    </message>
+    <message>
+        <source>Update norms by rank: {norms}. Under DDP every rank must apply the same update (call the DDP-wrapped model, not model.module; no rank-dependent learning rate; SyncBatchNorm).</source>
+        <translation>各 rank 的更新范数：{norms}。在 DDP 下每个 rank 必须应用相同的更新（调用 DDP 包装后的模型而不是 model.module；学习率不能依赖 rank；使用 SyncBatchNorm）。</translation>
+    </message>
+</context>
+<context>
     <name>Bridge</name>
     <message>
         <source>lost the connection to the script: {error}</source>
@@ -390,6 +409,14 @@
     <message>
         <source>Replay a .bps recording</source>
         <translation>回放一个 .bps 录制文件</translation>
+    </message>
+    <message>
+        <source>Run distributed…</source>
+        <translation>分布式运行…</translation>
+    </message>
+    <message>
+        <source>Trace a torchrun / DDP script as N ranks, every rank live</source>
+        <translation>以 N 个 rank 追踪 torchrun / DDP 脚本，每个 rank 都实时显示</translation>
     </message>
     <message>
         <source>Recent files</source>
@@ -962,6 +989,103 @@ Its output is in the console below.</source>
     <message>
         <source>Parameters without their own curve: the norm of all their gradients together (gradient plot), the median ratio (ratio plot): </source>
         <translation>没有单独曲线的参数：梯度图中为它们全部梯度合在一起的范数，比率图中为比率的中位数：</translation>
+    </message>
+</context>
+<context>
+    <name>RankBar</name>
+    <message>
+        <source>The rank the graph, inspector and timeline show; finer steps (phase, backward node, forward op) act on it while the other ranks wait</source>
+        <translation>计算图、检查器和时间线显示的 rank；更细的单步（阶段、反向节点、前向操作）只作用于它，其他 rank 等待</translation>
+    </message>
+    <message>
+        <source>all ranks in plots</source>
+        <translation>图表中显示所有 rank</translation>
+    </message>
+    <message>
+        <source>Loss and gradient norm: one curve per rank</source>
+        <translation>损失和梯度范数：每个 rank 一条曲线</translation>
+    </message>
+    <message>
+        <source>Rank</source>
+        <translation>Rank</translation>
+    </message>
+    <message>
+        <source>rank {rank}</source>
+        <translation>rank {rank}</translation>
+    </message>
+    <message>
+        <source>paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <source>finished</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>已失败</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>{rank}: {state} {index}</source>
+        <translation>{rank}：{state} {index}</translation>
+    </message>
+    <message>
+        <source>Ranks</source>
+        <translation>Rank</translation>
+    </message>
+</context>
+<context>
+    <name>RankCurves</name>
+    <message>
+        <source>rank {rank}</source>
+        <translation>rank {rank}</translation>
+    </message>
+    <message>
+        <source>rank {rank}: all parameters</source>
+        <translation>rank {rank}：所有参数</translation>
+    </message>
+</context>
+<context>
+    <name>RunDistributedDialog</name>
+    <message>
+        <source>Run distributed</source>
+        <translation>分布式运行</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>--epochs 3 --lr 0.1</source>
+        <translation>--epochs 3 --lr 0.1</translation>
+    </message>
+    <message>
+        <source>Script</source>
+        <translation>脚本</translation>
+    </message>
+    <message>
+        <source>Arguments</source>
+        <translation>参数</translation>
+    </message>
+    <message>
+        <source>Ranks (torchrun --nproc-per-node)</source>
+        <translation>rank 数（torchrun --nproc-per-node）</translation>
+    </message>
+    <message>
+        <source>Open a training script</source>
+        <translation type="unfinished">打开训练脚本</translation>
+    </message>
+    <message>
+        <source>Python scripts (*.py)</source>
+        <translation type="unfinished">Python 脚本 (*.py)</translation>
     </message>
 </context>
 <context>
