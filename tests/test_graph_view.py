@@ -174,7 +174,7 @@ def test_animate_backward_lights_nodes_loss_first_and_restores_gradients(view, q
     view.animate_backward()
     assert all(i.norm is None for i in view.items.values())  # gradients hidden until their turn
     qtbot.waitUntil(lambda: (lit.append(next((i.box_id for i in view.items.values() if i.lit), None)) or
-                             not view._anim_timer.isActive()), timeout=WAIT)
+                             not view.animation.active()), timeout=WAIT)
     order = [n for k, n in enumerate(lit) if n is not None and (k == 0 or lit[k - 1] != n)]
     assert order[0] == "n0"  # the loss first, then towards the inputs
     topo = list(nx.topological_sort(it.graph))

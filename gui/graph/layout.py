@@ -8,10 +8,11 @@ Nothing here runs on the UI thread. Large graphs are laid out in a child process
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import networkx as nx
-from PySide6.QtCore import QLineF, QObject, QRectF, QRunnable, Signal
+from PySide6.QtCore import QLineF, QObject, QRectF, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QPainterPath
 
 from backprop_studio.core import gcpause
@@ -19,6 +20,7 @@ from backprop_studio.core.layout_worker import run_layout
 from backprop_studio.gui.graph import model as gm
 from backprop_studio.gui.i18n import translate
 
+CACHE_SIZE = 24  # laid-out graphs kept per view
 GC_PAUSE_ABOVE = 400  # nodes; see core/gcpause.py
 ARROW = 6.0  # arrowhead length, points
 CURVES_UP_TO = 400  # boxes; bigger graphs get straight edges (cheaper to stroke)
@@ -43,6 +45,53 @@ class LayoutRelay(QObject):
 
     sig_done = Signal(object, object)  # key, Placed
     sig_failed = Signal(object, str)  # key, message
+
+
+class Layouts(QObject):
+    """Layout jobs of one view, one at a time in a worker thread, and the last CACHE_SIZE results."""
+
+    sig_done = Signal(object, object)  # key, Placed
+    sig_failed = Signal(object, str)  # key, message
+
+    def __init__(self, parent: QObject):
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._relay = LayoutRelay(self)
+        self._relay.sig_done.connect(self._on_done)
+        self._relay.sig_failed.connect(self._on_failed)
+        self._running: dict = {}  # key -> its LayoutJob (held: Python must not collect it meanwhile)
+        self._cache: OrderedDict = OrderedDict()
+
+    def cached(self, key) -> Placed | None:
+        placed = self._cache.get(key)
+        if placed is not None:
+            self._cache.move_to_end(key)
+        return placed
+
+    def running(self, key) -> bool:
+        return key in self._running
+
+    def start(self, key, graph: nx.DiGraph, collapsed: frozenset[str], char_w: float, line_h: float) -> None:
+        job = self._running[key] = LayoutJob(key, graph, collapsed, char_w, line_h, self._relay)
+        self._pool.start(job)
+
+    def shutdown(self) -> None:
+        """Queued jobs dropped, a running one waited for (the view closes)."""
+        self._pool.clear()
+        self._pool.waitForDone(10_000)
+        self._running.clear()
+
+    def _on_done(self, key, placed: Placed) -> None:
+        self._running.pop(key, None)
+        self._cache[key] = placed
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        self.sig_done.emit(key, placed)
+
+    def _on_failed(self, key, message: str) -> None:
+        self._running.pop(key, None)
+        self.sig_failed.emit(key, message)
 
 
 class LayoutJob(QRunnable):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import networkx as nx
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QLinearGradient, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
+from backprop_studio.gui.i18n import translate
 from backprop_studio.gui.theme import legend_stops, node_colours
 
 LEGEND_MAX_PT = 11.0
@@ -122,3 +124,56 @@ class Banner(QLabel):
         self.setFixedWidth(width)
         self.adjustSize()
         self.show()
+
+
+BANNER_MIN = 240  # px beside the legend; narrower, the banner goes under it
+
+
+def banner_text(it, added: set, removed: list[str], nonfinite_count: int, origin: str | None) -> str:
+    """What the banner says about the shown iteration: a changed graph, NaN/Inf and where it came from."""
+    parts = []
+    if added or removed:
+        parts.append(translate("GraphView", "iteration {index}: the graph changed: {count} new node(s) marked NEW")
+                     .format(index=it.index, count=len(added)) if added else
+                     translate("GraphView", "iteration {index}: the graph changed").format(index=it.index))
+        if removed:
+            parts.append(translate("GraphView", "removed: {nodes}").format(
+                nodes=", ".join(removed[:8]) + (" …" if len(removed) > 8 else "")))
+    if nonfinite_count:
+        parts.append(translate("GraphView", "NaN/Inf in {count} node(s); {origin}").format(
+            count=nonfinite_count, origin=origin_text(it.graph, origin)))
+    return "\n".join(parts)
+
+
+def banner_width(width: int, legend: Legend) -> int:
+    room = width - legend.width() - 24
+    return room if room >= BANNER_MIN else width - 12
+
+
+def place_overlays(view, legend: Legend, banner: Banner) -> None:
+    """The legend (right) and the banner (left, or under the legend in a narrow view) in a strip above
+    the view's viewport: over no node."""
+    width = view.width()
+    if legend.room != width - 12:
+        legend.fit_to(width - 12)
+    shown, said = not legend.isHidden(), not banner.isHidden()
+    under = said and width - legend.width() - 24 < BANNER_MIN
+    heights = [legend.height() + 8] if shown else []
+    if said:
+        heights.append(banner.height() + 8 + (heights[0] if under and heights else 0))
+    top = max(heights or [0])
+    if top != view.viewportMargins().top():
+        view.setViewportMargins(0, top, 0, 0)
+    legend.move(width - legend.width() - 6, 4)
+    banner.move(6, 4 + (legend.height() + 4 if under and shown else 0))
+
+
+def origin_text(g: nx.DiGraph, origin: str | None) -> str:
+    """Where NaN/Inf came from, by op, name and file:line (not by node id)."""
+    if origin is None or origin not in g:
+        return translate("GraphView", "origin unknown")
+    a = g.nodes[origin]
+    what = " ".join(x for x in (a.get("op"), f"({a['name']})" if a.get("name") else None) if x)
+    if a.get("source"):
+        return translate("GraphView", "first at {what}, {source}").format(what=what, source=a["source"])
+    return translate("GraphView", "first at {what}, source line not recorded").format(what=what)

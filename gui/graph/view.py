@@ -7,39 +7,26 @@ detail, font size), so an unchanged graph only gets new numbers: no re-layout, n
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 
 import networkx as nx
-from PySide6.QtCore import QEvent, QRectF, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QEvent, QRectF, Qt, Signal
 from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
-from PySide6.QtWidgets import QGraphicsView, QLabel, QMenu, QToolTip, QWidget
+from PySide6.QtWidgets import QGraphicsView, QLabel, QToolTip, QWidget
 
 from backprop_studio.core.iteration import Iteration, node_number
 from backprop_studio.core.view_state import ViewState
 from backprop_studio.gui.graph import model as gm
+from backprop_studio.gui.graph.animation import BackwardAnimation
 from backprop_studio.gui.graph.items import NodeItem, Style
-from backprop_studio.gui.graph.layout import LayoutJob, LayoutRelay, Placed
-from backprop_studio.gui.graph.overlays import Banner, Legend
+from backprop_studio.gui.graph.layout import Layouts, Placed
+from backprop_studio.gui.graph.menu import node_menu
+from backprop_studio.gui.graph.overlays import Banner, Legend, banner_text, banner_width, place_overlays
 from backprop_studio.gui.graph.scene import GraphScene
-from backprop_studio.gui.i18n import translate
 
-CACHE_SIZE = 24
 MAX_FIT_SCALE = 1.6
 FIT_TEXT_PX = 12.0  # node text at least this tall (px) after a fit of a small graph (x1.25 in presentation)
 READABLE_UP_TO = 80  # boxes: up to this many, a fit keeps text readable and the view scrolls
-ANIMATE_MS = 220
 PRESENTATION_SCALE = 1.6  # node text size in presentation mode
-
-
-def origin_text(g: nx.DiGraph, origin: str | None) -> str:
-    """Where NaN/Inf came from, by op, name and file:line (not by node id)."""
-    if origin is None or origin not in g:
-        return translate("GraphView", "origin unknown")
-    a = g.nodes[origin]
-    what = " ".join(x for x in (a.get("op"), f"({a['name']})" if a.get("name") else None) if x)
-    if a.get("source"):
-        return translate("GraphView", "first at {what}, {source}").format(what=what, source=a["source"])
-    return translate("GraphView", "first at {what}, source line not recorded").format(what=what)
 
 
 class GraphView(QGraphicsView):
@@ -70,18 +57,11 @@ class GraphView(QGraphicsView):
         self._match_at = -1
         self.view_state = view or ViewState()  # the selection lives there (shared with the window)
         self._auto_fit = True
-        self._cache: OrderedDict = OrderedDict()
         self._structure_of: dict[str, nx.DiGraph] = {}  # a full-detail graph per signature (its modules)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._relay = LayoutRelay(self)
-        self._relay.sig_done.connect(self._on_layout_done)
-        self._relay.sig_failed.connect(self._on_layout_failed)
-        self._pending_jobs: dict = {}  # key -> the running LayoutJob (held: Python must not collect it meanwhile)
-        self._animation: list[str] = []
-        self._grads: dict = {}
-        self._anim_timer = QTimer(self, interval=ANIMATE_MS)
-        self._anim_timer.timeout.connect(self._on_animate_step)
+        self.layouts = Layouts(self)
+        self.layouts.sig_done.connect(self._on_layout_done)
+        self.layouts.sig_failed.connect(self._on_layout_failed)
+        self.animation = BackwardAnimation(self, self.light_node)
         self.legend = Legend(self)
         self.banner = Banner(self)
         self.placeholder = QLabel(self)  # what an empty view says (a script with no backward pass)
@@ -146,15 +126,12 @@ class GraphView(QGraphicsView):
                 scene.added, self.removed = set(), []  # the first graph; the complete one after forward steps
             elif before.signature != it.signature:
                 scene.added, self.removed = gm.structural_diff(before.graph, it.graph)
-        self._animation = []
-        self._anim_timer.stop()
+        self.animation.stop()
         self._request()
 
     def shutdown(self) -> None:
         """No layout job outlives the view: queued ones dropped, a running one waited for (the window closes)."""
-        self._pool.clear()
-        self._pool.waitForDone(10_000)
-        self._pending_jobs.clear()
+        self.layouts.shutdown()
 
     def clear(self) -> None:
         """Forget the shown graph (a new run)."""
@@ -323,21 +300,9 @@ class GraphView(QGraphicsView):
         (all within `within_ms` when given)."""
         if self.iteration is None:
             return
-        steps = max(self.iteration.graph.number_of_nodes(), 1)
-        self._anim_timer.setInterval(ANIMATE_MS if within_ms is None else max(15, min(ANIMATE_MS, within_ms // steps)))
-        g = self.iteration.graph
-        self._grads = {n: a.get("grad") for n, a in g.nodes(data=True)}
         for item in self.items.values():
             item.set_attrs({k: v for k, v in item.attrs.items() if k != "grad"} if item.kind != "module" else {})
-        self._animation = list(reversed(list(nx.topological_sort(g))))
-        self._anim_timer.start()
-
-    def _on_animate_step(self) -> None:
-        if not self._animation or self.iteration is None:
-            self._anim_timer.stop()
-            return
-        n = self._animation.pop(0)
-        self.light_node(n, self._grads.get(n))
+        self.animation.start(self.iteration.graph, within_ms)
 
     # -- layout ----------------------------------------------------------------------------------
     def _key(self) -> tuple:
@@ -357,28 +322,21 @@ class GraphView(QGraphicsView):
             scene.apply_numbers()
             self._after_numbers()
             return
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            self._show(key, self._cache[key])
+        placed = self.layouts.cached(key)
+        if placed is not None:
+            self._show(key, placed)
             return
-        if key not in self._pending_jobs:
+        if not self.layouts.running(key):
             graph = self._module_graph()
             self.banner.show_text(self.tr("laying out {count} nodes…").format(count=graph.number_of_nodes()),
                                   self.width() // 2)
-            job = self._pending_jobs[key] = LayoutJob(key, graph, key[1], self.style_.char_w, self.style_.line_h,
-                                                      self._relay)
-            self._pool.start(job)
+            self.layouts.start(key, graph, key[1], self.style_.char_w, self.style_.line_h)
 
     def _on_layout_done(self, key, placed: Placed) -> None:
-        self._pending_jobs.pop(key, None)
-        self._cache[key] = placed
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
         if key == self.wanted_key:
             self._show(key, placed)
 
     def _on_layout_failed(self, key, message: str) -> None:
-        self._pending_jobs.pop(key, None)
         if key == self.wanted_key:
             self.banner.show_text(message, self.width() - 40)
             self.sig_message.emit(message)
@@ -408,19 +366,8 @@ class GraphView(QGraphicsView):
         scene = self.graph_scene
         self.legend.set_range(self.style_.lo, self.style_.hi, scene.has_grads, self.style_.theme)
         self._place_overlays()
-        it = self.iteration
-        parts = []
-        if scene.added or self.removed:
-            parts.append(self.tr("iteration {index}: the graph changed: {count} new node(s) marked NEW").format(
-                index=it.index, count=len(scene.added)) if scene.added else
-                self.tr("iteration {index}: the graph changed").format(index=it.index))
-            if self.removed:
-                parts.append(self.tr("removed: {nodes}").format(
-                    nodes=", ".join(self.removed[:8]) + (" …" if len(self.removed) > 8 else "")))
-        if scene.nonfinite_count:
-            parts.append(self.tr("NaN/Inf in {count} node(s); {origin}").format(
-                count=scene.nonfinite_count, origin=origin_text(it.graph, scene.origin)))
-        self.banner.show_text("\n".join(parts), self._banner_width())
+        text = banner_text(self.iteration, scene.added, self.removed, scene.nonfinite_count, scene.origin)
+        self.banner.show_text(text, self._banner_width())
         self.viewport().update()
 
     # -- events ----------------------------------------------------------------------------------
@@ -475,21 +422,7 @@ class GraphView(QGraphicsView):
             super().keyPressEvent(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt override)
-        item = self.itemAt(event.pos())
-        menu = QMenu(self)
-        if isinstance(item, NodeItem) and item.kind == "module":
-            menu.addAction(self.tr("Expand {module}").format(module=item.head), lambda: self.expand_module(item.head))
-        elif isinstance(item, NodeItem) and gm.module_of(item.attrs):
-            parts = gm.module_of(item.attrs).split(".")
-            for depth in range(len(parts), 0, -1):
-                path = ".".join(parts[:depth])
-                menu.addAction(self.tr("Collapse {module}").format(module=path), lambda p=path: self.collapse_module(p))
-        menu.addSeparator()
-        for text, slot in ((self.tr("Fit to view"), self.fit), (self.tr("Collapse all modules"), self.collapse_all),
-                           (self.tr("Expand all modules"), self.expand_all),
-                           (self.tr("Animate backward"), self.animate_backward)):
-            menu.addAction(text, slot)
-        menu.exec(event.globalPos())
+        node_menu(self, self.itemAt(event.pos())).exec(event.globalPos())
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.shutdown()
@@ -501,26 +434,10 @@ class GraphView(QGraphicsView):
             self.fit()
         self._place_overlays()
 
-    BANNER_MIN = 240  # px beside the legend; narrower, the banner goes under it
-
     def _banner_width(self) -> int:
-        room = self.width() - self.legend.width() - 24
-        return room if room >= self.BANNER_MIN else self.width() - 12
+        return banner_width(self.width(), self.legend)
 
     def _place_overlays(self) -> None:
-        """The legend (right) and the banner (left, or under the legend in a narrow view) in a strip
-        above the viewport: over no node."""
-        if self.legend.room != self.width() - 12:
-            self.legend.fit_to(self.width() - 12)
-        legend, banner = not self.legend.isHidden(), not self.banner.isHidden()
-        under = banner and self.width() - self.legend.width() - 24 < self.BANNER_MIN
-        heights = [self.legend.height() + 8] if legend else []
-        if banner:
-            heights.append(self.banner.height() + 8 + (heights[0] if under and heights else 0))
-        top = max(heights or [0])
-        if top != self.viewportMargins().top():
-            self.setViewportMargins(0, top, 0, 0)
-        self.legend.move(self.width() - self.legend.width() - 6, 4)
-        self.banner.move(6, 4 + (self.legend.height() + 4 if under and legend else 0))
+        place_overlays(self, self.legend, self.banner)
         if self.placeholder.isVisible():
             self._place_placeholder()
