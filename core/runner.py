@@ -201,7 +201,7 @@ def record(script: str, args: list[str], out: str, detail: str = "auto", overhea
     control = Breakpoints(break_on or [])
     detail = detail_for(detail, control.conditions)
     tracer = Tracer(sink, detail=detail, overhead=overhead, control=control)
-    tracer.add_observer(Updates(tracer, writer))
+    tracer.add_observer(Updates(tracer, writer, every_step=bool(rank)))
     status, error, brk, code = execute(script, args, tracer, tees)
     drain_console(tees, writer)
     writer.close(status, error, brk)
@@ -276,7 +276,8 @@ class Interactive:
         self.tees = [Tee(sys.stdout, "stdout", echo=False, listener=self.outbox.console),
                      Tee(sys.stderr, "stderr", echo=False, listener=self.outbox.console)]
         self.tracer = Tracer(self._sink, detail=detail, overhead=overhead, control=self.control)
-        self.updates = Updates(self.tracer, self.writer, self.outbox.emit, lambda: self.control.watching)
+        self.updates = Updates(self.tracer, self.writer, self.outbox.emit, lambda: self.control.watching,
+                               every_step=bool(self.rank))
         self.tracer.add_observer(self.updates)
         self.control.attach(self.tracer, self.writer, self.updates.name_of)
         self.running = threading.Event()  # the script runs (it may be interrupted)

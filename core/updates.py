@@ -159,8 +159,11 @@ class Updates:
     by hand between iterations. Rows go to the recording and, live, to `emit` (`params_changed`)."""
 
     def __init__(self, tracer, writer=None, emit: Callable[[str, dict], None] = _ignore,
-                 watching: Callable[[], bool] = _never):
+                 watching: Callable[[], bool] = _never, every_step: bool = False):
+        """`every_step`: every optimizer step's ratios, unsampled (a distributed rank: the ranks' steps
+        are compared one by one, so all ranks must have them all)."""
         self.tracer, self.writer, self.emit, self.watching = tracer, writer, emit, watching
+        self.every_step = every_step
         self._leaves: dict = {}  # name -> leaf tensor of the current backward
         self._leaf_names = WeakIdKeyDictionary()  # tensor -> name, for optimizer params outside modules
         self._steps: list[OptimizerStep | None] = []
@@ -212,7 +215,7 @@ class Updates:
         head = {"step": self.tracer.optimizer_steps + (point == "optimizer_pre"),
                 "optimizer": info.get("optimizer", type(opt).__name__), "index": index}
         if point == "optimizer_pre":
-            step = OptimizerStep(opt, self.name_of) if watching or self._throttle.ready() else None
+            step = OptimizerStep(opt, self.name_of) if watching or self.every_step or self._throttle.ready() else None
             self._steps.append(step)
             if step is not None and watching:
                 self.emit("optimizer_pre", {**head, "params": step.describe(post=False)[0]})

@@ -40,6 +40,8 @@ for step in range(5):
     loss = (out - y).pow(2).mean()
     opt.zero_grad()
     loss.backward()
+    if "--lr-drift" in sys.argv and rank == 1 and step == 3:
+        opt.param_groups[0]["lr"] = 0.2  # a rank-dependent learning rate, from step 3 on
     opt.step()
     losses.append(loss.item())
     if "--fail" in sys.argv and rank == 1 and step == 3:
@@ -123,6 +125,25 @@ def test_model_module_call_diverges_at_iteration_0(job):
         rec.close()
     assert json.loads((tmp / "bypass" / "rank0.json").read_text())["timeout"] == 7200  # raised in the worker
     assert oracle[0]["timeout"] == 1800  # torch's own default for gloo
+
+
+def test_every_step_compared_and_a_rank_dependent_learning_rate_diverges_where_it_starts(job):
+    """Ranks compare every optimizer step (a rank's steps are not sampled), so a divergence that starts at
+    step 3 is found at 3, not at some later sampled step."""
+    tmp, script, _, bps = job
+    for r in (0, 1):
+        rec = Recording(bps, r)
+        try:
+            assert [i for i, _ in rec.param_updates()["module.0.weight"]] == [0, 1, 2, 3, 4]
+        finally:
+            rec.close()
+    (tmp / "drift").mkdir()
+    drift = str(tmp / "drift.bps")
+    proc = cli("record", "--nproc-per-node", "2", "-o", drift, script, str(tmp / "drift"), "--lr-drift",
+               cwd=str(tmp), timeout=TIMEOUT)
+    assert proc.returncode == 0, proc.stderr
+    (finding,) = [f for f in exported(drift)["findings"] if f["code"] == "ranks-diverge"]
+    assert finding["iteration"] == 3
 
 
 def test_failing_rank_reported_others_kept(job):
