@@ -45,6 +45,11 @@ def summarize(iterations: Iterable[Iteration], updates: dict | None = None, scri
     """A Run from iterations in order (a recording's or a live session's); graphs are kept only for the
     first iteration of each structure and the first non-finite one."""
     run = Run(updates=dict(updates or {}), script=script, script_lines=_read_lines(script))
+    return add(run, iterations)
+
+
+def add(run: Run, iterations: Iterable[Iteration]) -> Run:
+    """`run` with iterations appended (in order, after its last)."""
     for it in iterations:
         step = {"index": it.index, "loss": it.loss, "optimizer_steps": it.optimizer_steps,
                 "signature": it.signature, "params": it.params, "values": _param_values(it.graph)}
@@ -56,9 +61,18 @@ def summarize(iterations: Iterable[Iteration], updates: dict | None = None, scri
     return run
 
 
-def from_recording(rec) -> Run:
-    """A Run from a core.recording.Recording (RecordingError if it is damaged)."""
-    return summarize((rec.iteration(i) for i in rec.indices()), rec.param_updates(), rec.meta.get("script"))
+def from_recording(rec, run: Run | None = None) -> Run:
+    """A Run from a core.recording.Recording (RecordingError if it is damaged). Given `run`, read earlier
+    from the same file while it was being written (a live run's), only the iterations committed since
+    are read, into it."""
+    run = run if run is not None else Run()
+    if not run.steps:
+        run.script = rec.meta.get("script")
+        run.script_lines = _read_lines(run.script)
+    last = run.steps[-1]["index"] if run.steps else -1
+    add(run, (rec.iteration(i) for i in rec.indices() if i > last))
+    run.updates = rec.param_updates()
+    return run
 
 
 def diagnose(run: Run) -> list[dict]:
@@ -66,9 +80,10 @@ def diagnose(run: Run) -> list[dict]:
     return _by_iteration([f for rule in RULES for f in rule(run)])
 
 
-def diagnose_recording(rec) -> list[dict]:
-    """The rules on `rec`'s rank, and ranks-diverge across every rank in the file (core/ranks.py)."""
-    return _by_iteration(diagnose(from_recording(rec)) + ranks.findings(rec))
+def diagnose_recording(rec, run: Run | None = None) -> list[dict]:
+    """The rules on `rec`'s rank, and ranks-diverge across every rank in the file (core/ranks.py).
+    `run`: an earlier read of the same growing file, brought up to date first (see from_recording)."""
+    return _by_iteration(diagnose(from_recording(rec, run)) + ranks.findings(rec))
 
 
 def _by_iteration(found: list[dict]) -> list[dict]:

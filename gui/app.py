@@ -100,7 +100,7 @@ def screenshot(window, target: dict, out: str, iterations: int = 1, detail: str 
         app.processEvents()
         done = reached["at"] is not None or bridge.view.state == "finished" or bridge.view.mode == "replay" \
             or "stopped" in reached
-        if done and not window.graph.busy and _shown_matches(window, reached["at"]):
+        if done and not window.graph.busy and not window.diagnostics.busy and _shown_matches(window, reached["at"]):
             break
         if time.monotonic() > deadline:
             problem = f"timed out after {timeout:g} s waiting for iteration {last} to be shown; " \

@@ -26,6 +26,7 @@ from backprop_studio.core.recording import RecordingError
 from backprop_studio.gui.bridge import Bridge
 from backprop_studio.gui.console import ConsoleView
 from backprop_studio.gui.controls import ControlsToolbar
+from backprop_studio.gui.diagnostics import DiagnosticsView, subject_nodes
 from backprop_studio.gui.graph.view import GraphView
 from backprop_studio.gui.inspector.view import InspectorView
 from backprop_studio.gui.lesson_panel import LessonPanel
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         self.plots = PlotsView(self)
         self.timeline = TimelineView(self)
         self.console = ConsoleView(self)
+        self.diagnostics = DiagnosticsView(self.bridge, self, lang)
         self.lesson_panel = LessonPanel(self)
         self.controls = ControlsToolbar(self)
         self.addToolBar(self.controls)
@@ -111,6 +113,7 @@ class MainWindow(QMainWindow):
             ("inspector", self.tr("Inspector"), self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
             ("plots", self.tr("Plots"), self.plots, Qt.DockWidgetArea.RightDockWidgetArea),
             ("console", self.tr("Console"), self.console, Qt.DockWidgetArea.BottomDockWidgetArea),
+            ("diagnostics", self.tr("Diagnostics"), self.diagnostics, Qt.DockWidgetArea.BottomDockWidgetArea),
         ):
             dock = QDockWidget(title, self)
             dock.setObjectName(name)
@@ -118,10 +121,12 @@ class MainWindow(QMainWindow):
             self.addDockWidget(area, dock)
             self.docks[name] = dock
         self.splitDockWidget(self.docks["inspector"], self.docks["plots"], Qt.Orientation.Vertical)
+        self.tabifyDockWidget(self.docks["console"], self.docks["diagnostics"])
+        self.docks["console"].raise_()
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.resizeDocks([self.docks["inspector"]], [560], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["inspector"], self.docks["plots"]], [420, 520], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["console"]], [170], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["console"]], [200], Qt.Orientation.Vertical)  # room for a finding's explanation
 
     def _build_status_bar(self) -> None:
         self.status_labels = {}
@@ -156,6 +161,8 @@ class MainWindow(QMainWindow):
         self.graph.sig_message.connect(self.statusBar().showMessage)
         self.controls.sig_command.connect(self._on_command)
         self.lesson_panel.sig_language.connect(self.set_language)
+        self.diagnostics.sig_pick.connect(self._on_finding)
+        self.diagnostics.sig_changed.connect(self._on_findings)
 
     # -- opening things -----------------------------------------------------------------------
     def open_target(self, target: dict, detail: str | None = None, paused: bool = False,
@@ -262,6 +269,7 @@ class MainWindow(QMainWindow):
     def set_language(self, lang: str) -> None:
         self.lang = lang
         self.lesson_panel.set_language(lang)
+        self.diagnostics.set_language(lang)
         for code, action in self.menus.languages.items():
             action.setChecked(code == lang)
 
@@ -293,6 +301,7 @@ class MainWindow(QMainWindow):
         self.plots.set_cursor(it.index)
         selected = self.graph.selected_node()
         self.inspector.show_node(it, selected if selected in it.graph else None)
+        self.graph.set_marks(self.diagnostics.marks(it))
         if it.index < self.timeline.count:
             self.timeline.set_current(it.index)
 
@@ -405,6 +414,24 @@ class MainWindow(QMainWindow):
         it = self.iteration
         self.inspector.show_node(it, box if it is not None and box in it.graph else None)
 
+    def _on_finding(self, f: dict) -> None:
+        """A finding picked: its iteration shown, the node it names selected (the inspector follows)."""
+        it = self.bridge.iteration(f["iteration"]) if f["iteration"] is not None else self.iteration
+        if it is None:
+            return
+        node = next(iter(subject_nodes(it.graph, f["subject"])), None)
+        self.bridge.show(it.index)
+        if node is not None and not self.graph.select_node(node):
+            self.graph.view_state.selection = node  # selected once its layout is shown
+            self.inspector.show_node(self.iteration, node)
+
+    def _on_findings(self, alarm: bool) -> None:
+        self.docks["diagnostics"].setWindowTitle(self.diagnostics.title())
+        if alarm:  # the run's first warning or error: the panel comes to the front
+            self.docks["diagnostics"].raise_()
+        if self.iteration is not None:
+            self.graph.set_marks(self.diagnostics.marks(self.iteration))
+
     def _on_layout_done(self, _count: int) -> None:
         if self.iteration is not None:
             self.sig_shown.emit(self.iteration.index)
@@ -429,4 +456,5 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.bridge.close()
         self.graph.shutdown()
+        self.diagnostics.shutdown()
         super().closeEvent(event)

@@ -106,5 +106,5 @@ def test_with_en_the_window_reads_in_english(make_main_window):
     for part, shown in texts.items():
         assert shown and not any(CJK.search(t) for t in shown), (part, shown)
     assert texts["menus"][:3] == ["&File", "&Breakpoints", "&View"]
-    assert texts["docks"] == ["Inspector", "Plots", "Console"]
+    assert texts["docks"] == ["Inspector", "Plots", "Console", "Diagnostics"]
     assert texts["status bar"] == ["breakpoints: nonfinite", "no script"]

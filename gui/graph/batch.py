@@ -79,7 +79,7 @@ class OverviewItem(QGraphicsItem):
 
     def set_boxes(self, items: list[NodeItem], rects: dict[str, QRectF], bounds: QRectF, style: Style,
                   selected: NodeItem | None = None) -> None:
-        """Group the boxes by colour (and marks: NaN/Inf, new, found, lit, selected)."""
+        """Group the boxes by colour (and marks: NaN/Inf, a doctor's finding, new, found, lit, selected)."""
         self.prepareGeometryChange()
         fills: dict = {}
         colours: dict = {}
@@ -91,7 +91,7 @@ class OverviewItem(QGraphicsItem):
                 bucket = fills[key] = []
                 colours[key] = style.colours["nonfinite"] if item.bad else style.fill(item.norm)
             bucket.append(rects[item.box_id])
-            if item.bad or item.added or item.found or item.lit:
+            if item.bad or item.flag or item.added or item.found or item.lit:
                 mark = item.mark_colour()
                 marks.setdefault(mark.rgba(), (mark, []))[1].append(rects[item.box_id])
         if selected is not None:

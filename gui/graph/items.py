@@ -84,6 +84,7 @@ class NodeItem(QGraphicsItem):
         self.added = False
         self.found = False
         self.lit = False
+        self.flag: str | None = None  # the level of the worst doctor finding naming this node (gui/diagnostics.py)
         self._text: list[str] | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setAcceptHoverEvents(False)
@@ -136,7 +137,7 @@ class NodeItem(QGraphicsItem):
         kind_colour = c.get(self.kind, c["op"])
         if lod < st.text_lod:
             p.fillRect(self.rect, fill)
-            if self.bad or self.added or self.found or self.lit or self.isSelected():
+            if self.bad or self.flag or self.added or self.found or self.lit or self.isSelected():
                 p.setPen(QPen(self.mark_colour(), 3 / max(lod, 0.02)))
                 p.drawRect(self.rect)
             return
@@ -195,11 +196,15 @@ class NodeItem(QGraphicsItem):
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.setPen(QPen(c["nonfinite"], 4))
             p.drawRect(r.adjusted(-2, -2, 2, 2))
+        if self.flag and not self.bad:  # a doctor's finding names it: a frame in the finding's level colour
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(QPen(c[self.flag], 3))
+            p.drawRect(r.adjusted(-2, -2, 2, 2))
         if self.origin:  # a second, outer frame: it stands out among the poisoned nodes
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.setPen(QPen(c["origin"], 5, Qt.PenStyle.DashLine))
             p.drawRect(r.adjusted(-9, -9, 9, 9))
-        badges = []
+        badges = [("!", c[self.flag])] if self.flag else []
         if self.origin:
             badges.append((translate("NodeItem", "NaN/Inf ORIGIN"), c["origin"]))
         elif self.bad:
@@ -210,7 +215,8 @@ class NodeItem(QGraphicsItem):
         top = r.top() - (9 if self.origin else 0)
         p.setFont(self.style.bold)
         for text, colour in badges:  # over the frames
-            w = QFontMetricsF(self.style.bold).horizontalAdvance(text) + 8  # measured: CJK glyphs are wide
+            w = max(QFontMetricsF(self.style.bold).horizontalAdvance(text) + 8,  # measured: CJK glyphs are wide
+                    self.style.line_h * 1.4)  # a lone "!" still a clear square
             tag = QRectF(x - w, top - self.style.line_h - 2, w, self.style.line_h + 2)
             p.fillRect(tag, colour)
             p.setPen(text_colour_on(colour))
@@ -223,6 +229,8 @@ class NodeItem(QGraphicsItem):
             return c["selected"]
         if self.bad:
             return c["nonfinite"]
+        if self.flag:
+            return c[self.flag]
         if self.found or self.lit:
             return QColor("#ffb000")
         return c["added"]

@@ -34,6 +34,7 @@ class GraphScene(QGraphicsScene):
         self.placed: Placed | None = None
         self.iteration: Iteration | None = None
         self.added: set[str] = set()
+        self.marks: dict[str, str] = {}  # graph node id -> the level of a doctor's finding naming it
         self.lit_id: str | None = None
         self.nonfinite_count = 0
         self.origin: str | None = None  # where NaN/Inf first appeared (core.iteration.first_nonfinite)
@@ -188,9 +189,29 @@ class GraphScene(QGraphicsScene):
             item = self.item_of(n)
             if item is not None:
                 item.added = True
+        self._apply_marks()
         self.mark_lit()
         self.refresh_overview()
         self.update()
+
+    def set_marks(self, marks: dict[str, str], now: bool = True) -> None:
+        """Frame and badge the nodes doctor findings name ({node id: level}): now (unless the boxes shown are
+        another layout's) and after each layout."""
+        self.marks = dict(marks)
+        if not now:
+            return
+        self._apply_marks()
+        self.refresh_overview()
+        self.update()
+
+    def _apply_marks(self) -> None:
+        rank = {"info": 0, "warning": 1, "error": 2}
+        for item in self.items.values():
+            item.flag = None
+        for n, level in self.marks.items():
+            item = self.item_of(n)
+            if item is not None and rank[level] > rank.get(item.flag, -1):
+                item.flag = level
 
     def mark_lit(self) -> NodeItem | None:
         """Light the box of the node whose gradient came last (`lit_id`); unlight the previous one."""

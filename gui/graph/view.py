@@ -193,6 +193,10 @@ class GraphView(QGraphicsView):
     def selected_node(self) -> str | None:
         return self.view_state.selection
 
+    def set_marks(self, marks: dict[str, str]) -> None:
+        """Frame the nodes doctor findings name ({node id: level}); a layout under way gets them when built."""
+        self.graph_scene.set_marks(marks, now=not self.busy)
+
     def select_node(self, node_id: str, centre: bool = True) -> bool:
         """Select a node (or the module box holding it) and centre on it."""
         item = self.graph_scene.item_of(node_id)

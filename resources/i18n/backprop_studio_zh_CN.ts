@@ -154,6 +154,77 @@
     </message>
 </context>
 <context>
+    <name>DiagnosticsView</name>
+    <message>
+        <source>info</source>
+        <translation>提示</translation>
+    </message>
+    <message>
+        <source>warning</source>
+        <translation>警告</translation>
+    </message>
+    <message>
+        <source>error</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <source>Level</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <source>Code</source>
+        <translation>代码</translation>
+    </message>
+    <message>
+        <source>Iteration</source>
+        <translation>迭代</translation>
+    </message>
+    <message>
+        <source>Subject</source>
+        <translation>对象</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>说明</translation>
+    </message>
+    <message>
+        <source>Diagnostics ({count})</source>
+        <translation>诊断 ({count})</translation>
+    </message>
+    <message>
+        <source>Diagnostics</source>
+        <translation>诊断</translation>
+    </message>
+    <message>
+        <source>The doctor could not read the recording: {error}</source>
+        <translation>诊断无法读取记录：{error}</translation>
+    </message>
+    <message>
+        <source>The training doctor lists the classic training bugs it finds here, as the script runs or when a recording is opened.</source>
+        <translation>训练诊断会在脚本运行时或打开记录时，在这里列出它发现的典型训练错误。</translation>
+    </message>
+    <message>
+        <source>Checking…</source>
+        <translation>正在检查…</translation>
+    </message>
+    <message>
+        <source>No problems found in {count} iterations.</source>
+        <translation>在 {count} 次迭代中未发现问题。</translation>
+    </message>
+    <message>
+        <source>{count} finding(s) in {checked} iterations. Click one to show its iteration and node.</source>
+        <translation>在 {checked} 次迭代中发现 {count} 个问题。点击一项可显示它的迭代和节点。</translation>
+    </message>
+    <message>
+        <source>iteration {index}</source>
+        <translation>第 {index} 次迭代</translation>
+    </message>
+    <message>
+        <source>Fix:</source>
+        <translation>修正：</translation>
+    </message>
+</context>
+<context>
     <name>GraphView</name>
     <message>
         <source>origin unknown</source>
@@ -732,6 +803,10 @@
     <message>
         <source>Console</source>
         <translation>控制台</translation>
+    </message>
+    <message>
+        <source>Diagnostics</source>
+        <translation>诊断</translation>
     </message>
     <message>
         <source>the lesson index could not be read</source>

@@ -1,0 +1,151 @@
+"""The Diagnostics panel: the training doctor's findings in the app, replayed and live; picking one shows
+its iteration, its node in the graph and the inspector, and its explanation (English or Chinese)."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import networkx as nx
+import pytest
+from PySide6.QtCore import Qt
+
+from backprop_studio.core import doctor_rules
+from backprop_studio.core.doctor_text import explain
+from backprop_studio.gui import i18n
+from backprop_studio.gui.diagnostics import subject_nodes
+from tests.util import ROOT, cli, write_script
+
+SCRIPTS = os.path.join(ROOT, "tests", "scripts", "doctor")
+
+
+@pytest.fixture(scope="module")
+def recordings(tmp_path_factory):
+    """A buggy script (zero_grad forgotten) and a correct one (deliberate accumulation), recorded."""
+    folder = tmp_path_factory.mktemp("diagnostics")
+
+    def one(name):
+        out = str(folder / f"{name}.bps")
+        proc = cli("record", "-o", out, os.path.join(SCRIPTS, f"{name}.py"), cwd=str(folder))
+        assert proc.returncode == 0, proc.stderr
+        return name, out
+
+    with pytest.MonkeyPatch.context() as mp, ThreadPoolExecutor(2) as pool:
+        mp.setenv("OMP_NUM_THREADS", "1")  # for the recording children only
+        return dict(pool.map(one, ("no_zero_grad", "ok_accumulation")))
+
+
+def replay(make_main_window, qtbot, path, **kwargs):
+    w = make_main_window(**kwargs)
+    assert w.open_recording(path)
+    qtbot.waitUntil(lambda: w.diagnostics.checked is not None and not w.graph.busy, timeout=15_000)
+    return w
+
+
+def click_row(qtbot, tree, row: int) -> None:
+    rect = tree.visualItemRect(tree.topLevelItem(row))
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_a_replayed_buggy_run_lists_its_finding_and_clicking_it_shows_iteration_node_and_inspector(
+        make_main_window, qtbot, recordings):
+    w = replay(make_main_window, qtbot, recordings["no_zero_grad"])
+    panel = w.diagnostics
+    codes = [f["code"] for f in panel.findings]
+    assert "grad-accumulates" in codes
+    row = codes.index("grad-accumulates")
+    f = panel.findings[row]
+    item = panel.tree.topLevelItem(row)
+    assert [item.text(c) for c in range(5)] == [f["level"], f["code"], str(f["iteration"]), f["subject"],
+                                                f["message"]]
+    assert w.docks["diagnostics"].windowTitle() == "Diagnostics (1)"
+    assert w.bridge.view.shown != f["iteration"]  # a replay opens on its last iteration
+    click_row(qtbot, panel.tree, row)
+    qtbot.waitUntil(lambda: not w.graph.busy, timeout=10_000)
+    assert w.bridge.view.shown == f["iteration"] and w.iteration.index == f["iteration"]
+    assert w.timeline.slider.value() == f["iteration"]
+    node = w.graph.selected_node()
+    attrs = w.iteration.graph.nodes[node]
+    assert attrs["op"] == "AccumulateGrad" and attrs["name"] == f["subject"]
+    assert w.inspector.node_id == node and f["subject"] in w.inspector.title.text()
+    assert w.graph.items[node].flag == "error"  # the graph marks the parameter the finding names
+    assert sum(item.flag is not None for item in w.graph.items.values()) == 1
+    text = panel.text.toPlainText()
+    assert f["message"] in text and f["hint"] in text and explain("grad-accumulates", "en") in text
+
+
+def test_the_explanation_is_in_chinese_with_lang_zh(make_main_window, qtbot, qapp, recordings):
+    translators = i18n.install(qapp, "zh")
+    try:
+        w = replay(make_main_window, qtbot, recordings["no_zero_grad"], lang="zh")
+        text = w.diagnostics.text.toPlainText()
+        assert explain("grad-accumulates", "zh") in text and "修正" in text
+        assert w.docks["diagnostics"].windowTitle() == "诊断 (1)"
+        assert w.diagnostics.tree.topLevelItem(0).text(0) == "错误"
+        w.set_language("en")  # the language menu switches the explanation too
+        assert explain("grad-accumulates", "en") in w.diagnostics.text.toPlainText()
+    finally:
+        i18n.remove(qapp, translators)
+
+
+def test_a_correct_script_gets_no_warning_or_error(make_main_window, qtbot, recordings):
+    w = replay(make_main_window, qtbot, recordings["ok_accumulation"])
+    assert not [f for f in w.diagnostics.findings if f["level"] != "info"]
+    assert w.diagnostics.status.text() == f"No problems found in {w.bridge.view.count} iterations."
+    assert w.docks["diagnostics"].windowTitle() == "Diagnostics"
+    assert not any(item.flag for item in w.graph.items.values())
+
+
+def test_a_live_run_gets_its_finding_while_it_runs(make_main_window, qtbot, tmp_path):
+    script = write_script(tmp_path, """
+        import time, torch
+        from torch import nn
+        torch.manual_seed(0)
+        model = nn.Linear(3, 1)
+        optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
+        x, y = torch.randn(16, 3), torch.randn(16, 1)
+        for i in range(1000):
+            nn.functional.mse_loss(model(x), y).backward()  # no zero_grad: the gradients pile up
+            optimizer.step()
+            time.sleep(0.02)
+    """)
+    w = make_main_window()
+    assert w.open_script(script, [])
+    qtbot.waitUntil(lambda: any(f["code"] == "grad-accumulates" for f in w.diagnostics.findings), timeout=20_000)
+    assert w.bridge.session.finished is None and w.bridge.view.state == "running"
+    assert w.diagnostics.checked < 1000
+    assert w.docks["diagnostics"].windowTitle() == "Diagnostics (1)"
+    tree = w.diagnostics.tree
+    before = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+    checked = w.diagnostics.checked
+    qtbot.waitUntil(lambda: w.diagnostics.checked > checked, timeout=10_000)  # diagnosed again as it grows
+    assert [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())] == before  # rows kept: no duplicate
+
+
+def test_subject_nodes_finds_what_the_doctor_names():
+    g = nx.DiGraph()
+    g.add_node("n0", op="AccumulateGrad", kind="param", name="head.weight")
+    g.add_node("n1", op="SoftmaxBackward0", kind="op", module="head", source="train.py:12")
+    g.add_node("n2", op="LogSoftmaxBackward0", kind="op", source="train.py:14")
+    g.add_node("n3", op="NllLossBackward0", kind="op")
+    g.add_edges_from([("n0", "n1"), ("n1", "n2"), ("n2", "n3")])
+    assert subject_nodes(g, "head.weight") == ["n0"]
+    assert subject_nodes(g, doctor_rules.node_subject(g.nodes["n1"])) == ["n1"]  # op (module head) at file:line
+    assert subject_nodes(g, doctor_rules.node_subject(g.nodes["n2"])) == ["n2"]
+    assert subject_nodes(g, "loss") == ["n3"]
+    assert subject_nodes(g, "gradient norm") == [] and subject_nodes(g, "other.bias") == []
+
+
+def test_the_doctor_reads_only_what_a_growing_recording_added(recordings):
+    from backprop_studio.core import doctor
+    from backprop_studio.core.recording import Recording
+
+    rec = Recording(recordings["no_zero_grad"])
+    try:
+        run = doctor.add(doctor.Run(), [rec.iteration(i) for i in rec.indices()[:2]])  # read while it was short
+        assert doctor.diagnose_recording(rec, run) == doctor.diagnose_recording(rec)
+        assert [s["index"] for s in run.steps] == rec.indices()  # each iteration once
+        assert doctor.diagnose_recording(rec, run) == doctor.diagnose_recording(rec)
+        assert len(run.steps) == len(rec.indices())
+    finally:
+        rec.close()
