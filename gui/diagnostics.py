@@ -135,7 +135,7 @@ class DiagnosticsView(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
-        for column, width in enumerate((70, 125, 70, 110)):  # the message takes the rest, elided (all of it at right)
+        for column, width in enumerate((95, 125, 70, 110)):  # the message takes the rest, elided (all of it at right)
             self.tree.setColumnWidth(column, width)
         self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tree.currentItemChanged.connect(lambda *_: self._explain())
@@ -283,6 +283,7 @@ class DiagnosticsView(QWidget):
         if item.data(0, Qt.ItemDataRole.UserRole) != f["level"]:
             item.setData(0, Qt.ItemDataRole.UserRole, f["level"])
             item.setIcon(0, self._icon(f["level"]))
+        item.setToolTip(3, f["subject"])
         item.setToolTip(4, f["message"])
 
     def _icon(self, level: str) -> QIcon:

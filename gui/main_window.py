@@ -421,9 +421,10 @@ class MainWindow(QMainWindow):
             return
         node = next(iter(subject_nodes(it.graph, f["subject"])), None)
         self.bridge.show(it.index)
-        if node is not None and not self.graph.select_node(node):
-            self.graph.view_state.selection = node  # selected once its layout is shown
-            self.inspector.show_node(self.iteration, node)
+        if node is not None:
+            if not self.graph.select_node(node):
+                self.graph.view_state.selection = node  # selected once its layout is shown
+            self.inspector.show_node(self.iteration, node)  # also when its box is a collapsed module's
 
     def _on_findings(self, alarm: bool) -> None:
         self.docks["diagnostics"].setWindowTitle(self.diagnostics.title())
