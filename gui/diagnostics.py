@@ -60,6 +60,29 @@ def subject_nodes(g: nx.DiGraph, subject: str) -> list[str]:
     return [n for n, a in g.nodes(data=True) if all(a.get(k) == v for k, v in want.items())]
 
 
+def show_finding(f: dict, bridge, graph, inspector) -> None:
+    """Show finding `f`: its iteration, and the node it names selected, zoomed to and in the inspector
+    (once its layout is shown when one is under way)."""
+    it = bridge.iteration(f["iteration"]) if f["iteration"] is not None else graph.iteration
+    if it is None:
+        return
+    node = next(iter(subject_nodes(it.graph, f["subject"])), None)
+    bridge.show(it.index)
+    if node is None:
+        return
+    graph.view_state.selection = node  # kept by a new layout
+
+    def focus(*_) -> None:
+        graph.zoom_readable()
+        graph.select_node(node)
+        inspector.show_node(graph.iteration, node)  # also when its box is a collapsed module's
+
+    if graph.busy:
+        graph.sig_layout_done.connect(focus, Qt.ConnectionType.SingleShotConnection)
+    else:
+        focus()
+
+
 def key_of(f: dict) -> tuple:
     """A finding's identity across re-diagnoses of a growing recording (its message may change)."""
     return f["code"], f["subject"]
@@ -235,6 +258,10 @@ class DiagnosticsView(QWidget):
             return
         self._job = None
         self._cost = seconds
+        if isinstance(result, str) and self.bridge.view.mode == "live" and self.bridge.view.state != "finished":
+            self._again = False  # the script has not written its file yet: try again later, say nothing
+            self._schedule(self._interval())
+            return
         if isinstance(result, str):
             self.error = result
         else:

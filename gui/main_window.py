@@ -26,7 +26,7 @@ from backprop_studio.core.recording import RecordingError
 from backprop_studio.gui.bridge import Bridge
 from backprop_studio.gui.console import ConsoleView
 from backprop_studio.gui.controls import ControlsToolbar
-from backprop_studio.gui.diagnostics import DiagnosticsView, subject_nodes
+from backprop_studio.gui.diagnostics import DiagnosticsView, show_finding
 from backprop_studio.gui.graph.view import GraphView
 from backprop_studio.gui.inspector.view import InspectorView
 from backprop_studio.gui.lesson_panel import LessonPanel
@@ -161,7 +161,7 @@ class MainWindow(QMainWindow):
         self.graph.sig_message.connect(self.statusBar().showMessage)
         self.controls.sig_command.connect(self._on_command)
         self.lesson_panel.sig_language.connect(self.set_language)
-        self.diagnostics.sig_pick.connect(self._on_finding)
+        self.diagnostics.sig_pick.connect(lambda f: show_finding(f, self.bridge, self.graph, self.inspector))
         self.diagnostics.sig_changed.connect(self._on_findings)
 
     # -- opening things -----------------------------------------------------------------------
@@ -413,18 +413,6 @@ class MainWindow(QMainWindow):
     def _on_node_selected(self, box) -> None:
         it = self.iteration
         self.inspector.show_node(it, box if it is not None and box in it.graph else None)
-
-    def _on_finding(self, f: dict) -> None:
-        """A finding picked: its iteration shown, the node it names selected (the inspector follows)."""
-        it = self.bridge.iteration(f["iteration"]) if f["iteration"] is not None else self.iteration
-        if it is None:
-            return
-        node = next(iter(subject_nodes(it.graph, f["subject"])), None)
-        self.bridge.show(it.index)
-        if node is not None:
-            if not self.graph.select_node(node):
-                self.graph.view_state.selection = node  # selected once its layout is shown
-            self.inspector.show_node(self.iteration, node)  # also when its box is a collapsed module's
 
     def _on_findings(self, alarm: bool) -> None:
         self.docks["diagnostics"].setWindowTitle(self.diagnostics.title())

@@ -149,3 +149,13 @@ def test_the_doctor_reads_only_what_a_growing_recording_added(recordings):
         assert len(run.steps) == len(rec.indices())
     finally:
         rec.close()
+
+
+def test_finding_levels_have_their_own_colours_in_both_themes():
+    from backprop_studio.gui.theme import node_colours
+
+    for theme in ("light", "dark"):
+        colours = node_colours(theme)
+        levels = {colours[level].name() for level in ("info", "warning", "error")}
+        assert len(levels) == 3 and not levels & {colours[k].name() for k in ("nonfinite", "origin", "added")}
+    assert node_colours("light")["error"] != node_colours("dark")["error"]
