@@ -3,8 +3,8 @@
 The doctor reads the recording, which a live run writes as it goes: a job on a worker thread
 brings its summary of the committed part up to date (only new iterations are read) at most every
 LIVE_EVERY_MS while running, and at once on pause, finish or replay. Rows are updated in place, in
-the doctor's order. A finding picked (click or keys) is sent out with `sig_pick`; the window shows
-its iteration and node. `marks(iteration)` gives the nodes the graph frames for the findings.
+the doctor's order. A finding picked (click, or Enter) is sent out with `sig_pick`; `show_finding`
+shows its iteration and node. `marks(iteration)` gives the nodes the graph frames for the findings.
 """
 
 from __future__ import annotations
