@@ -259,7 +259,9 @@ def test_gan_two_optimizers_three_backward_passes_per_loop(tmp_path):
     its = data["iterations"]
     flat = [float(x) for line in want for x in line.split()[1:]]
     assert len(its) == 9 and [it["loss"] for it in its] == flat
-    assert all(n.startswith("0.") or n.startswith("2.") for n in param_names(its[0]))
+    # both models have 0.weight: each is named by its variable, so their rows never overwrite each other
+    assert param_names(its[0]) == {f"disc.{i}.{p}" for i in (0, 2) for p in ("weight", "bias")}
+    assert param_names(its[2]) == {f"{m}.{i}.{p}" for m in ("gen", "disc") for i in (0, 2) for p in ("weight", "bias")}
     assert [it["optimizer_steps"] for it in its] == [0, 0, 1, 2, 2, 3, 4, 4, 5]
     assert len(nodes(its[1], kind="param")) == 4  # fake.detach(): the generator is not in its graph
 
