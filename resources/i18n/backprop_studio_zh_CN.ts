@@ -1156,11 +1156,11 @@ Its output is in the console below.</source>
     </message>
     <message>
         <source>Open a training script</source>
-        <translation type="unfinished">打开训练脚本</translation>
+        <translation>打开训练脚本</translation>
     </message>
     <message>
         <source>Python scripts (*.py)</source>
-        <translation type="unfinished">Python 脚本 (*.py)</translation>
+        <translation>Python 脚本 (*.py)</translation>
     </message>
 </context>
 <context>
