@@ -239,3 +239,20 @@ def test_the_banner_and_the_legend_hide_no_node(view, qtbot):
     port = view.viewport().geometry()
     for overlay in (view.banner, view.legend):
         assert overlay.geometry().bottom() < port.top(), overlay  # in the strip above the graph
+
+
+def test_every_line_of_a_box_fits_in_it_also_with_an_accumulated_grad(view, qtbot):
+    """A leaf whose .grad holds earlier backwards' sum (zero_grad forgotten) shows a third readout line:
+    its box has room for it (the text once ran out of the box)."""
+    it = chain(6)
+    for _, a in it.graph.nodes(data=True):
+        a["value"] = summary(2.0)
+        if a["kind"] == "param":
+            a["accumulated"] = summary(3.0)
+    show(qtbot, view, it)
+    line_h = view.style_.line_h
+    for item in view.items.values():
+        lines = item.text_lines()
+        if item.kind == "param":
+            assert any(ln.startswith(".grad ") for ln in lines)
+        assert item.rect.top() + 5 + len(lines) * line_h <= item.rect.bottom() + 0.5, (item.kind, lines)

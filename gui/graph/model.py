@@ -137,7 +137,8 @@ def display_graph(g: nx.DiGraph, collapsed: frozenset[str]) -> DisplayGraph:
 def box_size(box: dict, char_w: float, line_h: float) -> tuple[float, float]:
     """Width and height in points of a box, from character counts (deterministic, no fonts)."""
     chars = max([len(box["head"]) + 1] + [len(s) for s in box["sub"]] + [READOUT_CHARS])
-    lines = 1 + len(box["sub"]) + (1 if box["kind"] == "module" else 2)
+    # readouts: val and grad; a leaf's .grad too when earlier backwards left a sum in it (zero_grad forgotten)
+    lines = 1 + len(box["sub"]) + {"module": 1, "param": 3, "leaf": 3}.get(box["kind"], 2)
     return math.ceil(chars * char_w + 16), math.ceil(lines * line_h + 10)
 
 
