@@ -66,7 +66,7 @@ def extraction_seconds(model: nn.Module, repeats: int = 3) -> tuple[float, float
     """Least time of the tracer's per-iteration graph work on a fresh graph (a new forward each
     time: first touches of new autograd nodes cost more than re-walks): for a new structure (walk,
     networkx, names, signature, the structure kept) and for a repeated one (walk, recognised)."""
-    from backprop_studio.core import graph, naming
+    from backprop_studio.core import gcpause, graph, naming
 
     names = naming.Names()
     names.register_root(model)
@@ -78,7 +78,7 @@ def extraction_seconds(model: nn.Module, repeats: int = 3) -> tuple[float, float
         for first in (True, False):  # a new structure, then the same structure in the next forward
             loss = model(torch.randn(4))
             t = time.perf_counter()
-            with graph.paused_gc():  # as the tracer does it
+            with gcpause.paused():  # as the tracer does it
                 w = graph.bare_walk([loss.grad_fn])
                 s = known.get(w.key)
                 if s is not None and s.repeats(w):

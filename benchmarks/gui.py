@@ -79,10 +79,12 @@ def layout_stall(app) -> None:
     the longest gap between ticks is the longest the UI thread was frozen."""
     from PySide6.QtCore import QTimer
 
+    from backprop_studio.gui.app import freeze_startup_objects
     from backprop_studio.gui.graph.view import GraphView
     from benchmarks.layouts import traced_graph
 
     it = traced_graph(10_000, "full")
+    freeze_startup_objects()  # as the app does: torch's objects stay out of the collector's scans
     view = GraphView()
     view.resize(1200, 800)
     view.show()
