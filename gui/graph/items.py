@@ -181,7 +181,8 @@ class NodeItem(QGraphicsItem):
         p.drawText(band.adjusted(4, 0, -4, 0), flags, _elide(lines[0], r.width(), st.char_w))
         p.setFont(st.font)
         p.setPen(text_colour_on(fill))
-        y = band.bottom() + 1
+        room = r.bottom() - band.bottom() - 1 - (len(lines) - 1) * st.line_h
+        y = band.bottom() + 1 + max(room, 0) / 2  # centred: a parameter's box keeps a line for .grad
         for line in lines[1:]:
             p.drawText(QRectF(r.left() + 4, y, r.width() - 8, st.line_h), flags, _elide(line, r.width(), st.char_w))
             y += st.line_h
