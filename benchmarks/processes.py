@@ -1,4 +1,5 @@
-"""Whole runs: `main.py record` against plain `python script.py`, and memory over 10k iterations."""
+"""Whole runs: `main.py record` against plain `python script.py`, the share of full iterations a lesson
+with sub-millisecond steps gets by default, and memory over 10k iterations."""
 
 from __future__ import annotations
 
@@ -81,6 +82,24 @@ def end_to_end(tmp: str, rounds: int) -> None:
               ratio <= 1.10 and len(outs) == 1 and graphs == total == 300))
 
 
+def lesson_full_share(tmp: str) -> None:
+    """The 2000-iteration polynomial lesson recorded by default: its steps are sub-millisecond, so the
+    absolute allowance should pay full detail on (nearly) every iteration. Timing-dependent: measured
+    here, alone, not asserted in a test."""
+    out = os.path.join(tmp, "poly.bps")
+    _, done = run_child([PYTHON, os.path.join(ROOT, "main.py"), "record", "-o", out,
+                         os.path.join(ROOT, "resources", "lessons", "poly_autograd.py")], cwd=tmp)
+    if done.returncode != 0:
+        emit(line("poly_autograd lesson, default detail", f"record failed: {done.stderr[-300:]}", ">= 90% full", False))
+        return
+    rec = Recording(out)
+    rows = rec.scalars()
+    rec.close()
+    full = sum(r["detail"] == "full" for r in rows)
+    emit(line("poly_autograd lesson (2000 sub-millisecond steps) recorded by default: iterations full",
+              f"{full}/{len(rows)} ({full / max(len(rows), 1):.0%})", ">= 90%", full >= 0.9 * len(rows)))
+
+
 def session_free_run(tmp: str, rounds: int) -> None:
     """Issue 7's free run: a live Session (the GUI's engine: child process, event stream, stepper in
     every hook) running the same script freely at auto detail, events drained as the GUI would."""
@@ -129,5 +148,6 @@ def memory(tmp: str) -> None:
 def run(quick: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         end_to_end(tmp, 2 if quick else 3)
+        lesson_full_share(tmp)
         session_free_run(tmp, 2 if quick else 3)
         memory(tmp)

@@ -50,20 +50,20 @@ def node_label(a: dict) -> str:
         lines.append(f"= {a['name']}")
     if a.get("shape") is not None:
         lines.append("×".join(str(s) for s in a["shape"]) or "scalar")
-    for key, tag in (("value", "val"), ("grad", "grad")):
+    # accumulated: earlier backwards' sum still in .grad, what the optimizer uses
+    for key, tag in (("value", "val"), ("grad", "grad"), ("accumulated", ".grad")):
         s = a.get(key)
-        if s and s.get("mean") is not None:
+        if s and (s.get("mean") is not None or s.get("norm") is not None or nonfinite(s)):
             lines.append(f"{tag} {_short(s)}")
-    total = a.get("accumulated")
-    if total and total.get("norm") is not None:  # earlier backwards' sum still in .grad: what the optimizer uses
-        readout = _short(total) if total.get("mean") is not None else f"‖·‖ {total['norm']:.3g}"
-        lines.append(f".grad {readout}")
     return "\n".join(lines)
 
 
 def _short(s: dict) -> str:
+    """A summary in a few characters; a light one (norm and NaN/Inf counts only) by its norm."""
     if nonfinite(s):
         return f"NaN×{s.get('nan', 0)} Inf×{s.get('inf', 0)}"
+    if s.get("mean") is None:
+        return f"‖·‖ {s['norm']:.3g}"
     if s.get("min") == s.get("max"):
         return f"{s['min']:.4g}"
     return f"μ {s['mean']:.3g} ‖·‖ {s['norm']:.3g}"
