@@ -169,6 +169,8 @@ def draw_icon(name: str, colour: QColor, size: int = 32) -> QIcon:
         triangle(18, 10)
     elif name == "stop":
         p.drawRect(QRectF(9 * u, 9 * u, 14 * u, 14 * u))
+    elif name == "dot":  # a finding's level (gui/diagnostics.py)
+        p.drawEllipse(QRectF(2 * u, 2 * u, 28 * u, 28 * u))
     elif name == "restart":
         p.setPen(QPen(colour, 3 * u))
         p.setBrush(Qt.BrushStyle.NoBrush)

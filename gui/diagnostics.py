@@ -15,7 +15,7 @@ import time
 
 import networkx as nx
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import (
     QLabel,
     QSplitter,
@@ -30,6 +30,7 @@ from backprop_studio.core import doctor
 from backprop_studio.core.doctor_text import explain
 from backprop_studio.core.iteration import Iteration
 from backprop_studio.core.recording import Recording
+from backprop_studio.gui.controls import draw_icon
 from backprop_studio.gui.theme import current_theme, node_colours
 
 LIVE_EVERY_MS = 1500  # a running script is diagnosed at most this often
@@ -316,16 +317,7 @@ class DiagnosticsView(QWidget):
     def _icon(self, level: str) -> QIcon:
         """A dot in the level's colour (the graph frames the named nodes in the same colour)."""
         colour = node_colours(current_theme()[0]).get(level, QColor("#808080"))
-        size = self.fontMetrics().height()
-        pix = QPixmap(size, size)
-        pix.fill(Qt.GlobalColor.transparent)
-        p = QPainter(pix)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(colour)
-        p.drawEllipse(2, 2, size - 4, size - 4)
-        p.end()
-        return QIcon(pix)
+        return draw_icon("dot", colour, self.fontMetrics().height())
 
     def _say(self) -> None:
         count = self.bridge.view.count
