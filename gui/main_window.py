@@ -75,7 +75,7 @@ class MainWindow(QMainWindow):
         self.graph = GraphView(self, self.bridge.view)
         self.inspector = InspectorView(self)
         self.plots = PlotsView(self)
-        self.timeline = TimelineView(self)
+        self.timeline = TimelineView(self, self.bridge.view)
         self.console = ConsoleView(self)
         self.diagnostics = DiagnosticsView(self.bridge, self, lang)
         self.lesson_panel = LessonPanel(self)

@@ -7,7 +7,7 @@ from PySide6.QtCore import QElapsedTimer, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QSlider, QStyle, QStyleOptionSlider, QWidget
 
-from backprop_studio.core.iteration import kept_graph
+from backprop_studio.core.view_state import ViewState
 from backprop_studio.gui.plots.series import grow
 
 EMIT_MS = 33  # scrubbing emits sig_selected at most ~30 times a second
@@ -22,7 +22,6 @@ class _Marks:
 
     def __init__(self) -> None:
         self.full = np.zeros(1024, dtype=bool)
-        self.bare = np.zeros(1024, dtype=bool)  # loss only: no graph (recordings of older versions)
         self.changed = np.zeros(1024, dtype=bool)
         self.sig = np.full(1024, -1, dtype=np.int32)  # signature code, -1 = unknown
         self.codes: dict[str, int] = {}
@@ -31,11 +30,9 @@ class _Marks:
     def set(self, index: int, detail: str, signature: str) -> None:
         if index >= len(self.full):
             self.full = grow(self.full, index + 1, False)
-            self.bare = grow(self.bare, index + 1, False)
             self.changed = grow(self.changed, index + 1, False)
             self.sig = grow(self.sig, index + 1, -1)
         self.full[index] = detail == "full"
-        self.bare[index] = not kept_graph(detail)
         if signature:
             self.sig[index] = self.codes.setdefault(signature, len(self.codes))
             self.changed[index] = self._differs(self._known_before(index), index)
@@ -51,11 +48,9 @@ class _Marks:
         """set() for many iterations at once, vectorised (a recording with a million iterations)."""
         top = int(index.max())
         self.full = grow(self.full, top + 1, False)
-        self.bare = grow(self.bare, top + 1, False)
         self.changed = grow(self.changed, top + 1, False)
         self.sig = grow(self.sig, top + 1, -1)
         self.full[index] = [d == "full" for d in details]
-        self.bare[index] = [not kept_graph(d) for d in details]
         codes = np.array([self.codes.setdefault(s, len(self.codes)) if s else -1 for s in signatures],
                          dtype=np.int32)
         self.sig[index[codes >= 0]] = codes[codes >= 0]
@@ -188,8 +183,9 @@ class TimelineView(QWidget):
     sig_selected = Signal(int)
     sig_follow_changed = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, view: ViewState | None = None):
         super().__init__(parent)
+        self.view = view or ViewState()  # which iterations have no graph (shared with the window)
         self.state = _State()
         self.marks = _Marks()
         self.slider = _JumpSlider(Qt.Orientation.Horizontal, self)
@@ -349,7 +345,7 @@ class TimelineView(QWidget):
                 names.append(self.tr("full detail"))
             if self.marks.changed_at(st.current):
                 names.append(self.tr("graph changed"))
-            if 0 <= st.current < len(self.marks.bare) and self.marks.bare[st.current]:
+            if st.current in self.view.bare:
                 names.append(self.tr("loss only: no graph kept (recorded by an older version)"))
             text = self.tr("iteration {index} / {last}").format(index=st.current, last=st.count - 1)
             flags = " · ".join(names)
