@@ -39,6 +39,7 @@ class Run:
     updates: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # name -> [(index, ratio)]
     script: str | None = None
     script_lines: list[str] | None = None
+    param_ids: dict[str, dict[str, str]] = field(default_factory=dict)  # recorded structure -> {node id: name}
 
 
 def summarize(iterations: Iterable[Iteration], updates: dict | None = None, script: str | None = None) -> Run:
@@ -70,7 +71,21 @@ def from_recording(rec, run: Run | None = None) -> Run:
         run.script = rec.meta.get("script")
         run.script_lines = _read_lines(run.script)
     last = run.steps[-1]["index"] if run.steps else -1
-    add(run, (rec.iteration(i) for i in rec.indices() if i > last))
+    scalars = {r["index"]: r for r in rec.scalars() if r["index"] > last}
+    for index, key, numbers, params in rec.numbers(last):
+        row = scalars[index]
+        step = {"index": index, "loss": row["loss"], "optimizer_steps": row["optimizer_steps"],
+                "signature": row["signature"], "params": params}
+        nonfinite = run.nonfinite is None and rules.is_nonfinite(step)
+        if key not in run.param_ids or row["signature"] not in run.graphs or nonfinite:
+            it = rec.iteration(index)  # a graph is needed: read the whole iteration
+            add(run, [it])
+            run.param_ids[key] = {n: a["name"] for n, a in it.graph.nodes(data=True)
+                                  if a.get("kind") == "param" and a.get("name")}
+            continue
+        step["values"] = {name: _fingerprint(numbers[n][0]) for n, name in run.param_ids[key].items()
+                          if n in numbers and numbers[n][0]}
+        run.steps.append(step)
     run.updates = rec.param_updates()
     return run
 
@@ -107,8 +122,12 @@ def to_json(findings: list[dict]) -> str:
 
 def _param_values(g: nx.DiGraph) -> dict[str, tuple]:
     """Parameters' forward values, as a fingerprint of their summary (iterations with values only)."""
-    return {a["name"]: tuple(a["value"].get(k) for k in ("norm", "mean", "min", "max"))
+    return {a["name"]: _fingerprint(a["value"])
             for _, a in g.nodes(data=True) if a.get("kind") == "param" and a.get("name") and a.get("value")}
+
+
+def _fingerprint(summary: dict) -> tuple:
+    return tuple(summary.get(k) for k in ("norm", "mean", "min", "max"))
 
 
 def _read_lines(script: str | None) -> list[str] | None:

@@ -382,12 +382,31 @@ class Recording:
         total = "accumulated_norm" if self._has_total else "NULL"
         params = {}
         for name, n, a, b, acc in self._query(f"SELECT name, grad_norm, nan, inf, {total} FROM param_stats "
-                                              "WHERE idx=?", (index,)):
+                                              "WHERE idx=? ORDER BY rowid", (index,)):
             params[name] = {"grad_norm": math.nan if n is None and a else n, "nan": a, "inf": b}
             if acc is not None:
                 params[name]["accumulated_norm"] = acc
         return Iteration(index=idx, loss=loss, optimizer_steps=steps, signature=sig, graph=g,
                          detail=detail, phase_times=self._json(pt), params=params, grad_scale=grad_scale)
+
+    def numbers(self, after: int = -1) -> list[tuple[int, str, dict, dict]]:
+        """Every iteration after `after` without building its graph: (index, graph key, node numbers
+        {node id: (value, grad[, accumulated])}, params as in Iteration.params). `iteration()` builds the
+        graph where one is needed (the training doctor reads a long run this way, ~8x faster)."""
+        total = "accumulated_norm" if self._has_total else "NULL"
+        params: dict[int, dict] = {}
+        for idx, name, n, a, b, acc in self._query(f"SELECT idx, name, grad_norm, nan, inf, {total} FROM param_stats "
+                                                   "WHERE idx>? ORDER BY idx, rowid", (after,)):
+            row = params.setdefault(idx, {})[name] = {"grad_norm": math.nan if n is None and a else n, "nan": a, "inf": b}
+            if acc is not None:
+                row["accumulated_norm"] = acc
+        blobs = dict(self._query("SELECT idx, data FROM node_stats WHERE idx>?", (after,)))
+        try:
+            return [(idx, key, self._decode(blobs[idx]) if idx in blobs else {}, params.get(idx, {}))
+                    for idx, key in self._query("SELECT idx, graph_key FROM iterations WHERE idx>? ORDER BY idx",
+                                                (after,))]
+        except (TypeError, ValueError) as e:
+            raise RecordingError(f"{self.path}: damaged iteration data ({e})") from None
 
     def _structure(self, key: str) -> dict:
         if key not in self._graphs:

@@ -140,6 +140,25 @@ def test_text_output_file_and_export_json_agree(buggy, tmp_path):
     assert [f["code"] for f in data["findings"]] == [f["code"] for f in run_doctor(buggy["softmax_ce"])[1]]
 
 
+def test_the_fast_read_of_a_recording_equals_reading_every_iteration(buggy, correct):
+    """from_recording builds a graph only where a rule needs one (a new structure, the first NaN/Inf) and
+    reads the other iterations' numbers alone: the run it sees is the one every full iteration gives."""
+    from backprop_studio.core.recording import Recording
+
+    for path in [*buggy.values(), *(correct[k] for k in ("lesson_poly_optim_rmsprop", "lesson_dynamic_net", "ok_gan"))]:
+        rec = Recording(path)
+        try:
+            fast = doctor.from_recording(rec)
+            every = doctor.summarize((rec.iteration(i) for i in rec.indices()), rec.param_updates(),
+                                     rec.meta.get("script"))
+        finally:
+            rec.close()
+        assert fast.steps == every.steps, path
+        assert {k: v[0] for k, v in fast.graphs.items()} == {k: v[0] for k, v in every.graphs.items()}
+        assert (fast.nonfinite or (None,))[0] == (every.nonfinite or (None,))[0]
+        assert doctor.diagnose(fast) == doctor.diagnose(every), path
+
+
 def test_a_bad_file_exits_1_with_a_message(tmp_path):
     junk = tmp_path / "junk.bps"
     junk.write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
