@@ -49,6 +49,7 @@ for step in range(5):
 timeout = dist.distributed_c10d._get_default_timeout(dist.Backend.GLOO).total_seconds()
 with open(os.path.join(sys.argv[1], f"rank{rank}.json"), "w") as f:
     json.dump({"losses": losses, "timeout": timeout}, f)
+dist.barrier()  # both ranks done with their collectives before teardown (gloo aborted once in destroy without it)
 dist.destroy_process_group()
 """
 
