@@ -271,4 +271,7 @@ def test_rank_torn_down_by_torchrun_finishes_its_recording(tmp_path):
     zero = exported(bps, 0)
     assert zero["status"] == "stopped" and zero["error"] is None
     done = [int(line.split()[1]) for line in zero["console"].splitlines() if line.startswith("iteration")]
-    assert done and [it["index"] for it in zero["iterations"]] == list(range(done[-1] + 1))
+    kept = [it["index"] for it in zero["iterations"]]
+    # every iteration it completed, in order; the last one's print may not have run yet (SIGTERM between
+    # its backward, which records it, and the print after it)
+    assert done and kept == list(range(len(kept))) and len(kept) - 1 in (done[-1], done[-1] + 1)
