@@ -379,13 +379,7 @@ class Recording:
             attrs["accumulated"] = accumulated[0] if accumulated else None
             g.add_node(nid, **{k: attrs.get(k) for k in NODE_FIELDS})
         g.add_edges_from(tuple(e) for e in structure["edges"])
-        total = "accumulated_norm" if self._has_total else "NULL"
-        params = {}
-        for name, n, a, b, acc in self._query(f"SELECT name, grad_norm, nan, inf, {total} FROM param_stats "
-                                              "WHERE idx=? ORDER BY rowid", (index,)):
-            params[name] = {"grad_norm": math.nan if n is None and a else n, "nan": a, "inf": b}
-            if acc is not None:
-                params[name]["accumulated_norm"] = acc
+        params = self._param_rows("idx=?", (index,)).get(index, {})
         return Iteration(index=idx, loss=loss, optimizer_steps=steps, signature=sig, graph=g,
                          detail=detail, phase_times=self._json(pt), params=params, grad_scale=grad_scale)
 
@@ -393,13 +387,7 @@ class Recording:
         """Every iteration after `after` without building its graph: (index, graph key, node numbers
         {node id: (value, grad[, accumulated])}, params as in Iteration.params). `iteration()` builds the
         graph where one is needed (the training doctor reads a long run this way, ~8x faster)."""
-        total = "accumulated_norm" if self._has_total else "NULL"
-        params: dict[int, dict] = {}
-        for idx, name, n, a, b, acc in self._query(f"SELECT idx, name, grad_norm, nan, inf, {total} FROM param_stats "
-                                                   "WHERE idx>? ORDER BY idx, rowid", (after,)):
-            row = params.setdefault(idx, {})[name] = {"grad_norm": math.nan if n is None and a else n, "nan": a, "inf": b}
-            if acc is not None:
-                row["accumulated_norm"] = acc
+        params = self._param_rows("idx>?", (after,))
         blobs = dict(self._query("SELECT idx, data FROM node_stats WHERE idx>?", (after,)))
         try:
             return [(idx, key, self._decode(blobs[idx]) if idx in blobs else {}, params.get(idx, {}))
@@ -407,6 +395,17 @@ class Recording:
                                                 (after,))]
         except (TypeError, ValueError) as e:
             raise RecordingError(f"{self.path}: damaged iteration data ({e})") from None
+
+    def _param_rows(self, where: str, args: tuple) -> dict[int, dict]:
+        """Iteration.params of the iterations matching `where`, by index, in the order they were written."""
+        total = "accumulated_norm" if self._has_total else "NULL"
+        params: dict[int, dict] = {}
+        for idx, name, n, a, b, acc in self._query(f"SELECT idx, name, grad_norm, nan, inf, {total} FROM param_stats "
+                                                   f"WHERE {where} ORDER BY idx, rowid", args):
+            row = params.setdefault(idx, {})[name] = {"grad_norm": math.nan if n is None and a else n, "nan": a, "inf": b}
+            if acc is not None:
+                row["accumulated_norm"] = acc
+        return params
 
     def _structure(self, key: str) -> dict:
         if key not in self._graphs:
