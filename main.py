@@ -6,12 +6,24 @@ import argparse
 import os
 import sys
 
-from backprop_studio.core.budget import DETAILS
+if not __package__:  # `python main.py` from a checkout: load this folder as the package, then run it
+    import importlib.machinery
+    import importlib.util
+
+    _spec = importlib.machinery.ModuleSpec("backprop_studio", None, is_package=True)
+    _spec.submodule_search_locations = [os.path.dirname(os.path.abspath(__file__))]
+    sys.modules.setdefault("backprop_studio", importlib.util.module_from_spec(_spec))
+    from backprop_studio.main import main
+
+    sys.exit(main())
+
+from .core.iteration import DEFAULT_DETAIL, DETAILS  # noqa: E402
+from .core.session.launch import ExitCode  # noqa: E402
 
 SUBCOMMANDS = ("record", "export", "merge", "open", "lessons", "lesson", "doctor")
 
 
-def _fail(message: str, code: int = 2) -> int:
+def _fail(message: str, code: int = ExitCode.USAGE) -> int:
     print(f"backprop-studio: {message}", file=sys.stderr)
     return code
 
@@ -21,7 +33,7 @@ def cmd_record(argv: list[str]) -> int:
     p.add_argument("-o", "--output", required=True, help="recording to write (.bps)")
     p.add_argument("--break-on", action="append", default=[], metavar="COND",
                    help="stop at the first hit: nonfinite, 'loss>X', 'grad_norm>X', 'iteration=N' (repeatable)")
-    p.add_argument("--detail", choices=DETAILS, default="auto")
+    p.add_argument("--detail", choices=DETAILS, default=DEFAULT_DETAIL)
     p.add_argument("--overhead", type=float, default=0.10, help="tracing overhead budget for --detail auto")
     dist = p.add_argument_group("distributed (torchrun; every rank is traced and recorded)")
     dist.add_argument("--nproc-per-node", type=int, default=None, metavar="N", help="ranks on this node")
@@ -34,8 +46,8 @@ def cmd_record(argv: list[str]) -> int:
     p.add_argument("script")
     p.add_argument("args", nargs=argparse.REMAINDER)
     a = p.parse_args(argv)
-    from backprop_studio.core.conditions import parse_condition
-    from backprop_studio.core.session import record_in_child
+    from .core.conditions import parse_condition
+    from .core.session.session import record_in_child
 
     for cond in a.break_on:
         try:
@@ -50,7 +62,7 @@ def cmd_record(argv: list[str]) -> int:
 
 
 def _record_distributed(a: argparse.Namespace) -> int:
-    from backprop_studio.core.distributed import record_distributed
+    from .core.distributed.launch import record_distributed
 
     if (a.nproc_per_node or 0) < 1 or a.nnodes < 1 or not 0 <= a.node_rank < a.nnodes:
         return _fail("need --nproc-per-node N >= 1, --nnodes M >= 1 and 0 <= --node-rank < M")
@@ -62,8 +74,8 @@ def _record_distributed(a: argparse.Namespace) -> int:
 
 
 def cmd_export(argv: list[str]) -> int:
-    from backprop_studio.core import export
-    from backprop_studio.core.recording import Recording, RecordingError
+    from .core.recording.store import Recording, RecordingError
+    from .core.render import export
 
     p = argparse.ArgumentParser(prog="backprop-studio export", description="Export a recording.")
     p.add_argument("recording")
@@ -76,13 +88,13 @@ def cmd_export(argv: list[str]) -> int:
         rec = Recording(a.recording, rank=a.rank)
         export.write(rec, a.format, a.output, a.iteration)
     except (RecordingError, ValueError, OSError) as e:
-        return _fail(str(e), 1)
-    return 0
+        return _fail(str(e), ExitCode.FAILED)
+    return ExitCode.OK
 
 
 def cmd_merge(argv: list[str]) -> int:
-    from backprop_studio.core.merge import MergeError, merge
-    from backprop_studio.core.recording import RecordingError
+    from .core.distributed.merge import MergeError, merge
+    from .core.recording.store import RecordingError
 
     p = argparse.ArgumentParser(prog="backprop-studio merge",
                                 description="Join the recordings of one distributed job's nodes into one.")
@@ -92,13 +104,13 @@ def cmd_merge(argv: list[str]) -> int:
     try:
         merge(a.recordings, a.output)
     except (MergeError, RecordingError, OSError) as e:
-        return _fail(str(e), 1)
-    return 0
+        return _fail(str(e), ExitCode.FAILED)
+    return ExitCode.OK
 
 
 def cmd_doctor(argv: list[str]) -> int:
-    from backprop_studio.core import doctor
-    from backprop_studio.core.recording import Recording, RecordingError
+    from .core.doctor import diagnose as doctor
+    from .core.recording.store import Recording, RecordingError
 
     p = argparse.ArgumentParser(prog="backprop-studio doctor",
                                 description="Find classic training bugs in a recording (exit 4 if any).")
@@ -113,7 +125,7 @@ def cmd_doctor(argv: list[str]) -> int:
         finally:
             rec.close()
     except RecordingError as e:
-        return _fail(str(e), 1)
+        return _fail(str(e), ExitCode.FAILED)
     text = doctor.to_json(findings) if a.format == "json" else doctor.to_text(findings)
     if a.output is None:
         sys.stdout.write(text)
@@ -122,22 +134,22 @@ def cmd_doctor(argv: list[str]) -> int:
             with open(a.output, "w", encoding="utf-8") as f:
                 f.write(text)
         except OSError as e:
-            return _fail(str(e), 1)
-    return 4 if doctor.has_problems(findings) else 0
+            return _fail(str(e), ExitCode.FAILED)
+    return ExitCode.FINDINGS if doctor.has_problems(findings) else ExitCode.OK
 
 
 def cmd_lessons(argv: list[str]) -> int:
-    from backprop_studio.core import lessons
+    from .core import lessons
 
     try:
         index = lessons.load()
     except lessons.LessonError as e:
-        return _fail(str(e), 1)
+        return _fail(str(e), ExitCode.FAILED)
     for chapter in index.chapters:
         print(f"{chapter['title']['en']} / {chapter['title']['zh']}")
         for lesson in index.in_chapter(chapter["id"]):
             print(f"  {lesson['name']:<32} {lesson['title']['en']}")
-    return 0
+    return ExitCode.OK
 
 
 def app_parser(prog: str = "backprop-studio") -> argparse.ArgumentParser:
@@ -167,16 +179,16 @@ def cmd_app(argv: list[str], mode: str) -> int:
         p.add_argument("script", nargs="?")
         p.add_argument("args", nargs=argparse.REMAINDER)
     a = p.parse_args(argv)
-    from backprop_studio.core import lessons
+    from .core import lessons
 
     target = {"mode": mode}
     if mode == "open":
-        from backprop_studio.core.recording import Recording, RecordingError
+        from .core.recording.store import Recording, RecordingError
 
         try:
             Recording(a.recording).close()
         except RecordingError as e:
-            return _fail(str(e), 1)
+            return _fail(str(e), ExitCode.FAILED)
         target["recording"] = a.recording
     elif a.nproc_per_node is not None and (a.nproc_per_node < 1 or not getattr(a, "script", None)):
         return _fail("--nproc-per-node N needs N >= 1 and a script")
@@ -185,13 +197,13 @@ def cmd_app(argv: list[str], mode: str) -> int:
             index = lessons.load()
             lesson = index.get(a.lesson if mode == "lesson" else index.default)
         except lessons.LessonError as e:
-            return _fail(str(e), 1)
+            return _fail(str(e), ExitCode.FAILED)
         target.update(mode="lesson", lesson=lesson["name"], script=index.path_of(lesson), args=[])
     else:
         if not os.path.isfile(a.script):
             return _fail(f"{a.script}: no such script")
         target.update(mode="script", script=a.script, args=a.args, nproc=a.nproc_per_node)
-    from backprop_studio.gui.app import run_app
+    from .gui.app import run_app
 
     return run_app(target, a)
 

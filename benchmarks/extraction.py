@@ -66,7 +66,8 @@ def extraction_seconds(model: nn.Module, repeats: int = 3) -> tuple[float, float
     """Least time of the tracer's per-iteration graph work on a fresh graph (a new forward each
     time: first touches of new autograd nodes cost more than re-walks): for a new structure (walk,
     networkx, names, signature, the structure kept) and for a repeated one (walk, recognised)."""
-    from backprop_studio.core import gcpause, graph, naming
+    from backprop_studio.core import gcpause
+    from backprop_studio.core.trace import graph, naming
 
     names = naming.Names()
     names.register_root(model)
@@ -100,7 +101,7 @@ def extraction_seconds(model: nn.Module, repeats: int = 3) -> tuple[float, float
 
 def chain_1m() -> None:
     """A 1M-node chain through the real tracer (light detail): it must not overflow the stack."""
-    from backprop_studio.core.tracer import Tracer
+    from backprop_studio.core.trace.tracer import Tracer
 
     x = torch.ones(2, requires_grad=True)
     y = x

@@ -34,7 +34,7 @@ def residual_net(nodes: int) -> nn.Sequential:
 
 def traced_graph(nodes: int, detail: str):
     """The Iteration of one backward through a `nodes`-node residual net, as the tracer records it."""
-    from backprop_studio.core.tracer import Tracer
+    from backprop_studio.core.trace.tracer import Tracer
 
     torch.manual_seed(0)
     net = residual_net(nodes)
@@ -62,6 +62,7 @@ def gui_seconds(it_json: str, expand: bool = True) -> tuple[float, float, int, i
     code = f"""
 import json, sys, time
 sys.path.insert(0, {ROOT!r})
+import benchmarks
 from PySide6.QtWidgets import QApplication
 from backprop_studio.core.iteration import Iteration
 from backprop_studio.gui.graph.view import GraphView
@@ -91,8 +92,8 @@ print(json.dumps([first, second] + done + [0]))
 
 
 def run(quick: bool = False) -> None:
-    from backprop_studio.core import export, layout
-    from backprop_studio.core.recording import Recording, RecordingWriter
+    from backprop_studio.core.recording.store import Recording, RecordingWriter
+    from backprop_studio.core.render import export, layout
     from backprop_studio.gui.graph import model as gm
 
     small = traced_graph(250, "full")

@@ -36,8 +36,8 @@ def ratios(model: str, details: tuple[str, ...], seconds: float,
     """
     import statistics
 
-    from backprop_studio.core.recording import RecordingWriter
-    from backprop_studio.core.tracer import Tracer
+    from backprop_studio.core.recording.store import RecordingWriter
+    from backprop_studio.core.trace.tracer import Tracer
 
     step = training_step(model)
     for _ in range(5):
@@ -93,8 +93,8 @@ def breakdown(repeats: int = 40) -> str:
     import torch
     from torch import nn
 
-    from backprop_studio.core import graph, naming, stats
-    from backprop_studio.core import tracer as tracer_mod
+    from backprop_studio.core.trace import graph, naming, stats
+    from backprop_studio.core.trace import tracer as tracer_mod
     from benchmarks.models import mlp
 
     torch.manual_seed(0)

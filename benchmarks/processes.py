@@ -7,7 +7,7 @@ import json
 import os
 import tempfile
 
-from backprop_studio.core.recording import Recording
+from backprop_studio.core.recording.store import Recording
 from benchmarks.common import PYTHON, ROOT, emit, line, run_child
 
 MLP_SCRIPT = """
@@ -105,7 +105,7 @@ def session_free_run(tmp: str, rounds: int) -> None:
     every hook) running the same script freely at auto detail, events drained as the GUI would."""
     import time
 
-    from backprop_studio.core.session import Session
+    from backprop_studio.core.session.session import Session
 
     script = os.path.join(tmp, "mlp20.py")
     plain = live = float("inf")

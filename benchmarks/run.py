@@ -22,8 +22,8 @@ GROUPS = ("overhead", "extraction", "layouts", "gui", "processes", "transfers")
 
 def transfers(quick: bool = False) -> None:
     """Host transfers per traced iteration, counted (the CUDA promise, checked on CPU)."""
-    from backprop_studio.core import stats
-    from backprop_studio.core.tracer import Tracer
+    from backprop_studio.core.trace import stats
+    from backprop_studio.core.trace.tracer import Tracer
     from benchmarks.common import emit, line
     from benchmarks.models import training_step
 
@@ -45,6 +45,7 @@ def transfers(quick: bool = False) -> None:
 
 def child(group: str, quick: bool) -> None:
     sys.path.insert(0, ROOT)
+    import benchmarks  # noqa: F401 - registers this checkout as backprop_studio
     if group == "transfers":
         transfers(quick)
         return

@@ -9,6 +9,9 @@ import networkx as nx
 # accumulated: a leaf's .grad after this backward when earlier ones had left a sum in it (else absent)
 NODE_FIELDS = ("op", "kind", "name", "module", "shape", "dtype", "device", "source", "value", "grad", "accumulated")
 STATIC_FIELDS = ("op", "kind", "name", "module", "shape", "dtype", "device", "source")
+DETAILS = ("auto", "full", "light")  # auto: full where the budget allows, light elsewhere
+DEFAULT_DETAIL = "auto"  # record, scripts opened in the app
+LIVE_DETAIL = "full"  # lessons and interactive sessions: every node's value and gradient
 SINK = "n0"  # the node of the backward's root (the loss); node k of a walk is node_id(k)
 
 

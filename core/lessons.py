@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 
-LESSON_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "resources", "lessons")
+from .boot import ROOT
+
+LESSON_DIR = os.path.join(ROOT, "resources", "lessons")
 
 
 class LessonError(Exception):

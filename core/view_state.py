@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from backprop_studio.core.iteration import kept_graph
+from .iteration import kept_graph
 
 
 @dataclass

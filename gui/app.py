@@ -36,8 +36,8 @@ def run_app(target: dict, args: argparse.Namespace) -> int:
         _headless_platform()
     from PySide6.QtWidgets import QApplication
 
-    from backprop_studio.gui import i18n
-    from backprop_studio.gui.main_window import MainWindow
+    from . import i18n
+    from .main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Backprop Studio")

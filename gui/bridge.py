@@ -17,14 +17,14 @@ from collections import OrderedDict, deque
 
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 
-from backprop_studio.core.dist_session import DistributedSession
-from backprop_studio.core.iteration import Iteration
-from backprop_studio.core.protocol import Event
-from backprop_studio.core.ranks import LiveRanks
-from backprop_studio.core.recording import Recording, RecordingError
-from backprop_studio.core.session import Session
-from backprop_studio.core.view_state import ViewState
-from backprop_studio.gui.sources import LiveSource, ReplaySource, Source
+from ..core.distributed.live import DistributedSession
+from ..core.doctor.ranks import LiveRanks
+from ..core.iteration import LIVE_DETAIL, Iteration
+from ..core.recording.store import Recording, RecordingError
+from ..core.session.protocol import Event
+from ..core.session.session import Session
+from ..core.view_state import ViewState
+from .sources import LiveSource, ReplaySource, Source
 
 LIVE_CACHE = 64  # iterations kept in memory for scrubbing back without reading the file
 GRAPH_SHARE = 0.3  # at most this share of the UI thread goes to showing graphs while a run goes freely
@@ -70,7 +70,7 @@ class Bridge(QObject):
         self._graph_timer.timeout.connect(self._flush_graph)
 
     # -- opening --------------------------------------------------------------------------------
-    def start_script(self, script: str, args: list[str] | tuple = (), detail: str = "full",
+    def start_script(self, script: str, args: list[str] | tuple = (), detail: str = LIVE_DETAIL,
                      paused: bool = True, break_on: list[str] | tuple = (), nproc: int | None = None) -> None:
         """Trace `script` live in a child process, or with `nproc` as that many ranks under torchrun
         (ValueError with a clear message for bad input)."""

@@ -10,7 +10,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor, QFont, QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QVBoxLayout, QWidget
 
-from backprop_studio.gui.theme import mono_font
+from .theme import mono_font
 
 MAX_LINES = 20_000  # lines kept in the widget; older ones scroll away
 MAX_PENDING_CHARS = 4_000_000  # bounds a flood of output without newlines

@@ -16,7 +16,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QComboBox, QLabel, QToolBar, QWidget
 
-from backprop_studio.core.budget import DETAILS
+from ..core.iteration import DETAILS
 
 # (command, text, shortcut, tooltip); texts are translated when the toolbar is built
 ACTIONS = (

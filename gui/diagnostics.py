@@ -1,4 +1,4 @@
-"""The Diagnostics panel: the training doctor's findings (core/doctor.py), live while a script runs.
+"""The Diagnostics panel: the training doctor's findings (core/doctor/diagnose.py), live while a script runs.
 
 The doctor reads the recording, which a live run writes as it goes: a job on a worker thread
 brings its summary of the committed part up to date (only new iterations are read) at most every
@@ -26,12 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backprop_studio.core import doctor
-from backprop_studio.core.doctor_text import explain
-from backprop_studio.core.iteration import Iteration
-from backprop_studio.core.recording import Recording
-from backprop_studio.gui.controls import draw_icon
-from backprop_studio.gui.theme import current_theme, node_colours
+from ..core.doctor import diagnose as doctor
+from ..core.doctor.text import explain
+from ..core.iteration import Iteration
+from ..core.recording.store import Recording
+from .controls import draw_icon
+from .theme import current_theme, node_colours
 
 LIVE_EVERY_MS = 1500  # a running script is diagnosed at most this often
 DOCTOR_SHARE = 0.25  # ... and the doctor takes at most this share of the time (big recordings wait longer)

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMenu, QToolBar
 
-from backprop_studio.core import export, recording
-from backprop_studio.core.recording import Recording, RecordingError
-from backprop_studio.gui.i18n import translate
-from backprop_studio.gui.ranks import run_distributed
+from ..core.recording import store as recording
+from ..core.recording.store import Recording, RecordingError
+from ..core.render import export
+from .i18n import translate
+from .ranks import run_distributed
 
 if TYPE_CHECKING:
-    from backprop_studio.gui.main_window import MainWindow
+    from .main_window import MainWindow
 
 
 def _action(menu: QMenu, text: str, slot, keys: str | None = None, tip: str | None = None,

@@ -20,21 +20,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backprop_studio.core import lessons
-from backprop_studio.core.iteration import Iteration, kept_graph
-from backprop_studio.core.recording import RecordingError
-from backprop_studio.gui.bridge import Bridge
-from backprop_studio.gui.console import ConsoleView
-from backprop_studio.gui.controls import ControlsToolbar
-from backprop_studio.gui.diagnostics import DiagnosticsView, show_finding
-from backprop_studio.gui.graph.view import GraphView
-from backprop_studio.gui.inspector.view import InspectorView
-from backprop_studio.gui.lesson_panel import LessonPanel
-from backprop_studio.gui.main_menus import build_menus, build_search_bar, fill_recent
-from backprop_studio.gui.plots.view import PlotsView
-from backprop_studio.gui.ranks import attach_ranks
-from backprop_studio.gui.theme import apply_theme
-from backprop_studio.gui.timeline import TimelineView
+from ..core import lessons
+from ..core.iteration import Iteration, kept_graph
+from ..core.recording.store import RecordingError
+from .bridge import Bridge
+from .console import ConsoleView
+from .controls import ControlsToolbar
+from .diagnostics import DiagnosticsView, show_finding
+from .graph.view import GraphView
+from .inspector.view import InspectorView
+from .lesson_panel import LessonPanel
+from .main_menus import build_menus, build_search_bar, fill_recent
+from .plots.view import PlotsView
+from .ranks import attach_ranks
+from .theme import apply_theme
+from .timeline import TimelineView
 
 RECENT_MAX = 10
 # The bridge's status words (mode, state, phase, how a run ended), shown in the interface's language.

@@ -28,11 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backprop_studio.gui.i18n import translate
-from backprop_studio.gui.plots.ranks import RankCurves
+from .i18n import translate
+from .plots.ranks import RankCurves
 
 if TYPE_CHECKING:
-    from backprop_studio.gui.main_window import MainWindow
+    from .main_window import MainWindow
 
 DIVERGED = "#d62728"
 

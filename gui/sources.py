@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QTimer
 
-from backprop_studio.core.recording import Recording
-from backprop_studio.core.session import Session
+from ..core.recording.store import Recording
+from ..core.session.session import Session
 
 REPLAY_RATE = 8.0  # iterations per second when "run" plays a recording
 

@@ -7,8 +7,8 @@ from PySide6.QtCore import QElapsedTimer, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QSlider, QStyle, QStyleOptionSlider, QWidget
 
-from backprop_studio.core.view_state import ViewState
-from backprop_studio.gui.plots.series import grow
+from ..core.view_state import ViewState
+from .plots.series import grow
 
 EMIT_MS = 33  # scrubbing emits sig_selected at most ~30 times a second
 FULL_COLOUR = QColor("#2f9e44")

@@ -4,9 +4,9 @@ import runpy
 
 import pytest
 
-from backprop_studio.core.control import check, parse_condition
-from backprop_studio.core.recording import Recording
-from backprop_studio.core.session import Session
+from backprop_studio.core.recording.store import Recording
+from backprop_studio.core.session.session import Session
+from backprop_studio.core.trace.control import check, parse_condition
 from tests.util import record, trace, write_script
 
 PLANTED = """

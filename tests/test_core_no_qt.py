@@ -15,10 +15,11 @@ class Block(importlib.abc.MetaPathFinder):
                 or name.startswith("backprop_studio.gui"):
             raise ImportError("core must not import " + name)
 sys.meta_path.insert(0, Block())
+import tests
 from backprop_studio import core
-names = [m.name for m in pkgutil.iter_modules(core.__path__)]
+names = [m.name for m in pkgutil.walk_packages(core.__path__, "backprop_studio.core.")]
 for n in names:
-    importlib.import_module("backprop_studio.core." + n)
+    importlib.import_module(n)
 print(len(names))
 """
 

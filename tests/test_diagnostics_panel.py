@@ -10,8 +10,8 @@ import networkx as nx
 import pytest
 from PySide6.QtCore import Qt
 
-from backprop_studio.core import doctor_rules
-from backprop_studio.core.doctor_text import explain
+from backprop_studio.core.doctor import rules as doctor_rules
+from backprop_studio.core.doctor.text import explain
 from backprop_studio.gui import i18n
 from backprop_studio.gui.diagnostics import subject_nodes
 from tests.util import ROOT, cli, write_script
@@ -137,8 +137,8 @@ def test_subject_nodes_finds_what_the_doctor_names():
 
 
 def test_the_doctor_reads_only_what_a_growing_recording_added(recordings):
-    from backprop_studio.core import doctor
-    from backprop_studio.core.recording import Recording
+    from backprop_studio.core.doctor import diagnose as doctor
+    from backprop_studio.core.recording.store import Recording
 
     rec = Recording(recordings["no_zero_grad"])
     try:

@@ -3,7 +3,7 @@ plots and timeline show, the plots draw one curve per rank, the status bar says 
 
 import pytest
 
-from backprop_studio.core.recording import Recording
+from backprop_studio.core.recording.store import Recording
 from tests.test_dist_live import DDP, START
 from tests.util import write_script
 

@@ -1,4 +1,4 @@
-"""Live distributed sessions (core/dist_session.py): torchrun, gloo on CPU, 2 ranks, each driven over its
+"""Live distributed sessions (core/distributed/live.py): torchrun, gloo on CPU, 2 ranks, each driven over its
 own connection. Every wait is bounded, so a deadlock fails the test instead of hanging the suite."""
 
 import os
@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from backprop_studio.core.dist_session import COLLECTIVE_TIMEOUT, DistributedSession
-from backprop_studio.core.ranks import Agreement
-from backprop_studio.core.recording import Recording
+from backprop_studio.core.distributed.live import COLLECTIVE_TIMEOUT, DistributedSession
+from backprop_studio.core.doctor.ranks import Agreement
+from backprop_studio.core.recording.store import Recording
 from tests.util import write_script
 
 pytestmark = pytest.mark.e2e

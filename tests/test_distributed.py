@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from backprop_studio.core.ranks import divergence
-from backprop_studio.core.recording import Recording
+from backprop_studio.core.doctor.ranks import divergence
+from backprop_studio.core.recording.store import Recording
 from tests.util import MAIN, cli, write_script
 
 pytestmark = pytest.mark.e2e

@@ -17,7 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import torch
 
-from backprop_studio.core import doctor, lessons
+from backprop_studio.core import lessons
+from backprop_studio.core.doctor import diagnose as doctor
 from tests.util import LESSONS, ROOT, cli, trace
 
 pytestmark = pytest.mark.e2e
@@ -143,7 +144,7 @@ def test_text_output_file_and_export_json_agree(buggy, tmp_path):
 def test_the_fast_read_of_a_recording_equals_reading_every_iteration(buggy, correct):
     """from_recording builds a graph only where a rule needs one (a new structure, the first NaN/Inf) and
     reads the other iterations' numbers alone: the run it sees is the one every full iteration gives."""
-    from backprop_studio.core.recording import Recording
+    from backprop_studio.core.recording.store import Recording
 
     for path in [*buggy.values(), *(correct[k] for k in ("lesson_poly_optim_rmsprop", "lesson_dynamic_net", "ok_gan"))]:
         rec = Recording(path)

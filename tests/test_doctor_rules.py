@@ -6,8 +6,11 @@ import math
 
 import networkx as nx
 
-from backprop_studio.core import doctor, doctor_rules, doctor_scale, doctor_text
-from backprop_studio.core.doctor import Run
+from backprop_studio.core.doctor import diagnose as doctor
+from backprop_studio.core.doctor import rules as doctor_rules
+from backprop_studio.core.doctor import scale as doctor_scale
+from backprop_studio.core.doctor import text as doctor_text
+from backprop_studio.core.doctor.diagnose import Run
 
 
 def step(index, params, optimizer_steps=0, loss=1.0, signature="s"):

@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch import nn
 
-from backprop_studio.core import tracer as tracer_mod
+from backprop_studio.core.trace import tracer as tracer_mod
 from tests.util import LESSONS, cli, nodes, record, spend_budget, write_script
 
 INF_SCRIPT = """
@@ -192,7 +192,7 @@ def test_a_fresh_leaf_each_iteration_keeps_its_script_name(monkeypatch):
 def test_full_iterations_of_an_unchanged_structure_share_one_structure(tmp_path):
     """Full detail builds each iteration's graph afresh (its numbers go into it) but keeps one Structure:
     a recording then stores the structure once and holds no growing table of them."""
-    from backprop_studio.core.recording import Recording, RecordingWriter
+    from backprop_studio.core.recording.store import Recording, RecordingWriter
 
     writer = RecordingWriter(str(tmp_path / "full.bps"))
     torch.manual_seed(0)

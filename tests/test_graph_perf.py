@@ -9,12 +9,12 @@ import torch
 from torch import nn
 from torch.autograd.function import BackwardCFunction
 
-from backprop_studio.core import graph as graph_mod
-from backprop_studio.core.graph import walk
+from backprop_studio.core.trace import graph as graph_mod
+from backprop_studio.core.trace.graph import walk
 
 
 def node_kind(fn) -> str:
-    """The oracle's own kind rule (core/graph.py decides it per grad_fn class)."""
+    """The oracle's own kind rule (core/trace/graph.py decides it per grad_fn class)."""
     if isinstance(fn, BackwardCFunction):
         return "custom"
     if type(fn).__name__ == "AccumulateGrad":
@@ -137,7 +137,7 @@ def test_idmap_is_a_weak_identity_map():
     import gc
     import weakref
 
-    from backprop_studio.core.naming import IdMap
+    from backprop_studio.core.trace.naming import IdMap
 
     m = IdMap()
     a, b = torch.ones(2), torch.ones(2)  # equal values, different tensors
@@ -164,9 +164,9 @@ def test_record_parent_and_gui_side_do_not_import_torch():
     import subprocess
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    code = ("import sys; import backprop_studio.main, backprop_studio.core.session, backprop_studio.core.conditions, "
-            "backprop_studio.core.export, backprop_studio.gui.bridge; assert 'torch' not in sys.modules, 'torch imported'; "
-            "import backprop_studio.core.control; assert 'torch' in sys.modules")  # the check itself can fail
+    code = ("import sys; import tests, backprop_studio.main, backprop_studio.core.session.session, backprop_studio.core.conditions, "
+            "backprop_studio.core.render.export, backprop_studio.gui.bridge; assert 'torch' not in sys.modules, 'torch imported'; "
+            "import backprop_studio.core.trace.control; assert 'torch' in sys.modules")  # the check itself can fail
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -175,7 +175,7 @@ def test_record_parent_and_gui_side_do_not_import_torch():
 def test_recording_stores_a_repeated_structure_once_and_tells_changes_apart(tmp_path):
     """The writer's shortcut for repeated structures keeps every iteration's own names and shapes."""
     from backprop_studio.core.iteration import Iteration
-    from backprop_studio.core.recording import Recording, RecordingWriter
+    from backprop_studio.core.recording.store import Recording, RecordingWriter
 
     def iteration(index: int, width: int, name: str) -> Iteration:
         x = torch.ones(width, requires_grad=True)
@@ -206,7 +206,7 @@ def test_a_deep_graph_seen_by_the_walk_dies_without_overflowing_the_c_stack():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     code = """if True:
         import torch
-        from backprop_studio.core import graph
+        from backprop_studio.core.trace import graph
         def chain():
             y = torch.ones(2, requires_grad=True)
             for _ in range(100_000):

@@ -21,7 +21,7 @@ from PySide6.QtGui import QFontDatabase, QPalette  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from backprop_studio.core.iteration import Iteration  # noqa: E402
-from backprop_studio.core.stats import summarize  # noqa: E402
+from backprop_studio.core.trace.stats import summarize  # noqa: E402
 from backprop_studio.gui.console import ConsoleView  # noqa: E402
 from backprop_studio.gui.inspector.view import InspectorView  # noqa: E402
 from backprop_studio.gui.plots.draw import MAX_CURVES  # noqa: E402

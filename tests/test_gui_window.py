@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics, QImage
 
 from backprop_studio.core import lessons
-from backprop_studio.core.recording import Recording
+from backprop_studio.core.recording.store import Recording
 from tests.util import LESSONS, cli, loss_only_recording, write_script
 
 BASICS = os.path.join(LESSONS, "autograd_basics.py")
@@ -423,7 +423,7 @@ def test_a_loss_only_iteration_keeps_the_last_graph_and_says_so(make_main_window
 
 
 def test_restart_keeps_the_chosen_speed(make_main_window, qtbot, depths, monkeypatch):
-    from backprop_studio.core.session import Session
+    from backprop_studio.core.session.session import Session
     from backprop_studio.gui.controls import SPEEDS
 
     sent = []
@@ -453,7 +453,7 @@ def test_a_closed_live_run_leaves_no_temporary_recording(make_main_window, qtbot
     the window deletes the temporary one with SQLite's -wal/-shm files."""
     import tempfile
 
-    from backprop_studio.core.recording import Recording
+    from backprop_studio.core.recording.store import Recording
     from backprop_studio.gui.main_menus import save_recording
 
     tmp = tmp_path / "tmp"

@@ -8,7 +8,7 @@ from collections import defaultdict
 
 import pytest
 
-from backprop_studio.core import layout as L
+from backprop_studio.core.render import layout as L
 
 ENGINES = ("dot", "ogdf", "layered")
 
@@ -203,7 +203,7 @@ def test_worker_threads_get_the_same_drawing():
 def test_the_layout_process_is_reused_and_restarted_when_it_dies():
     """Big graphs are laid out in one child process kept between layouts (what a 10k-node view
     waits for is the layout, not a Python start); killed, the next layout starts a new one."""
-    from backprop_studio.core import layout_worker as GL
+    from backprop_studio.core.render import layout_worker as GL
 
     nodes, edges = autograd_like(GL.SUBPROCESS_ABOVE + 200)
     worker = GL._worker
@@ -224,7 +224,7 @@ def test_the_layout_process_is_reused_and_restarted_when_it_dies():
 
 def test_a_new_large_layout_cancels_a_stale_one_still_running():
     """The wanted drawing never waits behind one nobody wants any more (up to 180 s before)."""
-    from backprop_studio.core import layout_worker as GL
+    from backprop_studio.core.render import layout_worker as GL
 
     worker = GL.Worker()
     nodes, edges = autograd_like(GL.SUBPROCESS_ABOVE + 200)

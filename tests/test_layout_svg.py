@@ -6,11 +6,11 @@ import xml.etree.ElementTree as ET
 
 import torch
 
-from backprop_studio.core import export
-from backprop_studio.core.graph import walk
 from backprop_studio.core.iteration import Iteration
-from backprop_studio.core.layout import DOT_MAX_NODES
-from backprop_studio.core.recording import Recording, RecordingWriter
+from backprop_studio.core.recording.store import Recording, RecordingWriter
+from backprop_studio.core.render import export
+from backprop_studio.core.render.layout import DOT_MAX_NODES
+from backprop_studio.core.trace.graph import walk
 
 SVG = "{http://www.w3.org/2000/svg}"
 

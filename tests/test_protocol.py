@@ -1,4 +1,4 @@
-"""core/protocol.py: framing, strict decoding, and fuzzed frames at the parent's end of a session."""
+"""core/session/protocol.py: framing, strict decoding, and fuzzed frames at the parent's end of a session."""
 
 import math
 import os
@@ -11,8 +11,8 @@ import time
 import msgpack
 import pytest
 
-from backprop_studio.core import protocol
-from backprop_studio.core.protocol import (
+from backprop_studio.core.session import protocol
+from backprop_studio.core.session.protocol import (
     MAX_FRAME,
     Command,
     Event,
@@ -21,7 +21,7 @@ from backprop_studio.core.protocol import (
     decode,
     encode,
 )
-from backprop_studio.core.session import Session
+from backprop_studio.core.session.session import Session
 from tests.util import write_script
 
 

@@ -95,7 +95,7 @@ def test_a_recording_whose_processes_were_all_killed_reads_as_failed(tmp_path):
     import sys
     import time
 
-    from backprop_studio.core.recording import Recording
+    from backprop_studio.core.recording.store import Recording
     from tests.util import ENDLESS, MAIN, cli, write_script
 
     script = write_script(tmp_path, ENDLESS)

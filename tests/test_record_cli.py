@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from backprop_studio.core.recording import Recording
+from backprop_studio.core.recording.store import Recording
 from tests.util import ENDLESS, MAIN, cli, nodes, record, write_script
 
 pytestmark = pytest.mark.e2e
@@ -113,7 +113,7 @@ def test_syntax_error_reports_user_file_and_line(tmp_path):
     err = data["error"]
     assert data["status"] == "failed" and err["type"] == "SyntaxError"
     assert err["file"].endswith("broken.py") and err["line"] in (2, 3)
-    assert "broken.py" in proc.stderr and "core/runner.py" not in proc.stderr
+    assert "broken.py" in proc.stderr and "core/session/runner.py" not in proc.stderr
 
 
 def test_exception_midway_keeps_prior_iterations_and_names_the_line(tmp_path):

@@ -9,8 +9,8 @@ import zlib
 import pytest
 import torch
 
-from backprop_studio.core import stats
-from backprop_studio.core.recording import Recording, RecordingError, RecordingWriter
+from backprop_studio.core.recording.store import Recording, RecordingError, RecordingWriter
+from backprop_studio.core.trace import stats
 from tests.util import cli, nodes, record, trace, write_script
 
 

@@ -9,9 +9,9 @@ import time
 import pytest
 import torch
 
-from backprop_studio.core import graph as graph_mod
-from backprop_studio.core.recording import Recording
-from backprop_studio.core.session import Session
+from backprop_studio.core.recording.store import Recording
+from backprop_studio.core.session.session import Session
+from backprop_studio.core.trace import graph as graph_mod
 from tests.util import LESSONS, write_script
 
 TWO_LAYER_ONCE = """
@@ -378,7 +378,8 @@ def test_stop_during_a_long_op_and_while_paused(tmp_path):
 PARENT = """
 import sys, threading, time
 sys.path.insert(0, {root!r})
-from backprop_studio.core.session import Session
+import tests
+from backprop_studio.core.session.session import Session
 s = Session({script!r}, record={record!r}, paused=False)
 if {in_thread}:
     t = threading.Thread(target=s.start)
@@ -460,8 +461,8 @@ def test_step_forward_op_after_pausing_a_free_run_at_the_optimizer():
 
     from torch.optim.optimizer import register_optimizer_step_pre_hook
 
-    from backprop_studio.core.control import Stepper
-    from backprop_studio.core.tracer import Tracer
+    from backprop_studio.core.trace.control import Stepper
+    from backprop_studio.core.trace.tracer import Tracer
 
     events, seen = [], threading.Condition()
 

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from backprop_studio.core import stats
+from backprop_studio.core.trace import stats
 
 
 def light(tensors, extra=None):
@@ -88,7 +88,7 @@ def test_a_batch_with_only_the_loss_gives_the_loss(is_light):
 
 def test_an_unnamed_leaf_at_light_detail_records(tmp_path):
     """A light iteration with no named leaf has nothing to summarise but the loss (once crashed)."""
-    from backprop_studio.core.tracer import Tracer
+    from backprop_studio.core.trace.tracer import Tracer
 
     its = []
     tracer = Tracer(its.append, detail="light")

@@ -106,7 +106,7 @@ def simulate_budget(monkeypatch, step: float, light: float, full_extra: float,
                     n: int = 3000) -> tuple[list[str], float]:
     """Run the auto budget on a simulated clock: each step takes `step` plus what its detail costs.
     Returns the detail of each iteration and traced time / untraced time."""
-    from backprop_studio.core import tracer as tracer_mod
+    from backprop_studio.core.trace import tracer as tracer_mod
 
     clock = [0.0]
     monkeypatch.setattr(tracer_mod.time, "perf_counter", lambda: clock[0])
@@ -172,8 +172,8 @@ def train_losses(steps: int, after_step=lambda: None) -> list[float]:
 def test_a_spent_budget_still_keeps_every_graph_with_one_transfer_each(monkeypatch):
     """Auto detail with no room for full iterations: every iteration is light, with its whole graph
     (names, edges, the signature), the exact loss, parameter gradient norms and one host transfer."""
-    from backprop_studio.core import stats
-    from backprop_studio.core import tracer as tracer_mod
+    from backprop_studio.core.trace import stats
+    from backprop_studio.core.trace import tracer as tracer_mod
 
     plain = train_losses(6)
     spend_budget(monkeypatch)
@@ -199,9 +199,9 @@ def test_a_spent_budget_still_keeps_every_graph_with_one_transfer_each(monkeypat
 def test_export_draws_any_iteration_and_says_when_an_old_one_kept_only_its_loss(tmp_path):
     """Every iteration of a light run exports its graph; a recording from before every iteration kept
     one says why a loss-only iteration has nothing to draw and draws the last graph by default."""
-    from backprop_studio.core import export
-    from backprop_studio.core.recording import Recording, RecordingWriter
-    from backprop_studio.core.tracer import Tracer
+    from backprop_studio.core.recording.store import Recording, RecordingWriter
+    from backprop_studio.core.render import export
+    from backprop_studio.core.trace.tracer import Tracer
 
     out = str(tmp_path / "light.bps")
     writer = RecordingWriter(out, {"script": "light.py", "argv": [], "detail": "light"})
@@ -230,7 +230,7 @@ def test_export_draws_any_iteration_and_says_when_an_old_one_kept_only_its_loss(
 def test_a_tracer_failure_does_not_end_the_training(monkeypatch, capsys):
     """A bug of ours in one backward: the script goes on with plain torch's numbers, that backward
     is not recorded, one line on stderr says so; the script's own errors still reach it."""
-    from backprop_studio.core import graph as graph_mod
+    from backprop_studio.core.trace import graph as graph_mod
 
     plain = train_losses(4)
     real = graph_mod.bare_walk
@@ -243,7 +243,7 @@ def test_a_tracer_failure_does_not_end_the_training(monkeypatch, capsys):
         return real(roots)
 
     monkeypatch.setattr(graph_mod, "bare_walk", flaky)
-    from backprop_studio.core.tracer import Tracer
+    from backprop_studio.core.trace.tracer import Tracer
 
     its = []
     tracer = Tracer(its.append, detail="light")

@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from backprop_studio.core import stats
+from backprop_studio.core.trace import stats
 from tests.util import trace
 
 CORE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "core") + os.sep

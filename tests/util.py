@@ -56,7 +56,7 @@ def nodes(iteration: dict, **match) -> list[dict]:
 
 def trace(fn, detail: str = "full"):
     """Run `fn()` under an in-process Tracer; return the Iterations."""
-    from backprop_studio.core.tracer import Tracer
+    from backprop_studio.core.trace.tracer import Tracer
 
     its = []
     tracer = Tracer(its.append, detail=detail)
@@ -71,7 +71,7 @@ def trace(fn, detail: str = "full"):
 def spend_budget(monkeypatch) -> None:
     """Auto detail whose budget is spent after its first iteration: every later one is light
     (structures already seen, finite losses)."""
-    from backprop_studio.core import tracer as tracer_mod
+    from backprop_studio.core.trace import tracer as tracer_mod
 
     monkeypatch.setattr(tracer_mod.Budget, "next_detail", lambda self: "full" if self.full_cost is None else "light")
 
@@ -84,8 +84,8 @@ def loss_only_recording(path: str, losses_graphs: int = 2, loss_only: int = 2) -
     from torch import nn
 
     from backprop_studio.core.iteration import Iteration
-    from backprop_studio.core.recording import RecordingWriter
-    from backprop_studio.core.tracer import Tracer
+    from backprop_studio.core.recording.store import RecordingWriter
+    from backprop_studio.core.trace.tracer import Tracer
 
     writer = RecordingWriter(path, {"script": "auto.py", "argv": [], "detail": "auto"})
     torch.manual_seed(0)

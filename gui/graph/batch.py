@@ -9,7 +9,7 @@ from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from backprop_studio.gui.graph.items import NodeItem, Style
+from .items import NodeItem, Style
 
 
 class EdgesItem(QGraphicsItem):

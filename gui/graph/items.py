@@ -12,9 +12,9 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from backprop_studio.gui.graph import model as gm
-from backprop_studio.gui.i18n import translate
-from backprop_studio.gui.theme import grad_colour, node_colours, text_colour_on, ui_font
+from ..i18n import translate
+from ..theme import grad_colour, node_colours, text_colour_on, ui_font
+from . import model as gm
 
 MIN_TEXT_PX = 6.0  # a line of node text smaller than this on screen is unreadable: plain boxes instead
 BASE_FONT_PT = 9

@@ -2,7 +2,7 @@
 builds the edge geometry (QPainterPath and QLineF are plain data, safe off the UI thread).
 
 Nothing here runs on the UI thread. Large graphs are laid out in a child process
-(core/layout_worker.py).
+(core/render/layout_worker.py).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import networkx as nx
 from PySide6.QtCore import QLineF, QObject, QRectF, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QPainterPath
 
-from backprop_studio.core import gcpause
-from backprop_studio.core.layout_worker import run_layout
-from backprop_studio.gui.graph import model as gm
-from backprop_studio.gui.i18n import translate
+from ...core import gcpause
+from ...core.render.layout_worker import run_layout
+from ..i18n import translate
+from . import model as gm
 
 CACHE_SIZE = 24  # laid-out graphs kept per view
 GC_PAUSE_ABOVE = 400  # nodes; see core/gcpause.py

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMenu
 
-from backprop_studio.gui.graph import model as gm
-from backprop_studio.gui.graph.items import NodeItem
-from backprop_studio.gui.i18n import translate
+from ..i18n import translate
+from . import model as gm
+from .items import NodeItem
 
 
 def node_menu(view, item) -> QMenu:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from backprop_studio.core.export import node_label
-from backprop_studio.core.iteration import node_number, nonfinite
+from ...core.iteration import node_number, nonfinite
+from ...core.render.export import node_label
 
 COLLAPSE_ABOVE = 300  # graphs with more nodes open with their modules collapsed
 TARGET_UNITS = 12  # "collapse all" picks the shallowest module depth showing at least this many boxes

@@ -7,8 +7,8 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QLinearGradient, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
-from backprop_studio.gui.i18n import translate
-from backprop_studio.gui.theme import legend_stops, node_colours
+from ..i18n import translate
+from ..theme import legend_stops, node_colours
 
 LEGEND_MAX_PT = 11.0
 KINDS = (("op", QT_TRANSLATE_NOOP("Legend", "op")), ("param", QT_TRANSLATE_NOOP("Legend", "parameter")),

@@ -11,12 +11,12 @@ import math
 from PySide6.QtCore import QObject, QRectF, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsScene
 
-from backprop_studio.core import gcpause
-from backprop_studio.core.iteration import Iteration, first_nonfinite
-from backprop_studio.gui.graph import model as gm
-from backprop_studio.gui.graph.batch import EdgesItem, OverviewItem
-from backprop_studio.gui.graph.items import NodeItem, Style
-from backprop_studio.gui.graph.layout import Placed
+from ...core import gcpause
+from ...core.iteration import Iteration, first_nonfinite
+from . import model as gm
+from .batch import EdgesItem, OverviewItem
+from .items import NodeItem, Style
+from .layout import Placed
 
 BUILD_CHUNK = 800  # node items created per event-loop turn
 OVERVIEW_ABOVE = 400  # boxes; zoomed out beyond text, bigger graphs are drawn by one OverviewItem

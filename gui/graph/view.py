@@ -13,15 +13,15 @@ from PySide6.QtCore import QEvent, QRectF, Qt, Signal
 from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QLabel, QToolTip, QWidget
 
-from backprop_studio.core.iteration import Iteration, node_number
-from backprop_studio.core.view_state import ViewState
-from backprop_studio.gui.graph import model as gm
-from backprop_studio.gui.graph.animation import BackwardAnimation
-from backprop_studio.gui.graph.items import NodeItem, Style
-from backprop_studio.gui.graph.layout import Layouts, Placed
-from backprop_studio.gui.graph.menu import node_menu
-from backprop_studio.gui.graph.overlays import Banner, Legend, banner_text, banner_width, place_overlays
-from backprop_studio.gui.graph.scene import GraphScene
+from ...core.iteration import Iteration, node_number
+from ...core.view_state import ViewState
+from . import model as gm
+from .animation import BackwardAnimation
+from .items import NodeItem, Style
+from .layout import Layouts, Placed
+from .menu import node_menu
+from .overlays import Banner, Legend, banner_text, banner_width, place_overlays
+from .scene import GraphScene
 
 MAX_FIT_SCALE = 1.6
 FIT_TEXT_PX = 12.0  # node text at least this tall (px) after a fit of a small graph (x1.25 in presentation)

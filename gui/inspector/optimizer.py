@@ -8,8 +8,8 @@ import math
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QVBoxLayout, QWidget
 
-from backprop_studio.core.iteration import nonfinite
-from backprop_studio.gui.inspector.tables import (
+from ...core.iteration import nonfinite
+from .tables import (
     cell,
     fill_summary,
     fit_height,

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backprop_studio.gui.i18n import translate
-from backprop_studio.gui.theme import current_theme, node_colours
+from ..i18n import translate
+from ..theme import current_theme, node_colours
 
 SUMMARY_ROWS = ("shape", "dtype", "device", "norm", "mean", "std", "min", "max", "nan", "inf")
 ROW_LABELS = {"shape": QT_TRANSLATE_NOOP("Tables", "shape"), "dtype": QT_TRANSLATE_NOOP("Tables", "dtype"),

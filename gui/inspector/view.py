@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backprop_studio.core.iteration import SINK, Iteration, nonfinite
-from backprop_studio.gui.i18n import translate
-from backprop_studio.gui.inspector.optimizer import OptimizerPage
-from backprop_studio.gui.inspector.tables import (
+from ...core.iteration import SINK, Iteration, nonfinite
+from ..i18n import translate
+from ..plots.draw import style_plot
+from .optimizer import OptimizerPage
+from .tables import (
     alarm_colour,
     as_array,
     fill_summary,
@@ -40,7 +41,6 @@ from backprop_studio.gui.inspector.tables import (
     scrolled,
     table_text,
 )
-from backprop_studio.gui.plots.draw import style_plot
 
 HIST_BINS = 20
 

@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QApplication
 
-from backprop_studio.gui.theme import current_theme, pen_colours
+from ..theme import current_theme, pen_colours
 
 MAX_CURVES = 20  # per parameter plot: the 19 largest, the rest folded into one "others" curve
 

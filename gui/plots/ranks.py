@@ -9,8 +9,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, QTimer
 
-from backprop_studio.gui.plots.series import Series
-from backprop_studio.gui.theme import pen_colours
+from ..theme import pen_colours
+from .series import Series
 
 RANK_COLOURS = ["#222222", "#e6007e", "#00a087", "#7e57c2", "#b8860b", "#0077bb", "#cc3311", "#555555"]  # not
 # the parameters' colours

@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backprop_studio.gui.plots.draw import (
+from ..theme import pen_colours
+from .draw import (
     IterationAxis,
     LogAxis,
     TimedCanvas,
@@ -34,8 +35,7 @@ from backprop_studio.gui.plots.draw import (
     style_plot,
     swatch,
 )
-from backprop_studio.gui.plots.series import ParamTable, Series
-from backprop_studio.gui.theme import pen_colours
+from .series import ParamTable, Series
 
 REDRAW_MS = 33
 MAX_REDRAW_MS = 1000

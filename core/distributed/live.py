@@ -1,7 +1,7 @@
 """A live distributed session: torchrun runs the script with our runner as every worker's entry point
-(as `record --nproc-per-node` does, core/distributed.py), and each rank is driven over its own connection.
+(as `record --nproc-per-node` does, core/distributed/launch.py), and each rank is driven over its own connection.
 
-    this process  <-- DIR/control.sock --  rank r (a torchrun worker: core/runner.py --connect-path)
+    this process  <-- DIR/control.sock --  rank r (a torchrun worker: core/session/runner.py --connect-path)
 
 Each worker connects to the socket we listen on and says `started` with its rank; from then on it is a
 Channel like a single-process session. Every event we hand out carries "rank". Commands that move the
@@ -11,7 +11,7 @@ is paused at its next pause point, or waits in its next collective for the stepp
 collective timeout is raised (COLLECTIVE_TIMEOUT), so a paused rank never times the others out.
 
 When every rank has finished, a job-level `finished` event ("rank": None) follows, and the ranks' files
-are merged into `record_path` (core/merge.py).
+are merged into `record_path` (core/distributed/merge.py).
 """
 
 from __future__ import annotations
@@ -27,12 +27,14 @@ import tempfile
 import threading
 import time
 
-from backprop_studio.core.channel import Channel
-from backprop_studio.core.distributed import part_path, rank_files, torchrun_command
-from backprop_studio.core.merge import MergeError, merge, status_of_job
-from backprop_studio.core.protocol import Event
-from backprop_studio.core.recording import RecordingError, remove
-from backprop_studio.core.session import _child_env, check_options, runner_options
+from ..iteration import LIVE_DETAIL
+from ..recording.store import RecordingError, remove
+from ..session.channel import Channel
+from ..session.launch import check_options, child_env, runner_options
+from ..session.protocol import Event
+from ..session.rank import part_path, rank_files
+from .launch import torchrun_command
+from .merge import MergeError, merge, status_of_job
 
 COLLECTIVE_TIMEOUT = 7 * 24 * 3600.0  # seconds: a rank may stay paused for a week
 STOP_WITHIN = 1.5  # seconds from Stop until torchrun and every rank are gone
@@ -67,7 +69,7 @@ class DistributedSession:
     record_path), plus `focus` (the rank finer steps act on), `ranks` and `rank_record(rank)`.
     """
 
-    def __init__(self, script: str, args: list[str] = (), nproc: int = 2, *, detail: str = "full",
+    def __init__(self, script: str, args: list[str] = (), nproc: int = 2, *, detail: str = LIVE_DETAIL,
                  break_on: list[str] = (), record: str | None = None, paused: bool = True,
                  python: str | None = None, overhead: float = 0.10,
                  collective_timeout: float = COLLECTIVE_TIMEOUT):
@@ -124,7 +126,7 @@ class DistributedSession:
         cmd = torchrun_command(self.python, options, self.script, self.args, self.nproc,
                                launcher=["--shutdown-timeout=1", "--monitor-interval=0.1"])
         self._log = open(os.path.join(self._dir, "torchrun.log"), "wb")  # noqa: SIM115 - closed in close()
-        self.proc = subprocess.Popen(cmd, env=_child_env(), stdin=subprocess.DEVNULL, stdout=self._log,
+        self.proc = subprocess.Popen(cmd, env=child_env(), stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, cwd=os.path.dirname(self.script))
         if hasattr(os, "pidfd_open"):  # readable when torchrun exits, even before any rank connects
             self._agent_fd = os.pidfd_open(self.proc.pid)
@@ -393,7 +395,7 @@ class DistributedSession:
 
     def _arm_kill(self, within: float) -> None:
         """Make sure torchrun and every rank are gone within `within` seconds: the ranks stop when asked
-        (each finishes its recording itself within 0.3 s even when stuck in C code, core/runner.py);
+        (each finishes its recording itself within 0.3 s even when stuck in C code, core/session/runner.py);
         at 50 % torchrun gets SIGTERM (it passes it on to the ranks, and kills them 1 s later), at 90 %
         torchrun and every rank we know get SIGKILL."""
         for frac, sig in ((0.5, signal.SIGTERM), (0.9, signal.SIGKILL)):

@@ -12,6 +12,8 @@ import sysconfig
 import weakref
 from typing import TYPE_CHECKING
 
+from ..boot import ROOT
+
 if TYPE_CHECKING:
     import torch
 
@@ -19,7 +21,7 @@ _NOT_USER = tuple(
     os.path.normcase(os.path.realpath(p)) + os.sep
     for p in {
         os.path.dirname(importlib.util.find_spec("torch").origin),  # not imported: the GUI never needs torch
-        os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + "core",
+        os.path.join(ROOT, "core"),
         sysconfig.get_paths()["stdlib"],
         sysconfig.get_paths()["purelib"],
         sysconfig.get_paths()["platlib"],
@@ -185,7 +187,7 @@ def frame_names(frame, limit: int = 8) -> tuple[dict, dict]:
     """Script variable names of tensors (by id) and of grad_fns, innermost frame wins."""
     import torch
 
-    from backprop_studio.core.graph import grad_fn_of
+    from .graph import grad_fn_of
 
     by_tensor: dict[int, str] = {}
     by_fn: dict = {}

@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import networkx as nx
 
-from backprop_studio.core.layout import layout
+from .layout import layout
 
 CHAR_W = 7.0  # points per character of the 12 pt label font (generous for Helvetica)
 LINE_H = 15.0

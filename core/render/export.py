@@ -8,11 +8,11 @@ import math
 
 import networkx as nx
 
-from backprop_studio.core.doctor import diagnose_recording
-from backprop_studio.core.iteration import kept_graph, nonfinite
-from backprop_studio.core.layout import DOT_MAX_NODES
-from backprop_studio.core.recording import Recording
-from backprop_studio.core.svg import to_svg
+from ..doctor.diagnose import diagnose_recording
+from ..iteration import kept_graph, nonfinite
+from ..recording.store import Recording
+from .layout import DOT_MAX_NODES
+from .svg import to_svg
 
 FORMATS = ("json", "dot", "svg", "png", "csv")
 

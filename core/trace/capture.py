@@ -8,9 +8,9 @@ import sys
 import torch
 from torch.overrides import TorchFunctionMode
 
-from backprop_studio.core import naming
-from backprop_studio.core.graph import grad_fn_of
-from backprop_studio.core.iteration import node_id
+from ..iteration import node_id
+from . import naming
+from .graph import grad_fn_of
 
 
 class CaptureMode(TorchFunctionMode):
@@ -18,7 +18,7 @@ class CaptureMode(TorchFunctionMode):
 
     def __init__(self, control):
         super().__init__()
-        self.control = control  # asked at each new op while it is stepping (core/control.py)
+        self.control = control  # asked at each new op while it is stepping (core/trace/control.py)
         self.outputs: dict = {}  # grad_fn -> tensor
         self.sources: dict = {}  # grad_fn -> "file:line"
 

@@ -16,15 +16,16 @@ import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 from torch.utils.weak import WeakIdKeyDictionary
 
-from backprop_studio.core import gcpause, naming, patches, stats
-from backprop_studio.core import graph as graph_mod
-from backprop_studio.core.backward import Backward
-from backprop_studio.core.budget import DETAILS, Budget
-from backprop_studio.core.capture import CaptureMode, attribute_modules
-from backprop_studio.core.control import Control, NoControl
-from backprop_studio.core.graph import grad_fn_of
-from backprop_studio.core.iteration import Iteration
-from backprop_studio.core.naming import Names
+from .. import gcpause
+from ..iteration import DEFAULT_DETAIL, DETAILS, Iteration
+from . import graph as graph_mod
+from . import naming, patches, stats
+from .backward import Backward
+from .budget import Budget
+from .capture import CaptureMode, attribute_modules
+from .control import Control, NoControl
+from .graph import grad_fn_of
+from .naming import Names
 
 
 def _keep_static(g, known) -> None:
@@ -47,7 +48,7 @@ def _tracing(roots: list) -> bool:
 class Tracer:
     """Installs the hooks; calls `sink(iteration)` after every completed backward."""
 
-    def __init__(self, sink: Callable[[Iteration], None], detail: str = "auto",
+    def __init__(self, sink: Callable[[Iteration], None], detail: str = DEFAULT_DETAIL,
                  overhead: float = 0.10, control: Control | None = None):
         """`control` is asked at each pause point; `observers` (see add_observer) see each point first."""
         if detail not in DETAILS:
@@ -81,7 +82,7 @@ class Tracer:
 
     def add_observer(self, observer) -> None:
         """`observer.observe(point, info)` at each pause point but forward ops and backward nodes, before
-        the control; `observer.finish()` when the tracer is removed (core/updates.py)."""
+        the control; `observer.finish()` when the tracer is removed (core/trace/updates.py)."""
         self.observers.append(observer)
 
     def set_detail(self, detail: str) -> None:

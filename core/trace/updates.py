@@ -14,9 +14,9 @@ from collections.abc import Callable
 import torch
 from torch.utils.weak import WeakIdKeyDictionary
 
-from backprop_studio.core import stats
-from backprop_studio.core.iteration import node_number
-from backprop_studio.core.throttle import Throttle
+from ..iteration import node_number
+from . import stats
+from .throttle import Throttle
 
 NameOf = Callable[[torch.Tensor], str | None]
 

@@ -1,7 +1,7 @@
-"""One traced script's end of core/protocol.py, seen from the parent: events in, commands out.
+"""One traced script's end of core/session/protocol.py, seen from the parent: events in, commands out.
 
-`Channel` knows nothing of processes: core/session.py's Session (a child of ours) and each rank of
-core/dist_session.py's DistributedSession (a torchrun worker) are channels.
+`Channel` knows nothing of processes: core/session/session.py's Session (a child of ours) and each rank of
+core/distributed/live.py's DistributedSession (a torchrun worker) are channels.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import socket
 import time
 from collections import deque
 
-from backprop_studio.core.conditions import parse_condition
-from backprop_studio.core.protocol import Command, Event, FrameReader, ProtocolError, check_command, encode
+from ..conditions import parse_condition
+from .protocol import Command, Event, FrameReader, ProtocolError, check_command, encode
 
 
 class Channel:

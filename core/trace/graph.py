@@ -20,9 +20,9 @@ import networkx as nx
 import torch
 from torch.autograd.function import BackwardCFunction
 
-from backprop_studio.core import gcpause
-from backprop_studio.core.iteration import node_id
-from backprop_studio.core.stats import _names, name_of
+from .. import gcpause
+from ..iteration import node_id
+from .stats import _names, name_of
 
 
 @dataclass

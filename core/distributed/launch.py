@@ -2,67 +2,28 @@
 file, and the files of one node are merged into one recording when the job ends.
 
     python -m torch.distributed.run --standalone --nproc-per-node N \\
-        -m backprop_studio.core.worker --record PARTS/ --distributed ... -- SCRIPT.py ARGS
+        --no-python python -c BOOT --record PARTS/ --distributed ... -- SCRIPT.py ARGS
 
 We launch nothing ourselves: torch's launcher, its rendezvous and its teardown (one rank fails, the
 agent sends the others SIGTERM) do all of it. A worker turns SIGTERM into a stop, so its file is
 finished with every iteration; a worker killed outright keeps its committed ones (the file's lock says
-it died, see core/recording.py).
+it died, see core/recording/store.py).
 """
 
 from __future__ import annotations
 
-import datetime
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 
-from backprop_studio.core.merge import MergeError, merge, status_of_job
-from backprop_studio.core.recording import Recording, RecordingError
-from backprop_studio.core.runner import EXIT_BREAK, EXIT_FAILED, EXIT_OK
-
-RUNNER = "backprop_studio.core.worker"  # runs core.runner.main
-
-
-def worker(parts: str) -> tuple[str, dict]:
-    """In a torchrun worker: this rank's recording path in the folder `parts`, and its whereabouts.
-    KeyError when the environment is not torchrun's."""
-    env = os.environ
-    info = {"rank": int(env["RANK"]), "world_size": int(env["WORLD_SIZE"]),
-            "local_rank": int(env.get("LOCAL_RANK", 0)), "node_rank": int(env.get("GROUP_RANK", 0)),
-            "job": env.get("TORCHELASTIC_RUN_ID") or "none", "host": socket.gethostname()}
-    os.makedirs(parts, exist_ok=True)
-    return part_path(parts, info["rank"]), info
-
-
-def part_path(parts: str, rank: int) -> str:
-    return os.path.join(parts, f"rank{rank}.bps")
-
-
-def rank_files(parts: str) -> list[str]:
-    """The ranks' recordings in the folder `parts` (not SQLite's files beside a killed writer's)."""
-    return sorted(os.path.join(parts, f) for f in os.listdir(parts) if f.endswith(".bps")) \
-        if os.path.isdir(parts) else []
-
-
-def stop_on_sigterm() -> None:
-    """torchrun tears a job down with SIGTERM: stop the script like Ctrl-C, so the recording is finished."""
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
-
-
-def raise_collective_timeout(seconds: float) -> None:
-    """Process groups created without an explicit timeout wait `seconds` in a collective (torch's default
-    is 30 min for gloo, 10 min for NCCL): a rank paused in a live session then never times the others out.
-    An explicit `timeout=` in the script is the user's choice and stays."""
-    from torch.distributed import distributed_c10d as c10d
-
-    c10d.default_pg_timeout = c10d.default_pg_nccl_timeout = datetime.timedelta(seconds=seconds)
+from ..boot import python_command
+from ..iteration import DEFAULT_DETAIL
+from ..recording.store import Recording, RecordingError
+from ..session.launch import RUNNER, ExitCode, child_env
+from ..session.rank import rank_files
+from .merge import MergeError, merge, status_of_job
 
 
 def torchrun_command(python: str, runner_options: list[str], script: str, args: list[str], nproc: int,
@@ -77,11 +38,12 @@ def torchrun_command(python: str, runner_options: list[str], script: str, args: 
     else:
         launch += [f"--nnodes={nnodes}", f"--node-rank={node_rank}", "--rdzv-backend=static",
                    f"--rdzv-endpoint={endpoint}", f"--rdzv-id={rdzv_id}"]
-    return [*launch, "-m", RUNNER, *runner_options, "--distributed", "--", script, *args]
+    # --no-python: each worker runs `python -c BOOT` (core/boot.py), our runner from this very folder
+    return [*launch, "--no-python", *python_command(python, RUNNER, [*runner_options, "--distributed", "--", script, *args])]
 
 
 def record_distributed(script: str, args: list[str], out: str, nproc: int, nnodes: int = 1, node_rank: int = 0,
-                       endpoint: str | None = None, rdzv_id: str | None = None, detail: str = "auto",
+                       endpoint: str | None = None, rdzv_id: str | None = None, detail: str = DEFAULT_DETAIL,
                        overhead: float = 0.10, break_on: list[str] | None = None,
                        collective_timeout: float | None = None, python: str | None = None) -> int:
     """Record this node's ranks of a torchrun job into `out`: 0 all finished, 1 any failed, 3 a breakpoint."""
@@ -95,8 +57,7 @@ def record_distributed(script: str, args: list[str], out: str, nproc: int, nnode
         options += ["--collective-timeout", str(collective_timeout)]
     cmd = torchrun_command(python or sys.executable, options, os.path.abspath(script), args, nproc, nnodes,
                            node_rank, endpoint, rdzv_id)
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, env=env)
+    proc = subprocess.Popen(cmd, env=child_env())
     try:
         code = proc.wait()
     except KeyboardInterrupt:
@@ -110,12 +71,12 @@ def record_distributed(script: str, args: list[str], out: str, nproc: int, nnode
     if not files:
         print(f"backprop-studio: torchrun exited with code {code} before any rank started recording",
               file=sys.stderr)
-        return EXIT_FAILED
+        return ExitCode.FAILED
     try:
         merge(files, out)
     except (MergeError, RecordingError) as e:
         print(f"backprop-studio: {e}; the ranks' own files are kept in {parts}", file=sys.stderr)
-        return EXIT_FAILED
+        return ExitCode.FAILED
     shutil.rmtree(parts, ignore_errors=True)
     return summary(out, code)
 
@@ -138,7 +99,7 @@ def summary(path: str, launcher_code: int) -> int:
     finally:
         rec.close()
     if status == "failed" or (status == "finished" and launcher_code != 0):
-        return EXIT_FAILED
+        return ExitCode.FAILED
     if any(m.get("break") for m in rec.rank_meta.values()):
-        return EXIT_BREAK
-    return EXIT_OK if status == "finished" else EXIT_FAILED
+        return ExitCode.BREAK
+    return ExitCode.OK if status == "finished" else ExitCode.FAILED

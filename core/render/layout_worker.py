@@ -4,7 +4,7 @@ OGDF's Sugiyama holds the GIL for its whole call (~0.15-0.3 s at 10k nodes), whi
 the app's UI thread, and starting Python and importing OGDF costs more than the layout: one child
 is started at the first large graph and reused. A new request cancels a stale one still running
 (the child is killed and a fresh one takes the new request), so the wanted drawing never waits
-behind one nobody wants any more. Run as `python -m backprop_studio.core.layout_worker`.
+behind one nobody wants any more. Runs as `python -c BOOT` (core/boot.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ import subprocess
 import sys
 import threading
 
-from backprop_studio.core.layout import layout
+from ..boot import python_command
+from .layout import layout
+
+MODULE = "core.render.layout_worker"  # this module, run in the layout process
 
 SUBPROCESS_ABOVE = 1000  # boxes; below this the in-process call is short enough (a few ms)
 TIMEOUT = 180.0
@@ -56,7 +59,7 @@ class Worker:
 
     def _ask(self, nodes: list, edges: list, mine: int) -> dict:
         if self.proc is None or self.proc.poll() is not None:
-            self.proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
+            self.proc = subprocess.Popen(python_command(sys.executable, MODULE), stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         proc, ready = self.proc, False
         with self.lock:
@@ -93,7 +96,7 @@ def _kill(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def main() -> None:
+def main() -> int:
     for line in sys.stdin:  # one request per line; ends when the app closes our stdin or dies
         d = json.loads(line)
         try:
@@ -102,10 +105,8 @@ def main() -> None:
             out = {"error": f"{type(e).__name__}: {e}"}
         sys.stdout.write(json.dumps(out) + "\n")
         sys.stdout.flush()
+    return 0
 
 
 _worker = Worker()
 atexit.register(_worker.stop)
-
-if __name__ == "__main__":
-    main()

@@ -1,12 +1,12 @@
 """Ranks in sync: under DDP every rank's parameters are identical after each optimizer step, so each
-step's per-parameter update norm and parameter norm (recorded anyway, core/updates.py) agree across ranks.
+step's per-parameter update norm and parameter norm (recorded anyway, core/trace/updates.py) agree across ranks.
 The first step where they do not is a `ranks-diverge` finding (nothing extra is computed or sent)."""
 
 from __future__ import annotations
 
 import math
 
-from backprop_studio.core.recording import Recording
+from ..recording.store import Recording
 
 REL_TOL = 1e-6  # identical tensors give identical norms; this only forgives a different summation order
 
@@ -99,7 +99,7 @@ def findings(rec: Recording) -> list[dict]:
 class LiveRanks:
     """A live distributed run as the app shows it: the rank in focus (the one the graph, inspector and
     timeline show), whether the ranks agree, and each rank's console lines marked with its rank.
-    Fed every event of a core/dist_session.py session (each has a "rank"; the job's end has None)."""
+    Fed every event of a core/distributed/live.py session (each has a "rank"; the job's end has None)."""
 
     def __init__(self, ranks: int, focus: int = 0):
         self.ranks = ranks

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-DETAILS = ("auto", "full", "light")  # auto: full where the budget allows, light elsewhere
+from ..iteration import DEFAULT_DETAIL
 
 
 class Budget:
@@ -18,7 +18,7 @@ class Budget:
 
     ALLOWANCE = 3e-3  # seconds: a lesson-sized graph recorded at full detail takes 1.5-2.5 ms here
 
-    def __init__(self, detail: str = "auto", overhead: float = 0.10):
+    def __init__(self, detail: str = DEFAULT_DETAIL, overhead: float = 0.10):
         self.detail = detail
         self.overhead = overhead
         self.allowed = 0.0  # what tracing may have cost so far

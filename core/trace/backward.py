@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import networkx as nx
 import torch
 
-from backprop_studio.core import stats
-from backprop_studio.core.graph import root_fn
-from backprop_studio.core.iteration import SINK, node_id, node_number
+from ..iteration import SINK, node_id, node_number
+from . import stats
+from .graph import root_fn
 
 Hook = Callable[[str, dict], Callable]  # (node id, grads) -> a grad_fn pre-hook
 

@@ -1,6 +1,6 @@
 """Running a script in a child process: headless recording, and interactive sessions driven by commands.
 
-`Session` is the parent's end of core/protocol.py (no Qt here; gui/bridge.py wraps it).
+`Session` is the parent's end of core/session/protocol.py (no Qt here; gui/bridge.py wraps it).
 """
 
 from __future__ import annotations
@@ -14,36 +14,13 @@ import tempfile
 import threading
 import time
 
-from backprop_studio.core.budget import DETAILS
-from backprop_studio.core.channel import Channel
-from backprop_studio.core.conditions import parse_condition
-from backprop_studio.core.protocol import Command, Event, encode
-from backprop_studio.core.recording import Recording, RecordingError, mark_status, remove
-from backprop_studio.core.runner import EXIT_FAILED, child_command
+from ..iteration import DEFAULT_DETAIL, LIVE_DETAIL
+from ..recording.store import Recording, RecordingError, mark_status, remove
+from .channel import Channel
+from .launch import ExitCode, check_options, child_command, child_env, runner_options
+from .protocol import Command, Event, encode
 
 __all__ = ["Event", "Session", "record_in_child"]
-
-def check_options(script: str, detail: str, break_on: list[str]) -> None:
-    """ValueError with a clear message for a session that could not start."""
-    if detail not in DETAILS:
-        raise ValueError(f"detail must be one of {DETAILS}, not {detail!r}")
-    for cond in break_on:
-        parse_condition(cond)  # ValueError with a clear message
-    if not os.path.isfile(script):
-        raise ValueError(f"{script}: no such script")
-
-
-def runner_options(record: str, detail: str, overhead: float, break_on: list[str], paused: bool) -> list[str]:
-    """core/runner.py's options for an interactive run (the connection is added by the caller)."""
-    options = ["--record", record, "--detail", detail, "--overhead", str(overhead)]
-    for cond in break_on:
-        options += ["--break-on", cond]
-    return options + (["--paused"] if paused else [])
-
-
-def _child_env() -> dict:
-    return {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
-
 
 def _killed_status(code: int, script: str, stopping: bool) -> tuple[str, dict | None]:
     """Status and error of a child that ended without saying how (killed, crashed)."""
@@ -59,14 +36,14 @@ def _killed_status(code: int, script: str, stopping: bool) -> tuple[str, dict | 
                       "file": os.path.abspath(script), "line": None}
 
 
-def record_in_child(script: str, args: list[str], out: str, detail: str = "auto", overhead: float = 0.10,
+def record_in_child(script: str, args: list[str], out: str, detail: str = DEFAULT_DETAIL, overhead: float = 0.10,
                     break_on: list[str] | None = None, python: str | None = None) -> int:
     """Trace `script` in a child process into `out`; returns 0 finished, 1 failed, 3 breakpoint."""
     options = ["--record", os.path.abspath(out), "--detail", detail, "--overhead", str(overhead)]
     for cond in break_on or []:
         options += ["--break-on", cond]
     cmd = child_command(python or sys.executable, options, script, args)
-    proc = subprocess.Popen(cmd, env=_child_env())
+    proc = subprocess.Popen(cmd, env=child_env())
     try:
         code = proc.wait()
     except KeyboardInterrupt:
@@ -84,12 +61,12 @@ def record_in_child(script: str, args: list[str], out: str, detail: str = "auto"
             print(f"backprop-studio: could not finish {out}: {e}", file=sys.stderr)
         print(f"backprop-studio: the run was {'stopped' if status == 'stopped' else 'killed'}"
               f" ({signal.Signals(-code).name})", file=sys.stderr)
-        return EXIT_FAILED
+        return ExitCode.FAILED
     try:
         Recording(out).close()
     except RecordingError as e:
         print(f"backprop-studio: {e}", file=sys.stderr)
-        return EXIT_FAILED
+        return ExitCode.FAILED
     return code
 
 
@@ -100,7 +77,7 @@ class Session(Channel):
     when the thread that started it ends. Events arrive on `fileno()`; read them with `events()`.
     """
 
-    def __init__(self, script: str, args: list[str] = (), *, detail: str = "full", break_on: list[str] = (),
+    def __init__(self, script: str, args: list[str] = (), *, detail: str = LIVE_DETAIL, break_on: list[str] = (),
                  record: str | None = None, paused: bool = True, python: str | None = None,
                  overhead: float = 0.10):
         super().__init__()
@@ -132,7 +109,7 @@ class Session(Channel):
             options += ["--parent", str(os.getpid())]  # PR_SET_PDEATHSIG follows the starting thread
         cmd = child_command(self.python, options, self.script, self.args)
         try:
-            self.proc = subprocess.Popen(cmd, env=_child_env(), pass_fds=(theirs.fileno(),),
+            self.proc = subprocess.Popen(cmd, env=child_env(), pass_fds=(theirs.fileno(),),
                                          stdin=subprocess.DEVNULL, cwd=os.path.dirname(self.script))
         finally:
             theirs.close()

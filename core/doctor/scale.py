@@ -7,7 +7,7 @@ import statistics
 
 import networkx as nx
 
-from backprop_studio.core.doctor_rules import finding
+from .rules import finding
 
 GROWTH = 1e3  # "orders of magnitude": the loss or gradient norm this many times its starting size
 RATIO_HIGH = 0.1  # update/weight ratio far above the usual ~1e-3

@@ -5,31 +5,27 @@
     ... --distributed --record PARTS/ [--connect-path SOCKET] ... -- SCRIPT.py [ARGS...]   (a torchrun worker)
 
 The first form records headlessly; the second is an interactive session driven over the socket FD
-(core/session.py is the other end); a torchrun worker records its rank, or with --connect-path connects
-to the Unix socket SOCKET and is driven over it (core/dist_session.py is the other end).
+(core/session/session.py is the other end); a torchrun worker records its rank, or with --connect-path connects
+to the Unix socket SOCKET and is driven over it (core/distributed/live.py is the other end).
 Exit codes: 0 finished, 1 failed or stopped, 3 stopped at a breakpoint.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import runpy
 import signal
 import socket
 import sys
 import threading
+import time
 import traceback
 
-from backprop_studio.core import naming
-
-EXIT_OK, EXIT_FAILED, EXIT_BREAK = 0, 1, 3
-BOOT = "import sys; from backprop_studio.core.runner import main; sys.exit(main())"
-
-
-def child_command(python: str, options: list[str], script: str, args: list[str]) -> list[str]:
-    """The command line that runs `script` under the tracer in a fresh interpreter."""
-    return [python, "-c", BOOT, *options, "--", script, *args]
+from ..iteration import DEFAULT_DETAIL, LIVE_DETAIL
+from ..trace import naming
+from .launch import ExitCode
 
 
 class Tee:
@@ -78,7 +74,9 @@ def error_info(exc: BaseException, script: str) -> dict:
     message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
     if isinstance(exc, SystemExit):
         message = f"script exited with code {exc.code}"
-    return {"type": type(exc).__name__, "message": message, "file": os.path.abspath(file), "line": line}
+    # time: when it was caught, so the rank of a job that failed first is known (its peers fail after it)
+    return {"type": type(exc).__name__, "message": message, "file": os.path.abspath(file), "line": line,
+            "time": time.time()}
 
 
 def print_user_traceback(exc: BaseException) -> None:
@@ -106,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     cut = argv.index("--")
     p = argparse.ArgumentParser(prog="backprop-studio-runner")
     p.add_argument("--record", required=True)
-    p.add_argument("--detail", default="auto")
+    p.add_argument("--detail", default=DEFAULT_DETAIL)
     p.add_argument("--overhead", type=float, default=0.10)
     p.add_argument("--break-on", action="append", default=[])
     p.add_argument("--connect", type=int, default=None, help="socket fd of an interactive session")
@@ -120,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     opts = p.parse_args(argv[:cut])
     script, args = argv[cut + 1], argv[cut + 2:]
     if opts.distributed:
-        from backprop_studio.core.distributed import raise_collective_timeout, stop_on_sigterm, worker
+        from .rank import stop_on_sigterm, worker
 
         try:
             path, rank = worker(opts.record)
@@ -135,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                 fd = connect(opts.connect_path)
             except OSError as e:  # the session is gone already
                 print(f"runner: cannot connect to {opts.connect_path}: {e}", file=sys.stderr)
-                return EXIT_FAILED
+                return ExitCode.FAILED
             return interactive(script, args, fd, path, opts.detail, opts.overhead, opts.break_on, opts.paused,
                                os.getppid(), rank)
         return record(script, args, path, opts.detail, opts.overhead, opts.break_on, rank)
@@ -145,23 +143,32 @@ def main(argv: list[str] | None = None) -> int:
     return record(script, args, opts.record, opts.detail, opts.overhead, opts.break_on)
 
 
+def raise_collective_timeout(seconds: float) -> None:
+    """Process groups created without an explicit timeout wait `seconds` in a collective (torch's default
+    is 30 min for gloo, 10 min for NCCL): a rank paused in a live session then never times the others out.
+    An explicit `timeout=` in the script is the user's choice and stays."""
+    from torch.distributed import distributed_c10d as c10d
+
+    c10d.default_pg_timeout = c10d.default_pg_nccl_timeout = datetime.timedelta(seconds=seconds)
+
+
 def execute(script: str, args: list[str], tracer, tees: list[Tee]) -> tuple[str, dict | None, dict | None, int]:
     """Run `script` under `tracer`: (status, error, break, exit code); the tracer is removed after."""
-    from backprop_studio.core.control import BreakHit, StopRun
+    from ..trace.control import BreakHit, StopRun
 
-    status, error, brk, code = "finished", None, None, EXIT_OK
+    status, error, brk, code = "finished", None, None, ExitCode.OK
     tracer.install()
     try:
         run_script(script, args)
     except BreakHit as hit:
-        status, brk, code = "stopped", hit.info, EXIT_BREAK
+        status, brk, code = "stopped", hit.info, ExitCode.BREAK
     except (StopRun, KeyboardInterrupt):
-        status, code = "stopped", EXIT_FAILED
+        status, code = "stopped", ExitCode.FAILED
     except SystemExit as e:
         if e.code not in (None, 0):
-            status, error, code = "failed", error_info(e, script), EXIT_FAILED
+            status, error, code = "failed", error_info(e, script), ExitCode.FAILED
     except BaseException as e:  # noqa: BLE001 - any script failure is a result, not our crash
-        status, error, code = "failed", error_info(e, script), EXIT_FAILED
+        status, error, code = "failed", error_info(e, script), ExitCode.FAILED
         print_user_traceback(e)
     finally:
         tracer.uninstall()
@@ -180,14 +187,14 @@ def report(error: dict | None, brk: dict | None) -> None:
               f" ({brk.get('source') or 'source unknown'})", file=sys.stderr)
 
 
-def record(script: str, args: list[str], out: str, detail: str = "auto", overhead: float = 0.10,
+def record(script: str, args: list[str], out: str, detail: str = DEFAULT_DETAIL, overhead: float = 0.10,
            break_on: list[str] | None = None, rank: dict | None = None) -> int:
     """Trace `script` into the recording `out`; the exit code says how it ended. `rank`: a distributed
     worker's rank, job and whereabouts (core/distributed.worker), kept in the recording."""
-    from backprop_studio.core.control import Breakpoints, detail_for
-    from backprop_studio.core.recording import RecordingWriter
-    from backprop_studio.core.tracer import Tracer
-    from backprop_studio.core.updates import Updates
+    from ..recording.store import RecordingWriter
+    from ..trace.control import Breakpoints, detail_for
+    from ..trace.tracer import Tracer
+    from ..trace.updates import Updates
 
     writer = RecordingWriter(out, {"script": os.path.abspath(script), "argv": args, "detail": detail, **(rank or {})},
                              rank=(rank or {}).get("rank", 0))
@@ -249,7 +256,7 @@ def die_with_parent(parent: int) -> None:
         except (OSError, AttributeError):
             pass
     if os.getppid() != parent:  # the parent died before we could ask
-        os._exit(EXIT_FAILED)
+        os._exit(ExitCode.FAILED)
 
 
 class Interactive:
@@ -257,11 +264,11 @@ class Interactive:
 
     def __init__(self, script: str, args: list[str], fd: int, out: str, detail: str, overhead: float,
                  break_on: list[str], paused: bool, rank: dict | None = None):
-        from backprop_studio.core.control import Stepper
-        from backprop_studio.core.protocol import Outbox
-        from backprop_studio.core.recording import RecordingWriter
-        from backprop_studio.core.tracer import Tracer
-        from backprop_studio.core.updates import Updates
+        from ..recording.store import RecordingWriter
+        from ..trace.control import Stepper
+        from ..trace.tracer import Tracer
+        from ..trace.updates import Updates
+        from .protocol import Outbox
 
         self.script, self.args = script, args
         self.sock = socket.socket(fileno=fd)
@@ -322,7 +329,7 @@ class Interactive:
         """Stop was asked but the script is stuck in C code: finish the recording from this thread."""
         if self.running.is_set() and self.lock.acquire(timeout=0.2):
             if self.running.is_set():  # still stuck (else the script thread finished it meanwhile)
-                self._finish("stopped", None, self.control.last_break, EXIT_FAILED)
+                self._finish("stopped", None, self.control.last_break, ExitCode.FAILED)
             self.lock.release()
 
     def _stop(self) -> None:
@@ -336,7 +343,7 @@ class Interactive:
 
     def _read_commands(self) -> None:
         """The command thread: apply each command; bad frames become `protocol_error` events."""
-        from backprop_studio.core.protocol import Command, FrameReader, ProtocolError
+        from .protocol import Command, FrameReader, ProtocolError
 
         reader = FrameReader(Command)
         while True:
@@ -354,7 +361,7 @@ class Interactive:
             if not data:  # the parent closed the socket or died: stop, and exit soon whatever happens
                 self.control.stop()
                 self._stop()
-                timer = threading.Timer(2.0, os._exit, (EXIT_FAILED,))
+                timer = threading.Timer(2.0, os._exit, (ExitCode.FAILED,))
                 timer.daemon = True
                 timer.start()
                 return
@@ -369,7 +376,7 @@ class Interactive:
         os.close(self.sock.detach())
 
 
-def interactive(script: str, args: list[str], fd: int, out: str, detail: str = "full", overhead: float = 0.10,
+def interactive(script: str, args: list[str], fd: int, out: str, detail: str = LIVE_DETAIL, overhead: float = 0.10,
                 break_on: list[str] | None = None, paused: bool = True, parent: int = 0,
                 rank: dict | None = None) -> int:
     """Run `script` under the tracer, driven by commands on socket `fd`, recording into `out`."""

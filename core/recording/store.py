@@ -16,7 +16,7 @@ import zlib
 
 import networkx as nx
 
-from backprop_studio.core.iteration import NODE_FIELDS, STATIC_FIELDS, Iteration
+from ..iteration import NODE_FIELDS, STATIC_FIELDS, Iteration
 
 FORMAT = "backprop-studio-recording"
 VERSION = 1
@@ -330,7 +330,7 @@ class Recording:
         return out
 
     def param_updates(self) -> dict[str, list[tuple[int, float]]]:
-        """name -> [(iteration, update/param norm ratio)], sampled within a time share (core/updates.py)."""
+        """name -> [(iteration, update/param norm ratio)], sampled within a time share (core/trace/updates.py)."""
         if not self._query("SELECT name FROM sqlite_master WHERE type='table' AND name='param_updates'"):
             return {}
         out: dict[str, list] = {}

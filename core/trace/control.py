@@ -13,11 +13,11 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from backprop_studio.core import graph as graph_mod
-from backprop_studio.core import stats
-from backprop_studio.core.conditions import parse_condition
-from backprop_studio.core.iteration import SINK, Iteration, first_nonfinite, node_id
-from backprop_studio.core.throttle import Throttle
+from ..conditions import parse_condition
+from ..iteration import SINK, Iteration, first_nonfinite, node_id
+from . import graph as graph_mod
+from . import stats
+from .throttle import Throttle
 
 # Which pause points end each step command.
 STEP_TARGETS = {
@@ -29,7 +29,7 @@ STEP_TARGETS = {
 
 
 class Control(Protocol):
-    """What the tracer asks at each pause point (POINTS in core/protocol.py)."""
+    """What the tracer asks at each pause point (POINTS in core/session/protocol.py)."""
 
     stepping: bool  # while True the forward is captured op by op
 

@@ -2,9 +2,9 @@
 
 A finding is `{code, level, iteration, subject, message, hint}`; `subject` names the parameter, the
 node (op, name, file:line) or the parameter that ranks disagree on. The codes are a contract (CODES).
-The rules are pure functions of a `Run` (core/doctor_rules.py, core/doctor_scale.py); ranks-diverge
-compares the ranks of a distributed recording (core/ranks.py). Each code's explanation, in English
-and Chinese, is in core/doctor_text.py.
+The rules are pure functions of a `Run` (core/doctor/rules.py, core/doctor/scale.py); ranks-diverge
+compares the ranks of a distributed recording (core/doctor/ranks.py). Each code's explanation, in English
+and Chinese, is in core/doctor/text.py.
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from backprop_studio.core import doctor_rules as rules
-from backprop_studio.core import doctor_scale as scale
-from backprop_studio.core import ranks
-from backprop_studio.core.iteration import Iteration
+from ..iteration import Iteration
+from . import ranks, rules, scale
 
 CODES = ("grad-accumulates", "not-optimized", "no-grad", "double-softmax", "exploding", "vanishing",
          "nonfinite", "ranks-diverge")
@@ -96,7 +94,7 @@ def diagnose(run: Run) -> list[dict]:
 
 
 def diagnose_recording(rec, run: Run | None = None) -> list[dict]:
-    """The rules on `rec`'s rank, and ranks-diverge across every rank in the file (core/ranks.py).
+    """The rules on `rec`'s rank, and ranks-diverge across every rank in the file (core/doctor/ranks.py).
     `run`: an earlier read of the same growing file, brought up to date first (see from_recording)."""
     return _by_iteration(diagnose(from_recording(rec, run)) + ranks.findings(rec))
 

@@ -1,7 +1,7 @@
 """The doctor's rules about gradient flow: each a pure function of a `doctor.Run`, returning findings.
 
 grad-accumulates, not-optimized, no-grad, double-softmax, nonfinite. The rules about sizes
-(exploding, vanishing) are in core/doctor_scale.py, ranks-diverge in core/ranks.py.
+(exploding, vanishing) are in core/doctor/scale.py, ranks-diverge in core/doctor/ranks.py.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 
 import networkx as nx
 
-from backprop_studio.core.iteration import first_nonfinite
+from ..iteration import first_nonfinite
 
 
 def finding(code: str, level: str, iteration: int | None, subject: str, message: str, hint: str) -> dict:

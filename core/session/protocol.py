@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import msgpack
 
-from backprop_studio.core.budget import DETAILS
+from ..iteration import DETAILS
 
 VERSION = 1
 MAX_FRAME = 64 << 20  # bytes of one frame's payload
