@@ -111,3 +111,27 @@ def test_inf_without_nan_has_an_infinite_norm_and_mean(light):
         assert s["norm"] == math.inf and s["inf"] == 1 and s["nan"] == 0
         if not light:
             assert s["mean"] == math.inf and s["max"] == math.inf
+
+
+def test_full_summaries_match_torch_for_every_size_and_layout():
+    """Full batches: tiny, stacked, large (one-pass std on the CPU), views of one tensor reduced once,
+    non-contiguous and half tensors, a constant tensor and one whose mean dwarfs its spread."""
+    torch.manual_seed(0)
+    w = torch.randn(300, 200)
+    ts = [w, w.t(), torch.randn(40, 30)[:, ::3], torch.randn(5), torch.randn(2000), torch.randn(2000),
+          torch.full((5000,), 0.7), 1000.0 + 1e-3 * torch.randn(9000), torch.randn(6000, dtype=torch.float64),
+          torch.randn(3000, dtype=torch.float16), torch.randn(4, 5000).permute(1, 0)]
+    batch = stats.Batch()
+    for t in ts:
+        batch.add(t)
+    before = stats.host_transfers
+    out, _ = batch.finish()
+    assert stats.host_transfers - before == 1
+    for t, s in zip(ts, out, strict=True):
+        d = t.double()
+        want = {"norm": torch.linalg.vector_norm(d), "mean": d.mean(), "std": d.std(correction=0),
+                "min": d.min(), "max": d.max()}
+        for k, v in want.items():
+            assert s[k] == pytest.approx(v.item(), rel=1e-3 if t.dtype == torch.float16 else 1e-5, abs=1e-9), (k, t.shape)
+        assert (s["nan"], s["inf"]) == (0, 0) and s["shape"] == list(t.shape)
+    assert out[6]["std"] == 0.0

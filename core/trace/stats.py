@@ -6,10 +6,13 @@ copy per device, and returns the summaries in the order they were added. A light
 (`Batch(light=True)`, light-detail iterations) computes only {shape, dtype, device, norm,
 nan, inf}.
 
-Cost: tiny tensors are concatenated and reduced together (segment reductions); larger ones
-take a few fast reductions each (mean, aminmax, norm of the centred tensor) and share one
-`_foreach_norm`. NaN/Inf
-are not counted up front: when a tensor's statistics are all finite it has none. Only a tensor
+Cost: tiny tensors are concatenated and reduced together (segment reductions), small ones of one
+size stacked and reduced by rows; larger ones take three reductions each (aminmax, sum, norm), read
+as they are (no copy), one tensor after another so the second and third read it from the cache.
+On the CPU their std comes from the same pass (sum of squares less the squared mean), taken again
+in two passes where the mean dwarfs the spread (a host read, no transfer); on accelerators it is
+the two-pass ||f - mean||. Views of the same elements (a weight and its transpose) are reduced
+once. NaN/Inf are not counted up front: when a tensor's statistics are all finite it has none. Only a tensor
 with a non-finite (or overflowed) statistic is looked at again, exactly, in float64: a second
 transfer, in that iteration only.
 """
@@ -24,7 +27,9 @@ MAX_VALUES = 64  # tensors up to this many elements keep their full values
 FIELDS = ("norm", "mean", "std", "min", "max", "nan", "inf")
 _SMALL = 64  # tensors up to this size are reduced together in one concatenation
 _CHUNK = 1 << 20  # elements concatenated per segmented reduction
-_STACK = 1 << 16  # tensors up to this size, several of one size, are stacked and reduced by rows
+_STACK = 4096  # tensors up to this size, several of one size, are stacked and reduced by rows (larger ones
+# cost more to copy than their reductions cost to dispatch)
+_FLOAT = (torch.float32, torch.float64)  # summarised as they are: any strides, no copy
 _HALF = (torch.float16, torch.bfloat16)
 _FOREACH = (torch.float32, torch.float64, *_HALF)  # what _foreach_norm takes
 
@@ -94,8 +99,9 @@ class Batch:
     def add(self, t: torch.Tensor, values: bool = True) -> int:
         """Queue a tensor; returns the index of its summary in `finish()`."""
         head = describe(t)
-        if self.light and t.dtype in _FOREACH and t.layout is torch.strided and head["device"] != "meta":
-            self._items.append((head, t, False))  # as it is: _foreach_norm takes any strides, under no_grad
+        if t.dtype in (_FOREACH if self.light else _FLOAT) and t.layout is torch.strided and head["device"] != "meta":
+            # as it is: the reductions take any strides (no copy), under no_grad
+            self._items.append((head, t, values and not self.light and t.numel() <= self.values_limit))
             return len(self._items) - 1
         flat, why = _numeric(t)
         if why:
@@ -120,10 +126,10 @@ class Batch:
         width = 1 if self.light else len(FIELDS)
         recheck: list[int] = []  # items with a non-finite statistic: NaN/Inf counted exactly afterwards
         for device, idx in by_device.items():
-            rows, order, exact = self._rows(idx) if idx else (None, [], 0)
+            rows, order, exact, one_pass = self._rows(idx) if idx else (None, [], 0, [])
             pieces = [rows.reshape(-1)] if idx else []
             with_values = [i for i in idx if self._items[i][2]]
-            pieces += [self._items[i][1].to(torch.float64) for i in with_values]
+            pieces += [self._items[i][1].reshape(-1).to(torch.float64) for i in with_values]
             mine = [k for k, t in enumerate(extra) if t.device == device]
             pieces += [extra[k].detach().reshape(-1)[:1].to(torch.float64) for k in mine]
             host = to_host(torch.cat(pieces) if len(pieces) > 1 else pieces[0]) if pieces else []
@@ -151,20 +157,37 @@ class Batch:
                 pos += 1
         if recheck:
             self._exact(recheck, out)
+        for i in one_pass:  # a one-pass std loses digits where the mean dwarfs the spread: two passes there
+            s, f = out[i], self._items[i][1]
+            if s["std"] * s["std"] * 100 < s["norm"] * s["norm"] / f.numel():
+                d = f.to(torch.float64)
+                s["std"] = cpu_value(torch.linalg.vector_norm(d - d.mean())) / math.sqrt(f.numel())
         self._items.clear()
         return out, extra_host
 
-    def _rows(self, idx: list[int]) -> tuple[torch.Tensor, list[int], int]:
-        """Statistics rows (float64, on the device), the item of each row, how many leading rows are exact."""
+    def _rows(self, idx: list[int]) -> tuple[torch.Tensor, list[int], int, list[int]]:
+        """Statistics rows (float64, on the device), the item of each row, how many leading rows are exact,
+        and the items whose std was taken in one pass (on the CPU: checked after the transfer)."""
         flats = [self._items[i][1] for i in idx]
         if self.light:
-            return *_norm_rows(flats, idx), 0
-        same: dict[tuple, list[int]] = {}  # tensors of one size and dtype: reduced as rows of a stack
+            return *_norm_rows(flats, idx), 0, []
+        first: dict = {}  # views of the same elements (a weight and its transpose): one row, copied
+        twins: list[tuple[int, int]] = []
+        keep: list[int] = []
         for j, f in enumerate(flats):
+            if f.numel() > _SMALL:
+                j0 = first.setdefault(_elements(f), j)
+                if j0 != j:
+                    twins.append((j, j0))
+                    continue
+            keep.append(j)
+        same: dict[tuple, list[int]] = {}  # tensors of one size and dtype: reduced as rows of a stack
+        for j in keep:
+            f = flats[j]
             if 0 < f.numel() <= _STACK:
                 same.setdefault((f.numel(), f.dtype), []).append(j)
         stacked = [group for group in same.values() if len(group) > 1]
-        alone = set(range(len(flats))).difference(*stacked)
+        alone = set(keep).difference(*stacked)
         small = [j for j in sorted(alone) if flats[j].numel() <= _SMALL]
         large = [j for j in sorted(alone) if flats[j].numel() > _SMALL]
         blocks, order = [], []
@@ -174,18 +197,26 @@ class Batch:
             while stop < len(small) and (stop == start or total + flats[small[stop]].numel() <= _CHUNK):
                 total += flats[small[stop]].numel()
                 stop += 1
-            blocks.append(_segment_stats([flats[j] for j in small[start:stop]]))
+            blocks.append(_segment_stats([flats[j].reshape(-1) for j in small[start:stop]]))
             order += [idx[j] for j in small[start:stop]]
             start = stop
         exact = len(order)
         for group in stacked:
-            blocks.append(_stacked_stats([flats[j] for j in group]))
+            blocks.append(_stacked_stats([flats[j].reshape(-1) for j in group]))
             order += [idx[j] for j in group]
+        one_pass = []
         if large:
             rows, ids = _large_stats([flats[j] for j in large], [idx[j] for j in large])
             blocks.append(rows)
             order += ids
-        return (torch.cat(blocks) if blocks else torch.zeros(0)), order, exact
+            if rows.device.type == "cpu":
+                one_pass = ids
+        rows = torch.cat(blocks) if blocks else torch.zeros(0)
+        if twins:
+            at = {i: r for r, i in enumerate(order)}
+            rows = torch.cat([rows, rows[[at[idx[j0]] for _, j0 in twins]]])
+            order += [idx[j] for j, _ in twins]
+        return rows, order, exact, one_pass
 
     def _exact(self, items: list[int], out: list[dict]) -> None:
         """Exact NaN/Inf counts and an overflow-safe float64 norm for `items` (rare: not finite)."""
@@ -223,7 +254,7 @@ def _stacked_stats(flats: list[torch.Tensor]) -> torch.Tensor:
     for all of them, where per-tensor reductions cost a few µs of dispatch each), NaN/Inf 0."""
     x = torch.stack(flats)
     mean = x.mean(1)
-    mn, mx = torch.aminmax(x, dim=1)
+    mn, mx = x.amin(1), x.amax(1)  # not aminmax: 20x slower by rows on CPU
     norm = torch.linalg.vector_norm(x, dim=1)
     std = torch.linalg.vector_norm(x - mean[:, None], dim=1) / math.sqrt(x.shape[1])
     rows = torch.stack([norm, mean, std, mn, mx], 1).to(torch.float64)
@@ -231,21 +262,39 @@ def _stacked_stats(flats: list[torch.Tensor]) -> torch.Tensor:
 
 
 def _large_stats(flats: list[torch.Tensor], idx: list[int]) -> tuple[torch.Tensor, list[int]]:
-    """[n, 7] rows for tensors of more than _SMALL elements: a few fast reductions each, NaN/Inf 0.
-
-    std is the two-pass ||f - mean|| / sqrt(n): accurate, and ~10x faster than torch.std_mean on CPU.
-    """
-    norms, order = _norm_rows(flats, list(range(len(flats))))
+    """[n, 7] rows for tensors of more than _SMALL elements: a few fast reductions each, one tensor after
+    another (its later reductions read it from the cache), NaN/Inf 0."""
+    cpu = flats[0].device.type == "cpu"
     by_dtype: dict[torch.dtype, list] = {}
-    for j in order:  # grouped by dtype already: one stack and one conversion per group
-        f = flats[j]
-        mean = f.mean()
+    rows_of: dict[torch.dtype, list] = {}
+    for j, f in enumerate(flats):
         mn, mx = torch.aminmax(f)
-        by_dtype.setdefault(f.dtype, []).extend((mean, torch.linalg.vector_norm(f - mean), mn, mx))
-    rest = torch.cat([torch.stack(v).to(torch.float64) for v in by_dtype.values()]).reshape(len(order), 4)
-    sizes = torch.tensor([flats[j].numel() for j in order], dtype=torch.float64, device=rest.device)
-    rest[:, 1] /= sizes.sqrt()
-    return torch.cat([norms, rest, norms.new_zeros(len(order), 2)], 1), [idx[j] for j in order]
+        if cpu:
+            part = (torch.linalg.vector_norm(f), f.sum(), mn, mx)
+        else:
+            mean = f.mean()
+            part = (torch.linalg.vector_norm(f), mean, torch.linalg.vector_norm(f - mean), mn, mx)
+        by_dtype.setdefault(f.dtype, []).extend(part)
+        rows_of.setdefault(f.dtype, []).append(j)
+    order = [j for js in rows_of.values() for j in js]
+    width = 4 if cpu else 5
+    rows = torch.cat([torch.stack(v).to(torch.float64) for v in by_dtype.values()]).reshape(len(order), width)
+    sizes = torch.tensor([flats[j].numel() for j in order], dtype=torch.float64, device=rows.device)
+    norm = rows[:, 0]
+    if cpu:
+        mean = rows[:, 1] / sizes
+        std = (norm * norm / sizes - mean * mean).clamp(min=0).sqrt()
+        rows = torch.stack([norm, mean, std, rows[:, 2], rows[:, 3]], 1)
+    else:
+        rows[:, 2] /= sizes.sqrt()
+    return torch.cat([rows, rows.new_zeros(len(order), 2)], 1), [idx[j] for j in order]
+
+
+def _elements(t: torch.Tensor) -> tuple:
+    """What decides the elements a tensor reads: views of one memory with the same key (a transpose,
+    a permutation) have the same statistics."""
+    return (t.untyped_storage().data_ptr(), t.storage_offset(), t.dtype,
+            tuple(sorted((st, n) for st, n in zip(t.stride(), t.shape, strict=True) if n != 1)))
 
 
 def _exact_stats(f: torch.Tensor) -> torch.Tensor:
