@@ -13,7 +13,7 @@ import time
 
 from ..recording.store import RANKED_TABLES, SCHEMA, Recording, RecordingError
 
-RANK_KEYS = ("status", "error", "break", "started", "finished", "rank", "local_rank", "node_rank", "host")
+RANK_KEYS = ("status", "error", "break", "started", "finished", "ended", "rank", "local_rank", "node_rank", "host")
 
 
 class MergeError(Exception):
@@ -23,8 +23,8 @@ class MergeError(Exception):
 def status_of_job(rank_meta: dict[int, dict]) -> tuple[str, dict | None]:
     """The job's status (failed if any rank failed, finished if all did, else stopped) and the error of
     the rank that failed first, with its "rank"."""
-    failed = [((m.get("error") or {}).get("time") or m.get("finished") or 0, r, m)
-              for r, m in rank_meta.items() if m.get("status") == "failed"]
+    failed = [(m.get("ended") or m.get("finished") or 0, r, m) for r, m in rank_meta.items()
+              if m.get("status") == "failed"]
     if failed:
         _, rank, m = min(failed, key=lambda x: (x[0], x[1]))
         return "failed", {**(m.get("error") or {}), "rank": rank}

@@ -176,8 +176,11 @@ class RecordingWriter:
         self.db.execute("BEGIN")
         self._last_commit = time.monotonic()
 
-    def close(self, status: str, error: dict | None = None, brk: dict | None = None) -> None:
-        self.set_meta({"status": status, "error": error, "break": brk, "finished": time.time()})
+    def close(self, status: str, error: dict | None = None, brk: dict | None = None,
+              ended: float | None = None) -> None:
+        """Finish the file; `ended`: when the script stopped (default now)."""
+        now = time.time()
+        self.set_meta({"status": status, "error": error, "break": brk, "finished": now, "ended": ended or now})
         self.db.execute("COMMIT")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.db.close()

@@ -74,9 +74,7 @@ def error_info(exc: BaseException, script: str) -> dict:
     message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
     if isinstance(exc, SystemExit):
         message = f"script exited with code {exc.code}"
-    # time: when it was caught, so the rank of a job that failed first is known (its peers fail after it)
-    return {"type": type(exc).__name__, "message": message, "file": os.path.abspath(file), "line": line,
-            "time": time.time()}
+    return {"type": type(exc).__name__, "message": message, "file": os.path.abspath(file), "line": line}
 
 
 def print_user_traceback(exc: BaseException) -> None:
@@ -152,8 +150,10 @@ def raise_collective_timeout(seconds: float) -> None:
     c10d.default_pg_timeout = c10d.default_pg_nccl_timeout = datetime.timedelta(seconds=seconds)
 
 
-def execute(script: str, args: list[str], tracer, tees: list[Tee]) -> tuple[str, dict | None, dict | None, int]:
-    """Run `script` under `tracer`: (status, error, break, exit code); the tracer is removed after."""
+def execute(script: str, args: list[str], tracer, tees: list[Tee]) -> tuple[str, dict | None, dict | None, int, float]:
+    """Run `script` under `tracer`: (status, error, break, exit code, when it ended); the tracer is removed
+    after. The end is taken as the script stops, before any cleanup: of a distributed job's failing ranks,
+    the one that failed first ended first (its peers fail after it), whichever finishes its file first."""
     from ..trace.control import BreakHit, StopRun
 
     status, error, brk, code = "finished", None, None, ExitCode.OK
@@ -171,9 +171,10 @@ def execute(script: str, args: list[str], tracer, tees: list[Tee]) -> tuple[str,
         status, error, code = "failed", error_info(e, script), ExitCode.FAILED
         print_user_traceback(e)
     finally:
+        ended = time.time()
         tracer.uninstall()
         sys.stdout, sys.stderr = tees[0].stream, tees[1].stream
-    return status, error, brk, code
+    return status, error, brk, code, ended
 
 
 def report(error: dict | None, brk: dict | None) -> None:
@@ -190,7 +191,7 @@ def report(error: dict | None, brk: dict | None) -> None:
 def record(script: str, args: list[str], out: str, detail: str = DEFAULT_DETAIL, overhead: float = 0.10,
            break_on: list[str] | None = None, rank: dict | None = None) -> int:
     """Trace `script` into the recording `out`; the exit code says how it ended. `rank`: a distributed
-    worker's rank, job and whereabouts (core/distributed.worker), kept in the recording."""
+    worker's rank, job and whereabouts (core/session/rank.py), kept in the recording."""
     from ..recording.store import RecordingWriter
     from ..trace.control import Breakpoints, detail_for
     from ..trace.tracer import Tracer
@@ -209,9 +210,9 @@ def record(script: str, args: list[str], out: str, detail: str = DEFAULT_DETAIL,
     detail = detail_for(detail, control.conditions)
     tracer = Tracer(sink, detail=detail, overhead=overhead, control=control)
     tracer.add_observer(Updates(tracer, writer, every_step=bool(rank)))
-    status, error, brk, code = execute(script, args, tracer, tees)
+    status, error, brk, code, ended = execute(script, args, tracer, tees)
     drain_console(tees, writer)
-    writer.close(status, error, brk)
+    writer.close(status, error, brk, ended)
     report(error, brk)
     return code
 
@@ -277,7 +278,8 @@ class Interactive:
         # non-finite loss's iteration full detail; forcing full would trace every app run at 2-8x
         self.control = Stepper(self.outbox.emit, break_on, paused=paused)
         self.out = os.path.abspath(out)
-        self.rank = rank or {}  # a torchrun worker's rank and whereabouts (core/distributed.worker)
+        self.rank = rank or {}  # a torchrun worker's rank and whereabouts (core/session/rank.py)
+        self.ended = None  # when the script stopped (execute)
         self.writer = RecordingWriter(self.out, {"script": os.path.abspath(script), "argv": args, "detail": detail,
                                                  **self.rank}, rank=self.rank.get("rank", 0))
         self.tees = [Tee(sys.stdout, "stdout", echo=False, listener=self.outbox.console),
@@ -302,7 +304,7 @@ class Interactive:
         threading.Thread(target=self._read_commands, daemon=True, name="backprop-studio-commands").start()
         self.outbox.emit("started", {"script": os.path.abspath(self.script), "argv": list(self.args),
                                      "pid": os.getpid(), "record": self.out, **self.rank})
-        status, error, brk, code = execute(self.script, self.args, self.tracer, self.tees)
+        status, error, brk, code, self.ended = execute(self.script, self.args, self.tracer, self.tees)
         with self.lock:
             self.running.clear()
             ignore_interrupts()
@@ -316,7 +318,7 @@ class Interactive:
 
     def _finish(self, status: str, error: dict | None, brk: dict | None, code: int) -> None:
         drain_console(self.tees, self.writer)
-        self.writer.close(status, error, brk)
+        self.writer.close(status, error, brk, self.ended)
         self.outbox.emit("finished", {"status": status, "error": error, "break": brk, "exit_code": code})
         self.outbox.close()
         self.sock.close()
