@@ -45,7 +45,7 @@ _TRACED: dict = {}
 # Lessons whose checks read forward values or per-node gradients are recorded at full detail;
 # the others' checks (names, signatures, losses, output) hold at light detail, which is cheaper.
 FULL = {"autograd_basics", "while_doubling", "grad_2x_squared", "gradient_descent_x2", "poly_autograd",
-        "legendre_custom_function", "autograd_application"}
+        "legendre_custom_function", "autograd_application", "lenet_cifar"}
 
 
 def traced(tmp_path, name: str) -> dict:
@@ -76,7 +76,7 @@ def test_lesson_prints_what_plain_python_prints(tmp_path, name):
     lesson = INDEX.get(name)
     assert (len(data["iterations"]) > 0) == lesson["backward"]
     for index, loss in printed_losses(stdout).items():
-        if name.startswith(("twolayer", "dynamic", "poly")) and index < len(data["iterations"]):
+        if name.startswith(("twolayer", "dynamic", "poly", "lenet")) and index < len(data["iterations"]):
             assert data["iterations"][index]["loss"] == loss, (name, index)
 
 
@@ -182,11 +182,29 @@ def test_autograd_application(tmp_path):
     assert leaf(it, "b")["grad"]["values"] == g["b"].grad.tolist()
 
 
+def test_lenet_cifar(tmp_path):
+    """Every parameter's gradient in the last iteration is the one plain PyTorch left in .grad."""
+    g, stdout = plain("lenet_cifar")
+    its = traced(tmp_path, "lenet_cifar")["iterations"]
+    assert len(its) == 60 == len(printed_losses(stdout))
+    assert [it["optimizer_steps"] for it in its] == list(range(60))
+    ops = [n["op"] for n in its[0]["graph"]["nodes"]]
+    assert (ops.count("ConvolutionBackward0"), ops.count("MaxPool2DWithIndicesBackward0"),
+            ops.count("AddmmBackward0"), ops.count("ReluBackward0")) == (2, 2, 3, 4)
+    net, last = g["net"], its[-1]
+    for name, p in net.named_parameters():
+        n = leaf(last, name)
+        assert (n["shape"], n["module"]) == (list(p.shape), name.split(".")[0])
+        assert n["grad"]["norm"] == pytest.approx(p.grad.norm().item(), rel=1e-6), name
+        if p.numel() <= 64:
+            assert n["grad"]["values"] == p.grad.tolist(), name
+
+
 def test_index_lists_every_seed_example():
     names = set(NAMES)
     assert {"autograd_basics", "while_doubling", "grad_2x_squared", "gradient_descent_x2", "detach",
             "poly_numpy", "poly_tensors", "poly_autograd", "legendre_custom_function", "poly_nn",
             "poly_optim_rmsprop", "twolayer_numpy", "twolayer_tensors", "twolayer_autograd",
             "twolayer_myrelu", "twolayer_nn", "twolayer_optim_adam", "twolayer_custom_module",
-            "dynamic_net", "linear_regression_dataloader"} <= names
+            "dynamic_net", "linear_regression_dataloader", "lenet_cifar"} <= names
     json.dumps(INDEX.lessons, ensure_ascii=False)

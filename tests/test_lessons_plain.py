@@ -181,3 +181,25 @@ def test_legendre_custom_function_oracle():
     # the fit ends close to the official tutorial's result y = -2.2 * P3(0.255 x)
     assert legendre["b"].item() == pytest.approx(-2.2085, abs=1e-2)
     assert legendre["d"].item() == pytest.approx(0.2555, abs=1e-2)
+
+
+def test_lenet_cifar_oracle(capsys):
+    g = _run_in_process("lenet_cifar")
+    out = capsys.readouterr().out
+    net = g["net"]
+    assert sum(p.numel() for p in net.parameters()) == 62006  # LeNet-5 on 3-channel 32x32 images
+    x = torch.zeros(4, 3, 32, 32)
+    shapes = []
+    for layer in (net.conv1, net.pool1, net.conv2, net.pool2):
+        x = layer(x)
+        shapes.append(tuple(x.shape[1:]))
+    assert shapes == [(6, 28, 28), (6, 14, 14), (16, 10, 10), (16, 5, 5)]  # the comments in the lesson
+    assert net(g["test_images"]).shape == (20, 10)
+    images = g["train_images"]
+    assert images.shape == (40, 3, 32, 32) and images.min() >= -1 and images.max() <= 1
+    losses = [float(m) for m in re.findall(r"^\d+ ([-+0-9.e]+)$", out, re.M)]
+    assert len(losses) == 60
+    assert losses[0] == pytest.approx(math.log(10), abs=0.1)  # an untrained net: ten classes about equal
+    assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5 - 0.4
+    before, after = (float(v) for v in re.findall(r"accuracy \w+ training: ([0-9.]+)", out))
+    assert before <= 0.2 and after >= 0.8 and after == g["accuracy"](net)
