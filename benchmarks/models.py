@@ -31,35 +31,39 @@ def encoder() -> nn.TransformerEncoder:
     return nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
 
 
-def training_step(name: str) -> Callable[[], float]:
-    """A closure running one SGD step of model `name` (mlp20, cnn, transformer) on fixed data."""
+def build(name: str) -> tuple[nn.Module, torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]:
+    """Model `name` (mlp20, cnn, transformer), its fixed input, and its loss of the model's output (seeded)."""
     torch.manual_seed(0)
     if name == "mlp20":
         model = mlp()
         x, y = torch.randn(64, 256), torch.randn(64, 256)
-
-        def loss_of() -> torch.Tensor:
-            return nn.functional.mse_loss(model(x), y)
-    elif name == "cnn":
+        return model, x, lambda out: nn.functional.mse_loss(out, y)
+    if name == "cnn":
         model = small_cnn()
         x, labels = torch.randn(32, 3, 32, 32), torch.randint(0, 10, (32,))
-
-        def loss_of() -> torch.Tensor:
-            return nn.functional.cross_entropy(model(x), labels)
-    elif name == "transformer":
+        return model, x, lambda out: nn.functional.cross_entropy(out, labels)
+    if name == "transformer":
         model = encoder()
-        x = torch.randn(16, 32, 64)
+        return model, torch.randn(16, 32, 64), lambda out: out.pow(2).mean()
+    raise ValueError(f"unknown model {name!r}")
 
-        def loss_of() -> torch.Tensor:
-            return model(x).pow(2).mean()
-    else:
-        raise ValueError(f"unknown model {name!r}")
+
+def training_step(name: str, watcher: Callable | None = None) -> Callable[[], float]:
+    """A closure running one SGD step of model `name` on fixed data. `watcher(model, x)`, when given, makes
+    an object whose `forward(loss)` runs after the forward and `backward(loss)` after the backward (a peer
+    tool's capture, benchmarks/peers.py)."""
+    model, x, loss_of = build(name)
     opt = torch.optim.SGD(model.parameters(), lr=1e-4)
+    watch = watcher(model, x) if watcher is not None else None
 
     def step() -> float:
         opt.zero_grad()
-        loss = loss_of()
+        loss = loss_of(model(x))
+        if watch is not None:
+            watch.forward(loss)
         loss.backward()
+        if watch is not None:
+            watch.backward(loss)
         opt.step()
         return 0.0
 

@@ -17,7 +17,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GROUPS = ("overhead", "extraction", "layouts", "gui", "processes", "transfers")
+GROUPS = ("overhead", "extraction", "layouts", "gui", "processes", "transfers", "peers")
 
 
 def transfers(quick: bool = False) -> None:
