@@ -13,8 +13,8 @@ PYTHON = sys.executable
 
 
 def line(measure: str, figure: str, target: str, ok: bool | None) -> str:
-    """One result line: `measure: figure (target: X) OK|MISSED` (REPORTED when there is no target)."""
-    verdict = "REPORTED" if ok is None else ("OK" if ok else "MISSED")
+    """One result line: `measure: figure (target: X) MET|MISSED` (REPORTED when there is no target)."""
+    verdict = "REPORTED" if ok is None else ("MET" if ok else "MISSED")
     return f"{measure}: {figure} (target: {target}) {verdict}"
 
 

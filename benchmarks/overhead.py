@@ -16,7 +16,11 @@ from benchmarks.common import emit, line, per_call
 from benchmarks.models import training_step
 
 MODELS = {"mlp20": "20-layer MLP", "cnn": "small CNN", "transformer": "transformer encoder"}
-TARGETS = {(m, d): 1.10 for m in MODELS for d in ("light", "auto")}
+# issue 25: full detail <= 2x everywhere; light (and auto) <= 1.10x where one pass over the gradients is
+# small against a step; on the MLP (1.3M parameters, ~15 % of a step for that pass alone) light is held
+# to its floor instead (FLOOR_TARGET, measured by breakdown())
+TARGETS = {**{(m, "full"): 2.0 for m in MODELS}, **{(m, d): 1.10 for m in ("cnn", "transformer") for d in ("light", "auto")}}
+FLOOR_TARGET = 1.3
 
 
 def ratios(model: str, details: tuple[str, ...], seconds: float,
@@ -84,9 +88,11 @@ def ratios(model: str, details: tuple[str, ...], seconds: float,
     return r, statistics.median(plain), share, graphs
 
 
-def breakdown(repeats: int = 40) -> str:
+def breakdown(repeats: int = 40) -> tuple[str, float]:
     """Where a light iteration's time goes on the 20-layer MLP: each part timed on its own, on fresh
-    graphs and fresh gradients (median of `repeats`), and the tracer's whole own time per iteration."""
+    graphs and fresh gradients (median of `repeats`), and the tracer's whole own time per iteration;
+    and that time over its floor: a bare walk of the graph (benchmarks.extraction.bare_walk) plus one
+    fused pass over the gradients (one _foreach_norm, one host read), measured beside it."""
     import statistics
     import sys
 
@@ -95,6 +101,7 @@ def breakdown(repeats: int = 40) -> str:
 
     from backprop_studio.core.trace import graph, naming, stats
     from backprop_studio.core.trace import tracer as tracer_mod
+    from benchmarks.extraction import bare_walk
     from benchmarks.models import mlp
 
     torch.manual_seed(0)
@@ -104,7 +111,7 @@ def breakdown(repeats: int = 40) -> str:
     names.register_root(model)
     frame = sys._getframe()
     known = graph.Structures()
-    parts: dict[str, list[float]] = {"forward": [], "walk": [], "names": [], "norms": []}
+    parts: dict[str, list[float]] = {"forward": [], "walk": [], "names": [], "norms": [], "floor": []}
     for _ in range(repeats):
         model.zero_grad()
         t0 = time.perf_counter()
@@ -129,6 +136,15 @@ def breakdown(repeats: int = 40) -> str:
             batch.add(p.grad)
         batch.finish([loss.detach()])
         t5 = time.perf_counter()
+        model.zero_grad()
+        loss = nn.functional.mse_loss(model(x), y)
+        t6 = time.perf_counter()
+        bare_walk(loss.grad_fn)
+        t7 = time.perf_counter()
+        loss.backward()
+        t8 = time.perf_counter()
+        torch.stack(torch._foreach_norm([p.grad for p in model.parameters()])).tolist()
+        parts["floor"].append(time.perf_counter() - t8 + t7 - t6)
         for key, v in (("forward", t1 - t0), ("walk", t2 - t1), ("names", t3 - t2), ("norms", t5 - t4)):
             parts[key].append(v)
     parts.pop("forward")
@@ -170,11 +186,14 @@ def breakdown(repeats: int = 40) -> str:
         tracer.uninstall()
         tracer_mod.Tracer._iteration = real
     ms = {k: min(v) * 1e3 for k, v in parts.items()}
-    wrapper = (min(forwards[True]) - min(forwards[False])) * 1e3
-    return (f"tracer's own time per iteration {min(own) * 1e3:.2f} ms (median {statistics.median(own) * 1e3:.2f}); "
-            f"alone on fresh graphs of a repeated structure: walk {ms['walk']:.2f} ms, recognised and "
-            f"shared {ms['names']:.2f} ms, gradient norms (the NaN/Inf check) of "
-            f"1.3M parameters {ms['norms']:.2f} ms; module-call wrapper {wrapper:.2f} ms per forward (minima)")
+    wrapper = max(min(forwards[True]) - min(forwards[False]), 0.0) * 1e3
+    mine = min(own) * 1e3 + wrapper
+    text = (f"tracer's time per iteration {mine:.2f} ms (own {min(own) * 1e3:.2f} ms, median "
+            f"{statistics.median(own) * 1e3:.2f}; module-call wrapper {wrapper:.2f} ms per forward); alone on "
+            f"fresh graphs of a repeated structure: walk {ms['walk']:.2f} ms, recognised and shared "
+            f"{ms['names']:.2f} ms, gradient norms (the NaN/Inf check) of 1.3M parameters {ms['norms']:.2f} ms; "
+            f"floor (bare walk + one _foreach_norm pass) {ms['floor']:.2f} ms (minima)")
+    return text, mine / ms["floor"]
 
 
 def run(quick: bool = False) -> None:
@@ -188,7 +207,10 @@ def run(quick: bool = False) -> None:
                       f"{r[detail]:.3f}x (plain step {plain * 1e3:.2f} ms{extra}; graphs {graphs[detail]})",
                       f"<= {target:.2f}x, every graph" if target else "report, every graph",
                       (r[detail] <= target if target else True) and _every(graphs[detail])))
-    emit(line("light detail, where the time goes (20-layer MLP, per iteration)", breakdown(), "report", None))
+    text, over_floor = breakdown()
+    emit(line("light detail, where the time goes (20-layer MLP, per iteration)", text, "report", None))
+    emit(line("light detail, 20-layer MLP: the tracer's time over its floor (bare walk + one fused pass over "
+              "the gradients, beside it)", f"{over_floor:.2f}x", f"<= {FLOOR_TARGET:g}x", over_floor <= FLOOR_TARGET))
     r, plain, _, graphs = ratios("mlp20", ("light", "auto"), seconds, recording=True)
     for detail in ("light", "auto"):
         emit(line(f"tracing overhead with a RecordingWriter sink, 20-layer MLP, detail {detail}",

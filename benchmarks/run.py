@@ -1,4 +1,4 @@
-"""Backprop Studio benchmarks (issue 8): one line per measure, `measure: figure (target: X) OK|MISSED`.
+"""Backprop Studio benchmarks (issue 8): one line per measure, `measure: figure (target: X) MET|MISSED`.
 
     .venv/bin/python benchmarks/run.py [--quick] [--only overhead|extraction|layouts|processes ...]
 
@@ -72,7 +72,7 @@ def main() -> int:
             tail = done.stderr.strip().splitlines()[-1:] or ["no message"]
             print(f"{group}: benchmark group failed ({tail[0]}) MISSED", flush=True)
     total = time.perf_counter() - started
-    print(f"whole benchmark run: {total / 60:.1f} min (target: < 10 min) {'OK' if total < 600 else 'MISSED'}")
+    print(f"whole benchmark run: {total / 60:.1f} min (target: < 10 min) {'MET' if total < 600 else 'MISSED'}")
     return 1 if failed else 0
 
 
