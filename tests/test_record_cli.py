@@ -1,14 +1,19 @@
 """End-to-end: `main.py record` / `export` on scripts nobody here wrote."""
 
 import csv
+import html
 import os
+import re
 import signal
 import subprocess
 import sys
 
+import graphviz
+import networkx as nx
 import pytest
 
 from backprop_studio.core.recording.store import Recording
+from backprop_studio.core.render import export
 from tests.util import ENDLESS, MAIN, cli, nodes, record, write_script
 
 pytestmark = pytest.mark.e2e
@@ -105,6 +110,35 @@ def test_export_dot_csv_svg(tmp_path):
     assert b"<svg" in (tmp_path / "g.svg").read_bytes()
     bad = cli("export", bps, "--format", "dot", "-o", str(tmp_path / "x.dot"), "--iteration", "9")
     assert bad.returncode != 0 and "no iteration 9" in bad.stderr
+
+
+def test_export_writes_real_characters_that_graphviz_draws(tmp_path):
+    """×, ‖·‖ and μ reach the DOT file as characters (not JSON's \\u00d7) and dot draws them."""
+    script = write_script(tmp_path, """
+        import torch
+        w = torch.ones(2, 3, requires_grad=True)
+        loss = (w * torch.arange(6.0).reshape(2, 3)).sum()
+        loss.backward()
+    """)
+    bps = str(tmp_path / "run.bps")
+    assert cli("record", "--detail", "full", "-o", bps, script).returncode == 0
+    for fmt in ("dot", "svg"):
+        assert cli("export", bps, "--format", fmt, "-o", str(tmp_path / f"g.{fmt}")).returncode == 0
+    dot = (tmp_path / "g.dot").read_text(encoding="utf-8")
+    assert "\\u" not in dot
+    assert "2×3" in dot and "‖·‖" in dot and "μ" in dot
+    svg = (tmp_path / "g.svg").read_text(encoding="utf-8")
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert "2×3" in texts and any("‖·‖" in t and "μ" in t for t in texts)
+    assert not any("u00" in t or "u20" in t for t in texts)
+
+
+def test_dot_strings_keep_quotes_backslashes_and_lines():
+    g = nx.DiGraph()
+    g.add_node("n0", kind="leaf", name='a"b\\c', shape=[4])
+    svg = graphviz.Source(export.to_dot(g, "it's ×")).pipe(format="svg").decode()
+    texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+    assert texts == ["it's ×", 'a"b\\c', "4"]  # the title, then the node's two lines
 
 
 def test_syntax_error_reports_user_file_and_line(tmp_path):

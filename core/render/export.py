@@ -76,13 +76,19 @@ def node_fill(a: dict) -> str:
     return "#ff8080" if bad else colours.get(a.get("kind"), "#f2f2f2")
 
 
+def _quoted(text: str) -> str:
+    """A DOT string: quotes and backslashes escaped, lines as `\\n`, every other character as it is (DOT
+    reads UTF-8; JSON's `\\u00d7` escapes would be drawn as `u00d7`)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
 def to_dot(g: nx.DiGraph, title: str = "") -> str:
     """Graphviz source of one iteration's graph, forward edges top to bottom."""
     out = ["digraph G {", '  rankdir=TB; node [shape=box, style="rounded,filled", fontname="Helvetica"];']
     if title:
-        out.append(f"  label={json.dumps(title)};")
+        out.append(f"  label={_quoted(title)};")
     for n, a in g.nodes(data=True):
-        out.append(f"  {n} [label={json.dumps(node_label(a))}, fillcolor={json.dumps(node_fill(a))}];")
+        out.append(f"  {n} [label={_quoted(node_label(a))}, fillcolor={_quoted(node_fill(a))}];")
     out.extend(f"  {u} -> {v};" for u, v in g.edges())
     out.append("}")
     return "\n".join(out) + "\n"
