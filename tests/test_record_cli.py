@@ -141,6 +141,27 @@ def test_dot_strings_keep_quotes_backslashes_and_lines():
     assert texts == ["it's ×", 'a"b\\c', "4"]  # the title, then the node's two lines
 
 
+@pytest.mark.parametrize("detail", ["full", "auto"])
+def test_a_warning_is_shown_once_at_the_users_line(tmp_path, detail):
+    """PyTorch's broadcasting warning names the script's lines, as a plain run does, at every detail
+    (the forward capture used to put its own frame in between: a second copy named core/trace/capture.py)."""
+    script = write_script(tmp_path, """
+        import torch
+        import torch.nn.functional as F
+        w = torch.ones(3, requires_grad=True)
+        y = torch.ones(3, 1)
+        for i in range(3):
+            loss = F.mse_loss(w * 2, y)
+            loss = loss + F.mse_loss(w, y)
+            loss.backward()
+    """, name="broadcast.py")
+    plain = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=120)
+    _, data = record(tmp_path, script, options=("--detail", detail))
+    shown = [line for line in data["console"].splitlines() if "Warning" in line]
+    assert shown == [line for line in plain.stderr.splitlines() if "Warning" in line]
+    assert [line.split(": ")[0] for line in shown] == [f"{script}:7", f"{script}:8"]
+
+
 def test_syntax_error_reports_user_file_and_line(tmp_path):
     script = write_script(tmp_path, "import torch\nx = (1,\nprint('never')\n", name="broken.py")
     proc, data = record(tmp_path, script, expect=1)

@@ -19,7 +19,7 @@ from torch.utils.weak import WeakIdKeyDictionary
 from .. import gcpause
 from ..iteration import DEFAULT_DETAIL, DETAILS, Iteration
 from . import graph as graph_mod
-from . import naming, patches, stats
+from . import naming, patches, stats, user_warnings
 from .backward import Backward
 from .budget import Budget
 from .capture import CaptureMode, attribute_modules
@@ -66,6 +66,7 @@ class Tracer:
         self._local = threading.local()
         self._mode: CaptureMode | None = None
         self._saved: dict = {}
+        self._warnings: tuple = ()
         self._handles: list = []
         self._boundary = time.perf_counter()
         self.wrapper_time = 0.0  # spent in the module-call wrapper since the last iteration ended
@@ -101,6 +102,7 @@ class Tracer:
     # ---- install / remove -------------------------------------------------
     def install(self) -> None:
         self._saved = patches.patch(self)
+        self._warnings = user_warnings.install()
         self._module_call = torch.nn.Module.__call__
         self.names.install()
         self._handles = [
@@ -113,6 +115,7 @@ class Tracer:
         self._set_capture(False)
         patches.restore(self._saved)
         self._saved = {}
+        user_warnings.restore(self._warnings)
         for h in self._handles:
             h.remove()
         self._handles = []
