@@ -153,7 +153,11 @@ def cmd_lessons(argv: list[str]) -> int:
 
 
 def app_parser(prog: str = "backprop-studio") -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description="Watch and step through PyTorch training.")
+    p = argparse.ArgumentParser(
+        prog=prog, description="Watch and step through PyTorch training.",
+        epilog="also: `%(prog)s [OPTIONS] lesson NAME` and `%(prog)s [OPTIONS] open RUN.bps` (these options before "
+               "or after the subcommand); record, export, doctor, merge and lessons take their own options after "
+               "their name (`%(prog)s record --help`)")
     p.add_argument("--screenshot", metavar="OUT.png", help="render the window headless after N iterations, save, exit")
     p.add_argument("--iterations", type=int, default=1, help="iterations before --screenshot (default 1)")
     p.add_argument("--detail", choices=DETAILS, default=None)
@@ -208,8 +212,24 @@ def cmd_app(argv: list[str], mode: str) -> int:
     return run_app(target, a)
 
 
+def _after_app_options(argv: list[str]) -> int | None:
+    """Where the first word that is not an app option (or its value) is: the script or a subcommand."""
+    takes_value = {s for a in app_parser()._actions if a.nargs != 0 for s in a.option_strings}
+    i = 0
+    while i < len(argv) and argv[i].startswith("-") and argv[i] != "--":
+        i += 2 if argv[i] in takes_value else 1
+    return i if i < len(argv) else None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    at = _after_app_options(argv)
+    if at and argv[at] in ("open", "lesson"):  # app options before the subcommand: `--presentation lesson NAME`
+        return cmd_app(argv[:at] + argv[at + 1:], argv[at])
+    if at and argv[at] in SUBCOMMANDS:
+        return _fail(f"{' '.join(argv[:at])}: options of the app, not of `{argv[at]}`; `{argv[at]}` takes its own "
+                     f"options after its name: backprop-studio {argv[at]} [OPTIONS] ... "
+                     f"(backprop-studio {argv[at]} --help)")
     if argv and argv[0] in SUBCOMMANDS:
         cmd, rest = argv[0], argv[1:]
         if cmd == "record":
