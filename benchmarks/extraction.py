@@ -90,7 +90,7 @@ def extraction_seconds(model: nn.Module, repeats: int = 3) -> tuple[float, float
                 else:
                     edges = graph.build(w)
                     by_tensor, by_fn = naming.frame_names(frame)
-                    named = graph.annotate(w, names.param_name, by_tensor, by_fn, {}, {})
+                    named = graph.annotate(w, names, by_tensor, by_fn, {}, {})
                     known.put(w.key, graph.Structure.of(w, named, edges))
             dt = time.perf_counter() - t
             assert (s is None) == first

@@ -123,7 +123,7 @@ def breakdown(repeats: int = 40) -> tuple[str, float]:
         if s is None:
             edges = graph.build(w)
             by_tensor, by_fn = naming.frame_names(frame)
-            known.put(w.key, graph.Structure.of(w, graph.annotate(w, names.param_name, by_tensor, by_fn, {}, {}),
+            known.put(w.key, graph.Structure.of(w, graph.annotate(w, names, by_tensor, by_fn, {}, {}),
                                                 edges))
         else:
             graph.build(w, s)

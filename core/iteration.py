@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -30,8 +32,34 @@ def kept_graph(detail: str) -> bool:
 
 
 def nonfinite(summary: dict | None) -> bool:
-    """Whether a value/gradient summary reports any NaN or Inf element."""
-    return bool(summary) and bool(summary.get("nan") or summary.get("inf"))
+    """Whether a value/gradient summary reports any NaN or Inf element (anything but a summary: no)."""
+    return isinstance(summary, dict) and bool(summary.get("nan") or summary.get("inf"))
+
+
+def node_nonfinite(attrs: dict) -> bool:
+    """Whether a node's value or gradient holds NaN or Inf (the graph, the exports, the inspector)."""
+    return nonfinite(attrs.get("value")) or nonfinite(attrs.get("grad"))
+
+
+def iteration_nonfinite(loss: float | None, params: dict, nodes: Iterable[dict]) -> bool:
+    """The one rule for "this iteration is non-finite": its loss, a parameter's gradient (`params` as in
+    Iteration.params) or a node's recorded value or gradient (`nodes`: dicts with "value"/"grad"
+    summaries) holds NaN or Inf. The breakpoint, the doctor, the recording's flag and the plots read it."""
+    if loss is not None and not math.isfinite(loss):
+        return True
+    for row in params.values():
+        norm = row.get("grad_norm")
+        if row.get("nan") or row.get("inf") or (norm is not None and not math.isfinite(norm)):
+            return True
+    return any(node_nonfinite(a) for a in nodes)
+
+
+def total_grad_norm(params: dict) -> float | None:
+    """The gradient norm of all parameters together (`params` as in Iteration.params): the root of the
+    sum of their squared norms, NaN/Inf when one is (as torch.nn.utils.clip_grad_norm_ reports it);
+    None when no parameter has a gradient."""
+    norms = [row["grad_norm"] for row in params.values() if isinstance(row, dict) and row.get("grad_norm") is not None]
+    return math.sqrt(sum(n * n for n in norms)) if norms else None
 
 
 @dataclass
@@ -52,6 +80,13 @@ class Iteration:
     # the tracer's core.graph.Structure whose static attributes `graph` shares (not serialised): a
     # recording recognises a repeated structure by it without reading the graph
     structure: object = field(default=None, repr=False, compare=False)
+    # iteration_nonfinite of this iteration; computed from the graph when not given (the tracer and
+    # the recording pass theirs)
+    nonfinite: bool | None = None
+
+    def __post_init__(self):
+        if self.nonfinite is None:
+            self.nonfinite = iteration_nonfinite(self.loss, self.params, (a for _, a in self.graph.nodes(data=True)))
 
     def to_json(self) -> dict:
         return {
@@ -63,6 +98,7 @@ class Iteration:
             "phase_times": self.phase_times,
             "params": self.params,
             "grad_scale": self.grad_scale,
+            "nonfinite": self.nonfinite,
             "graph": graph_to_json(self.graph),
         }
 
@@ -72,7 +108,7 @@ class Iteration:
             index=d["index"], loss=d.get("loss"), optimizer_steps=d.get("optimizer_steps", 0),
             signature=d.get("signature", ""), graph=graph_from_json(d["graph"]),
             detail=d.get("detail", "light"), phase_times=d.get("phase_times") or {},
-            params=d.get("params") or {}, grad_scale=d.get("grad_scale"),
+            params=d.get("params") or {}, grad_scale=d.get("grad_scale"), nonfinite=d.get("nonfinite"),
         )
 
 

@@ -9,6 +9,8 @@ import sys
 import tempfile
 import time
 
+from ..core.session.launch import ExitCode
+
 SCREENSHOT_SIZE = (1600, 1000)
 SCREENSHOT_TIMEOUT = 45.0  # seconds until a screenshot saves what is shown and says why
 
@@ -121,7 +123,7 @@ def screenshot(window, target: dict, out: str, iterations: int = 1, detail: str 
           f"{window.iteration.index if window.iteration else '–'})")
     if problem:
         return _fail(problem)
-    return 0
+    return ExitCode.OK
 
 
 def _shown_matches(window, index: int | None) -> bool:
@@ -140,4 +142,4 @@ def _why_short(bridge, iterations: int) -> str:
 
 def _fail(message: str) -> int:
     print(f"backprop-studio: {message}", file=sys.stderr)
-    return 1
+    return ExitCode.FAILED

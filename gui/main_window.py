@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from ..core import lessons
 from ..core.iteration import Iteration, kept_graph
 from ..core.recording.store import RecordingError
+from ..core.render.labels import node_title
 from .bridge import Bridge
 from .console import ConsoleView
 from .controls import ControlsToolbar
@@ -320,7 +321,7 @@ class MainWindow(QMainWindow):
             self.timeline.set_current(it.index)
 
     def _on_scalars(self, d: dict) -> None:
-        self.plots.add_iteration(d["index"], d.get("loss"), d.get("params") or {})
+        self.plots.add_iteration(d["index"], d.get("loss"), d.get("params") or {}, bool(d.get("nonfinite")))
         self.timeline.mark(d["index"], d.get("detail", ""), d.get("signature", ""))
         self.timeline.set_count(self.bridge.view.count)
 
@@ -365,7 +366,7 @@ class MainWindow(QMainWindow):
 
     def _on_break(self, d: dict) -> None:
         where = d.get("source") or self.tr("source unknown")
-        what = " ".join(x for x in (d.get("op"), d.get("name")) if x) or self.tr("the loss")
+        what = node_title(d) if d.get("op") or d.get("name") else self.tr("the loss")
         text = self.tr("breakpoint: {reason} at iteration {index}: {what} ({where})").format(
             reason=d.get("reason"), index=d.get("iteration"), what=what, where=where) + "\n"
         self.console.append("stderr", text)

@@ -11,6 +11,7 @@ from torch.autograd.function import BackwardCFunction
 
 from backprop_studio.core.trace import graph as graph_mod
 from backprop_studio.core.trace.graph import walk
+from backprop_studio.core.trace.naming import Names
 
 
 def node_kind(fn) -> str:
@@ -123,7 +124,9 @@ def test_annotate_sets_only_what_it_knows():
     out = net(x)
     loss = out.pow(2).sum()
     w = walk([loss.grad_fn])
-    named = graph_mod.annotate(w, {net.weight: "weight", net.bias: "bias"}, {id(x): "x"},
+    names = Names()
+    names.param_name[net.weight], names.param_name[net.bias] = "weight", "bias"
+    named = graph_mod.annotate(w, names, {id(x): "x"},
                                {out.grad_fn: "out"}, {out.grad_fn: "Linear"}, {loss.grad_fn: "t.py:3"})
     g = w.graph
     assert sorted(g.nodes[n]["name"] for n in named) == ["bias", "weight", "x"]

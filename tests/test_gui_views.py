@@ -244,7 +244,7 @@ def test_plots_nonfinite_loss_marked(qtbot, light_theme):
     qtbot.addWidget(view)
     losses = [1.0, 0.5, float("nan"), float("nan"), 0.4, float("inf"), 0.3]
     for i, v in enumerate(losses):
-        view.add_iteration(i, v, {})
+        view.add_iteration(i, v, {}, not math.isfinite(v))  # the child's flag (core.iteration.iteration_nonfinite)
     view.add_iteration(7, None, {})  # no scalar loss: no point
     view.flush()
     x, y = view.loss_data()
@@ -256,9 +256,10 @@ def test_plots_nonfinite_loss_marked(qtbot, light_theme):
     view.log_loss.setChecked(True)
     view.add_iteration(8, 0.0, {})  # log of 0 must not break anything
     view.add_iteration(9, "oops", {"w": 3.0})  # malformed input becomes a gap, not an exception
+    view.add_iteration(10, 0.2, {}, True)  # a finite loss in a non-finite iteration (a NaN caught by nan_to_num)
     view.flush()
     assert not view.canvas.grab().isNull()
-    assert np.isnan(view.loss_data()[1][-1]) and view.nonfinite_spans[-1] == [9, 9]
+    assert np.isnan(view.loss_data()[1][-2]) and view.nonfinite_spans[-1] == [10, 10]
 
 
 def test_plots_grad_norm_curves_grouped(qtbot, light_theme):

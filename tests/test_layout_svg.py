@@ -8,7 +8,7 @@ import torch
 
 from backprop_studio.core.iteration import Iteration
 from backprop_studio.core.recording.store import Recording, RecordingWriter
-from backprop_studio.core.render import export
+from backprop_studio.core.render import export, labels
 from backprop_studio.core.render.layout import DOT_MAX_NODES
 from backprop_studio.core.trace.graph import walk
 
@@ -49,7 +49,7 @@ def test_large_graph_svg_is_complete_and_points_down(tmp_path):
     leaf = boxes[f"n{len(it.graph) - 1}"]
     assert "".join(leaf.itertext()).startswith('x<&>"名"')
     assert boxes["n1"].find(f"{SVG}rect").get("fill") == "#ff8080"  # NaN gradient
-    assert boxes["n0"].find(f"{SVG}rect").get("fill") == export.node_fill(it.graph.nodes["n0"])
+    assert boxes["n0"].find(f"{SVG}rect").get("fill") == labels.node_fill(it.graph.nodes["n0"])
     rects = [b.find(f"{SVG}rect") for b in boxes.values()]
     spans = [(float(r.get("x")), float(r.get("x")) + float(r.get("width")),
               float(r.get("y")), float(r.get("y")) + float(r.get("height"))) for r in rects]

@@ -102,7 +102,7 @@ def test_roundtrip_event_and_command():
     (back,) = FrameReader(Command).feed(encode(cmd))
     assert back == cmd
     nan = decode(encode(Event("iteration", {"index": 0, "loss": math.nan, "optimizer_steps": 0,
-                                            "signature": "", "detail": "full", "params": {}}))[4:], Event)
+                                            "signature": "", "detail": "full", "params": {}, "nonfinite": True}))[4:], Event)
     assert math.isnan(nan.data["loss"])
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from ..iteration import Iteration
+from ..iteration import Iteration, iteration_nonfinite
 from . import ranks, rules, scale
 
 CODES = ("grad-accumulates", "not-optimized", "no-grad", "double-softmax", "exploding", "vanishing",
@@ -55,7 +55,7 @@ def add(run: Run, iterations: Iterable[Iteration]) -> Run:
         run.steps.append(step)
         if it.signature not in run.graphs and len(it.graph):
             run.graphs[it.signature] = (it.index, it.graph)
-        if run.nonfinite is None and rules.is_nonfinite(step):
+        if run.nonfinite is None and it.nonfinite:
             run.nonfinite = (it.index, it.graph)
     return run
 
@@ -74,7 +74,8 @@ def from_recording(rec, run: Run | None = None) -> Run:
         row = scalars[index]
         step = {"index": index, "loss": row["loss"], "optimizer_steps": row["optimizer_steps"],
                 "signature": row["signature"], "params": params}
-        nonfinite = run.nonfinite is None and rules.is_nonfinite(step)
+        nonfinite = run.nonfinite is None and iteration_nonfinite(
+            row["loss"], params, ({"value": n[0], "grad": n[1]} for n in numbers.values()))
         if key not in run.param_ids or row["signature"] not in run.graphs or nonfinite:
             it = rec.iteration(index)  # a graph is needed: read the whole iteration
             add(run, [it])

@@ -12,6 +12,7 @@ import re
 import networkx as nx
 
 from ..iteration import first_nonfinite
+from ..iteration import nonfinite as nonfinite_summary
 
 
 def finding(code: str, level: str, iteration: int | None, subject: str, message: str, hint: str) -> dict:
@@ -220,15 +221,6 @@ def double_softmax(run) -> list[dict]:
 
 
 # ---- nonfinite --------------------------------------------------------------
-def is_nonfinite(step: dict) -> bool:
-    loss = step.get("loss")
-    if loss is not None and not math.isfinite(loss):
-        return True
-    return any(row.get("nan") or row.get("inf") or
-               (row.get("grad_norm") is not None and not math.isfinite(row["grad_norm"]))
-               for row in step["params"].values())
-
-
 def nonfinite(run) -> list[dict]:
     """The first NaN/Inf in the loss or a gradient, with the op and the user's line where it began."""
     if run.nonfinite is None:
@@ -237,7 +229,8 @@ def nonfinite(run) -> list[dict]:
     step = next(s for s in run.steps if s["index"] == index)
     origin = first_nonfinite(g) if g is not None and len(g) else None
     loss = step.get("loss")
-    what = f"the loss is {loss}" if loss is not None and not math.isfinite(loss) else "a gradient is NaN/Inf"
+    what = f"the loss is {loss}" if loss is not None and not math.isfinite(loss) else \
+        "a value is NaN/Inf" if origin is not None and nonfinite_summary(g.nodes[origin].get("value")) else "a gradient is NaN/Inf"
     if origin is None:
         return [finding("nonfinite", "error", index, "loss", f"first NaN/Inf at iteration {index}: {what}",
                         "record with --detail full to see the op where it began")]

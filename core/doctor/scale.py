@@ -7,6 +7,7 @@ import statistics
 
 import networkx as nx
 
+from ..iteration import total_grad_norm
 from .rules import finding
 
 GROWTH = 1e3  # "orders of magnitude": the loss or gradient norm this many times its starting size
@@ -33,18 +34,12 @@ def growth(series: list[tuple[int, float]]) -> tuple[int, float] | None:
     return None
 
 
-def grad_total(params: dict) -> float | None:
-    """The gradient norm of all parameters together (finite ones), None when none has one."""
-    norms = [row["grad_norm"] for row in params.values() if _finite(row.get("grad_norm"))]
-    return math.sqrt(sum(n * n for n in norms)) if norms else None
-
-
 def exploding(run) -> list[dict]:
     """The loss or the total gradient norm grows by orders of magnitude; or a weight's update/weight ratio
     stays far above ~1e-3."""
     hint = "lower the learning rate (by 10x at a time), normalise the inputs, or clip gradients"
     for what, series in (("loss", [(s["index"], s.get("loss")) for s in run.steps]),
-                         ("gradient norm", [(s["index"], grad_total(s["params"])) for s in run.steps])):
+                         ("gradient norm", [(s["index"], total_grad_norm(s["params"])) for s in run.steps])):
         hit = growth(series)
         if hit is not None:
             index, factor = hit

@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS iterations (
     graph_key TEXT NOT NULL, detail TEXT NOT NULL, phase_times TEXT NOT NULL, wall REAL NOT NULL,
     loss_is_nan INTEGER NOT NULL DEFAULT 0,  -- SQLite stores NaN as NULL
     grad_scale REAL,  -- GradScaler's factor of the node gradients (recordings before it lack the column)
+    nonfinite INTEGER,  -- core.iteration.iteration_nonfinite (recordings before it lack the column)
     PRIMARY KEY (rank, idx));
 CREATE TABLE IF NOT EXISTS node_stats (rank INTEGER NOT NULL DEFAULT 0, idx INTEGER NOT NULL, data BLOB NOT NULL,
     PRIMARY KEY (rank, idx));
@@ -102,9 +103,9 @@ class RecordingWriter:
         numbers = {n: [a.get("value"), a.get("grad"), *([a["accumulated"]] if a.get("accumulated") else [])]
                    for n, a in g.nodes(data=True) if a.get("value") is not None or a.get("grad") is not None}
         nan_loss = it.loss is not None and math.isnan(it.loss)
-        self.db.execute("INSERT OR REPLACE INTO iterations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self.db.execute("INSERT OR REPLACE INTO iterations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (self.rank, it.index, it.loss, it.optimizer_steps, it.signature, key, it.detail,
-                         json.dumps(it.phase_times), time.time(), int(nan_loss), it.grad_scale))
+                         json.dumps(it.phase_times), time.time(), int(nan_loss), it.grad_scale, int(it.nonfinite)))
         self.db.execute("INSERT OR REPLACE INTO node_stats VALUES (?, ?, ?)", (self.rank, it.index, _pack(numbers)))
         if it.params:
             self.db.executemany("INSERT OR REPLACE INTO param_stats VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -276,7 +277,11 @@ class Recording:
         self.path = path
         self._graphs: dict[str, tuple[str, dict]] = {}
         # columns newer than some recordings
-        self._has_scale = any(r[1] == "grad_scale" for r in self._query("PRAGMA table_info(iterations)"))
+        columns = {r[1] for r in self._query("PRAGMA table_info(iterations)")}
+        self._has_scale = "grad_scale" in columns
+        self._has_nonfinite = "nonfinite" in columns
+        # older files: a non-finite loss (an iteration read whole applies the rule to its graph)
+        self._nonfinite = "nonfinite" if self._has_nonfinite else "loss_is_nan OR abs(loss) > 1e308"
         self._has_total = any(r[1] == "accumulated_norm" for r in self._query("PRAGMA table_info(param_stats)"))
         self.rank_meta = self._rank_meta()
         self.ranks = sorted(self.rank_meta)
@@ -320,11 +325,11 @@ class Recording:
         return [r[0] for r in self._query("SELECT idx FROM iterations ORDER BY idx")]
 
     def scalars(self) -> list[dict]:
-        rows = self._query("SELECT idx, loss, optimizer_steps, signature, detail, phase_times, loss_is_nan "
-                           "FROM iterations ORDER BY idx")
+        rows = self._query("SELECT idx, loss, optimizer_steps, signature, detail, phase_times, loss_is_nan, "
+                           f"{self._nonfinite} FROM iterations ORDER BY idx")
         return [{"index": i, "loss": math.nan if nan else loss, "optimizer_steps": s, "signature": sig,
-                 "detail": d, **{f"{k}_time": v for k, v in self._json(pt).items()}}
-                for i, loss, s, sig, d, pt, nan in rows]
+                 "detail": d, "nonfinite": bool(bad), **{f"{k}_time": v for k, v in self._json(pt).items()}}
+                for i, loss, s, sig, d, pt, nan, bad in rows]
 
     def param_stats(self) -> dict[str, list[tuple[int, float]]]:
         out: dict[str, list] = {}
@@ -365,10 +370,10 @@ class Recording:
     def _iteration(self, index: int) -> Iteration:
         scale = "grad_scale" if self._has_scale else "NULL"
         row = self._query("SELECT idx, loss, optimizer_steps, signature, graph_key, detail, phase_times, "
-                          f"loss_is_nan, {scale} FROM iterations WHERE idx=?", (index,))
+                          f"loss_is_nan, {scale}, {self._nonfinite} FROM iterations WHERE idx=?", (index,))
         if not row:
             raise RecordingError(f"{self.path}: no iteration {index}")
-        idx, loss, steps, sig, key, detail, pt, nan_loss, grad_scale = row[0]
+        idx, loss, steps, sig, key, detail, pt, nan_loss, grad_scale, bad = row[0]
         loss = math.nan if nan_loss else loss
         structure = self._structure(key)
         blob = self._query("SELECT data FROM node_stats WHERE idx=?", (index,))
@@ -384,7 +389,8 @@ class Recording:
         g.add_edges_from(tuple(e) for e in structure["edges"])
         params = self._param_rows("idx=?", (index,)).get(index, {})
         return Iteration(index=idx, loss=loss, optimizer_steps=steps, signature=sig, graph=g,
-                         detail=detail, phase_times=self._json(pt), params=params, grad_scale=grad_scale)
+                         detail=detail, phase_times=self._json(pt), params=params, grad_scale=grad_scale,
+                         nonfinite=bool(bad) if self._has_nonfinite else None)
 
     def numbers(self, after: int = -1) -> list[tuple[int, str, dict, dict]]:
         """Every iteration after `after` without building its graph: (index, graph key, node numbers

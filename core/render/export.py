@@ -9,8 +9,9 @@ import math
 import networkx as nx
 
 from ..doctor.diagnose import diagnose_recording
-from ..iteration import kept_graph, nonfinite
+from ..iteration import kept_graph
 from ..recording.store import Recording
+from .labels import node_fill, node_label
 from .layout import DOT_MAX_NODES
 from .svg import to_svg
 
@@ -40,40 +41,6 @@ def to_json(rec: Recording) -> dict:
         "findings": diagnose_recording(rec),  # the doctor's, ranks-diverge across every rank included
         "iterations": iterations,
     })
-
-
-def node_label(a: dict) -> str:
-    """Text of a node: op (or name for leaves), shape, and a short value/grad readout."""
-    head = a.get("name") if a.get("kind") in ("param", "leaf") and a.get("name") else a.get("op", "?")
-    lines = [head]
-    if a.get("kind") not in ("param", "leaf") and a.get("name"):
-        lines.append(f"= {a['name']}")
-    if a.get("shape") is not None:
-        lines.append("×".join(str(s) for s in a["shape"]) or "scalar")
-    # accumulated: earlier backwards' sum still in .grad, what the optimizer uses
-    for key, tag in (("value", "val"), ("grad", "grad"), ("accumulated", ".grad")):
-        s = a.get(key)
-        if s and (s.get("mean") is not None or s.get("norm") is not None or nonfinite(s)):
-            lines.append(f"{tag} {_short(s)}")
-    return "\n".join(lines)
-
-
-def _short(s: dict) -> str:
-    """A summary in a few characters; a light one (norm and NaN/Inf counts only) by its norm."""
-    if nonfinite(s):
-        return f"NaN×{s.get('nan', 0)} Inf×{s.get('inf', 0)}"
-    if s.get("mean") is None:
-        return f"‖·‖ {s['norm']:.3g}"
-    if s.get("min") == s.get("max"):
-        return f"{s['min']:.4g}"
-    return f"μ {s['mean']:.3g} ‖·‖ {s['norm']:.3g}"
-
-
-def node_fill(a: dict) -> str:
-    """Fill colour of a node: by kind, red when its value or gradient has NaN/Inf."""
-    colours = {"param": "#cfe8ff", "leaf": "#d9f2d9", "custom": "#ffe0b3", "op": "#f2f2f2"}
-    bad = nonfinite(a.get("value")) or nonfinite(a.get("grad"))
-    return "#ff8080" if bad else colours.get(a.get("kind"), "#f2f2f2")
 
 
 def _quoted(text: str) -> str:

@@ -77,7 +77,7 @@ EVENTS: dict[str, dict[str, tuple]] = {
     "graph_ready": {"iteration": (dict,)},
     "node_grad": {"index": (int,), "node": (str,), "grad": (dict, NONE)},
     "iteration": {"index": (int,), "loss": (*NUM, NONE), "optimizer_steps": (int,), "signature": (str,),
-                  "detail": (str,), "params": (dict,)},
+                  "detail": (str,), "params": (dict,), "nonfinite": (bool,)},
     "backward_done": {"iteration": (dict,)},
     "optimizer_pre": {"step": (int,), "optimizer": (str,), "index": (int,), "params": (list,)},
     "optimizer_post": {"step": (int,), "optimizer": (str,), "index": (int,), "params": (list,)},

@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if "--" not in argv:
         print("runner: usage: ... -- SCRIPT.py [ARGS...]", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     cut = argv.index("--")
     p = argparse.ArgumentParser(prog="backprop-studio-runner")
     p.add_argument("--record", required=True)
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             path, rank = worker(opts.record)
         except KeyError as e:
             print(f"runner: --distributed outside torchrun (no {e} in the environment)", file=sys.stderr)
-            return 2
+            return ExitCode.USAGE
         stop_on_sigterm()
         if opts.collective_timeout:
             raise_collective_timeout(opts.collective_timeout)

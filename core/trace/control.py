@@ -7,14 +7,13 @@ while paused, and a command thread tells it what to do next.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
 
 from ..conditions import parse_condition
-from ..iteration import SINK, Iteration, first_nonfinite, node_id
+from ..iteration import SINK, Iteration, first_nonfinite, node_id, total_grad_norm
 from . import graph as graph_mod
 from . import stats
 from .throttle import Throttle
@@ -66,28 +65,20 @@ def _compare(x: float, op: str, y: float) -> bool:
     return {">": x > y, "<": x < y, ">=": x >= y, "<=": x <= y, "=": x == y}[op]
 
 
-def total_grad_norm(it: Iteration) -> float | None:
-    norms = [p["grad_norm"] for p in it.params.values() if p.get("grad_norm") is not None]
-    return math.sqrt(sum(n * n for n in norms)) if norms else None
-
-
 def check(conditions: list[tuple[str, str, float]], it: Iteration) -> dict | None:
     """The first condition `it` meets, as a break record, or None."""
     for what, op, value in conditions:
         node = None
         if what == "nonfinite":
-            node = first_nonfinite(it.graph)
-            if node is None and it.loss is not None and not math.isfinite(it.loss):
-                node = _root(it)
-            if node is None:
+            if not it.nonfinite:
                 continue
-            reason = "nonfinite"
+            node, reason = first_nonfinite(it.graph) or _root(it), "nonfinite"
         elif what == "loss":
             if it.loss is None or not _compare(it.loss, op, value):
                 continue
             node, reason = _root(it), f"loss{op}{value:g} (loss={it.loss:g})"
         elif what == "grad_norm":
-            norm = total_grad_norm(it)
+            norm = total_grad_norm(it.params)
             if norm is None or not _compare(norm, op, value):
                 continue
             reason = f"grad_norm{op}{value:g} (grad_norm={norm:g})"
@@ -172,7 +163,7 @@ class Stepper:
         """The tracer whose counters we read, the recording to add to, and who names leaf tensors."""
         self.tracer = tracer
         self.writer = writer
-        self._name_of = name_of or tracer.names.param_name.get
+        self._name_of = name_of or tracer.names.param
 
     def detach(self) -> None:
         """In a process forked from the script: never pause, send and record nothing."""
@@ -327,7 +318,8 @@ class Stepper:
 
     def _on_end(self, it: Iteration) -> int:
         self.emit("iteration", {"index": it.index, "loss": it.loss, "optimizer_steps": it.optimizer_steps,
-                                "signature": it.signature, "detail": it.detail, "params": it.params})
+                                "signature": it.signature, "detail": it.detail, "params": it.params,
+                                "nonfinite": it.nonfinite})
         self._pending_done = it
         if self.watching or self._done_throttle.ready():
             self._flush_done()

@@ -314,7 +314,7 @@ def _digraph(names: list[str], attrs: list[dict], edges: list[tuple[int, int]]) 
     return g
 
 
-def annotate(w: Walk, param_name, by_tensor: dict, by_fn: dict, module_of: dict, sources: dict) -> list[str]:
+def annotate(w: Walk, names, by_tensor: dict, by_fn: dict, module_of: dict, sources: dict) -> list[str]:
     """Set names, modules and sources on the walked graph; returns the ids of param nodes and named leaves.
 
     Touches only the nodes that have something to set: leaves, and the ops found in
@@ -327,7 +327,7 @@ def annotate(w: Walk, param_name, by_tensor: dict, by_fn: dict, module_of: dict,
         nid = node_id(k)
         a = nodes[nid]
         var = w.fns[k].variable
-        name = param_name.get(var) or by_tensor.get(id(var))
+        name = names.param(var, by_tensor.get(id(var)))  # core.trace.naming.Names: the one naming rule
         a["name"] = name
         if a["kind"] == "param" or name:
             named.append(nid)

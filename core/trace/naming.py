@@ -93,11 +93,17 @@ class Names:
     The root is the module that owns the called one (a LightningModule whose training_step calls
     `self.net`): owners are learnt from torch's global module registration hook while the tracer is
     installed, so nothing is called to find them. A parameter held under two names (tied weights)
-    gets both, joined by ", "."""
+    gets both, joined by ", ".
+
+    A parameter's name, one rule for the graph, Iteration.params and the optimizer tables (`param`): its
+    module path; else the script variable holding it; else its place in the first optimizer that held it
+    ("group0.param1"; "optimizer2.group0.param1" in a second optimizer)."""
 
     def __init__(self):
         self.module_path = IdMap()  # module -> qualified path
         self.param_name = IdMap()  # parameter -> qualified name(s)
+        self.place = IdMap()  # parameter -> its place in the first optimizer that held it
+        self._optimizers = IdMap()  # optimizer -> its number, by first sight
         self._roots = IdMap()  # modules whose tree is named (roots, and the called modules under them)
         self._owner = IdMap()  # module -> the module it was registered in
         self._trees: list[_Tree] = []
@@ -116,6 +122,21 @@ class Names:
         if self._hook is not None:
             self._hook.remove()
             self._hook = None
+
+    def param(self, p, variable: str | None = None) -> str | None:
+        """The name of parameter (or leaf) `p`, `variable` being the script variable holding it if any."""
+        return self.param_name.get(p) or variable or self.place.get(p)
+
+    def hold(self, optimizer) -> None:
+        """Note the place of each of `optimizer`'s parameters (the last resort of `param`)."""
+        k = self._optimizers.get(optimizer)
+        if k is None:
+            k = self._optimizers[optimizer] = len(self._optimizers) + 1
+        prefix = f"optimizer{k}." if k > 1 else ""
+        for g, group in enumerate(optimizer.param_groups):
+            for i, p in enumerate(group["params"]):
+                if p not in self.place:
+                    self.place[p] = f"{prefix}group{g}.param{i}"
 
     def is_root(self, module: torch.nn.Module) -> bool:
         return module in self._roots

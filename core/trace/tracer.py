@@ -17,7 +17,7 @@ from torch.optim.optimizer import register_optimizer_step_post_hook, register_op
 from torch.utils.weak import WeakIdKeyDictionary
 
 from .. import gcpause
-from ..iteration import DEFAULT_DETAIL, DETAILS, Iteration
+from ..iteration import DEFAULT_DETAIL, DETAILS, Iteration, iteration_nonfinite
 from . import graph as graph_mod
 from . import naming, patches, stats, user_warnings
 from .backward import Backward
@@ -76,7 +76,7 @@ class Tracer:
         self._detail = "light"  # predicted for the iteration under way: full or light
         self.structures = graph_mod.Structures()
         self._signatures: set[str] = set()  # structures recorded so far (new ones get full detail)
-        self._nonfinite_loss = False  # a non-finite loss was seen (the first one got full detail)
+        self._nonfinite_loss = False  # a non-finite loss or iteration was seen (the first got full detail)
         self._full_next = False  # the next iteration is full whatever the budget
         self._scaled = WeakIdKeyDictionary()  # outputs of GradScaler.scale -> the scaler
         self.optimized = WeakIdKeyDictionary()  # parameters the script's optimizers hold
@@ -198,6 +198,7 @@ class Tracer:
         for group in optimizer.param_groups:
             for p in group["params"]:
                 self.optimized[p] = True
+        self.names.hold(optimizer)
 
     def _on_optimizer_pre(self, optimizer, args, kwargs):
         self._hold(optimizer)  # an optimizer made before the tracer was installed
@@ -311,11 +312,12 @@ class Tracer:
         params = b.params(g, numbers, grad_scale)
         if self.optimized:
             self._no_gradient(params, {id(b.leaf(nid)) for nid in b.named})
-        if loss is not None and not math.isfinite(loss):
+        bad = iteration_nonfinite(loss, params, numbers.values())  # numbers: the nodes that have any
+        if bad:
             self._nonfinite(b.detail)
         return Iteration(index=self.index, loss=loss, optimizer_steps=self.optimizer_steps,
                          signature=b.w.signature, graph=g, detail=b.detail, structure=b.structure,
-                         grad_scale=grad_scale, phase_times=phase_times, params=params)
+                         grad_scale=grad_scale, phase_times=phase_times, params=params, nonfinite=bad)
 
     def _walk(self, fns: list, detail: str, sources: dict):
         """The walk of this backward's graph; its Structure; whether the iteration shares that Structure's
@@ -333,7 +335,7 @@ class Tracer:
             if known is None and w.signature not in self._signatures and self.budget.detail == "auto":
                 detail = "full"  # a structure never recorded: all its numbers, whatever the budget
             by_tensor, by_fn = naming.frame_names(sys._getframe(3))
-            named = graph_mod.annotate(w, self.names.param_name, by_tensor, by_fn, self.module_outputs, sources)
+            named = graph_mod.annotate(w, self.names, by_tensor, by_fn, self.module_outputs, sources)
             if detail == "full":
                 attribute_modules(w.graph, w.index, self.module_calls)
             if known is not None:
@@ -349,13 +351,14 @@ class Tracer:
         grad_norm None, so they are seen, not silently missing."""
         for p in list(self.optimized.keys()):
             if id(p) not in in_graph and p.requires_grad:
-                name = self.names.param_name.get(p)
+                name = self.names.param(p)
                 if name is not None and name not in params:
                     params[name] = {"grad_norm": None, "nan": 0, "inf": 0}
 
     def _nonfinite(self, detail: str) -> None:
         """Auto detail: a loss on an accelerator is read after its backward (one transfer an iteration),
-        so the first non-finite one that was not full gets the next iteration full."""
+        so the first non-finite iteration (core.iteration.iteration_nonfinite) that was not full gets the
+        next iteration full."""
         if not self._nonfinite_loss and detail != "full" and self.budget.detail == "auto":
             self._full_next = True
         self._nonfinite_loss = True

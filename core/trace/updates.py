@@ -66,10 +66,8 @@ class OptimizerStep:
     def __init__(self, optimizer: torch.optim.Optimizer, name_of: NameOf):
         self.optimizer = optimizer
         self.cost = 0.0  # seconds spent watching this step (for throttling)
-        self.entries = []  # (name, param, group)
-        for g, group in enumerate(optimizer.param_groups):
-            for i, p in enumerate(group["params"]):
-                self.entries.append((name_of(p) or f"group{g}.param{i}", p, group))
+        self.entries = [(name_of(p), p, group) for group in optimizer.param_groups  # (name, param, group)
+                        for p in group["params"]]
         with torch.no_grad():
             self.before = [p.detach().clone() for _, p, _ in self.entries]
 
@@ -248,5 +246,5 @@ class Updates:
             self.writer.add_param_updates(index, by, rows)
 
     def name_of(self, t) -> str | None:
-        """A parameter's or named leaf's name."""
-        return self.tracer.names.param_name.get(t) or self._leaf_names.get(t)
+        """A parameter's or named leaf's name (core.trace.naming.Names.param)."""
+        return self.tracer.names.param(t, self._leaf_names.get(t))

@@ -12,6 +12,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+from ...core.iteration import node_nonfinite
 from ..i18n import translate
 from ..theme import grad_colour, node_colours, text_colour_on, ui_font
 from . import model as gm
@@ -94,7 +95,7 @@ class NodeItem(QGraphicsItem):
         """New numbers for this node (a graph node's attribute dict, or a module's aggregate)."""
         self.attrs = attrs
         self.norm = attrs.get("_norm") if self.kind == "module" else gm.grad_norm(attrs)
-        self.bad = bool(attrs.get("_bad")) if self.kind == "module" else gm.bad_node(attrs)
+        self.bad = bool(attrs.get("_bad")) if self.kind == "module" else node_nonfinite(attrs)
         self._text = None
         if repaint:
             self.update()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from ...core.iteration import node_number, nonfinite
-from ...core.render.export import node_label
+from ...core.render.labels import node_label
 
 COLLAPSE_ABOVE = 300  # graphs with more nodes open with their modules collapsed
 TARGET_UNITS = 12  # "collapse all" picks the shallowest module depth showing at least this many boxes
@@ -151,11 +151,6 @@ def grad_norm(attrs: dict) -> float | None:
         return math.inf
     n = s.get("norm")
     return float(n) if n is not None else None
-
-
-def bad_node(attrs: dict) -> bool:
-    """True when the node's value or gradient holds NaN or Inf."""
-    return nonfinite(attrs.get("value")) or nonfinite(attrs.get("grad"))
 
 
 def node_key(attrs: dict) -> tuple:

@@ -7,6 +7,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QLinearGradient, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
+from ...core.render.labels import node_title
 from ..i18n import translate
 from ..theme import legend_stops, node_colours
 
@@ -173,7 +174,7 @@ def origin_text(g: nx.DiGraph, origin: str | None) -> str:
     if origin is None or origin not in g:
         return translate("GraphView", "origin unknown")
     a = g.nodes[origin]
-    what = " ".join(x for x in (a.get("op"), f"({a['name']})" if a.get("name") else None) if x)
+    what = node_title(a)
     if a.get("source"):
         return translate("GraphView", "first at {what}, {source}").format(what=what, source=a["source"])
     return translate("GraphView", "first at {what}, source line not recorded").format(what=what)

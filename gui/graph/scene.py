@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QRectF, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsScene
 
 from ...core import gcpause
-from ...core.iteration import Iteration, first_nonfinite
+from ...core.iteration import Iteration, first_nonfinite, node_nonfinite
 from . import model as gm
 from .batch import EdgesItem, OverviewItem
 from .items import NodeItem, Style
@@ -165,7 +165,7 @@ class GraphScene(QGraphicsScene):
                 norm, bad = item.norm, item.bad
             else:
                 agg = groups.setdefault(box, {"_norm": None, "_bad": False})
-                norm, bad = gm.grad_norm(a), gm.bad_node(a)
+                norm, bad = gm.grad_norm(a), node_nonfinite(a)
                 if norm is not None and (agg["_norm"] is None or norm > agg["_norm"]):
                     agg["_norm"] = norm
                 agg["_bad"] = agg["_bad"] or bad

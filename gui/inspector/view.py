@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.iteration import SINK, Iteration, nonfinite
+from ...core.iteration import SINK, Iteration, node_nonfinite
+from ...core.render.labels import node_name
 from ..i18n import translate
 from ..plots.draw import style_plot
 from .optimizer import OptimizerPage
@@ -209,9 +210,9 @@ class InspectorView(QWidget):
             if not isinstance(self.attrs.get(key), dict):
                 self.attrs[key] = None
         a = self.attrs
-        label = a.get("name") or a.get("op") or node_id
+        label = node_name(a)
         kind = a.get("kind") or "op"
-        alarm = nonfinite(a.get("value")) or nonfinite(a.get("grad"))
+        alarm = node_nonfinite(a)
         badge = (f" <span style='background:{alarm_colour().name()}; color:white; font-weight:bold'>"
                  "&nbsp;NaN/Inf&nbsp;</span>") if alarm else ""
         op = html.escape(str(a.get("op") or "")) if label != a.get("op") else ""
@@ -276,7 +277,7 @@ class InspectorView(QWidget):
             self.info.setText(self.tr("The graph changed; select a node of the current graph."))
         else:
             g = iteration.graph
-            bad = sum(1 for _, a in g.nodes(data=True) if nonfinite(a.get("value")) or nonfinite(a.get("grad")))
+            bad = sum(1 for _, a in g.nodes(data=True) if node_nonfinite(a))
             self.title.setText("<b>" + self.tr("Iteration {index}").format(index=iteration.index) + "</b>")
             self.info.setText(rows_html([
                 (self.tr("loss"), _loss_text(iteration)), (self.tr("nodes"), g.number_of_nodes()),
@@ -333,7 +334,7 @@ def _num(v) -> float:
 
 
 def _neighbours(graph, nodes) -> str:
-    names = [str(graph.nodes[n].get("name") or graph.nodes[n].get("op") or n) for n in nodes]
+    names = [node_name(graph.nodes[n]) for n in nodes]
     return ", ".join(names[:8]) + (f" … (+{len(names) - 8})" if len(names) > 8 else "") if names else "–"
 
 

@@ -3,12 +3,11 @@ draws the rank in focus as any run; these overlay every rank)."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, QTimer
 
+from ...core.iteration import total_grad_norm
 from ..theme import pen_colours
 from .series import Series
 
@@ -32,9 +31,7 @@ class RankCurves(QObject):
 
     def add(self, rank: int, d: dict) -> None:
         """Bridge.sig_rank_scalars: one rank's iteration {index, loss, params}."""
-        norms = [p["grad_norm"] for p in (d.get("params") or {}).values()
-                 if isinstance(p, dict) and p.get("grad_norm") is not None]
-        norm = math.sqrt(sum(n * n for n in norms)) if norms else None
+        norm = total_grad_norm(d.get("params") or {})
         for which, value in (("loss", d.get("loss")), ("grad", norm)):
             if value is not None:
                 self.series[which].setdefault(rank, Series()).append(d["index"], float(value))

@@ -57,7 +57,7 @@ class PlotsView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.loss = Series()
-        self.nonfinite_spans: list[list[float]] = []  # [first, last] iteration of runs of NaN/Inf loss
+        self.nonfinite_spans: list[list[float]] = []  # [first, last] iteration of runs of non-finite iterations
         self.grads = ParamTable()
         self.ratios = ParamTable()
         self.hidden: set[str] = set()
@@ -123,8 +123,9 @@ class PlotsView(QWidget):
         self._update_titles()
 
     # -- public interface --------------------------------------------------------------------
-    def add_iteration(self, index: int, loss: float | None, params: dict[str, dict]) -> None:
-        """One iteration: its loss (None when the root was not a scalar) and per-parameter grad norms."""
+    def add_iteration(self, index: int, loss: float | None, params: dict[str, dict], nonfinite: bool = False) -> None:
+        """One iteration: its loss (None when the root was not a scalar), per-parameter grad norms, and
+        whether it is non-finite (core.iteration.iteration_nonfinite; shaded on the loss plot)."""
         if loss is not None:
             try:
                 v = float(loss)
@@ -134,6 +135,8 @@ class PlotsView(QWidget):
                 self.loss.append(index, v)
             else:
                 self._add_loss(index, v)
+        if nonfinite:
+            self._mark_nonfinite(index)
         if params:
             row = {k: v.get("grad_norm") if isinstance(v, dict) else None for k, v in params.items()}
             for k, v in row.items():  # an optimizer parameter this backward gave no gradient
@@ -158,8 +161,8 @@ class PlotsView(QWidget):
             xs = np.array([i for i, _ in pts], dtype=np.float64)
             ys = np.array([float(v) for _, v in pts], dtype=np.float64)
             self.loss.extend(xs, ys)
-            for i in xs[~np.isfinite(ys)]:
-                self._mark_nonfinite(float(i))
+        for i in sorted(int(r["index"]) for r in rows if r.get("nonfinite")):
+            self._mark_nonfinite(i)
         self.grads.load(params or {})
         self._schedule()
 
@@ -209,10 +212,8 @@ class PlotsView(QWidget):
             if self.nonfinite_spans and self.nonfinite_spans[-1][1] >= index:
                 self.nonfinite_spans[-1][1] = index - 1
         self.loss.append(index, v)
-        if not math.isfinite(v):
-            self._mark_nonfinite(index)
 
-    def _mark_nonfinite(self, index: float) -> None:
+    def _mark_nonfinite(self, index: int) -> None:
         spans = self.nonfinite_spans
         if spans and spans[-1][1] >= index - 1:
             spans[-1][1] = index
@@ -350,7 +351,7 @@ class PlotsView(QWidget):
         while len(self._regions) < len(spans):
             region = pg.LinearRegionItem(movable=False, brush=brush, pen=pg.mkPen(NONFINITE_COLOUR, width=2))
             region.setZValue(-10)
-            region.setToolTip(self.tr("loss is NaN or Inf here"))
+            region.setToolTip(self.tr("NaN or Inf in these iterations (loss, a gradient or a value)"))
             self.loss_plot.addItem(region, ignoreBounds=True)
             self._regions.append(region)
         for region, (a, b) in zip(self._regions, spans, strict=True):
@@ -358,7 +359,7 @@ class PlotsView(QWidget):
 
     def _update_titles(self) -> None:
         fg = pen_colours(self.palette())[1].name()
-        bad = int(np.count_nonzero(~np.isfinite(self.loss.data()[1])))
+        bad = sum(int(b - a) + 1 for a, b in self.nonfinite_spans)
         loss_title = self.tr("loss")
         if bad:
             first = int(self.nonfinite_spans[0][0]) if self.nonfinite_spans else 0

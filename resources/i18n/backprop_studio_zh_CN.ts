@@ -1030,8 +1030,8 @@ Its output is in the console below.</source>
         <translation>更新量为 0：画在对数刻度的底部</translation>
     </message>
     <message>
-        <source>loss is NaN or Inf here</source>
-        <translation>此处损失为 NaN 或 Inf</translation>
+        <source>NaN or Inf in these iterations (loss, a gradient or a value)</source>
+        <translation>这些迭代中出现 NaN 或 Inf（损失、梯度或数值）</translation>
     </message>
     <message>
         <source>loss</source>
