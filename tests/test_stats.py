@@ -135,3 +135,17 @@ def test_full_summaries_match_torch_for_every_size_and_layout():
             assert s[k] == pytest.approx(v.item(), rel=1e-3 if t.dtype == torch.float16 else 1e-5, abs=1e-9), (k, t.shape)
         assert (s["nan"], s["inf"]) == (0, 0) and s["shape"] == list(t.shape)
     assert out[6]["std"] == 0.0
+
+
+def test_views_of_the_same_elements_share_a_row_and_others_do_not():
+    """A reshape and a transpose of one tensor read the same elements; a slice, a strided view and a
+    same-sized tensor elsewhere do not."""
+    torch.manual_seed(0)
+    a = torch.randn(64, 100)
+    ts = [a, a.reshape(100, 64), a.t(), a[:32], a[:, ::2], torch.randn(64, 100)]
+    out = stats.summarize(ts)
+    for t, s in zip(ts, out, strict=True):
+        assert s["mean"] == pytest.approx(t.double().mean().item(), rel=1e-5)
+        assert s["max"] == t.max().item() and s["shape"] == list(t.shape)
+    assert out[0]["norm"] == out[1]["norm"] == out[2]["norm"] != out[5]["norm"]
+    assert out[3]["norm"] < out[0]["norm"] and out[4]["norm"] < out[0]["norm"]

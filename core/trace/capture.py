@@ -12,6 +12,8 @@ from ..iteration import node_id
 from . import naming
 from .graph import grad_fn_of
 
+_Tensor = torch.Tensor
+
 
 class CaptureMode(TorchFunctionMode):
     """Full detail: remember every op's output tensor and the user line that made it."""
@@ -23,12 +25,15 @@ class CaptureMode(TorchFunctionMode):
         self.sources: dict = {}  # grad_fn -> "file:line"
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
+        outputs = self.outputs
         for a in args:  # outputs made outside the mode (custom Function.apply) seen as inputs
-            if type(a) is torch.Tensor:
+            if type(a) is _Tensor and a.requires_grad:
                 fn = grad_fn_of(a)
-                if fn is not None and fn not in self.outputs:
+                if fn is not None and fn not in outputs:
                     self._keep(a, fn)
         out = func(*args, **(kwargs or {}))
+        if type(out) is _Tensor and not out.requires_grad:
+            return out  # most calls of a step: nothing autograd will see
         fn = grad_fn_of(out)
         if fn is None and isinstance(out, tuple | list):
             for o in out:

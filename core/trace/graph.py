@@ -53,17 +53,27 @@ class Structure:
     named: list  # ids of param nodes and named leaves
     edges: list  # (child k, parent k)
     tensors: list  # weak references to the leaf tensors, in `leaves` order
+    captured: bool = False  # walked after a captured forward: its ops have their sources and modules
 
     @classmethod
-    def of(cls, w: Walk, named: list, edges: list) -> Structure:
+    def of(cls, w: Walk, named: list, edges: list, captured: bool = False) -> Structure:
         static = {n: dict(a) for n, a in w.graph.nodes(data=True)}  # before any number is set
         tensors = [weakref.ref(w.fns[k].variable) for k in w.leaves]
-        return cls(_frozen(static, w.graph), w.signature, w.leaves, named, edges, tensors)
+        return cls(_frozen(static, w.graph), w.signature, w.leaves, named, edges, tensors, captured)
 
     def repeats(self, w: Walk) -> bool:
         """The same leaf tensors (the walk key holds their ids, which a new tensor may reuse)."""
         fns = w.fns
         return all(ref() is fns[k].variable for ref, k in zip(self.tensors, self.leaves, strict=True))
+
+    def own_graph(self) -> nx.DiGraph:
+        """A graph of this structure with attribute dicts of its own (a full iteration writes its numbers
+        there), the adjacency shared: a repeat needs no networkx build, names or module attribution."""
+        g = nx.DiGraph()
+        g._node = {n: dict(a) for n, a in self.graph._node.items()}
+        g._succ, g._pred = self.graph._succ, self.graph._pred
+        g._adj = g._succ
+        return g
 
     def instance(self, numbers: dict[str, dict]) -> nx.DiGraph:
         """A frozen graph of this structure carrying one iteration's `numbers` (node id -> {"value":

@@ -140,12 +140,13 @@ class Batch:
                 if not math.isfinite(sum(host[:len(order)])):
                     recheck += [i for i, v in zip(order, host, strict=False) if not math.isfinite(v)]
             else:
+                finite = math.isfinite(sum(host[exact * width:len(order) * width]))  # almost always
                 for j, i in enumerate(order):
                     row = host[j * width:(j + 1) * width]
                     s = out[i]
                     s.update(zip(FIELDS, row, strict=True))
-                    s["nan"], s["inf"] = int(s["nan"]), int(s["inf"])
-                    if j >= exact and not all(math.isfinite(v) for v in row):
+                    s["nan"], s["inf"] = int(row[5]), int(row[6])
+                    if not finite and j >= exact and not all(math.isfinite(v) for v in row):
                         recheck.append(i)
             pos = len(order) * width
             for i in with_values:
@@ -291,10 +292,16 @@ def _large_stats(flats: list[torch.Tensor], idx: list[int]) -> tuple[torch.Tenso
 
 
 def _elements(t: torch.Tensor) -> tuple:
-    """What decides the elements a tensor reads: views of one memory with the same key (a transpose,
-    a permutation) have the same statistics."""
-    return (t.untyped_storage().data_ptr(), t.storage_offset(), t.dtype,
-            tuple(sorted((st, n) for st, n in zip(t.stride(), t.shape, strict=True) if n != 1)))
+    """Which elements a tensor reads (views of them have the same statistics): a dense block from its
+    first element (any order of dims: a transpose, a reshape of a contiguous tensor), else its exact
+    strides and sizes from its first element."""
+    pairs = sorted((st, n) for st, n in zip(t.stride(), t.shape, strict=True) if n != 1)
+    step = 1
+    for st, n in pairs:
+        if st != step:
+            return t.data_ptr(), t.dtype, tuple(pairs)
+        step *= n
+    return t.data_ptr(), t.dtype, step
 
 
 def _exact_stats(f: torch.Tensor) -> torch.Tensor:

@@ -65,6 +65,7 @@ class Tracer:
         self._depth = 0
         self._local = threading.local()
         self._mode: CaptureMode | None = None
+        self._stepping_mode: CaptureMode | None = None  # the capture suspended during an optimizer step
         self._saved: dict = {}
         self._warnings: tuple = ()
         self._handles: list = []
@@ -202,10 +203,18 @@ class Tracer:
 
     def _on_optimizer_pre(self, optimizer, args, kwargs):
         self._hold(optimizer)  # an optimizer made before the tracer was installed
+        mode = self._mode
+        if mode is not None and not args and kwargs.get("closure") is None:  # a closure's forward is captured
+            self._set_capture(False)  # the update's own tensor calls are no forward ops: not through the mode
+            self._stepping_mode = mode
         self._point("optimizer_pre", {"optimizer": type(optimizer).__name__, "instance": optimizer})
 
     def _on_optimizer_post(self, optimizer, args, kwargs):
         self.optimizer_steps += 1
+        mode, self._stepping_mode = self._stepping_mode, None
+        if mode is not None and self._mode is None:
+            self._mode = mode  # the same mode again: what the forward captured so far stays
+            mode.__enter__()
         self._point("optimizer_post", {"optimizer": type(optimizer).__name__, "instance": optimizer})
 
     # ---- one backward = one iteration ------------------------------------
@@ -328,9 +337,12 @@ class Tracer:
             known = self.structures.get(w.key)
             if known is not None and not known.repeats(w):
                 known = None
-            if known is not None and detail != "full":
+            if known is not None and (detail != "full" or known.captured):
                 graph_mod.build(w, known)
-                return w, known, True, known.named, detail
+                if detail != "full":
+                    return w, known, True, known.named, detail
+                w.graph = known.own_graph()  # a full repeat: the static attributes as recorded
+                return w, known, False, known.named, detail
             edges = graph_mod.build(w)  # a full iteration writes its numbers into a graph of its own
             if known is None and w.signature not in self._signatures and self.budget.detail == "auto":
                 detail = "full"  # a structure never recorded: all its numbers, whatever the budget
@@ -341,7 +353,7 @@ class Tracer:
             if known is not None:
                 _keep_static(w.graph, known.graph)  # sources and modules a capture-less forward lacks
             if known is None or w.graph._node != known.graph._node:  # new, or now with sources and modules
-                known = graph_mod.Structure.of(w, named, edges)  # static attributes only
+                known = graph_mod.Structure.of(w, named, edges, bool(sources))  # static attributes only
                 self.structures.put(w.key, known)
             self._signatures.add(w.signature)
             return w, known, False, named, detail
