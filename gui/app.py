@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -58,7 +59,12 @@ def run_app(target: dict, args: argparse.Namespace) -> int:
                         lang=args.lang or "en")
     freeze_startup_objects()
     if args.screenshot:
-        return screenshot(window, target, args.screenshot, max(int(args.iterations or 1), 1), args.detail)
+        try:
+            return screenshot(window, target, args.screenshot, max(int(args.iterations or 1), 1), args.detail)
+        finally:  # nothing left in the temporary directory: the window's child ended, then its settings
+            window.close()
+            settings.sync()
+            shutil.rmtree(os.path.dirname(settings.fileName()), ignore_errors=True)
     window.show()
     window.open_target(target, detail=args.detail, first=not args.run)
     return app.exec()

@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 
 from ..boot import python_command
 from ..iteration import DEFAULT_DETAIL
@@ -55,18 +56,19 @@ def record_distributed(script: str, args: list[str], out: str, nproc: int, nnode
         options += ["--break-on", cond]
     if collective_timeout:
         options += ["--collective-timeout", str(collective_timeout)]
-    cmd = torchrun_command(python or sys.executable, options, os.path.abspath(script), args, nproc, nnodes,
-                           node_rank, endpoint, rdzv_id)
-    proc = subprocess.Popen(cmd, env=child_env())
-    try:
-        code = proc.wait()
-    except KeyboardInterrupt:
-        proc.send_signal(signal.SIGINT)  # the agent passes it on to its workers
+    with tempfile.TemporaryDirectory(prefix="backprop-studio-") as logs:  # torchrun's, else a torchelastic_* stays
+        cmd = torchrun_command(python or sys.executable, options, os.path.abspath(script), args, nproc, nnodes,
+                               node_rank, endpoint, rdzv_id, launcher=[f"--log-dir={logs}"])
+        proc = subprocess.Popen(cmd, env=child_env())
         try:
-            code = proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
             code = proc.wait()
+        except KeyboardInterrupt:
+            proc.send_signal(signal.SIGINT)  # the agent passes it on to its workers
+            try:
+                code = proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                code = proc.wait()
     files = rank_files(parts)
     if not files:
         print(f"backprop-studio: torchrun exited with code {code} before any rank started recording",

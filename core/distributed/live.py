@@ -124,7 +124,8 @@ class DistributedSession:
         options += ["--connect-path", path, "--collective-timeout", str(self.collective_timeout)]
         # torchrun waits 1 s (not 30) for workers to end after a signal before it kills them
         cmd = torchrun_command(self.python, options, self.script, self.args, self.nproc,
-                               launcher=["--shutdown-timeout=1", "--monitor-interval=0.1"])
+                               launcher=["--shutdown-timeout=1", "--monitor-interval=0.1",
+                                         f"--log-dir={os.path.join(self._dir, 'logs')}"])  # not a torchelastic_* of its own
         self._log = open(os.path.join(self._dir, "torchrun.log"), "wb")  # noqa: SIM115 - closed in close()
         self.proc = subprocess.Popen(cmd, env=child_env(), stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, cwd=os.path.dirname(self.script))
