@@ -160,6 +160,36 @@ def test_parameter_names_nested_modules_and_optimizer_steps():
     assert relu["module"] == "features.1"
 
 
+def test_forward_values_are_captured_around_optimizer_steps_with_and_without_a_closure():
+    """The capture is off during a plain step (its tensor calls are no forward ops) and back for the next
+    forward; a closure's forward runs inside step and is captured there."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    xs = torch.randn(6, 3)
+    sgd = torch.optim.SGD(net.parameters(), lr=0.1)
+    lbfgs = torch.optim.LBFGS(net.parameters(), max_iter=1)
+
+    def closure():
+        lbfgs.zero_grad()
+        loss = net(xs).pow(2).mean()
+        loss.backward()
+        return loss
+
+    def run():
+        for _ in range(2):
+            sgd.zero_grad()
+            net(xs).pow(2).mean().backward()
+            sgd.step()
+        lbfgs.step(closure)
+
+    its = trace(run)
+    assert len(its) == 3
+    for it in its:
+        tanh = one(it, op="TanhBackward0")
+        assert tanh["value"] is not None and tanh["source"] is not None
+        assert tanh["value"]["max"] <= 1.0
+
+
 def test_sequential_names_and_transformer_parameter_names():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 1), nn.Flatten(0, 1))

@@ -13,6 +13,7 @@ from . import naming
 from .graph import grad_fn_of
 
 _Tensor = torch.Tensor
+_Attribute = type(torch.Tensor.grad.__get__)  # a tensor attribute's __get__/__set__, as the mode sees it
 
 
 class CaptureMode(TorchFunctionMode):
@@ -25,6 +26,8 @@ class CaptureMode(TorchFunctionMode):
         self.sources: dict = {}  # grad_fn -> "file:line"
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
+        if type(func) is _Attribute:  # a tensor attribute read or set (.grad, .grad_fn, .shape): no op
+            return func(*args, **(kwargs or {}))
         outputs = self.outputs
         for a in args:  # outputs made outside the mode (custom Function.apply) seen as inputs
             if type(a) is _Tensor and a.requires_grad:

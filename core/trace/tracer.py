@@ -204,7 +204,8 @@ class Tracer:
     def _on_optimizer_pre(self, optimizer, args, kwargs):
         self._hold(optimizer)  # an optimizer made before the tracer was installed
         mode = self._mode
-        if mode is not None and not args and kwargs.get("closure") is None:  # a closure's forward is captured
+        closure = kwargs.get("closure", args[1] if len(args) > 1 else None)  # args: (optimizer, closure?)
+        if mode is not None and closure is None:  # a closure's forward is captured
             self._set_capture(False)  # the update's own tensor calls are no forward ops: not through the mode
             self._stepping_mode = mode
         self._point("optimizer_pre", {"optimizer": type(optimizer).__name__, "instance": optimizer})
