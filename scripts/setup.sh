@@ -13,6 +13,7 @@ command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
 fonts="$(fc-list :lang=zh family 2>/dev/null || true)"
 [ -n "$fonts" ] || need_apt+=(fonts-wqy-microhei fontconfig)
 command -v xvfb-run >/dev/null 2>&1 || need_apt+=(xvfb xauth)
+command -v tesseract >/dev/null 2>&1 || need_apt+=(tesseract-ocr)  # OCR of screenshots (tests/test_ocr.py)
 libs="$(ldconfig -p 2>/dev/null || true)"
 # Shared libraries Qt needs (offscreen, and the xcb platform under Xvfb): library -> Debian package.
 for pair in libEGL.so.1:libegl1 libGL.so.1:libgl1 libxkbcommon.so.0:libxkbcommon0 \

@@ -43,7 +43,7 @@ def test_a_second_setup_runs_no_apt_get_and_prints_nothing(tmp_path):
 
 
 def test_without_root_or_sudo_setup_prints_the_apt_line_and_carries_on(tmp_path):
-    """A user who is not root and has no sudo, with graphviz missing: the exact line to run, exit 0."""
+    """A user who is not root and has no sudo, with graphviz and tesseract missing: the exact line to run, exit 0."""
     assert venv_is_current(), "the venv is older than requirements.txt: run `bash scripts/setup.sh` first"
     apt, log = fake_apt(tmp_path)
     bin_dir = tmp_path / "bin"
@@ -57,5 +57,5 @@ def test_without_root_or_sudo_setup_prints_the_apt_line_and_carries_on(tmp_path)
     (bin_dir / "id").chmod(0o755)
     done = run_setup({"PATH": str(bin_dir), "BPS_APT": apt, "HOME": str(tmp_path)})
     assert done.returncode == 0, done.stderr
-    assert "apt-get update && apt-get install -y --no-install-recommends graphviz" in done.stderr
+    assert "apt-get update && apt-get install -y --no-install-recommends graphviz tesseract-ocr\n" in done.stderr
     assert not os.path.exists(log)
