@@ -9,6 +9,7 @@ import tempfile
 
 from backprop_studio.core.recording.store import Recording
 from benchmarks.common import PYTHON, ROOT, emit, line, run_child
+from tests.blocking import wait_finished
 
 MLP_SCRIPT = """
 import torch
@@ -114,7 +115,7 @@ def session_free_run(tmp: str, rounds: int) -> None:
         plain = min(plain, t)
         t = time.perf_counter()
         with Session(script, detail="auto", paused=False, record=os.path.join(tmp, f"s{r}.bps")) as s:
-            done = s.wait_finished(timeout=300)
+            done = wait_finished(s, timeout=300)
             s.events()
         live = min(live, time.perf_counter() - t)
         if done.data.get("status") != "finished":

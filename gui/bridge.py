@@ -212,12 +212,12 @@ class Bridge(QObject):
     def show(self, index: int) -> bool:
         """Show iteration `index` (timeline scrubbing); following resumes when it is the newest."""
         view = self.view
-        if view.count:
-            view.following = index >= view.count - 1
         it = self.iteration(index)
         if it is None:
             return False
         view.shown = index
+        if view.count:
+            view.following = index >= view.count - 1
         self.sig_iteration.emit(it)
         self.emit_status()
         return True

@@ -24,20 +24,20 @@ from ..core import lessons
 from ..core.iteration import Iteration, kept_graph
 from ..core.recording.store import RecordingError
 from ..core.render.labels import node_title
+from .actions import Actions, build_menus, build_search_bar
 from .bridge import Bridge
 from .console import ConsoleView
 from .controls import ControlsToolbar
 from .diagnostics import DiagnosticsView, show_finding
+from .files import Files
 from .graph.view import GraphView
 from .inspector.view import InspectorView
 from .lesson_panel import LessonPanel
-from .main_menus import build_menus, build_search_bar, fill_recent
 from .plots.view import PlotsView
 from .ranks import attach_ranks
 from .theme import apply_theme
 from .timeline import TimelineView
 
-RECENT_MAX = 10
 # The bridge's status words (mode, state, phase, how a run ended), shown in the interface's language.
 STATUS_WORDS = (QT_TRANSLATE_NOOP("MainWindow", "live"), QT_TRANSLATE_NOOP("MainWindow", "replay"),
                 QT_TRANSLATE_NOOP("MainWindow", "running"), QT_TRANSLATE_NOOP("MainWindow", "paused"),
@@ -63,7 +63,6 @@ class MainWindow(QMainWindow):
         self.theme, self.presentation, self.lang = theme, presentation, lang
         # before any child exists: widgets polished under another theme keep that theme's font
         apply_theme(QApplication.instance(), theme, presentation)
-        self.iteration: Iteration | None = None
         self.lesson: dict | None = None
         self.target: dict = {}
         self.last_error: str | None = None
@@ -83,10 +82,12 @@ class MainWindow(QMainWindow):
         self.controls = ControlsToolbar(self)
         self.addToolBar(self.controls)
         self.addToolBarBreak()
-        self.search_box = build_search_bar(self)
+        self.files = Files(self, self.bridge, self.settings, self.statusBar().showMessage)
         self._build_layout()
+        self.commands = Actions(self)  # the menus' commands, laid out by build_menus
+        self.search_box = build_search_bar(self, self.commands)
         self._build_status_bar()
-        self.menus = build_menus(self)
+        build_menus(self.menuBar(), self.commands, self.docks)
         self.ranks = attach_ranks(self)  # a distributed run's rank selector, agreement, per-rank curves
         self._connect()
         self.set_theme(theme, presentation)
@@ -156,8 +157,9 @@ class MainWindow(QMainWindow):
         self.timeline.sig_selected.connect(self.bridge.show)
         self.plots.sig_jump.connect(self.timeline.pick)
         self.controls.sig_detail.connect(self._on_detail)
-        self.timeline.sig_follow_changed.connect(self._on_follow)
-        self.graph.sig_node_selected.connect(self._on_node_selected)
+        view = self.bridge.view  # what is shown: the views read it and follow its events
+        view.events.following.connect(self._on_follow)
+        view.events.selection.connect(self._on_node_selected)
         self.graph.sig_layout_done.connect(self._on_layout_done)
         self.graph.sig_message.connect(self.statusBar().showMessage)
         self.controls.sig_command.connect(self._on_command)
@@ -242,14 +244,8 @@ class MainWindow(QMainWindow):
         return False
 
     def _remember(self, kind: str, path: str) -> None:
-        entry = f"{kind}:{os.path.abspath(path)}"
-        recent = [e for e in self.recent_files() if e != entry]
-        self.settings.setValue("recent", [entry, *recent][:RECENT_MAX])
-        fill_recent(self, self.menus.recent)
-
-    def recent_files(self) -> list[str]:
-        value = self.settings.value("recent", [])
-        return [value] if isinstance(value, str) else list(value or [])
+        self.files.remember(kind, path)
+        self.commands.fill_recent()
 
     # -- view options ---------------------------------------------------------------------------
     def set_theme(self, theme: str | None = None, presentation: bool | None = None) -> None:
@@ -257,9 +253,9 @@ class MainWindow(QMainWindow):
         self.presentation = self.presentation if presentation is None else presentation
         apply_theme(QApplication.instance(), self.theme, self.presentation)
         self.graph.set_theme(self.theme, self.presentation)
-        for name, action in self.menus.themes.items():
+        for name, action in self.commands.themes.items():
             action.setChecked(name == self.theme)
-        self.menus.presentation.setChecked(self.presentation)
+        self.commands.presentation.setChecked(self.presentation)
         if presentation:
             self.controls.set_lecture_pace()  # 1 it/s, each backward animated node by node
 
@@ -271,21 +267,23 @@ class MainWindow(QMainWindow):
         self.lang = lang
         self.lesson_panel.set_language(lang)
         self.diagnostics.set_language(lang)
-        for code, action in self.menus.languages.items():
+        for code, action in self.commands.languages.items():
             action.setChecked(code == lang)
 
     # -- bridge slots ------------------------------------------------------------------------------
     def _on_reset(self, info: dict) -> None:
-        self.iteration = None
         self._optimizer_data = None
         self.graph.clear()
         self.plots.clear()
         self.console.clear()
-        self.timeline.set_count(0)
-        self.timeline.set_following(True)
         self.inspector.show_node(None, None)
         what = info.get("recording") or info.get("script") or ""
         self.setWindowTitle(f"Backprop Studio — {os.path.basename(what)}" if what else "Backprop Studio")
+
+    @property
+    def iteration(self) -> Iteration | None:
+        """The Iteration whose graph is on screen (the view state's)."""
+        return self.bridge.view.iteration
 
     def _on_iteration(self, it: Iteration) -> None:
         if self._said_for is not None and self._said_for != it.index:
@@ -295,7 +293,7 @@ class MainWindow(QMainWindow):
             self._on_loss_only(it)
             return
         new = self.iteration is None or it.index > self.iteration.index
-        self.iteration = it
+        self.bridge.view.iteration = it
         self.graph.set_iteration(it)
         if new and self.lecture_pace():
             self.graph.animate_backward(within_ms=int(800 / self.controls.rate()))
@@ -303,8 +301,6 @@ class MainWindow(QMainWindow):
         selected = self.graph.selected_node()
         self.inspector.show_node(it, selected if selected in it.graph else None)
         self.graph.set_marks(self.diagnostics.marks(it))
-        if it.index < self.timeline.count:
-            self.timeline.set_current(it.index)
 
     def _on_loss_only(self, it: Iteration) -> None:
         before = self.bridge.view.last_graph(it.index)
@@ -317,18 +313,14 @@ class MainWindow(QMainWindow):
             if self.iteration is not None else self.tr("no earlier iteration has one")
         self._say(self.tr("iteration {index}: {loss}no graph kept (recorded by an older version); {where}")
                   .format(index=it.index, loss=loss, where=where), it.index)
-        if it.index < self.timeline.count:
-            self.timeline.set_current(it.index)
 
     def _on_scalars(self, d: dict) -> None:
         self.plots.add_iteration(d["index"], d.get("loss"), d.get("params") or {}, bool(d.get("nonfinite")))
         self.timeline.mark(d["index"], d.get("detail", ""), d.get("signature", ""))
-        self.timeline.set_count(self.bridge.view.count)
 
     def _on_history(self, rows: list, params: dict) -> None:
         self.plots.set_history(rows, params)
         self.timeline.mark_rows(rows)
-        self.timeline.set_count(len(rows))
 
     def _on_error(self, error: dict) -> None:
         self.console.show_error(error)
@@ -388,8 +380,6 @@ class MainWindow(QMainWindow):
 
     def _on_status(self, s: dict) -> None:
         self.controls.set_state(s)
-        if s.get("mode") == "live" and s.get("following") and not self.timeline.following():
-            self.timeline.set_following(True)  # a run or step resumes following the newest iteration
         lab = self.status_labels
         mode = s.get("mode") if s.get("mode") in ("live", "replay") else ""
         lab["state"].setText(f"{self._word(mode)} · {self._word(s.get('state'))}" if mode else self.tr("no script"))
@@ -408,8 +398,9 @@ class MainWindow(QMainWindow):
         return self.tr(word) if word in STATUS_WORDS else (word or "")
 
     def _on_follow(self, on: bool) -> None:
-        if on and self.bridge.view.count:
-            self.bridge.show(self.bridge.view.count - 1)
+        view = self.bridge.view
+        if on and view.count and view.shown != view.count - 1:
+            self.bridge.show(view.count - 1)
 
     def _on_node_selected(self, box) -> None:
         it = self.iteration

@@ -96,17 +96,6 @@ class _JumpSlider(QSlider):
         super().mousePressEvent(event)  # on the handle now: dragging goes on from here
 
 
-class _State:
-    """What the timeline shows, in a plain object (cheap to update once per live iteration)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.current = 0
-        self.version = 0  # bumped by mark() so the strip recomputes its columns
-        self.enabled = False
-        self.shown = ("", "")
-
-
 class _Strip(QWidget):
     """Draws one tick per pixel column that holds a full-detail iteration or a graph change."""
 
@@ -178,16 +167,17 @@ class _Strip(QWidget):
 
 
 class TimelineView(QWidget):
-    """Slider over iterations 0..count-1. `sig_selected` fires only for the user's choices, throttled."""
+    """Slider over iterations 0..count-1 of the ViewState, which it reads and follows (count, shown,
+    following); the user's choices go out as `sig_selected` (throttled) and into `view.following`."""
 
     sig_selected = Signal(int)
-    sig_follow_changed = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None, view: ViewState | None = None):
+    def __init__(self, parent: QWidget | None, view: ViewState):
         super().__init__(parent)
-        self.view = view or ViewState()  # which iterations have no graph (shared with the window)
-        self.state = _State()
+        self.view = view
         self.marks = _Marks()
+        self.version = 0  # bumped by mark() so the strip recomputes its columns
+        self._texts = ("", "")  # the label's and flags' text (setText relayouts: only on a change)
         self.slider = _JumpSlider(Qt.Orientation.Horizontal, self)
         self.slider.setRange(0, 0)
         self.slider.setEnabled(False)
@@ -197,7 +187,7 @@ class TimelineView(QWidget):
         self.flags.setProperty("role", "muted")
         self._fit_label()
         self.follow = QCheckBox(self.tr("Follow live"), self)
-        self.follow.setChecked(True)
+        self.follow.setChecked(view.following)
         self.follow.setToolTip(self.tr("Jump to the newest iteration as it arrives"))
         self.strip = _Strip(self)
         layout = QGridLayout(self)  # the strip sits exactly above the slider so marks line up with it
@@ -216,59 +206,29 @@ class TimelineView(QWidget):
         self._emit_timer = QTimer(self)
         self._emit_timer.setSingleShot(True)
         self._emit_timer.timeout.connect(self._on_emit_pending)
-        self.slider.valueChanged.connect(self._on_slider)
-        self.follow.toggled.connect(self._on_follow)
+        self.slider.valueChanged.connect(self._on_user_pick)
+        self.follow.toggled.connect(self._on_follow_box)
         self.strip.sig_clicked.connect(self._on_user_pick)
+        view.events.count.connect(self._on_count)
+        view.events.shown.connect(self._on_shown)
+        view.events.following.connect(self._on_following)
 
     # -- public interface --------------------------------------------------------------------
     @property
     def count(self) -> int:
-        """Number of recorded iterations."""
-        return self.state.count
+        return self.view.count
 
     @property
     def current(self) -> int:
-        """The iteration shown as current."""
-        return self.state.current
-
-    @property
-    def version(self) -> int:
-        return self.state.version
-
-    def set_count(self, n: int) -> None:
-        """There are `n` recorded iterations (0..n-1); when following live, show the newest."""
-        n = max(int(n), 0)
-        st = self.state
-        if n == 0:
-            self.marks = _Marks()  # a restart: nothing is recorded any more
-            st.version += 1
-        if n != st.count:
-            st.count = n
-            self.slider.blockSignals(True)
-            self.slider.setRange(0, max(n - 1, 0))
-            self.slider.blockSignals(False)
-            if (n > 0) != st.enabled:
-                st.enabled = n > 0
-                self.slider.setEnabled(st.enabled)
-        self.set_current(n - 1 if self.follow.isChecked() and n else min(st.current, max(n - 1, 0)))
-
-    def set_current(self, i: int) -> None:
-        """Show iteration `i` as current without emitting sig_selected."""
-        st = self.state
-        st.current = int(min(max(i, 0), max(st.count - 1, 0)))
-        if self.slider.value() != st.current:
-            self.slider.blockSignals(True)
-            self.slider.setValue(st.current)
-            self.slider.blockSignals(False)
-        self._update_label()
-        self.strip.update()
+        """The iteration shown (0 before any)."""
+        return min(self.view.shown or 0, max(self.view.count - 1, 0))
 
     def mark(self, index: int, detail: str, signature: str) -> None:
         """Record that iteration `index` has `detail` ("full"/"light") and graph `signature`."""
         if index < 0:
             return
         self.marks.set(int(index), detail, signature)
-        self.state.version += 1  # the strip recomputes its columns at the next paint
+        self.version += 1  # the strip recomputes its columns at the next paint
         self.strip.update()
 
     def mark_rows(self, rows: list[dict]) -> None:
@@ -277,7 +237,7 @@ class TimelineView(QWidget):
         if rows:
             self.marks.set_many(np.fromiter((r["index"] for r in rows), dtype=np.int64, count=len(rows)),
                                 [r.get("detail") or "" for r in rows], [r.get("signature") or "" for r in rows])
-        self.state.version += 1
+        self.version += 1
         self.strip.update()
 
     def handle_length(self) -> int:
@@ -288,13 +248,6 @@ class TimelineView(QWidget):
                                                   QStyle.SubControl.SC_SliderHandle, self.slider)
         return rect.width()
 
-    def following(self) -> bool:
-        """True when the view jumps to the newest iteration as it arrives."""
-        return self.follow.isChecked()
-
-    def set_following(self, on: bool) -> None:
-        self.follow.setChecked(on)
-
     def is_full(self, index: int) -> bool:
         return 0 <= index < len(self.marks.full) and bool(self.marks.full[index])
 
@@ -302,20 +255,40 @@ class TimelineView(QWidget):
         """Iterations where the graph signature changed."""
         return self.marks.changes(self.count).tolist()
 
-    # -- slots -------------------------------------------------------------------------------
-    def _on_slider(self, value: int) -> None:
-        self._on_user_pick(value)
-
     def pick(self, index: int) -> None:
         """The user chose iteration `index` elsewhere (a click in a plot): as a click on the timeline."""
         if self.count:
             self._on_user_pick(min(max(int(index), 0), self.count - 1))
 
+    # -- the view state's events ---------------------------------------------------------------
+    def _on_count(self, n: int) -> None:
+        if n == 0:
+            self.marks = _Marks()  # a restart: nothing is recorded any more
+            self.version += 1
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(n - 1, 0))
+        self.slider.blockSignals(False)
+        self.slider.setEnabled(n > 0)
+        self._on_shown(self.view.shown)
+
+    def _on_shown(self, _index: int | None) -> None:
+        if not self.slider.isSliderDown() and self.slider.value() != self.current:  # not under the user's hand
+            self.slider.blockSignals(True)
+            self.slider.setValue(self.current)
+            self.slider.blockSignals(False)
+        self._update_label()
+        self.strip.update()
+
+    def _on_following(self, on: bool) -> None:
+        self.follow.blockSignals(True)
+        self.follow.setChecked(on)
+        self.follow.blockSignals(False)
+
+    # -- the user's choices -----------------------------------------------------------------------
     def _on_user_pick(self, index: int) -> None:
-        if index != self.count - 1 and self.following():
-            self.follow.setChecked(False)  # the user looks at the past: stop jumping away from it
-        self.set_current(index)
-        self._pending = self.current
+        if index != self.count - 1:
+            self.view.following = False  # the user looks at the past: stop jumping away from it
+        self._pending = index
         if self._emit_timer.isActive():
             return
         if not self._since_emit.isValid() or self._since_emit.elapsed() >= EMIT_MS:
@@ -330,27 +303,25 @@ class TimelineView(QWidget):
         self._since_emit.start()
         self.sig_selected.emit(index)
 
-    def _on_follow(self, on: bool) -> None:
-        if on and self.count:
-            self.set_current(self.count - 1)
-        self.sig_follow_changed.emit(on)
+    def _on_follow_box(self, on: bool) -> None:
+        self.view.following = on
 
     def _update_label(self) -> None:
-        st = self.state
-        if not st.count:
+        current, count = self.current, self.count
+        if not count:
             text, flags = self.tr("no iterations"), ""
         else:
             names = []
-            if self.is_full(st.current):
+            if self.is_full(current):
                 names.append(self.tr("full detail"))
-            if self.marks.changed_at(st.current):
+            if self.marks.changed_at(current):
                 names.append(self.tr("graph changed"))
-            if st.current in self.view.bare:
+            if current in self.view.bare:
                 names.append(self.tr("loss only: no graph kept (recorded by an older version)"))
-            text = self.tr("iteration {index} / {last}").format(index=st.current, last=st.count - 1)
+            text = self.tr("iteration {index} / {last}").format(index=current, last=count - 1)
             flags = " · ".join(names)
-        if (text, flags) != st.shown:  # setText relayouts: only when something changed
-            st.shown = (text, flags)
+        if (text, flags) != self._texts:  # setText relayouts: only when something changed
+            self._texts = (text, flags)
             self.label.setText(text)
             self.flags.setText(flags)
 

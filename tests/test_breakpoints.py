@@ -7,6 +7,7 @@ import pytest
 from backprop_studio.core.recording.store import Recording
 from backprop_studio.core.session.session import Session
 from backprop_studio.core.trace.control import check, parse_condition
+from tests.blocking import send_and_wait, wait_finished, wait_paused
 from tests.util import record, trace, write_script
 
 PLANTED = """
@@ -105,19 +106,20 @@ def test_interactive_breakpoints(tmp_path):
     s = Session(planted, break_on=["nonfinite"], paused=False, record=str(tmp_path / "a.bps"))
     s.start()
     try:
-        events = s.wait_paused(60)
+        events = wait_paused(s, 60)
         (brk,) = [e.data for e in events if e.kind == "break"]
         assert brk["iteration"] == 2 and brk["op"] == "LogBackward0"
         assert brk["source"] == f"planted.py:{PLANTED_LINE}"
         assert events[-1].data["point"] == "backward_end" and events[-1].data["reason"] == "break"
-        events = s.step_iteration()  # still NaN at iteration 3: breaks again
+        events = send_and_wait(s, "step_iteration")  # still NaN at iteration 3: breaks again
         assert [e.data["iteration"] for e in events if e.kind == "break"] == [3]
         finished = s.stop()
     finally:
         s.close()
     assert finished.data["status"] == "stopped" and finished.data["break"]["iteration"] == 3
     rec = Recording(str(tmp_path / "a.bps"))
-    assert rec.meta["break"]["iteration"] == 3 and [e["iteration"] for e in rec.events("break")] == [2, 3]
+    assert rec.meta["break"]["iteration"] == 3  # the last break; the iterations say where NaN/Inf was
+    assert [r["index"] for r in rec.scalars() if r["nonfinite"]] == [2, 3]
 
     script = write_script(tmp_path, TRAIN)
     oracle = runpy.run_path(script, run_name="__main__")
@@ -125,24 +127,24 @@ def test_interactive_breakpoints(tmp_path):
     s = Session(script, break_on=["iteration=3"], paused=False, record=str(tmp_path / "b.bps"))
     s.start()
     try:
-        events = s.wait_paused(60)
+        events = wait_paused(s, 60)
         assert events[-1].data["index"] == 3 and events[-1].data["reason"] == "break"
         limit = (losses[9] + losses[10]) / 2
         s.send("set_breakpoints", conditions=[f"loss<{limit!r}"])
-        s.run()
-        events = s.wait_paused()
+        s.send("run")
+        events = wait_paused(s)
         (brk,) = [e.data for e in events if e.kind == "break"]
         assert brk["iteration"] == 10 and events[-1].data["index"] == 10
         limit = (min(norms[11:]) + max(norms[11:])) / 2
         want = next(i for i in range(11, 30) if norms[i] < limit)
         s.send("set_breakpoints", conditions=[f"grad_norm<{limit!r}"])
-        s.run()
-        (brk,) = [e.data for e in s.wait_paused() if e.kind == "break"]
+        s.send("run")
+        (brk,) = [e.data for e in wait_paused(s) if e.kind == "break"]
         assert brk["iteration"] == want
         assert float(brk["reason"].split("grad_norm=")[1].rstrip(")")) == pytest.approx(norms[want], rel=1e-5)
         s.send("set_breakpoints", conditions=[])
-        s.run()
-        assert s.wait_finished(60).data == {"status": "finished", "error": None, "break": None, "exit_code": 0}
+        s.send("run")
+        assert wait_finished(s, 60).data == {"status": "finished", "error": None, "break": None, "exit_code": 0}
     finally:
         s.close()
 

@@ -38,7 +38,7 @@ def test_rank_selector_and_one_curve_per_rank(make_main_window, qtbot, tmp_path)
     for which in ("loss", "grad"):
         assert set(w.ranks.curves.curves[which]) == {0, 1}  # one curve per rank
     for r in (0, 1):
-        x, y = w.ranks.curves.data("loss", r)
+        x, y = w.ranks.curves.curves["loss"][r].getData()
         assert list(x) == [0, 1] and list(y) == by_rank[r]
     assert w.ranks.agreement.text().startswith("ranks agree")
 
@@ -47,7 +47,7 @@ def test_rank_selector_and_one_curve_per_rank(make_main_window, qtbot, tmp_path)
     assert session.focus == 1 and w.bridge.record_path == session.rank_record(1)
     assert bar.combo.currentIndex() == 1
     w.plots.flush()
-    assert list(w.plots.loss_data()[1]) == by_rank[1]  # the plots' own curve follows the rank shown
+    assert list(w.plots.loss.data()[1]) == by_rank[1]  # the plots' own curve follows the rank shown
     assert w.timeline.count == 2
 
     w.bridge.step("step_phase")  # a finer step: rank 1 only, rank 0 waits where it is

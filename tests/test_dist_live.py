@@ -9,6 +9,7 @@ import pytest
 from backprop_studio.core.distributed.live import COLLECTIVE_TIMEOUT, DistributedSession
 from backprop_studio.core.doctor.ranks import Agreement
 from backprop_studio.core.recording.store import Recording
+from tests.blocking import wait_finished, wait_paused
 from tests.util import write_script
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +47,7 @@ def live(tmp_path):
     s = DistributedSession(script, [], 2, record=str(tmp_path / "live.bps"))
     s.start()
     try:
-        first = s.wait_paused(START)
+        first = wait_paused(s, START)
         yield s, first
     finally:
         s.close()
@@ -82,7 +83,7 @@ def test_step_iteration_across_ranks_twice_then_stop_within_2s(live):
     seen = []
     for step in (0, 1):
         s.send("step_iteration")
-        events = s.wait_paused(STEP)
+        events = wait_paused(s, STEP)
         seen += events
         assert pauses(events) == {0: ("backward_end", step), 1: ("backward_end", step)}
     assert iterations(seen) == {0: [0, 1], 1: [0, 1]}  # neither rank ran ahead
@@ -116,11 +117,11 @@ def test_finer_steps_move_the_focus_rank_while_the_other_waits(live):
     s, _ = live
     for _ in (0, 1):  # DDP syncs its buckets in the forward after the first backward: past that
         s.send("step_iteration")
-        s.wait_paused(STEP)
+        wait_paused(s, STEP)
     s.focus = 1
     for point in ("optimizer_pre", "optimizer_post", "backward_begin"):
         s.send("step_phase")
-        events = s.wait_paused(STEP)
+        events = wait_paused(s, STEP)
         assert pauses(events) == {1: (point, 1 if point.startswith("optimizer") else 2)}  # rank 0 stays
     # backward node by node on rank 1: its gradient all-reduce waits for rank 0, so the last step
     # cannot end before rank 0 runs its backward too
@@ -129,7 +130,7 @@ def test_finer_steps_move_the_focus_rank_while_the_other_waits(live):
     assert not [e for e in late if e.kind in ("paused", "iteration")]  # rank 1 waits in the collective
     assert s.ranks[0].last_pause == ("backward_end", 1)
     s.send("step_iteration")  # everyone: rank 0 joins the all-reduce and both end iteration 2
-    events = late + s.wait_paused(STEP)
+    events = late + wait_paused(s, STEP)
     assert pauses(events) == {0: ("backward_end", 2), 1: ("backward_end", 2)}
     assert iterations(events) == {0: [2], 1: [2]}
     assert step_nodes_until_blocked(s)  # rank 1 waits in its all-reduce again (in C code): Stop still ends it
@@ -150,7 +151,7 @@ def step_nodes_until_blocked(s: DistributedSession) -> bool:
     for _ in range(50):
         s.send("step_node")
         try:
-            events = s.wait_paused(3)
+            events = wait_paused(s, 3)
         except TimeoutError:
             return True
         assert set(pauses(events)) == {s.focus}
@@ -170,7 +171,7 @@ def test_a_rank_that_fails_ends_the_job_with_its_error(tmp_path):
     s = DistributedSession(script, [], 2, paused=False, record=str(tmp_path / "fail.bps"))
     s.start()
     try:
-        finished = s.wait_finished(START)
+        finished = wait_finished(s, START)
     finally:
         s.close()
     assert finished.data["status"] == "failed" and finished.data["ranks"]["1"] == "failed"

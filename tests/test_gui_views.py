@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from backprop_studio.core.iteration import Iteration  # noqa: E402
 from backprop_studio.core.trace.stats import summarize  # noqa: E402
+from backprop_studio.core.view_state import ViewState  # noqa: E402
 from backprop_studio.gui.console import ConsoleView  # noqa: E402
 from backprop_studio.gui.inspector.view import InspectorView  # noqa: E402
 from backprop_studio.gui.plots.draw import MAX_CURVES  # noqa: E402
@@ -118,11 +119,11 @@ def test_inspector_shows_torch_numbers(qtbot, light_theme, basics):
     assert f"{torch.linalg.norm(grad).item():g}" in text  # gradient norm 9
     assert "used by" in text and "y" in text
     # the value tab: a 2x2 heatmap and table with x's values
-    np.testing.assert_array_equal(view.heatmap_data(), x.detach().numpy())
-    assert view.histogram_data() is None
+    np.testing.assert_array_equal(view.plot.heatmap, x.detach().numpy())
+    assert view.plot.histogram is None
     assert [view.values.item(r, c).text() for r in range(2) for c in range(2)] == ["1"] * 4
     view.set_tensor("grad")
-    np.testing.assert_array_equal(view.heatmap_data(), grad.numpy())
+    np.testing.assert_array_equal(view.plot.heatmap, grad.numpy())
     assert [view.values.item(r, c).text() for r in range(2) for c in range(2)] == ["4.5"] * 4
 
 
@@ -133,7 +134,7 @@ def test_inspector_scalar_node_and_source(qtbot, light_theme, basics):
     text = view.text()
     assert "MeanBackward0" in text and "autograd_basics.py:11" in text
     assert f"{basics['out'].item():g}" == "27" and "27" in text
-    assert view.heatmap_data() is None and view.histogram_data() is None  # one number: no plot
+    assert view.plot.heatmap is None and view.plot.histogram is None  # one number: no plot
 
 
 def test_inspector_histogram_for_1d(qtbot, light_theme):
@@ -141,8 +142,8 @@ def test_inspector_histogram_for_1d(qtbot, light_theme):
     view = InspectorView()
     qtbot.addWidget(view)
     view.show_node(one_node(shape=[40], value=summary_of(values), grad=summary_of(values * 0)), "n0")
-    assert view.heatmap_data() is None
-    edges, counts = view.histogram_data()
+    assert view.plot.heatmap is None
+    edges, counts = view.plot.histogram
     assert counts.sum() == 40
     assert edges[0] == pytest.approx(values.min()) and edges[-1] == pytest.approx(values.max())
     np.testing.assert_array_equal(counts, np.histogram(values, bins=edges)[0])
@@ -163,7 +164,7 @@ def test_inspector_marks_nonfinite_loudly(qtbot, light_theme):
     assert view.values.item(0, 1).text() == "NaN" and view.values.item(0, 1).background().color() == alarm
     assert view.values.item(0, 0).background().style() == Qt.BrushStyle.NoBrush
     assert "NaN/Inf" in view.text()
-    np.testing.assert_array_equal(view.heatmap_data(), values)  # NaN and Inf kept in the data
+    np.testing.assert_array_equal(view.plot.heatmap, values)  # NaN and Inf kept in the data
 
 
 def test_inspector_large_tensor_and_missing_data(qtbot, light_theme):
@@ -174,7 +175,7 @@ def test_inspector_large_tensor_and_missing_data(qtbot, light_theme):
     view.show_node(one_node(shape=[10, 100], value=big), "n0")
     text = view.text()
     assert "1000 elements" in text and "64" in text
-    assert view.values.rowCount() == 0 and view.heatmap_data() is None
+    assert view.values.rowCount() == 0 and view.plot.heatmap is None
     view.set_tensor("grad")
     assert "not recorded" in view.text()
     view.show_node(one_node(), "n9")
@@ -224,7 +225,7 @@ def test_plots_million_points_stay_live(qtbot, light_theme):
     view.show()
     n = 1_000_000
     add_s, worst_events = flood(n, 50_000, lambda i: view.add_iteration(i, 1.0 / (i + 1), {}))
-    x, y = view.loss_data()
+    x, y = view.loss.data()
     assert len(x) == n and x[-1] == n - 1 and y[10] == pytest.approx(1 / 11)
     redraws_before = view.redraws
     t = time.perf_counter()
@@ -247,7 +248,7 @@ def test_plots_nonfinite_loss_marked(qtbot, light_theme):
         view.add_iteration(i, v, {}, not math.isfinite(v))  # the child's flag (core.iteration.iteration_nonfinite)
     view.add_iteration(7, None, {})  # no scalar loss: no point
     view.flush()
-    x, y = view.loss_data()
+    x, y = view.loss.data()
     assert len(x) == 7 and np.isnan(y[2]) and np.isinf(y[5])
     assert view.nonfinite_spans == [[2, 3], [5, 5]]
     assert "3 NaN/Inf" in view.loss_plot.titleLabel.text and "iteration 2" in view.loss_plot.titleLabel.text
@@ -259,7 +260,7 @@ def test_plots_nonfinite_loss_marked(qtbot, light_theme):
     view.add_iteration(10, 0.2, {}, True)  # a finite loss in a non-finite iteration (a NaN caught by nan_to_num)
     view.flush()
     assert not view.canvas.grab().isNull()
-    assert np.isnan(view.loss_data()[1][-2]) and view.nonfinite_spans[-1] == [10, 10]
+    assert np.isnan(view.loss.data()[1][-2]) and view.nonfinite_spans[-1] == [10, 10]
 
 
 def test_plots_grad_norm_curves_grouped(qtbot, light_theme):
@@ -271,16 +272,16 @@ def test_plots_grad_norm_curves_grouped(qtbot, light_theme):
         view.add_iteration(i, 1.0, {f"p{j}": {"grad_norm": float(norms[i, j])} for j in range(30)})
         view.add_update_ratios(i, {f"p{j}": float(norms[i, j]) * 1e-3 for j in range(30)})
     view.flush()
-    names = view.curve_names("grad")
+    names = list(view.curves["grad"])
     assert len(names) == MAX_CURVES and names[-1] == "others"
     order = np.argsort(-norms[-5:].max(axis=0), kind="stable")
     shown = [f"p{j}" for j in order[:MAX_CURVES - 1]]
     assert sorted(names[:-1]) == sorted(shown)
     rest = [j for j in range(30) if f"p{j}" not in shown]
     expected = np.sqrt((norms[:, rest].astype(np.float32).astype(np.float64) ** 2).sum(axis=1))
-    np.testing.assert_allclose(view.curve_data("grad", "others")[1], expected, rtol=1e-6)
-    np.testing.assert_allclose(view.grad_norm_data("p3")[1], norms[:, 3], rtol=1e-6)
-    assert set(view.curve_names("ratio")) == set(names)
+    np.testing.assert_allclose(view.curves["grad"]["others"].getOriginalDataset()[1], expected, rtol=1e-6)
+    np.testing.assert_allclose(view.grads.curve("p3")[1], norms[:, 3], rtol=1e-6)
+    assert set(list(view.curves["ratio"])) == set(names)
     assert view.legend.count() == MAX_CURVES
     view.legend.item(0).setCheckState(Qt.CheckState.Unchecked)
     hidden = view.legend.item(0).data(Qt.ItemDataRole.UserRole)
@@ -294,69 +295,88 @@ def test_plots_history_and_restart(qtbot, light_theme):
     rows[4]["loss"] = None
     params = {"w": [(i, 0.5 * i) for i in range(0, 10, 2)], "b": [(i, 1.0) for i in range(1, 10, 2)]}
     view.set_history(rows, params)
-    x, y = view.loss_data()
+    x, y = view.loss.data()
     assert list(x) == [i for i in range(10) if i != 4] and y[0] == 10.0
-    xw, yw = view.grad_norm_data("w")
+    xw, yw = view.grads.curve("w")
     assert np.isnan(yw[1]) and yw[2] == 1.0 and list(xw) == list(range(10))
     view.add_iteration(10, 0.5, {"w": {"grad_norm": 2.0}})
     view.add_iteration(3, 7.5, {"w": {"grad_norm": 3.0}})  # a restart from iteration 3 replaces 3..10
-    x, y = view.loss_data()
+    x, y = view.loss.data()
     assert list(x) == [0, 1, 2, 3] and y[-1] == 7.5
-    assert list(view.grad_norm_data("w")[0]) == [0, 1, 2, 3]
+    assert list(view.grads.curve("w")[0]) == [0, 1, 2, 3]
     view.clear()
     view.flush()
-    assert len(view.loss_data()[0]) == 0 and view.curve_names() == []
+    assert len(view.loss.data()[0]) == 0 and list(view.curves["grad"]) == []
 
 
 # -- timeline ------------------------------------------------------------------------------------
 def test_timeline_follow_select_and_marks(qtbot, light_theme):
-    view = TimelineView()
+    state = ViewState()
+    view = TimelineView(None, state)
     qtbot.addWidget(view)
     view.resize(600, 60)
     view.show()
     got: list[int] = []
     view.sig_selected.connect(got.append)
+
+    def bridge_show(index: int) -> None:  # what Bridge.show does with the view state
+        state.shown, state.following = index, index >= state.count - 1
+
+    view.sig_selected.connect(bridge_show)
+
+    def arrive(i: int, detail: str, signature: str) -> None:  # a live iteration, as the bridge marks it
+        view.mark(i, detail, signature)
+        state.mark(i, detail)
+        if state.following:
+            state.shown = i
+
     for i in range(10):
-        view.mark(i, "full" if i in (0, 5) else "light", "A" if i < 6 else "B")
-        view.set_count(i + 1)
-    assert view.current == 9 and view.slider.value() == 9 and got == []  # programmatic: no signal
+        arrive(i, "full" if i in (0, 5) else "light", "A" if i < 6 else "B")
+    assert view.current == 9 and view.slider.value() == 9 and got == []  # the view state's: no signal
     assert view.changes() == [6] and view.is_full(5) and not view.is_full(6)
     with qtbot.waitSignal(view.sig_selected, timeout=1000) as blocker:
         view.slider.setValue(3)  # what dragging does
-    assert blocker.args == [3] and view.current == 3
-    assert not view.following()  # looking back stops following
-    view.set_count(12)
-    assert view.current == 3
-    view.follow.setChecked(True)
-    assert view.current == 11
+    assert blocker.args == [3] and view.current == 3 and state.shown == 3
+    assert not state.following and not view.follow.isChecked()  # looking back stops following
+    for i in (10, 11):
+        arrive(i, "light", "B")
+    assert view.current == 3 and view.slider.maximum() == 11
+    view.follow.setChecked(True)  # the user: into the view state, which the window turns into a show
+    assert state.following
+    state.shown = 11
+    assert view.current == 11 and view.slider.value() == 11
+    state.following = False  # from elsewhere (a replay's step): the box follows the view state
+    assert not view.follow.isChecked()
     # scrubbing fast emits the first position at once and the last one shortly after
     got.clear()
     qtbot.wait(60)  # past the throttle window of the last emission
     for v in range(10):
         view.slider.setValue(v)
     qtbot.waitUntil(lambda: bool(got) and got[-1] == 9, timeout=1000)
-    assert got[0] == 0 and len(got) < 10
+    assert got[0] == 0 and len(got) < 10 and view.current == 9
     x = view.strip.x_of(6)
     with qtbot.waitSignal(view.sig_selected, timeout=1000) as blocker:
         qtbot.mouseClick(view.strip, Qt.MouseButton.LeftButton, pos=QPointF(x, 5).toPoint())
     assert blocker.args == [6]
-    assert "graph changed" in view.flags.text()
-    view.set_count(0)
-    assert view.changes() == [] and view.label.text() == "no iterations"
+    assert "graph changed" in view.flags.text() and view.label.text() == "iteration 6 / 11"
+    state.begin("live", "running")  # a restart: the marks go with the count
+    assert view.changes() == [] and view.label.text() == "no iterations" and not view.slider.isEnabled()
     for i, sig in [(0, "a"), (2, "b"), (1, "b"), (4, "b"), (3, "a")]:  # marks arriving out of order
         view.mark(i, "light", sig)
-    view.set_count(5)
+        state.mark(i, "light")
     assert view.changes() == [1, 3, 4]
-    view.set_count(0)
+    state.begin("replay", "paused")
     view.mark_rows([{"index": i, "detail": "full" if i == 2 else "light", "signature": "ab"[i // 3]}
                     for i in range(6)])
-    view.set_count(6)
+    state.count = 6
     assert view.changes() == [3] and view.is_full(2) and not view.is_full(3)
     rows = [{"index": i, "detail": d, "signature": "a"} for i, d in enumerate(["full", "loss", "light"])]
-    view.set_count(0)
+    state.begin("replay", "paused")
     view.mark_rows(rows)  # a replay marks all rows at once; live marks one by one: the same flags
+    state.count = 3
     at_once = view.marks.full[:3].tolist()
-    view.set_count(0)
+    state.begin("replay", "paused")
+    assert not view.marks.full[:3].any()
     for r in rows:
         view.mark(r["index"], r["detail"], r["signature"])
     assert view.marks.full[:3].tolist() == at_once == [True, False, False]
@@ -472,10 +492,10 @@ def test_a_forgotten_zero_grad_is_visible_in_the_inspector_and_the_plots(qtbot, 
             params["w"]["accumulated_norm"] = total
         plots.add_iteration(i, 1.0, params)
     plots.flush()
-    xs, ys = plots.grad_norm_data("w (.grad)")
+    xs, ys = plots.grads.curve("w (.grad)")
     kept = ~np.isnan(ys)
     assert list(xs[kept]) == [1, 2] and list(ys[kept]) == pytest.approx([3.8, 5.7])
-    assert list(plots.grad_norm_data("w")[1]) == pytest.approx([1.9] * 3)
+    assert list(plots.grads.curve("w")[1]) == pytest.approx([1.9] * 3)
 
 
 def test_a_parameter_without_a_gradient_is_listed_and_marked(qtbot, light_theme):

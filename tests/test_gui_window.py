@@ -115,7 +115,7 @@ def check_basics_on_screen(window) -> None:
     assert "grad 4.5" in lines
     y = item_named(window, "AddBackward0")
     assert "= y" in y.text_lines() and f"val {ref['y'][0, 0].item():.4g}" in y.text_lines()
-    xs, ys = window.plots.loss_data()
+    xs, ys = window.plots.loss.data()
     assert list(xs) == [0] and list(ys) == [ref["out"].item()] == [27.0]
 
 
@@ -156,7 +156,7 @@ def test_replay_recording(make_main_window, qtbot, basics_bps):
     check_basics_on_screen(w)
     assert "4.5000" in w.console.text()  # the script's own print of x.grad
     assert w.bridge.view.mode == "replay" and w.timeline.count == 1
-    assert basics_bps in w.recent_files()[0]
+    assert basics_bps in w.files.recent()[0]
 
 
 def test_scrub_timeline_of_a_recording_shows_each_iteration(make_main_window, qtbot, depths):
@@ -165,7 +165,7 @@ def test_scrub_timeline_of_a_recording_shows_each_iteration(make_main_window, qt
     qtbot.waitUntil(lambda: shown(w, 5), timeout=WAIT)
     rec = Recording(depths["bps"])
     assert w.timeline.count == 6
-    xs, ys = w.plots.loss_data()
+    xs, ys = w.plots.loss.data()
     assert list(xs) == list(range(6))
     assert ys == pytest.approx(depths["losses"], rel=1e-6)
     for index in (0, 1, 4):
@@ -190,7 +190,7 @@ def test_live_run_timeline_scrub_and_stepping(make_main_window, qtbot, depths):
     w.timeline.slider.setValue(1)
     qtbot.waitUntil(lambda: shown(w, 1), timeout=WAIT)
     assert w.iteration.loss == pytest.approx(depths["losses"][1], rel=1e-6)
-    assert not w.timeline.following()
+    assert not w.bridge.view.following and not w.timeline.follow.isChecked()
     w.controls.actions_by_name["step_iteration"].trigger()  # following resumes with a step
     qtbot.waitUntil(lambda: shown(w, 5) and w.bridge.view.state == "paused", timeout=WAIT)
     assert w.iteration.loss == pytest.approx(depths["losses"][5], rel=1e-6)
@@ -259,7 +259,7 @@ def test_lessons_menu_and_chinese_narration(make_main_window, qtbot):
     qtbot.waitUntil(lambda: shown(w, 0), timeout=WAIT)
     assert w.lesson_panel.narration() == lesson["narration"]["zh"]
     assert lesson["title"]["zh"] in w.lesson_panel.heading.text()
-    w.menus.languages["en"].trigger()
+    w.commands.languages["en"].trigger()
     assert w.lesson_panel.narration() == lesson["narration"]["en"]
     # Chinese needs a CJK face in the fallback list, and that face must have the glyphs
     families = w.lesson_panel.text.font().families()
@@ -269,16 +269,15 @@ def test_lessons_menu_and_chinese_narration(make_main_window, qtbot):
 
 
 def test_export_from_the_window(make_main_window, qtbot, depths, tmp_path):
-    from backprop_studio.gui.main_menus import export_to
 
     w = make_main_window()
     assert w.open_recording(depths["bps"])
     qtbot.waitUntil(lambda: shown(w, 5), timeout=WAIT)
     out = tmp_path / "run.json"
-    assert export_to(w, str(out))
+    assert w.files.export_to(str(out))
     data = json.loads(out.read_text())
     assert [it["loss"] for it in data["iterations"]] == pytest.approx(depths["losses"], rel=1e-6)
-    assert not export_to(w, str(tmp_path / "run.xyz"))
+    assert not w.files.export_to(str(tmp_path / "run.xyz"))
     assert "unknown export format" in w.statusBar().currentMessage()
 
 
@@ -327,11 +326,11 @@ def test_presentation_mode_enlarges_nodes_and_text(make_main_window, qtbot, basi
     qtbot.waitUntil(lambda: shown(w, 0), timeout=WAIT)
     before = item_named(w, "x").rect.width()
     normal_pt = w.inspector.font().pointSize()
-    w.menus.presentation.trigger()
+    w.commands.presentation.trigger()
     qtbot.waitUntil(lambda: shown(w, 0) and item_named(w, "x").rect.width() > before * 1.3, timeout=WAIT)
     assert w.inspector.font().pointSize() > normal_pt and w.controls.font().pointSize() > normal_pt
     assert "grad 4.5" in item_named(w, "x").text_lines()
-    w.menus.themes["dark"].trigger()
+    w.commands.themes["dark"].trigger()
     assert w.graph.style_.theme == "dark"
 
 
@@ -372,7 +371,7 @@ def test_step_phase_reaches_the_optimizer_and_the_inspector_shows_it(make_main_w
     ((model(x) - y) ** 2).mean().backward()
     w0 = model.weight.detach().clone()
     expected = (0.1 * model.weight.grad).norm().item() / w0.norm().item()
-    xs, ratios = w.plots.ratio_data("weight")
+    xs, ratios = w.plots.ratios.curve("weight")
     assert list(xs) == [0] and ratios[0] == pytest.approx(expected, rel=1e-5)
 
 
@@ -381,7 +380,7 @@ def test_presentation_mode_runs_at_lecture_pace_with_backward_animation(make_mai
     script.write_text("import torch\nw = torch.ones(2, requires_grad=True)\n"
                       "for i in range(3):\n    loss = (w * (i + 1)).sum()\n    loss.backward()\n")
     w = make_main_window()
-    w.menus.presentation.trigger()
+    w.commands.presentation.trigger()
     assert w.controls.rate() == 1.0
     assert w.open_script(str(script), [], detail="full", paused=True)
     lit = []
@@ -403,7 +402,7 @@ def test_a_loss_only_iteration_keeps_the_last_graph_and_says_so(make_main_window
     qtbot.waitUntil(lambda: w.timeline.count == 4 and shown(w, 1), timeout=WAIT)
     assert not any(i.added for i in w.graph.items.values())  # not "new" against an empty graph
     assert "the graph shown is iteration 1" in w.statusBar().currentMessage()
-    xs, ys = w.plots.loss_data()
+    xs, ys = w.plots.loss.data()
     assert list(xs) == [0, 1, 2, 3] and list(ys) == pytest.approx(losses, rel=1e-6)
     w.timeline.slider.setValue(1)
     qtbot.waitUntil(lambda: shown(w, 1), timeout=WAIT)
@@ -454,7 +453,6 @@ def test_a_closed_live_run_leaves_no_temporary_recording(make_main_window, qtbot
     import tempfile
 
     from backprop_studio.core.recording.store import Recording
-    from backprop_studio.gui.main_menus import save_recording
 
     tmp = tmp_path / "tmp"
     tmp.mkdir()
@@ -464,7 +462,7 @@ def test_a_closed_live_run_leaves_no_temporary_recording(make_main_window, qtbot
     qtbot.waitUntil(lambda: shown(w, 0), timeout=WAIT)
     assert any(f.endswith(".bps") for f in os.listdir(tmp))
     kept = str(tmp_path / "kept.bps")
-    assert save_recording(w, kept)
+    assert w.files.save(kept)
     w.close()
     assert [f for f in os.listdir(tmp) if ".bps" in f] == []
     rec = Recording(kept)
@@ -513,6 +511,27 @@ def test_plots_and_timeline_are_linked_to_the_iteration_shown(make_main_window, 
     qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(groove.right() - 2, groove.center().y()))
     qtbot.waitUntil(lambda: shown(w, count - 1), timeout=WAIT)
     assert w.timeline.current == count - 1
+
+
+def test_the_view_state_reaches_every_view_and_none_keeps_a_copy(make_main_window, qtbot, depths):
+    """The iteration shown, following and the selection live in the bridge's ViewState: a change there,
+    whoever makes it, reaches the timeline, the plots, the window and the inspector."""
+    w = make_main_window()
+    assert w.open_recording(depths["bps"])
+    view = w.bridge.view
+    qtbot.waitUntil(lambda: shown(w, 5), timeout=WAIT)
+    assert w.bridge.show(2)
+    qtbot.waitUntil(lambda: shown(w, 2), timeout=WAIT)
+    assert view.shown == 2 and not view.following and not w.timeline.follow.isChecked()
+    assert (w.timeline.current, w.timeline.slider.value(), w.plots.cursor(), w.iteration.index) == (2, 2, 2, 2)
+    view.following = True  # from the model: the newest is shown and the box ticked
+    qtbot.waitUntil(lambda: shown(w, 5), timeout=WAIT)
+    assert w.timeline.follow.isChecked() and w.timeline.current == 5 and w.plots.cursor() == 5
+    node = next(n for n, a in w.iteration.graph.nodes(data=True) if a.get("name") == "w")
+    view.selection = node  # as the diagnostics panel selects a finding's node
+    assert w.inspector.node_id == node and "w" in w.inspector.title.text()
+    for obj in (w, w.timeline, w.inspector, w.plots):  # none keeps its own copy
+        assert not {"iteration", "count", "current", "shown", "following", "selection"} & set(vars(obj))
 
 
 def test_a_tensor_lesson_without_a_backward_pass_says_so_instead_of_an_empty_canvas(make_main_window, qtbot):
@@ -576,7 +595,7 @@ def test_a_run_pauses_at_the_first_nan_with_its_origin_marked_by_op_and_line(mak
     from the nodes it poisoned and named by op and file:line, never by a node id."""
     script = write_script(tmp_path, NAN_ORIGIN)
     w = make_main_window()
-    assert w.breakpoints == ["nonfinite"] and w.menus.nonfinite.isChecked()
+    assert w.breakpoints == ["nonfinite"] and w.commands.nonfinite.isChecked()
     assert w.open_script(script, [])
     qtbot.waitUntil(lambda: w.bridge.view.state == "paused" and shown(w, 2, grads=False), timeout=WAIT)
     assert w.timeline.count == 3

@@ -22,6 +22,7 @@ from backprop_studio.core.session.protocol import (
     encode,
 )
 from backprop_studio.core.session.session import Session
+from tests.blocking import wait_finished, wait_paused
 from tests.util import write_script
 
 
@@ -215,7 +216,7 @@ def test_fuzz_child_end_of_session(tmp_path):
     s = Session(script, record=str(tmp_path / "run.bps"))
     s.start()
     try:
-        s.wait_paused(60)
+        wait_paused(s, 60)
         t0 = time.monotonic()
         for f in frames:
             s._write(f)
@@ -223,8 +224,8 @@ def test_fuzz_child_end_of_session(tmp_path):
         while errors < len(frames) and time.monotonic() - t0 < 30:
             errors += sum(e.kind == "protocol_error" for e in s.events(timeout=1))
         assert errors == len(frames)
-        s.run()
-        assert s.wait_finished(30).data["status"] == "finished"
+        s.send("run")
+        assert wait_finished(s, 30).data["status"] == "finished"
         assert any("finished normally" in e.data.get("text", "") for e in s.events())
     finally:
         s.close()

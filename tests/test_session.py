@@ -12,6 +12,7 @@ import torch
 from backprop_studio.core.recording.store import Recording
 from backprop_studio.core.session.session import Session
 from backprop_studio.core.trace import graph as graph_mod
+from tests.blocking import send_and_wait, wait_finished, wait_paused
 from tests.util import LESSONS, write_script
 
 TWO_LAYER_ONCE = """
@@ -108,23 +109,23 @@ def test_step_node_by_node_matches_plain_autograd(which, tmp_path, monkeypatch):
     (oracle,) = plain_backward(script, monkeypatch)
     s = session(script, tmp_path)
     try:
-        first = s.wait_paused(60)
+        first = wait_paused(s, 60)
         assert kinds(first)[0] == "started" and first[-1].data["point"] == "forward_op"
         for nid, grad in oracle:  # each step: exactly the next node autograd runs, with its gradient
-            events = s.step_node()
+            events = send_and_wait(s, "step_node")
             (node_grad,) = [e for e in events if e.kind == "node_grad"]
             assert node_grad.data["node"] == nid
             assert node_grad.data["grad"]["values"] == grad.tolist()
             assert node_grad.data["grad"]["shape"] == list(grad.shape)
             assert events[-1].kind == "paused" and events[-1].data["point"] == "backward_node"
             assert events[-1].data["node"] == nid
-        events = s.step_node()
+        events = send_and_wait(s, "step_node")
         assert events[-1].data["point"] == "backward_end"
         (done,) = [e for e in events if e.kind == "backward_done"]
         grads = {n["id"]: n["grad"] for n in done.data["iteration"]["graph"]["nodes"]}
         assert all(grads[nid]["values"] == g.tolist() for nid, g in oracle)
-        s.run()
-        assert s.wait_finished(30).data["status"] == "finished"
+        s.send("run")
+        assert wait_finished(s, 30).data["status"] == "finished"
     finally:
         s.close()
 
@@ -141,10 +142,10 @@ def test_step_phases_optimizer_inspector_matches_plain_torch(optimizer, options,
     names = ["0.weight", "0.bias", "2.weight", "2.bias"]
     s = session(script, tmp_path)
     try:
-        s.wait_paused(60)
+        wait_paused(s, 60)
         points, pre_events, post_events = [], [], []
         while True:
-            events = s.step_phase()
+            events = send_and_wait(s, "step_phase")
             pre_events += [e.data for e in events if e.kind == "optimizer_pre"]
             post_events += [e.data for e in events if e.kind == "optimizer_post"]
             if events[-1].kind == "finished":
@@ -184,18 +185,18 @@ def test_resume_after_pauses_is_bit_identical_to_untraced_run(tmp_path):
     assert plain.returncode == 0 and plain.stdout.count("\n") == 25
     s = session(script, tmp_path)
     try:
-        events = s.wait_paused(60)
+        events = wait_paused(s, 60)
         for step in ("step_forward_op", "step_forward_op", "step_node", "step_node", "step_phase",
                      "step_phase", "step_iteration", "step_phase", "step_forward_op"):
             events += getattr(s, step)()
-        events += s.run_to(5)
-        s.run(rate=10)
+        events += send_and_wait(s, "run_to", 60, iteration=5)
+        s.send("run", rate=10)
         time.sleep(0.3)
-        s.pause()
-        events += s.wait_paused()
+        s.send("pause")
+        events += wait_paused(s)
         assert events[-1].kind == "paused" and events[-1].data["reason"] == "pause"
-        s.run()
-        s.wait_finished(120)
+        s.send("run")
+        wait_finished(s, 120)
         events += s.events()
     finally:
         s.close()
@@ -218,7 +219,7 @@ def test_script_error_and_forked_workers(tmp_path):
     """)
     s = session(script, tmp_path, paused=False)
     try:
-        finished = s.wait_finished(120)
+        finished = wait_finished(s, 120)
         events = s.events()
     finally:
         s.close()
@@ -242,7 +243,7 @@ def test_run_freely_throttles_graphs_but_sends_every_iteration(tmp_path):
     s = session(script, tmp_path, paused=False, detail="light")
     try:
         t0 = time.monotonic()
-        s.wait_finished(120)
+        wait_finished(s, 120)
         elapsed = time.monotonic() - t0
         events = s.events()
     finally:
@@ -263,11 +264,11 @@ def test_run_at_a_rate_and_set_detail(tmp_path):
     """)
     s = session(script, tmp_path)
     try:
-        s.wait_paused(60)
+        wait_paused(s, 60)
         s.send("set_detail", detail="light")
         t0 = time.monotonic()
-        s.run(rate=20)
-        s.wait_finished(30)
+        s.send("run", rate=20)
+        wait_finished(s, 30)
         elapsed = time.monotonic() - t0
         events = s.events()
     finally:
@@ -302,7 +303,7 @@ def test_manual_updates_between_iterations(tmp_path):
     history = runpy.run_path(script, run_name="__main__")["history"]
     s = session(script, tmp_path, paused=False)
     try:
-        s.wait_finished(60)
+        wait_finished(s, 60)
         changes = [e.data for e in s.events() if e.kind == "params_changed"]
     finally:
         s.close()
@@ -366,7 +367,7 @@ def test_stop_during_a_long_op_and_while_paused(tmp_path):
         s.close()
     s = session(script, tmp_path)  # paused at the first op: a clean stop from inside the hook
     try:
-        s.wait_paused(60)
+        wait_paused(s, 60)
         t0 = time.monotonic()
         finished = s.stop()
         assert time.monotonic() - t0 < 1.0 and not s.alive
@@ -441,14 +442,14 @@ def test_restart_and_bad_input(tmp_path):
             s.send("run", rate=-1)
         with pytest.raises(ValueError):
             s.send("launch_missiles")
-        first_pid = s.wait_paused(60)[0].data["pid"]
+        first_pid = wait_paused(s, 60)[0].data["pid"]
         s.send("restart")
-        events = s.wait_paused(60)
+        events = wait_paused(s, 60)
         assert kinds(events)[0] == "finished" and events[0].data["status"] == "stopped"
         started = next(e for e in events if e.kind == "started")
         assert started.data["pid"] != first_pid and events[-1].data["point"] == "forward_op"
-        s.run()
-        assert s.wait_finished(30).data["status"] == "finished"
+        s.send("run")
+        assert wait_finished(s, 30).data["status"] == "finished"
     finally:
         s.close()
     assert Recording(s.record_path).status == "finished"
@@ -513,8 +514,8 @@ def test_graph_ready_carries_forward_values_before_backward(tmp_path):
     """Paused at backward_begin, the graph on screen already shows every forward value."""
     s = session(os.path.join(LESSONS, "autograd_basics.py"), tmp_path)
     try:
-        s.wait_paused(60)
-        events = s.step_phase()
+        wait_paused(s, 60)
+        events = send_and_wait(s, "step_phase")
         assert events[-1].data["point"] == "backward_begin"
         (ready,) = [e for e in events if e.kind == "graph_ready"]
         values = {n["op"]: n["value"]["values"] for n in ready.data["iteration"]["graph"]["nodes"]}

@@ -226,25 +226,6 @@ class DistributedSession:
         out, self._queue = self._queue, []
         return out
 
-    def wait_paused(self, timeout: float = 30) -> list[Event]:
-        """Events until every running rank is paused after its last command (or the job ended)."""
-        deadline = time.monotonic() + timeout
-        out = self.events()
-        while self.finished is None and not (len(self.ranks) == self.nproc and all(c.paused for c in self._live())):
-            if not self._wait(deadline):
-                raise TimeoutError(f"the ranks did not all pause within {timeout} s")
-            out += self.events()
-        return out
-
-    def wait_finished(self, timeout: float) -> Event:
-        """The job's `finished` event (the events before it are dropped)."""
-        deadline = time.monotonic() + timeout
-        while self.finished is None and self._wait(deadline):
-            self.events()
-        if self.finished is None:
-            raise TimeoutError(f"the job did not finish within {timeout} s")
-        return self.finished
-
     def _wait(self, deadline: float) -> bool:
         left = deadline - time.monotonic()
         if self._selector is None or self.finished is not None or left <= 0:

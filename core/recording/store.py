@@ -43,14 +43,12 @@ CREATE TABLE IF NOT EXISTS param_stats (
     PRIMARY KEY (rank, idx, name));
 CREATE TABLE IF NOT EXISTS console (seq INTEGER PRIMARY KEY, rank INTEGER NOT NULL DEFAULT 0, idx INTEGER NOT NULL,
     stream TEXT NOT NULL, text TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, rank INTEGER NOT NULL DEFAULT 0, idx INTEGER,
-    kind TEXT NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS param_updates (
     rank INTEGER NOT NULL DEFAULT 0, idx INTEGER NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL,
     update_norm REAL, param_norm REAL, update_ratio REAL, PRIMARY KEY (rank, idx, name, source));
 CREATE TABLE IF NOT EXISTS ranks (rank INTEGER PRIMARY KEY, meta TEXT NOT NULL);  -- merged files: each rank's meta
 """
-RANKED_TABLES = ("iterations", "node_stats", "param_stats", "console", "events", "param_updates")
+RANKED_TABLES = ("iterations", "node_stats", "param_stats", "console", "param_updates")
 
 
 class RecordingError(Exception):
@@ -157,10 +155,6 @@ class RecordingWriter:
         self._console_seq += 1
         self.db.execute("INSERT INTO console VALUES (?, ?, ?, ?, ?)",
                         (self._console_seq, self.rank, self.last_index + 1, stream, text))
-
-    def add_event(self, kind: str, data: dict, index: int | None = None) -> None:
-        self.db.execute("INSERT INTO events (rank, idx, kind, data) VALUES (?, ?, ?, ?)",
-                        (self.rank, index, kind, json.dumps(data)))
 
     def add_param_updates(self, index: int, source: str, rows: list[dict]) -> None:
         """Per-parameter update sizes after iteration `index` (`source`: optimizer | manual)."""
@@ -355,10 +349,6 @@ class Recording:
 
     def console(self) -> list[tuple[int, str, str]]:
         return self._query("SELECT idx, stream, text FROM console ORDER BY seq")
-
-    def events(self, kind: str | None = None) -> list[dict]:
-        rows = self._query("SELECT idx, kind, data FROM events ORDER BY seq")
-        return [{"index": i, "kind": k, **self._json(d)} for i, k, d in rows if kind in (None, k)]
 
     def iteration(self, index: int) -> Iteration:
         """One iteration's graph and numbers (RecordingError if the file is damaged)."""

@@ -327,8 +327,6 @@ class Stepper:
         if hit:
             self._hit = self.last_break = hit
             self.emit("break", hit)
-            if self.writer is not None:
-                self.writer.add_event("break", hit, it.index)
         return it.index
 
     def _flush_done(self) -> None:

@@ -149,8 +149,7 @@ class InspectorView(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.iteration: Iteration | None = None
-        self.node_id: str | None = None
+        self.node_id: str | None = None  # the node shown (of the iteration passed to show_node)
         self.attrs: dict = {}
         self.which = "value"
         self.title = rich_label(self)
@@ -199,7 +198,7 @@ class InspectorView(QWidget):
     def show_node(self, iteration: Iteration | None, node_id: str | None) -> None:
         """Show node `node_id` of `iteration`; with no node, a short description of the iteration."""
         self.pages.setCurrentIndex(0)
-        self.iteration, self.node_id = iteration, node_id
+        self.node_id = node_id
         graph = iteration.graph if iteration is not None else None
         if graph is None or node_id is None or node_id not in graph:
             self.attrs = {}
@@ -253,14 +252,6 @@ class InspectorView(QWidget):
         if self.values.rowCount():
             parts.append(table_text(self.values))
         return plain_text("\n".join(p for p in parts if p))
-
-    def heatmap_data(self) -> np.ndarray | None:
-        """The 2-D array drawn as a heatmap (None when a histogram or nothing is drawn)."""
-        return self.plot.heatmap
-
-    def histogram_data(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """(bin edges, counts) of the histogram drawn (None when a heatmap or nothing is drawn)."""
-        return self.plot.histogram
 
     def set_tensor(self, which: str) -> None:
         """Show the node's "value" or "grad" in the values table and plot."""

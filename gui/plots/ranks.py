@@ -38,11 +38,6 @@ class RankCurves(QObject):
         if not self._timer.isActive():
             self._timer.start()
 
-    def data(self, which: str, rank: int) -> tuple[np.ndarray, np.ndarray]:
-        """(iterations, values) drawn for `rank` on the "loss" or "grad" plot."""
-        x, y = self.curves[which][rank].getData()
-        return np.asarray(x), np.asarray(y)
-
     def set_visible(self, on: bool) -> None:
         self.visible = on
         for curves in self.curves.values():

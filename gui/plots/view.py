@@ -64,7 +64,7 @@ class PlotsView(QWidget):
         self._groups: dict[str, tuple[list[str], list[str]]] = {}
         self._ranked_at = 0.0
         self._others: dict[str, tuple[tuple, int, np.ndarray]] = {}  # cache: rest names, rows done, curve
-        self._curves: dict[str, dict[str, pg.PlotDataItem]] = {"grad": {}, "ratio": {}}
+        self.curves: dict[str, dict[str, pg.PlotDataItem]] = {"grad": {}, "ratio": {}}
         self._regions: list[pg.LinearRegionItem] = []
         self.redraws = 0
 
@@ -177,29 +177,6 @@ class PlotsView(QWidget):
         self._ranked_at = 0.0
         self._schedule()
 
-    def loss_data(self) -> tuple[np.ndarray, np.ndarray]:
-        """(iterations, losses) as recorded, NaN/Inf included."""
-        x, y = self.loss.data()
-        return x.copy(), y.copy()
-
-    def grad_norm_data(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """(iterations, gradient norms) of one parameter (NaN where missing or not finite)."""
-        x, y = self.grads.curve(name)
-        return x.copy(), y.astype(np.float64)
-
-    def ratio_data(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        x, y = self.ratios.curve(name)
-        return x.copy(), y.astype(np.float64)
-
-    def curve_names(self, which: str = "grad") -> list[str]:
-        """Names of the curves drawn in the "grad" or "ratio" plot (after the last redraw)."""
-        return list(self._curves[which])
-
-    def curve_data(self, which: str, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """(x, y) drawn for curve `name` ("others" included) of the "grad" or "ratio" plot, before log scaling."""
-        x, y = self._curves[which][name].getOriginalDataset()
-        return np.asarray(x), np.asarray(y)
-
     def flush(self) -> None:
         """Redraw now instead of waiting for the timer."""
         self._timer.stop()
@@ -310,7 +287,7 @@ class PlotsView(QWidget):
         shown, rest = self._groups.get(which, ([], []))
         shown = [n for n in shown if n in table.column]
         rest = [n for n in rest if n in table.column]
-        curves = self._curves[which]
+        curves = self.curves[which]
         wanted = set(shown) | ({"others"} if rest else set())
         for name in list(curves):
             if name not in wanted:
@@ -418,7 +395,7 @@ class PlotsView(QWidget):
             self.hidden.discard(key)
         else:
             self.hidden.add(key)
-        for curves in self._curves.values():
+        for curves in self.curves.values():
             if key in curves:
                 curves[key].setVisible(key not in self.hidden)
 
@@ -435,7 +412,7 @@ class PlotsView(QWidget):
         dark = pen_colours(self.palette())[0].lightnessF() < 0.5
         width = line_width()
         self.loss_curve.setPen(pg.mkPen("#5fb0ff" if dark else "#1f5fa8", width=width))
-        for curves in self._curves.values():
+        for curves in self.curves.values():
             for curve in curves.values():
                 pen = QPen(curve.opts["pen"])
                 pen.setWidthF(width)
