@@ -285,7 +285,7 @@ def test_plots_grad_norm_curves_grouped(qtbot, light_theme):
     assert view.legend.count() == MAX_CURVES
     view.legend.item(0).setCheckState(Qt.CheckState.Unchecked)
     hidden = view.legend.item(0).data(Qt.ItemDataRole.UserRole)
-    assert not view._curves["grad"][hidden].isVisible() and view._curves["grad"][names[1]].isVisible()
+    assert not view.curves["grad"][hidden].isVisible() and view.curves["grad"][names[1]].isVisible()
 
 
 def test_plots_history_and_restart(qtbot, light_theme):
@@ -523,7 +523,7 @@ def test_zero_updates_are_drawn_at_the_floor_and_sampled_ratios_are_markers_only
     plots.flush()
     xs, ys = plots._zero_marks.getData()
     assert list(xs) == [2.0] and list(ys) == pytest.approx([math.log10(1e-4)])  # a decade under 1e-3
-    (curve,) = [c for c in plots._curves["ratio"].values()]
+    (curve,) = [c for c in plots.curves["ratio"].values()]
     assert curve.opts["symbol"] == "o" and curve.opts["pen"].style() == Qt.PenStyle.NoPen
 
 

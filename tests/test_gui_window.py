@@ -479,7 +479,7 @@ def test_a_screenshot_shows_the_plots_complete(make_main_window, depths, tmp_pat
     out = tmp_path / "shot.png"
     assert screenshot(w, {"mode": "script", "script": depths["script"], "args": []}, str(out), 2) == 0
     assert w.plots.legend.count() >= 1
-    assert w.plots._curves["grad"] and all(len(c.getData()[0]) for c in w.plots._curves["grad"].values())
+    assert w.plots.curves["grad"] and all(len(c.getData()[0]) for c in w.plots.curves["grad"].values())
 
 
 def test_plots_and_timeline_are_linked_to_the_iteration_shown(make_main_window, qtbot, depths):

@@ -188,7 +188,7 @@ def test_resume_after_pauses_is_bit_identical_to_untraced_run(tmp_path):
         events = wait_paused(s, 60)
         for step in ("step_forward_op", "step_forward_op", "step_node", "step_node", "step_phase",
                      "step_phase", "step_iteration", "step_phase", "step_forward_op"):
-            events += getattr(s, step)()
+            events += send_and_wait(s, step)
         events += send_and_wait(s, "run_to", 60, iteration=5)
         s.send("run", rate=10)
         time.sleep(0.3)

@@ -100,7 +100,7 @@ def summary(path: str, launcher_code: int) -> int:
             print(f"backprop-studio: the job failed first on rank {error['rank']}", file=sys.stderr)
     finally:
         rec.close()
-    if status == "failed" or (status == "finished" and launcher_code != 0):
+    if status == "failed" or (status == "finished" and launcher_code != ExitCode.OK):
         return ExitCode.FAILED
     if any(m.get("break") for m in rec.rank_meta.values()):
         return ExitCode.BREAK
