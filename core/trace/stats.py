@@ -269,7 +269,7 @@ def _large_stats(flats: list[torch.Tensor], idx: list[int]) -> tuple[torch.Tenso
     by_dtype: dict[torch.dtype, list] = {}
     rows_of: dict[torch.dtype, list] = {}
     for j, f in enumerate(flats):
-        mn, mx = torch.aminmax(f)
+        mn, mx = torch.aminmax(f) if f.is_contiguous() else (f.amin(), f.amax())  # aminmax: 5x slower strided
         if cpu:
             part = (torch.linalg.vector_norm(f), f.sum(), mn, mx)
         else:
