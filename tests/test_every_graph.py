@@ -187,6 +187,9 @@ def test_a_fresh_leaf_each_iteration_keeps_its_script_name(monkeypatch):
     its = run_traced(body, 5)
     assert [it.graph.nodes["n2"]["name"] for it in its] == ["x", "x", "x", "z", "z"]
     assert all(it.graph.nodes["n2"]["grad"]["norm"] == pytest.approx(2 * math.sqrt(3)) for it in its)
+    # the same structure over a new tensor named alike is recognised (no graph built again); renamed, not
+    assert its[1].structure is its[0].structure is its[2].structure and its[4].structure is its[3].structure
+    assert its[3].structure is not its[0].structure and [it.detail for it in its[1:3]] == ["light", "light"]
 
 
 def test_full_iterations_of_an_unchanged_structure_share_one_structure(tmp_path):

@@ -54,6 +54,12 @@ class Structure:
     edges: list  # (child k, parent k)
     tensors: list  # weak references to the leaf tensors, in `leaves` order
     captured: bool = False  # walked after a captured forward: its ops have their sources and modules
+    _order: tuple | None = None  # _parents_first of its nodes, for graphs of DEEP nodes or more
+
+    def release_order(self) -> tuple[list[int], int]:
+        if self._order is None:
+            self._order = _parents_first(len(self.graph), self.edges)
+        return self._order
 
     @classmethod
     def of(cls, w: Walk, named: list, edges: list, captured: bool = False) -> Structure:
@@ -62,9 +68,21 @@ class Structure:
         return cls(_frozen(static, w.graph), w.signature, w.leaves, named, edges, tensors, captured)
 
     def repeats(self, w: Walk) -> bool:
-        """The same leaf tensors (the walk key holds their ids, which a new tensor may reuse)."""
+        """The same leaf tensors as when it was recorded."""
         fns = w.fns
         return all(ref() is fns[k].variable for ref, k in zip(self.tensors, self.leaves, strict=True))
+
+    def adopt(self, w: Walk, names, by_tensor: dict) -> bool:
+        """Whether `w` (the same structure over other leaf tensors: inputs made anew each iteration) names
+        its leaves as this structure does (`names`: core.trace.naming.Names); if so the structure now
+        stands for those tensors."""
+        nodes = self.graph._node
+        tensors = [w.fns[k].variable for k in self.leaves]
+        if any(names.param(t, by_tensor.get(id(t))) != nodes[node_id(k)]["name"]
+               for t, k in zip(tensors, self.leaves, strict=True)):
+            return False
+        self.tensors = [weakref.ref(t) for t in tensors]
+        return True
 
     def own_graph(self) -> nx.DiGraph:
         """A graph of this structure with attribute dicts of its own (a full iteration writes its numbers
@@ -173,7 +191,9 @@ def build(w: Walk, known: Structure | None = None) -> list[tuple[int, int]]:
         else:
             w.graph, w.signature, w.leaves, edges = known.graph, known.signature, known.leaves, known.edges
         if len(w.fns) >= DEEP:
-            _held.append(_parents_first(w.fns, edges))
+            order, roots = known.release_order() if known is not None else _parents_first(len(w.fns), edges)
+            fns = w.fns
+            _held.append(([fns[k] for k in order], roots))
             while len(_held) > 4:
                 _release(_held.popleft()[0])
     return edges
@@ -199,10 +219,10 @@ def reap(force: bool = False) -> None:
     _held.extend(alive)
 
 
-def _parents_first(fns: list, edges: list[tuple[int, int]]) -> tuple[list, int]:
-    """The node objects, each before the nodes it feeds from (Kahn), and how many roots lead."""
-    children: list[list[int]] = [[] for _ in fns]
-    parents = [0] * len(fns)
+def _parents_first(n: int, edges: list[tuple[int, int]]) -> tuple[list[int], int]:
+    """The `n` nodes (by k), each before the nodes it feeds from (Kahn), and how many roots lead."""
+    children: list[list[int]] = [[] for _ in range(n)]
+    parents = [0] * n
     for child, parent in edges:
         children[parent].append(child)
         parents[child] += 1
@@ -213,7 +233,7 @@ def _parents_first(fns: list, edges: list[tuple[int, int]]) -> tuple[list, int]:
             parents[c] -= 1
             if parents[c] == 0:
                 order.append(c)
-    return [fns[k] for k in order], roots
+    return order, roots
 
 
 def _release(fns: list) -> None:
@@ -226,7 +246,7 @@ atexit.register(reap, True)
 
 def _bare(roots: list) -> Walk:
     """Depth-first from the roots; the key records every pop (a new node's type, shape and number of
-    inputs, a leaf's identity; a back-reference to a node met before; -1 for a missing input), which
+    inputs; a back-reference to a node met before; -1 for a missing input), which
     determines the structure. Node order: first pops, as `n0`, `n1`..."""
     index: dict = {}
     fns: list = []
@@ -251,8 +271,7 @@ def _bare(roots: list) -> Walk:
         if (types.get(cls) or _type_info(cls))[1] is None:  # AccumulateGrad
             var = fn.variable
             meta(var)
-            push(id(var))
-            push(var.shape)
+            push(var.shape)  # not its identity: the same structure may run over new leaf tensors
         else:
             md = fn._input_metadata
             if md:

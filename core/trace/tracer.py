@@ -336,7 +336,9 @@ class Tracer:
         with gcpause.paused():  # walk, names, annotation: no collector pass scanning it all meanwhile
             w = graph_mod.bare_walk(fns)
             known = self.structures.get(w.key)
-            if known is not None and not known.repeats(w):
+            frame = sys._getframe(3)
+            if known is not None and not known.repeats(w) \
+                    and not known.adopt(w, self.names, naming.frame_names(frame)[0]):
                 known = None
             if known is not None and (detail != "full" or known.captured):
                 graph_mod.build(w, known)
@@ -347,7 +349,7 @@ class Tracer:
             edges = graph_mod.build(w)  # a full iteration writes its numbers into a graph of its own
             if known is None and w.signature not in self._signatures and self.budget.detail == "auto":
                 detail = "full"  # a structure never recorded: all its numbers, whatever the budget
-            by_tensor, by_fn = naming.frame_names(sys._getframe(3))
+            by_tensor, by_fn = naming.frame_names(frame)
             named = graph_mod.annotate(w, self.names, by_tensor, by_fn, self.module_outputs, sources)
             if detail == "full":
                 attribute_modules(w.graph, w.index, self.module_calls)
