@@ -9,6 +9,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a long test (OCR of screenshots); still run by default and in CI")
+
+
 @pytest.fixture
 def make_main_window(qtbot, tmp_path):
     """A factory for MainWindow: settings in tmp_path, shown, and closed (child process killed) after the test."""
