@@ -222,7 +222,7 @@ def double_softmax(run) -> list[dict]:
 
 # ---- nonfinite --------------------------------------------------------------
 def nonfinite(run) -> list[dict]:
-    """The first NaN/Inf in the loss or a gradient, with the op and the user's line where it began."""
+    """The first non-finite iteration (core.iteration.iteration_nonfinite), with the op and the user's line where it began."""
     if run.nonfinite is None:
         return []
     index, g = run.nonfinite

@@ -61,12 +61,13 @@ EXPLAIN = {
               "类激活函数和合适的初始化（ReLU 用 kaiming，tanh 用 xavier），也可以加归一化层或残差连接。",
     },
     "nonfinite": {
-        "en": "A NaN or Inf appeared in the loss or a gradient; every parameter it reaches is then ruined. "
+        "en": "A NaN or Inf appeared in the loss, a gradient or a value (even one nan_to_num or a mask hid "
+              "later); every parameter it reaches is then ruined. "
               "The finding names the op where it began and your line that called it. Typical causes are "
               "log or division at zero, sqrt of a negative number, exp overflow and a too large learning "
               "rate. Guard the op (x.clamp_min(eps)), use the stable form (log_softmax, "
               "BCEWithLogitsLoss), or lower the learning rate.",
-        "zh": "损失或梯度中出现了 NaN 或 Inf，它传到的每个参数都会被破坏。这条诊断指出它最早出现的算子和"
+        "zh": "损失、梯度或某个数值中出现了 NaN 或 Inf（即使之后被 nan_to_num 或掩码遮住），它传到的每个参数都会被破坏。这条诊断指出它最早出现的算子和"
               "调用它的代码行。常见原因有：对 0 取对数或做除法、对负数开方、exp 溢出、学习率过大。请保护这个"
               "算子（x.clamp_min(eps)），使用数值稳定的写法（log_softmax、BCEWithLogitsLoss），或降低学习率。",
     },
