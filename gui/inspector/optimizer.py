@@ -82,7 +82,7 @@ class OptimizerPage(QWidget):
         t.setHorizontalHeaderLabels(heads)
         t.verticalHeader().setVisible(False)
         for r, p in enumerate(self.params):
-            row = [cell(str(p.get("name") or self.tr("param {index}").format(index=r)), alarm=_any_nonfinite(p),
+            row = [cell(p["name"], alarm=_any_nonfinite(p),  # core.trace.naming.Names.param: always a name
                         align_right=False),
                    cell(fmt_shape(p.get("shape")), align_right=False), cell(fmt(p.get("lr"))),
                    _norm_cell(p.get("grad")), _norm_cell(p.get("before"))]

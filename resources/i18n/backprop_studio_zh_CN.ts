@@ -967,10 +967,6 @@ Its output is in the console below.</source>
         <translation>更新后 ‖w‖</translation>
     </message>
     <message>
-        <source>param {index}</source>
-        <translation>参数 {index}</translation>
-    </message>
-    <message>
         <source>group {index}</source>
         <translation>参数组 {index}</translation>
     </message>
