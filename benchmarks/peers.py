@@ -22,7 +22,17 @@ from benchmarks.models import training_step
 from benchmarks.overhead import MODELS
 
 
-class Torchviz:
+class Peer:
+    """A tool watching one copy of a model: `forward(loss)` after the forward, `backward(loss)` after it."""
+
+    def forward(self, loss):
+        pass
+
+    def backward(self, loss):
+        pass
+
+
+class Torchviz(Peer):
     name = "torchviz make_dot, every step"
     captures = "graph (ops, parameter names); no values, no gradients"
 
@@ -34,11 +44,8 @@ class Torchviz:
     def forward(self, loss):
         return self.make_dot(loss, params=self.params).source  # the DOT text, as a notebook shows it
 
-    def backward(self, loss):
-        pass
 
-
-class Torchview:
+class Torchview(Peer):
     name = "torchview draw_graph, every step"
     captures = "module/op graph with shapes, from an extra forward of its own; no values, no gradients"
 
@@ -50,11 +57,8 @@ class Torchview:
     def forward(self, loss):
         return self.draw(self.model, input_data=self.x, expand_nested=True, save_graph=False).visual_graph.source
 
-    def backward(self, loss):
-        pass
 
-
-class TorchLens:
+class TorchLens(Peer):
     name = "TorchLens trace, every step"
     captures = "every op's output tensor, from an extra forward of its own; no gradients"
 
@@ -66,11 +70,8 @@ class TorchLens:
     def forward(self, loss):
         self.trace(self.model, self.x)
 
-    def backward(self, loss):
-        pass
 
-
-class Wandb:
+class Wandb(Peer):
     name = 'wandb.watch(log="all", log_freq=1), offline'
     captures = "histograms of every parameter and gradient, every step; no graph"
 
@@ -82,14 +83,11 @@ class Wandb:
         wandb.watch(model, log="all", log_freq=1)
         self.log = wandb.log
 
-    def forward(self, loss):
-        pass
-
     def backward(self, loss):
         self.log({"loss": loss.item()})
 
 
-class TensorBoard:
+class TensorBoard(Peer):
     name = "TensorBoard add_histogram of every gradient, every step"
     captures = "a histogram of every parameter's gradient, every step; no graph"
 
@@ -97,9 +95,6 @@ class TensorBoard:
         from torch.utils.tensorboard import SummaryWriter
 
         self.writer, self.params, self.step = SummaryWriter(_scratch()), list(model.named_parameters()), 0
-
-    def forward(self, loss):
-        pass
 
     def backward(self, loss):
         for name, p in self.params:
