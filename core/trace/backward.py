@@ -47,11 +47,11 @@ class Backward:
 
     def watch_full(self, outputs: dict, hook: Hook) -> None:
         """Every node's forward value (in forward order) and gradient."""
-        g = self.w.graph
+        node = self.w.graph._node
         order = {fn: i for i, fn in enumerate(outputs)} if outputs else {}
         for k, fn in enumerate(self.w.fns):
             nid = node_id(k)
-            attrs = g.nodes[nid]
+            attrs = node[nid]
             tensor = fn.variable if attrs["kind"] in ("param", "leaf") else outputs.get(fn)
             if fn in order:
                 attrs["seq"] = order[fn]

@@ -295,6 +295,8 @@ def _elements(t: torch.Tensor) -> tuple:
     """Which elements a tensor reads (views of them have the same statistics): a dense block from its
     first element (any order of dims: a transpose, a reshape of a contiguous tensor), else its exact
     strides and sizes from its first element."""
+    if t.is_contiguous():
+        return t.data_ptr(), t.dtype, t.numel()
     pairs = sorted((st, n) for st, n in zip(t.stride(), t.shape, strict=True) if n != 1)
     step = 1
     for st, n in pairs:
