@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 # accumulated: a leaf's .grad after this backward when earlier ones had left a sum in it (else absent)
-NODE_FIELDS = ("op", "kind", "name", "module", "shape", "dtype", "device", "source", "value", "grad", "accumulated")
-STATIC_FIELDS = ("op", "kind", "name", "module", "shape", "dtype", "device", "source")
+# dim: the dimension a softmax / log_softmax normalises over (None for other ops; recordings before it lack it)
+NODE_FIELDS = ("op", "kind", "name", "module", "shape", "dtype", "device", "source", "dim", "value", "grad",
+               "accumulated")
+STATIC_FIELDS = ("op", "kind", "name", "module", "shape", "dtype", "device", "source", "dim")
 DETAILS = ("auto", "full", "light")  # auto: full where the budget allows, light elsewhere
 DEFAULT_DETAIL = "auto"  # record, scripts opened in the app
 LIVE_DETAIL = "full"  # lessons and interactive sessions: every node's value and gradient

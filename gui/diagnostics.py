@@ -4,13 +4,14 @@ The doctor reads the recording, which a live run writes as it goes: a job on a w
 brings its summary of the committed part up to date (only new iterations are read) at most every
 LIVE_EVERY_MS while running, and at once on pause, finish or replay. Rows are updated in place, in
 the doctor's order. A finding picked (click, or Enter) is sent out with `sig_pick`; `show_finding`
-shows its iteration and node. `marks(iteration)` gives the nodes the graph frames for the findings.
+shows its iteration, its node (the structured reference the doctor gives, never its text parsed back)
+and the plot of its evidence. `marks(iteration)` gives the nodes the graph frames for the findings.
 """
 
 from __future__ import annotations
 
 import html
-import re
+import json
 import time
 
 import networkx as nx
@@ -42,22 +43,20 @@ LEVEL_WORDS = {"info": QT_TRANSLATE_NOOP("DiagnosticsView", "info"),
 COLUMNS = (QT_TRANSLATE_NOOP("DiagnosticsView", "Level"), QT_TRANSLATE_NOOP("DiagnosticsView", "Code"),
            QT_TRANSLATE_NOOP("DiagnosticsView", "Iteration"), QT_TRANSLATE_NOOP("DiagnosticsView", "Subject"),
            QT_TRANSLATE_NOOP("DiagnosticsView", "Message"))
-# a node as core.doctor_rules.node_subject names it: op, then `name` or (module m), then "at file:line"
-NODE_SUBJECT = re.compile(r"^(?P<op>\S+)(?: `(?P<name>[^`]*)`| \(module (?P<module>[^)]*)\))?(?: at (?P<source>.+))?$")
 
 
-def subject_nodes(g: nx.DiGraph, subject: str) -> list[str]:
-    """The nodes of `g` a finding's subject names: a parameter or leaf (its AccumulateGrad node), the loss,
-    or a node by op, name or module and file:line. [] when it names none (a rank, "gradient norm")."""
-    named = [n for n, a in g.nodes(data=True) if a.get("kind") in ("param", "leaf") and a.get("name") == subject]
-    if named:
-        return named
-    if subject == "loss":
-        return [n for n in g if g.out_degree(n) == 0]
-    m = NODE_SUBJECT.match(subject)
-    if m is None:
+def finding_nodes(g: nx.DiGraph, ref: dict | None) -> list[str]:
+    """The nodes of `g` a finding's node reference (core/doctor/rules.finding's `node`) names: the node of
+    that id when it still matches (the same structure), else every node with its kind, op, name, module
+    and file:line. [] for none (a rank, the gradient norm)."""
+    if not ref:
         return []
-    want = {k: v for k, v in m.groupdict().items() if v is not None}
+    want = {k: v for k, v in ref.items() if k != "id"}
+    nid = ref.get("id")
+    if nid in g and all(g.nodes[nid].get(k) == v for k, v in want.items()):
+        return [nid]
+    if not want:
+        return []
     return [n for n, a in g.nodes(data=True) if all(a.get(k) == v for k, v in want.items())]
 
 
@@ -67,7 +66,7 @@ def show_finding(f: dict, bridge, graph, inspector) -> None:
     it = bridge.iteration(f["iteration"]) if f["iteration"] is not None else graph.iteration
     if it is None:
         return
-    node = next(iter(subject_nodes(it.graph, f["subject"])), None)
+    node = next(iter(finding_nodes(it.graph, f.get("node"))), None)
     bridge.show(it.index)
     if node is None:
         return
@@ -87,6 +86,13 @@ def show_finding(f: dict, bridge, graph, inspector) -> None:
 def key_of(f: dict) -> tuple:
     """A finding's identity across re-diagnoses of a growing recording (its message may change)."""
     return f["code"], f["subject"]
+
+
+def evidence_text(evidence: dict) -> str:
+    """The numbers a finding rests on, one `name: value` per item (numbers to 4 significant digits)."""
+    def shown(v) -> str:
+        return f"{v:.4g}" if isinstance(v, float) else json.dumps(v, ensure_ascii=False)
+    return "; ".join(f"{k.replace('_', ' ')}: {shown(v)}" for k, v in evidence.items())
 
 
 class DoctorRelay(QObject):
@@ -118,7 +124,7 @@ class DoctorJob(QRunnable):
 class DiagnosticsView(QWidget):
     """The findings list and the picked finding's explanation with its fix."""
 
-    sig_pick = Signal(dict)  # a finding the user picked
+    sig_pick = Signal(dict)  # a finding the user picked (its curve, if any, is for the plots to show)
     sig_changed = Signal(bool)  # the findings changed; True when the run's first warning or error just came
 
     def __init__(self, bridge, parent: QWidget | None = None, lang: str = "en"):
@@ -135,7 +141,7 @@ class DiagnosticsView(QWidget):
         self._alarmed = False
         self._cost = 0.0
         self._asked_count = -1
-        self._nodes: dict[tuple, list[str]] = {}  # (signature, subject) -> nodes
+        self._nodes: dict[tuple, list[str]] = {}  # (signature, code, subject) -> nodes
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._relay = DoctorRelay(self)
@@ -196,9 +202,9 @@ class DiagnosticsView(QWidget):
         for f in self.findings:
             if f["iteration"] is not None and f["iteration"] > it.index:
                 continue
-            key = (it.signature, f["subject"])
+            key = (it.signature, f["code"], f["subject"])
             if key not in self._nodes:
-                self._nodes[key] = subject_nodes(it.graph, f["subject"])
+                self._nodes[key] = finding_nodes(it.graph, f.get("node"))
             for n in self._nodes[key]:
                 if RANK.get(f["level"], 0) > RANK.get(out.get(n), -1):
                     out[n] = f["level"]
@@ -348,10 +354,12 @@ class DiagnosticsView(QWidget):
         colour = node_colours(current_theme()[0]).get(f["level"], QColor("#808080")).name()
         where = self.tr("iteration {index}").format(index=f["iteration"]) if f["iteration"] is not None else ""
         level, fix = self.tr(LEVEL_WORDS.get(f["level"], f["level"])), self.tr("Fix:")
+        numbers = evidence_text(f.get("evidence") or {})
+        evidence = f"<p><b>{html.escape(self.tr('Evidence:'))}</b> {html.escape(numbers)}</p>" if numbers else ""
         self.text.setHtml(
             f"<p><b style='color:{colour}'>{html.escape(level)}</b> "
             f"<b>{html.escape(f['code'])}</b> &nbsp;{html.escape(where)} &nbsp;<code>{html.escape(f['subject'])}</code></p>"
-            f"<p>{html.escape(f['message'])}</p>"
+            f"<p>{html.escape(f['message'])}</p>{evidence}"
             f"<p><b>{html.escape(fix)}</b> {html.escape(f['hint'])}</p>"
             f"<p>{html.escape(explain(f['code'], self.lang))}</p>")
 

@@ -164,7 +164,7 @@ class MainWindow(QMainWindow):
         self.graph.sig_message.connect(self.statusBar().showMessage)
         self.controls.sig_command.connect(self._on_command)
         self.lesson_panel.sig_language.connect(self.set_language)
-        self.diagnostics.sig_pick.connect(lambda f: show_finding(f, self.bridge, self.graph, self.inspector))
+        self.diagnostics.sig_pick.connect(self._on_pick_finding)
         self.diagnostics.sig_changed.connect(self._on_findings)
 
     # -- opening things -----------------------------------------------------------------------
@@ -405,6 +405,13 @@ class MainWindow(QMainWindow):
     def _on_node_selected(self, box) -> None:
         it = self.iteration
         self.inspector.show_node(it, box if it is not None and box in it.graph else None)
+
+    def _on_pick_finding(self, f: dict) -> None:
+        """A finding picked: its iteration and node, and the plots when a curve is its evidence."""
+        show_finding(f, self.bridge, self.graph, self.inspector)
+        if f.get("curve"):
+            self.docks["plots"].show()
+            self.docks["plots"].raise_()
 
     def _on_findings(self, alarm: bool) -> None:
         self.docks["diagnostics"].setWindowTitle(self.diagnostics.title())

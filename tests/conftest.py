@@ -37,3 +37,18 @@ def make_main_window(qtbot, tmp_path):
         window.bridge.close()
         window.close()
     apply_theme(QApplication.instance(), "light")  # the theme is app-wide: leave it as other tests expect
+
+
+@pytest.fixture(scope="session")
+def doctor_recordings(tmp_path_factory):
+    """Every training-doctor test script (tests/doctor_cases.py) recorded once, in this process:
+    case name -> recording path."""
+    from tests import doctor_cases
+
+    folder = tmp_path_factory.mktemp("doctor")
+    out = {}
+    for case in doctor_cases.cases():
+        path = str(folder / (case.name.replace("/", "_") + ".bps"))
+        assert doctor_cases.record(case, path) == 0, case.name
+        out[case.name] = path
+    return out

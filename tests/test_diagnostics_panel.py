@@ -13,10 +13,10 @@ from PySide6.QtCore import Qt
 from backprop_studio.core.doctor import rules as doctor_rules
 from backprop_studio.core.doctor.text import explain
 from backprop_studio.gui import i18n
-from backprop_studio.gui.diagnostics import subject_nodes
+from backprop_studio.gui.diagnostics import finding_nodes
 from tests.util import ROOT, cli, write_script
 
-SCRIPTS = os.path.join(ROOT, "tests", "scripts", "doctor")
+SCRIPTS = os.path.join(ROOT, "tests", "scripts", "doctor", "tuned")
 
 
 @pytest.fixture(scope="module")
@@ -122,18 +122,21 @@ def test_a_live_run_gets_its_finding_while_it_runs(make_main_window, qtbot, tmp_
     assert [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())] == before  # rows kept: no duplicate
 
 
-def test_subject_nodes_finds_what_the_doctor_names():
+def test_finding_nodes_follows_the_structured_reference():
     g = nx.DiGraph()
-    g.add_node("n0", op="AccumulateGrad", kind="param", name="head.weight")
+    g.add_node("n0", op="NllLossBackward0", kind="op")
     g.add_node("n1", op="SoftmaxBackward0", kind="op", module="head", source="train.py:12")
     g.add_node("n2", op="LogSoftmaxBackward0", kind="op", source="train.py:14")
-    g.add_node("n3", op="NllLossBackward0", kind="op")
-    g.add_edges_from([("n0", "n1"), ("n1", "n2"), ("n2", "n3")])
-    assert subject_nodes(g, "head.weight") == ["n0"]
-    assert subject_nodes(g, doctor_rules.node_subject(g.nodes["n1"])) == ["n1"]  # op (module head) at file:line
-    assert subject_nodes(g, doctor_rules.node_subject(g.nodes["n2"])) == ["n2"]
-    assert subject_nodes(g, "loss") == ["n3"]
-    assert subject_nodes(g, "gradient norm") == [] and subject_nodes(g, "other.bias") == []
+    g.add_node("n3", op="AccumulateGrad", kind="param", name="head.weight")
+    g.add_edges_from([("n3", "n1"), ("n1", "n2"), ("n2", "n0")])
+    assert finding_nodes(g, doctor_rules.param_ref("head.weight")) == ["n3"]
+    assert finding_nodes(g, doctor_rules.node_ref(g, "n1")) == ["n1"]
+    assert finding_nodes(g, doctor_rules.LOSS) == ["n0"]
+    moved = {**doctor_rules.node_ref(g, "n2"), "id": "n9"}  # another structure: found by what names it
+    assert finding_nodes(g, moved) == ["n2"]
+    stale = {**doctor_rules.node_ref(g, "n1"), "id": "n2"}  # that id is another node here
+    assert finding_nodes(g, stale) == ["n1"]
+    assert finding_nodes(g, None) == [] and finding_nodes(g, doctor_rules.param_ref("other.bias")) == []
 
 
 def test_the_doctor_reads_only_what_a_growing_recording_added(recordings):

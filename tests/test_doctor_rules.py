@@ -159,7 +159,8 @@ def test_exploding_loss_gradient_and_update_ratio():
     calm = [step(i, {"w": grad(1.0)}, i) for i in range(5)]
     big = {"w": [(i, 0.5) for i in range(5)], "b": [(i, 5.0) for i in range(5)]}
     found = doctor_scale.exploding(Run(steps=calm, graphs=graph, updates=big))
-    assert [(f["iteration"], f["subject"]) for f in found] == [(0, "w")]
+    assert [(f["level"], f["iteration"], f["subject"]) for f in found] == [("info", 0, "w")]  # stable: no fault
+    assert found[0]["evidence"] == {"median_update_ratio": 0.5, "steps": 5}
     healthy = {"w": [(i, 1e-3) for i in range(5)], "b": [(i, 5.0) for i in range(5)]}  # a bias from zero: spared
     assert doctor_scale.exploding(Run(steps=calm, graphs=graph, updates=healthy)) == []
 
@@ -212,7 +213,9 @@ def test_diagnose_orders_findings_and_formats_them():
              step(2, {"w": grad(1.0, 2.0), "v": NO_GRAD}, 2, loss=math.nan)]
     findings = doctor.diagnose(Run(steps=steps, nonfinite=(2, nx.DiGraph())))
     assert [(f["code"], f["iteration"]) for f in findings] == [("no-grad", 0), ("grad-accumulates", 1), ("nonfinite", 2)]
-    assert all(set(f) == {"code", "level", "iteration", "subject", "message", "hint"} for f in findings)
+    assert all(set(f) == {"code", "level", "iteration", "subject", "message", "hint", "node", "evidence", "curve"}
+               for f in findings)
+    assert findings[0]["node"] == {"kind": "param", "name": "v"} and findings[2]["node"] == {"id": "n0"}
     lines = doctor.to_text(findings).splitlines()
     assert lines[0].startswith("WARNING no-grad iteration 0 v: ")
     assert lines[2].startswith("ERROR nonfinite iteration 2 loss: ")

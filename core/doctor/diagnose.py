@@ -1,10 +1,12 @@
 """Training doctor: finds the classic training bugs in a recording or a live run's iterations.
 
-A finding is `{code, level, iteration, subject, message, hint}`; `subject` names the parameter, the
-node (op, name, file:line) or the parameter that ranks disagree on. The codes are a contract (CODES).
-The rules are pure functions of a `Run` (core/doctor/rules.py, core/doctor/scale.py); ranks-diverge
-compares the ranks of a distributed recording (core/doctor/ranks.py). Each code's explanation, in English
-and Chinese, is in core/doctor/text.py.
+A finding is `{code, level, iteration, subject, message, hint, node, evidence, curve}` (rules.finding):
+`subject` names the parameter, the node (op, name, file:line) or the parameter that ranks disagree on, in
+words; `node` is the same as a structured reference the app selects by; `evidence` holds the numbers
+the finding rests on. The codes are a contract (CODES). The rules are pure functions of a `Run`
+(core/doctor/rules.py, scale.py, shapes.py, steps.py); ranks-diverge compares the ranks of a distributed
+recording (core/doctor/ranks.py). Each code's explanation, in English and Chinese, is in core/doctor/text.py.
+A `warning` or `error` claims a fault; what healthy runs also show is at most `info`.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from ..iteration import Iteration, iteration_nonfinite
-from . import ranks, rules, scale
+from . import ranks, rules, scale, shapes, steps
 
-CODES = ("grad-accumulates", "not-optimized", "no-grad", "double-softmax", "exploding", "vanishing",
+CODES = ("grad-accumulates", "not-optimized", "no-grad", "detached-loss", "double-softmax", "softmax-dim",
+         "broadcast", "step-without-grad", "eval-mode", "exploding", "vanishing", "dead-units", "lr-too-small",
          "nonfinite", "ranks-diverge")
 LEVELS = ("info", "warning", "error")
-RULES = (rules.nonfinite, rules.grad_accumulates, rules.not_optimized, rules.no_grad, rules.double_softmax,
-         scale.exploding, scale.vanishing)
+RULES = (rules.nonfinite, rules.grad_accumulates, rules.not_optimized, rules.no_grad, rules.detached_loss,
+         rules.double_softmax, shapes.softmax_dim, shapes.broadcast, steps.step_without_grad, steps.eval_mode,
+         scale.exploding, scale.vanishing, scale.dead_units, scale.lr_too_small)
 
 
 @dataclass
@@ -38,6 +42,8 @@ class Run:
     script: str | None = None
     script_lines: list[str] | None = None
     param_ids: dict[str, dict[str, str]] = field(default_factory=dict)  # recorded structure -> {node id: name}
+    # what optimizer steps found, when it changed (core/trace/stepfacts.py): [(iteration, facts)]
+    facts: list[tuple[int, dict]] = field(default_factory=list)
 
 
 def summarize(iterations: Iterable[Iteration], updates: dict | None = None, script: str | None = None) -> Run:
@@ -86,6 +92,7 @@ def from_recording(rec, run: Run | None = None) -> Run:
                           if n in numbers and numbers[n][0]}
         run.steps.append(step)
     run.updates = rec.param_updates()
+    run.facts = [(e.pop("index"), e) for e in rec.events("step_facts")]
     return run
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from ..recording.store import Recording
+from .rules import finding, param_ref
 
 REL_TOL = 1e-6  # identical tensors give identical norms; this only forgives a different summation order
 
@@ -80,20 +81,22 @@ class Agreement:
 
 
 def findings(rec: Recording) -> list[dict]:
-    """The `ranks-diverge` finding in the training doctor's form ({code, level, iteration, subject,
-    message, hint}, plus the norms by rank), or none."""
+    """The `ranks-diverge` finding in the training doctor's form (rules.finding, plus the norms by rank),
+    or none."""
     d = divergence(rec)
     if d is None:
         return []
     shown = ", ".join(f"rank {r}: {v:.6g}" for r, v in d["update_norms"].items())
-    return [{"code": "ranks-diverge", "level": "error", "iteration": d["iteration"], "subject": d["parameter"],
-             "message": f"ranks disagree on {d['parameter']} after the optimizer step of iteration "
-                        f"{d['iteration']} (update norms {shown})",
-             "hint": "under DDP every rank must apply the same update: call the DDP-wrapped model, not "
-                     "model.module (that skips the gradient all-reduce); no rank-dependent learning rate; "
-                     "SyncBatchNorm for batch statistics",
-             "update_norms": {str(r): v for r, v in d["update_norms"].items()},
-             "param_norms": {str(r): v for r, v in d["param_norms"].items()}}]
+    update_norms = {str(r): v for r, v in d["update_norms"].items()}
+    param_norms = {str(r): v for r, v in d["param_norms"].items()}
+    return [{**finding("ranks-diverge", "error", d["iteration"], d["parameter"],
+                       f"ranks disagree on {d['parameter']} after the optimizer step of iteration "
+                       f"{d['iteration']} (update norms {shown})",
+                       "under DDP every rank must apply the same update: call the DDP-wrapped model, not "
+                       "model.module (that skips the gradient all-reduce); no rank-dependent learning rate; "
+                       "SyncBatchNorm for batch statistics", node=param_ref(d["parameter"]),
+                       evidence={"update_norms": update_norms, "param_norms": param_norms}, curve="update_ratio"),
+             "update_norms": update_norms, "param_norms": param_norms}]
 
 
 class LiveRanks:

@@ -1,7 +1,9 @@
 """The doctor's rules about gradient flow: each a pure function of a `doctor.Run`, returning findings.
 
-grad-accumulates, not-optimized, no-grad, double-softmax, nonfinite. The rules about sizes
-(exploding, vanishing) are in core/doctor/scale.py, ranks-diverge in core/doctor/ranks.py.
+grad-accumulates, not-optimized, no-grad, detached-loss, dead-units, double-softmax, nonfinite. The rules
+about sizes (exploding, vanishing, lr-too-small) are in core/doctor/scale.py, about shapes (broadcast,
+softmax-dim) in core/doctor/shapes.py, about optimizer steps (step-without-grad, eval-mode) in
+core/doctor/steps.py, ranks-diverge in core/doctor/ranks.py.
 """
 
 from __future__ import annotations
@@ -11,13 +13,30 @@ import re
 
 import networkx as nx
 
-from ..iteration import first_nonfinite
+from ..iteration import SINK, first_nonfinite
 from ..iteration import nonfinite as nonfinite_summary
 
+REF_FIELDS = ("kind", "op", "name", "module", "source")
+LOSS = {"id": SINK}  # the loss: the sink of every iteration's graph
 
-def finding(code: str, level: str, iteration: int | None, subject: str, message: str, hint: str) -> dict:
+
+def finding(code: str, level: str, iteration: int | None, subject: str, message: str, hint: str, *,
+            node: dict | None = None, evidence: dict | None = None, curve: str | None = None) -> dict:
+    """A finding. `node`: the graph node it is about ({id?, kind, op, name, module, source}: node_ref,
+    param_ref, LOSS), for the app to select without parsing `subject`; `evidence`: the numbers it rests
+    on; `curve`: the plot that shows it ("loss", "grad_norm", "update_ratio")."""
     return {"code": code, "level": level, "iteration": iteration, "subject": subject, "message": message,
-            "hint": hint}
+            "hint": hint, "node": node, "evidence": evidence or {}, "curve": curve}
+
+
+def node_ref(g: nx.DiGraph, nid: str) -> dict:
+    """A structured reference to node `nid` of `g`: its id (stable within one structure) and what names it."""
+    a = g.nodes[nid]
+    return {"id": nid, **{k: a.get(k) for k in REF_FIELDS if a.get(k) is not None}}
+
+
+def param_ref(name: str) -> dict:
+    return {"kind": "param", "name": name}
 
 
 def node_subject(a: dict) -> str:
@@ -53,15 +72,18 @@ def grad_accumulates(run) -> list[dict]:
     through the generator's backward (after its own step) and clears it before its next step. So the
     rule wants one unbroken sum that spans two steps.
     """
-    idle = unchanged(run)  # a parameter nothing updates keeps a sum harmlessly (not-optimized says so)
+    idle = unchanged(run) | orphans(run)  # nothing updates them: a sum is harmless (not-optimized says so)
     start: dict[str, int] = {}  # parameter -> optimizer steps counted when its .grad last started clean
     first_stale: dict[str, int] = {}  # parameter -> the first iteration of its sum that came after a step
     hits: dict[str, tuple[int, int]] = {}  # parameter -> (iteration seen, where its stale sum began)
+    last: dict[str, int] = {}  # parameter -> the last iteration it was seen in
     for s in run.steps:
         for name, row in s["params"].items():
             if not _has_grad(row) or name in hits or name in idle:
                 continue
-            if not _leftover(row):
+            unseen = last.get(name, s["index"] - 1) != s["index"] - 1  # a backward between without it
+            last[name] = s["index"]
+            if not _leftover(row) or unseen:  # a sum not seen growing is not known to be unbroken
                 start[name] = s["optimizer_steps"]
                 first_stale.pop(name, None)
                 continue
@@ -79,7 +101,9 @@ def grad_accumulates(run) -> list[dict]:
     return [finding("grad-accumulates", "error", since, name,
                     f".grad of {name}{more} is never cleared: from iteration {since} on, each optimizer step "
                     f"uses the sum of every earlier backward pass (still so at iteration {seen})",
-                    "call optimizer.zero_grad() once per step (before backward or after step)")]
+                    "call optimizer.zero_grad() once per step (before backward or after step)",
+                    node=param_ref(name), evidence={"since": since, "seen": seen, "parameters": len(hits)},
+                    curve="grad_norm")]
 
 
 # ---- not-optimized / no-grad ------------------------------------------------
@@ -107,14 +131,22 @@ def unchanged(run) -> set[str]:
     return {n for n, (steps, _) in first.items() if n not in changed and last[n] > steps}
 
 
+def orphans(run) -> set[str]:
+    """Trainable parameters of a model being trained that no optimizer held at its last steps."""
+    last: dict[int, dict] = {}
+    for _, facts in run.facts:
+        last[facts["optimizer"]] = facts
+    return {n for facts in last.values() for model in facts["models"] for n in model[3]}
+
+
 def _kinds(run) -> dict[str, str]:
     return {a["name"]: a["kind"] for _, g in run.graphs.values() for _, a in g.nodes(data=True) if a.get("name")}
 
 
 def not_optimized(run) -> list[dict]:
-    """A module parameter gets gradients but its value never changes over optimizer steps, and no sampled
-    step shows it in an optimizer."""
-    idle = unchanged(run) - _optimized(run)
+    """A module parameter gets gradients but no optimizer holds it: seen at the steps (core/trace/stepfacts.py),
+    or, without those facts, its value never changes over optimizer steps and no sampled step shows it."""
+    idle = (unchanged(run) - _optimized(run)) | orphans(run)
     if not idle:
         return []
     kinds = _kinds(run)
@@ -126,12 +158,30 @@ def not_optimized(run) -> list[dict]:
     return [finding("not-optimized", "warning", first[name], name,
                     f"{name} receives gradients but is in no optimizer's parameter groups: it never changes",
                     "pass it to the optimizer (e.g. optimizer = SGD(model.parameters(), ...)) or freeze it "
-                    "with requires_grad_(False)")
+                    "with requires_grad_(False)", node=param_ref(name), curve="update_ratio")
             for name in sorted(first, key=first.get)]
 
 
 def no_grad(run) -> list[dict]:
-    """A parameter an optimizer holds never gets a gradient (detached, unused or cut off)."""
+    """A parameter an optimizer holds never gets a gradient (detached, unused or cut off). When no loss
+    reaches any parameter, detached-loss says so once instead."""
+    if loss_leaf(run) is not None:
+        return []
+    missing = _starved(run)
+    out = []
+    for name in sorted(missing, key=missing.get):
+        cut = cut_line(name, run.script, run.script_lines)
+        where = f"; the cut: {cut}" if cut else ""
+        out.append(finding("no-grad", "warning", missing[name], name,
+                           f"{name} is in an optimizer but never received a gradient: it is not used in "
+                           f"the forward pass, or its output is cut off from the loss{where}",
+                           "remove the detach() / torch.no_grad() between it and the loss, or drop it from "
+                           "the optimizer if it is frozen on purpose (requires_grad_(False))", node=param_ref(name)))
+    return out
+
+
+def _starved(run) -> dict[str, int]:
+    """Optimizer parameters that never received a gradient: name -> the first iteration listing them."""
     missing: dict[str, int] = {}
     got: set[str] = set()
     for s in run.steps:
@@ -140,16 +190,32 @@ def no_grad(run) -> list[dict]:
                 got.add(name)
             else:
                 missing.setdefault(name, s["index"])
-    out = []
-    for name in sorted(set(missing) - got, key=missing.get):
-        cut = cut_line(name, run.script, run.script_lines)
-        where = f"; the cut: {cut}" if cut else ""
-        out.append(finding("no-grad", "warning", missing[name], name,
-                           f"{name} is in an optimizer but never received a gradient: it is not used in "
-                           f"the forward pass, or its output is cut off from the loss{where}",
-                           "remove the detach() / torch.no_grad() between it and the loss, or drop it from "
-                           "the optimizer if it is frozen on purpose (requires_grad_(False))"))
-    return out
+    return {n: i for n, i in missing.items() if n not in got}
+
+
+def loss_leaf(run) -> int | None:
+    """The first iteration, when every backward started from a fresh leaf (a loss rebuilt from a number:
+    torch.tensor(loss.item(), requires_grad=True)) and an optimizer's parameters got no gradient."""
+    if not run.graphs or any(a.get("kind") != "leaf" for _, g in run.graphs.values() for _, a in g.nodes(data=True)):
+        return None
+    starved = _starved(run)
+    return min(starved.values()) if starved else None
+
+
+# ---- detached-loss -------------------------------------------------------------
+def detached_loss(run) -> list[dict]:
+    """The loss is a new leaf tensor: backward reaches no parameter, so no optimizer learns anything."""
+    index = loss_leaf(run)
+    if index is None:
+        return []
+    starved = sorted(_starved(run))
+    return [finding("detached-loss", "error", index, "loss",
+                    f"the loss has no graph behind it (a leaf tensor made from a number): backward reaches none "
+                    f"of the {len(starved)} optimizer parameters ({', '.join(starved[:3])}"
+                    f"{', ...' if len(starved) > 3 else ''}), so the model never learns",
+                    "compute the loss from the model's output tensors; keep .item() / float() / NumPy for "
+                    "logging only, never to build the loss that backward() is called on",
+                    node=dict(LOSS), evidence={"parameters_without_gradient": len(starved)})]
 
 
 CUTS = re.compile(r"\.detach\(\)|torch\.no_grad\(\)|\.data\b")
@@ -177,7 +243,8 @@ PASS_THROUGH = {"View", "UnsafeView", "Reshape", "ReshapeAlias", "Squeeze", "Uns
                 "T", "Clone", "ToCopy", "Slice", "Select", "Index", "Expand", "Contiguous"}
 
 
-def _base(op: str | None) -> str:
+def base_op(op: str | None) -> str:
+    """An autograd node's op without the Backward suffix (ReluBackward0 -> Relu)."""
     return re.sub(r"Backward\d*$", "", op or "")
 
 
@@ -189,7 +256,7 @@ def softmax_input(g: nx.DiGraph, node: str) -> str | None:
         if n in seen:
             continue
         seen.add(n)
-        base = _base(g.nodes[n].get("op"))
+        base = base_op(g.nodes[n].get("op"))
         if base in SOFTMAX:
             return n
         if base in PASS_THROUGH:
@@ -202,7 +269,7 @@ def double_softmax(run) -> list[dict]:
     out, seen = [], set()
     for first, g in sorted(run.graphs.values(), key=lambda x: x[0]):
         for n, a in g.nodes(data=True):
-            if _base(a.get("op")) != "LogSoftmax":
+            if base_op(a.get("op")) != "LogSoftmax":
                 continue
             prior = softmax_input(g, n)
             if prior is None:
@@ -216,7 +283,7 @@ def double_softmax(run) -> list[dict]:
                                f"{subject}: probabilities, where it expects logits; the gradients shrink "
                                "and training stalls",
                                "give cross_entropy the raw scores (drop the softmax), or use log_softmax "
-                               "followed by nll_loss"))
+                               "followed by nll_loss", node=node_ref(g, prior)))
     return out
 
 
@@ -233,9 +300,11 @@ def nonfinite(run) -> list[dict]:
         "a value is NaN/Inf" if origin is not None and nonfinite_summary(g.nodes[origin].get("value")) else "a gradient is NaN/Inf"
     if origin is None:
         return [finding("nonfinite", "error", index, "loss", f"first NaN/Inf at iteration {index}: {what}",
-                        "record with --detail full to see the op where it began")]
+                        "record with --detail full to see the op where it began", node=dict(LOSS),
+                        evidence={"loss": loss}, curve="loss")]
     subject = node_subject(g.nodes[origin])
     return [finding("nonfinite", "error", index, subject,
                     f"first NaN/Inf at iteration {index} ({what}); it began at {subject}",
                     "guard that op: clamp its input (log(x.clamp_min(eps))), use the stable form "
-                    "(log_softmax, BCEWithLogitsLoss), or lower the learning rate")]
+                    "(log_softmax, BCEWithLogitsLoss), or lower the learning rate", node=node_ref(g, origin),
+                    evidence={"loss": loss}, curve="loss")]

@@ -40,14 +40,90 @@ EXPLAIN = {
               "这里的输入已经过 softmax 或 log_softmax，概率被压缩了两次，损失几乎不降，梯度很小。"
               "请去掉损失之前的 softmax（只在预测时使用），或改用 log_softmax 加 nll_loss。",
     },
+    "detached-loss": {
+        "en": "backward() was called on a loss that has no graph behind it: a new leaf tensor made from a "
+              "number, such as torch.tensor(loss.item(), requires_grad=True), or a loss computed in NumPy "
+              "and wrapped again. The gradient stops at that tensor and reaches no parameter, so the "
+              "optimizer steps change nothing. Build the loss from the model's output tensors with torch "
+              "operations, and keep .item(), float() and NumPy for logging.",
+        "zh": "backward() 作用在一个背后没有计算图的损失上：它是由数字新建的叶子张量，例如 "
+              "torch.tensor(loss.item(), requires_grad=True)，或在 NumPy 中算出后重新包装的损失。梯度停在这个"
+              "张量上，到达不了任何参数，优化器的每一步都不会改变模型。请用 torch 运算从模型输出计算损失，"
+              ".item()、float() 和 NumPy 只用于记录日志。",
+    },
+    "softmax-dim": {
+        "en": "softmax or log_softmax here normalises over dimension 0 of an (N, C) batch: across the "
+              "samples, not across the classes. Each sample's 'probabilities' then depend on the other "
+              "samples in the batch and do not sum to one, and the loss trains the wrong thing. For (N, C) "
+              "scores use dim=1 (or dim=-1): F.log_softmax(logits, dim=1), nn.Softmax(dim=1).",
+        "zh": "这里的 softmax 或 log_softmax 在 (N, C) 批次的第 0 维上归一化：是在样本之间，而不是在类别之间。"
+              "于是每个样本的“概率”取决于同一批次中的其他样本，各自也不再相加为一，损失训练的是错误的目标。"
+              "对 (N, C) 的分数请使用 dim=1（或 dim=-1）：F.log_softmax(logits, dim=1)、nn.Softmax(dim=1)。",
+    },
+    "broadcast": {
+        "en": "An elementwise operation on the way to the loss broadcast its operands into a bigger tensor "
+              "than either: a prediction of shape (N, 1) against a target of shape (N,) gives (N, N), so "
+              "every prediction is compared with every target. The loss still decreases a little, towards "
+              "the mean target, and the model learns almost nothing. PyTorch warns about it only for some "
+              "losses. Make the shapes equal first: pred.squeeze(-1), or target.view_as(pred).",
+        "zh": "通往损失的逐元素运算把两个操作数广播成了比它们都大的张量：形状为 (N, 1) 的预测与形状为 (N,) "
+              "的目标相减得到 (N, N)，每个预测都与每个目标比较。损失仍会略有下降（趋向目标均值），但模型几乎"
+              "学不到东西。PyTorch 只对部分损失函数给出警告。请先让形状一致：pred.squeeze(-1) 或 "
+              "target.view_as(pred)。",
+    },
+    "step-without-grad": {
+        "en": "The optimizer stepped while its parameters' .grad was empty or zero, although the backward "
+              "pass just before had computed gradients. Usually optimizer.zero_grad() sits between "
+              "loss.backward() and optimizer.step(), so the gradients are thrown away before they are used "
+              "and nothing learns. Clear the gradients before backward() (or right after step()), never "
+              "between the two.",
+        "zh": "优化器执行 step() 时参数的 .grad 为空或为零，而紧接在前的反向传播已经算出了梯度。通常是 "
+              "optimizer.zero_grad() 被放在 loss.backward() 和 optimizer.step() 之间，梯度在使用前就被清掉了，"
+              "模型什么也学不到。请在 backward() 之前（或 step() 之后）清零梯度，不要放在两者之间。",
+    },
+    "eval-mode": {
+        "en": "The optimizer stepped while all of the model's dropout and batch-norm modules were in "
+              "evaluation mode. Dropout then drops nothing and batch norm uses its running statistics "
+              "instead of the batch's, so training behaves like inference and regularisation is lost. "
+              "This usually follows model.eval() for validation without model.train() afterwards. Call "
+              "model.train() at the start of every training epoch. Freezing only the batch-norm layers on "
+              "purpose is not reported.",
+        "zh": "优化器执行 step() 时，模型的所有 Dropout 和 BatchNorm 模块都处于评估模式。此时 Dropout "
+              "不丢弃任何单元，BatchNorm 使用滑动统计量而不是当前批次的统计量，训练就像推理一样，失去了正则化。"
+              "这通常是验证时调用了 model.eval() 之后没有再调用 model.train()。请在每个训练轮次开始时调用 "
+              "model.train()。有意只冻结 BatchNorm 层的情况不会报告。",
+    },
+    "dead-units": {
+        "en": "This layer's output is zero for every sample of the batch, iteration after iteration: a ReLU "
+              "(or another activation with flat zero regions) that never fires. No gradient passes through "
+              "it, so every parameter before it gets exactly zero gradient and stops learning. Typical "
+              "causes are a large negative bias, weights of one sign on inputs of one sign, or a learning "
+              "rate so large that one step pushed all pre-activations below zero. Fix the initialisation, "
+              "normalise the inputs, lower the learning rate, or use LeakyReLU or GELU.",
+        "zh": "这一层的输出在每次迭代中对批次的每个样本都为零：一个从不激活的 ReLU（或其他有平坦零区的激活函数）。"
+              "梯度无法通过它，于是它之前的每个参数得到的梯度恰好为零，停止学习。常见原因有：很大的负偏置、"
+              "同号输入上的同号权重，或学习率过大，一步就把所有激活前的值推到零以下。请修正初始化、对输入做归一化、"
+              "降低学习率，或改用 LeakyReLU、GELU。",
+    },
+    "lr-too-small": {
+        "en": "Every optimizer step changes the weights by less than a millionth of their size (the "
+              "update/weight ratio; about 1e-3 is usual), over many steps, so the loss cannot move in any "
+              "reasonable time. A warm-up that is still rising, a schedule that decayed to zero and frozen "
+              "weights are not counted. Raise the learning rate (1e-3 is a common start for Adam, 1e-2 to "
+              "1e-1 for SGD), and check the scheduler's factor and the scale of the loss.",
+        "zh": "在很多步里，每一步优化对权重的改变都不到其大小的百万分之一（更新/权重比，通常约为 1e-3），"
+              "损失在合理的时间内无法下降。仍在上升的预热、衰减到零的学习率调度和被冻结的权重不计在内。"
+              "请提高学习率（Adam 常从 1e-3 开始，SGD 常用 1e-2 到 1e-1），并检查调度器的系数和损失的尺度。",
+    },
     "exploding": {
-        "en": "The loss or the gradients grow by orders of magnitude, or each step changes the weights by "
-              "a large part of their size (a healthy update/weight ratio is near 1e-3). Training diverges "
-              "and soon reaches Inf or NaN. Lower the learning rate, 10x at a time. Normalise the inputs, "
+        "en": "The loss or the gradients grow by orders of magnitude: training diverges and soon reaches "
+              "Inf or NaN. (Each step changing the weights by a large part of their size, with an "
+              "update/weight ratio far above the usual 1e-3, is shown as info only: healthy runs with batch "
+              "norm and momentum do that too.) Lower the learning rate, 10x at a time. Normalise the inputs, "
               "check the loss scale (sum vs mean), and clip gradients (clip_grad_norm_) in deep or "
               "recurrent nets.",
-        "zh": "损失或梯度按数量级增长，或者每一步对权重的改变占其大小的很大比例（健康的更新/权重比约为 "
-              "1e-3）。训练发散，很快会出现 Inf 或 NaN。请降低学习率（每次降 10 倍），对输入做归一化，检查损失"
+        "zh": "损失或梯度按数量级增长：训练发散，很快会出现 Inf 或 NaN。（每一步对权重的改变占其大小的很大"
+              "比例、更新/权重比远高于通常的 1e-3 时，只作为提示：使用 BatchNorm 和动量的健康训练也会如此。）请降低学习率（每次降 10 倍），对输入做归一化，检查损失"
               "的尺度（sum 还是 mean），深层或循环网络请做梯度裁剪（clip_grad_norm_）。",
     },
     "vanishing": {

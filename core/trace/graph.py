@@ -312,7 +312,8 @@ def _build(w: Walk) -> list[tuple[int, int]]:
         sig.append(len(shape))
         sig.extend(shape)
         attrs.append({"op": op, "kind": kind, "shape": shape, "dtype": dtype, "device": device,
-                      "name": None, "module": None, "source": None})
+                      "name": None, "module": None, "source": None,
+                      "dim": _dim(fn, len(shape)) if op in DIM_OPS else None})
         for child, _ in fn.next_functions:
             if child is not None:
                 edges.append((index[child], k))
@@ -322,6 +323,17 @@ def _build(w: Walk) -> list[tuple[int, int]]:
     h.update(array("q", [x for e in edges for x in e]).tobytes())
     w.signature, w.leaves = h.hexdigest(), leaves
     return edges
+
+
+DIM_OPS = {"SoftmaxBackward0", "LogSoftmaxBackward0"}  # ops whose `dim` the graph keeps (the doctor's softmax-dim)
+
+
+def _dim(fn, ndim: int) -> int | None:
+    """The op's saved `dim`, counted from 0 (autograd keeps -1 as an unsigned 64-bit number)."""
+    dim = getattr(fn, "_saved_dim", None)
+    if not isinstance(dim, int) or ndim == 0:
+        return None
+    return (dim - (1 << 64) if dim >= 1 << 63 else dim) % ndim
 
 
 def _digraph(names: list[str], attrs: list[dict], edges: list[tuple[int, int]]) -> nx.DiGraph:

@@ -141,6 +141,10 @@ class Names:
     def is_root(self, module: torch.nn.Module) -> bool:
         return module in self._roots
 
+    def roots(self) -> list[torch.nn.Module]:
+        """The root modules of the named trees still alive."""
+        return [m for t in self._trees if (m := t.root()) is not None]
+
     def register_root(self, module: torch.nn.Module) -> None:
         """Name the tree of `module`'s root owner; an outer tree renames what an inner one named before."""
         self._roots[module] = True

@@ -208,7 +208,8 @@ class Tracer:
         if mode is not None and closure is None:  # a closure's forward is captured
             self._set_capture(False)  # the update's own tensor calls are no forward ops: not through the mode
             self._stepping_mode = mode
-        self._point("optimizer_pre", {"optimizer": type(optimizer).__name__, "instance": optimizer})
+        self._point("optimizer_pre", {"optimizer": type(optimizer).__name__, "instance": optimizer,
+                                      "closure": len(args) > 1 or kwargs.get("closure") is not None})
 
     def _on_optimizer_post(self, optimizer, args, kwargs):
         self.optimizer_steps += 1

@@ -16,6 +16,7 @@ from torch.utils.weak import WeakIdKeyDictionary
 
 from ..iteration import node_number
 from . import stats
+from .stepfacts import StepFacts
 from .throttle import Throttle
 
 NameOf = Callable[[torch.Tensor], str | None]
@@ -169,6 +170,7 @@ class Updates:
         self._throttle = Throttle()  # optimizer steps
         self._hand_throttle = Throttle()  # updates by hand: its own share, so they never starve the steps
         self._compare_cost = 0.0  # seconds the last look for updates by hand took
+        self._facts = StepFacts(tracer.names)
 
     def detach(self) -> None:
         """In a process forked from the script: record and send nothing."""
@@ -213,6 +215,9 @@ class Updates:
         head = {"step": self.tracer.optimizer_steps + (point == "optimizer_pre"),
                 "optimizer": info.get("optimizer", type(opt).__name__), "index": index}
         if point == "optimizer_pre":
+            facts = self._facts.check(opt, info.get("closure", False))
+            if facts is not None and self.writer is not None:  # the doctor's facts, when they change
+                self.writer.add_event("step_facts", {"step": head["step"], **facts}, index)
             step = OptimizerStep(opt, self.name_of) if watching or self.every_step or self._throttle.ready() else None
             self._steps.append(step)
             if step is not None and watching:

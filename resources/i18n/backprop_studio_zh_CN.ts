@@ -223,6 +223,10 @@
         <source>Fix:</source>
         <translation>修正：</translation>
     </message>
+    <message>
+        <source>Evidence:</source>
+        <translation>依据：</translation>
+    </message>
 </context>
 <context>
     <name>GraphView</name>

@@ -1,4 +1,5 @@
 """Bug: -log(1 - p) with p a saturating sigmoid: the loss turns inf once p rounds to 1."""
+# expect: nonfinite - LogBackward0
 import torch
 from torch import nn
 

@@ -1,4 +1,5 @@
 """Bug: a deep stack of sigmoids with a small init; the first layers' gradients vanish."""
+# expect: vanishing - 0.weight
 import torch
 from torch import nn
 

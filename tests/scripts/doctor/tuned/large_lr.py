@@ -1,4 +1,5 @@
 """Bug: a far too large learning rate; the loss grows by orders of magnitude."""
+# expect: exploding - loss
 import torch
 from torch import nn
 

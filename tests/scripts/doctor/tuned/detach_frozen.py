@@ -1,4 +1,5 @@
 """Bug: a detach() cuts the encoder off from the loss; its parameters never get a gradient."""
+# expect: no-grad 0 encoder.weight
 import torch
 from torch import nn
 

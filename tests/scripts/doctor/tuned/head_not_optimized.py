@@ -1,4 +1,5 @@
 """Bug: the optimizer is built from the backbone only; the head added later never learns."""
+# expect: not-optimized 0 head.weight
 import torch
 from torch import nn
 

@@ -1,4 +1,5 @@
 """Bug: nn.Softmax at the end of the model, then cross_entropy (which applies log_softmax itself)."""
+# expect: double-softmax 0 SoftmaxBackward0
 import torch
 from torch import nn
 
