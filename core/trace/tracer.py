@@ -367,7 +367,9 @@ class Tracer:
         grad_norm None, so they are seen, not silently missing."""
         for p in list(self.optimized.keys()):
             if id(p) not in in_graph and p.requires_grad:
-                name = self.names.param(p)
+                # a module's parameter gets its name when the module is first called: until then its place in
+                # the optimizer would be a second name for it (one that never gets a gradient)
+                name = self.names.param_name.get(p) if isinstance(p, torch.nn.Parameter) else self.names.param(p)
                 if name is not None and name not in params:
                     params[name] = {"grad_norm": None, "nan": 0, "inf": 0}
 
