@@ -9,6 +9,8 @@ import networkx as nx
 from backprop_studio.core.doctor import diagnose as doctor
 from backprop_studio.core.doctor import rules as doctor_rules
 from backprop_studio.core.doctor import scale as doctor_scale
+from backprop_studio.core.doctor import shapes as doctor_shapes
+from backprop_studio.core.doctor import steps as doctor_steps
 from backprop_studio.core.doctor import text as doctor_text
 from backprop_studio.core.doctor.diagnose import Run
 from backprop_studio.core.iteration import iteration_nonfinite
@@ -220,3 +222,142 @@ def test_diagnose_orders_findings_and_formats_them():
     assert lines[0].startswith("WARNING no-grad iteration 0 v: ")
     assert lines[2].startswith("ERROR nonfinite iteration 2 loss: ")
     assert doctor.has_problems(findings) and not doctor.has_problems([{**findings[0], "level": "info"}])
+
+
+# ---- detached-loss ------------------------------------------------------------------
+def leaf_loss():
+    g = nx.DiGraph()
+    g.add_node("n0", op="AccumulateGrad", kind="leaf", name="loss", shape=[], source=None, module=None)
+    return g
+
+
+def test_a_loss_made_from_a_number_is_one_detached_loss_finding_not_a_no_grad_per_parameter():
+    steps = [step(i, {"loss": grad(1.0), "0.weight": NO_GRAD, "0.bias": NO_GRAD}, i) for i in range(3)]
+    run = Run(steps=steps, graphs={"s": (0, leaf_loss())})
+    found = doctor.diagnose(run)
+    assert [(f["code"], f["level"], f["iteration"], f["subject"], f["node"]) for f in found] == \
+        [("detached-loss", "error", 0, "loss", {"id": "n0"})]
+    assert found[0]["evidence"] == {"parameters_without_gradient": 2}
+    lesson = Run(steps=[step(0, {"x": grad(1.0)})], graphs={"s": (0, leaf_loss())})  # no optimizer: nothing to say
+    assert doctor_rules.detached_loss(lesson) == []
+
+
+# ---- broadcast / softmax-dim (core/doctor/shapes.py) ---------------------------------
+def shaped(*nodes, edges):
+    """A graph of (id, op, shape[, extra attributes]) nodes and forward edges."""
+    g = nx.DiGraph()
+    for nid, op, shape, *extra in nodes:
+        g.add_node(nid, op=op, kind="param" if op == "AccumulateGrad" else "op", shape=list(shape), name=None,
+                   module=None, source=f"t.py:{nid[1:]}", **(extra[0] if extra else {}))
+    g.add_edges_from(edges)
+    return g
+
+
+def test_broadcast_finds_n1_against_n_on_the_way_to_the_loss():
+    g = shaped(("n3", "AddmmBackward0", (32, 1)), ("n2", "SubBackward0", (32, 32)), ("n1", "PowBackward0", (32, 32)),
+               ("n0", "MeanBackward0", ()), edges=[("n3", "n2"), ("n2", "n1"), ("n1", "n0")])
+    (found,) = doctor_shapes.broadcast(Run(graphs={"s": (2, g)}))
+    assert (found["code"], found["level"], found["iteration"], found["node"]["id"]) == ("broadcast", "warning", 2, "n2")
+    assert found["evidence"] == {"operand_shape": [32, 1], "result_shape": [32, 32]}
+
+
+def test_a_bias_add_and_a_pairwise_kernel_are_not_broadcast_bugs():
+    bias = shaped(("n3", "MmBackward0", (16, 16)), ("n4", "AccumulateGrad", (16,)), ("n2", "AddBackward0", (16, 16)),
+                  ("n0", "MeanBackward0", ()), edges=[("n3", "n2"), ("n4", "n2"), ("n2", "n0")])
+    pairwise = shaped(("n4", "UnsqueezeBackward0", (8, 1, 4)), ("n3", "UnsqueezeBackward0", (1, 8, 4)),
+                      ("n2", "SubBackward0", (8, 8, 4)), ("n1", "ExpBackward0", (8, 8, 4)), ("n0", "MeanBackward0", ()),
+                      edges=[("n4", "n2"), ("n3", "n2"), ("n2", "n1"), ("n1", "n0")])
+    assert doctor_shapes.outer([8, 1, 4], [8, 8, 4])  # the shapes alone look like the bug: the way to the loss decides
+    assert doctor_shapes.broadcast(Run(graphs={"a": (0, bias), "b": (0, pairwise)})) == []
+
+
+def test_softmax_over_the_batch_into_the_loss_but_not_attention_over_time():
+    bad = shaped(("n2", "AddmmBackward0", (32, 3)), ("n1", "LogSoftmaxBackward0", (32, 3), {"dim": 0}),
+                 ("n0", "NllLossBackward0", ()), edges=[("n2", "n1"), ("n1", "n0")])
+    (found,) = doctor_shapes.softmax_dim(Run(graphs={"s": (0, bad)}))
+    assert (found["code"], found["node"]["id"], found["evidence"]) == ("softmax-dim", "n1", {"dim": 0, "shape": [32, 3]})
+    fine = shaped(("n2", "AddmmBackward0", (32, 3)), ("n1", "LogSoftmaxBackward0", (32, 3), {"dim": 1}),
+                  ("n0", "NllLossBackward0", ()), edges=[("n2", "n1"), ("n1", "n0")])
+    attention = shaped(("n4", "SqueezeBackward1", (9, 8)), ("n3", "SoftmaxBackward0", (9, 8), {"dim": 0}),
+                       ("n5", "GruBackward0", (9, 8, 12)), ("n2", "MulBackward0", (9, 8, 12)),
+                       ("n1", "SumBackward1", (8, 12)), ("n0", "MeanBackward0", ()),
+                       edges=[("n4", "n3"), ("n3", "n2"), ("n5", "n2"), ("n2", "n1"), ("n1", "n0")])
+    assert doctor_shapes.softmax_dim(Run(graphs={"a": (0, fine), "b": (0, attention)})) == []
+
+
+# ---- step-without-grad / eval-mode (core/doctor/steps.py) ------------------------------
+def facts(index, optimizer=0, params=2, with_grad=2, models=()):
+    return index, {"step": index + 1, "optimizer": optimizer, "params": params, "with_grad": with_grad,
+                   "models": [list(m) for m in models]}
+
+
+def fed_steps(n):
+    return [step(i, {"w": grad(1.0), "b": grad(0.5)}, i) for i in range(n)]
+
+
+def test_steps_that_find_no_gradient_after_a_backward_that_gave_one():
+    run = Run(steps=fed_steps(5), facts=[facts(0, with_grad=0)])
+    (found,) = doctor_steps.step_without_grad(run)
+    assert (found["code"], found["iteration"], found["evidence"]) == ("step-without-grad", 0, {"iterations": 5,
+                                                                                               "parameters": 2})
+    assert doctor_steps.step_without_grad(Run(steps=fed_steps(5), facts=[facts(0)])) == []
+    closure = Run(steps=fed_steps(5), facts=[facts(0, with_grad=None)])  # L-BFGS: its backward runs in the step
+    assert doctor_steps.step_without_grad(closure) == []
+
+
+def test_sampled_steps_changing_nothing_but_not_a_first_step_at_lr_zero():
+    zero = {"w": [(1, 0.0), (3, 0.0)], "b": [(1, 0.0), (3, 0.0)]}
+    (found,) = doctor_steps.step_without_grad(Run(steps=fed_steps(5), updates=zero))
+    assert (found["subject"], found["iteration"], found["evidence"]) == ("w", 1, {"blind_steps": 2, "steps": 2})
+    warmup = {"w": [(0, 0.0), (3, 1e-3)], "b": [(0, 0.0), (3, 1e-3)]}  # lr 0 at the first step only
+    assert doctor_steps.step_without_grad(Run(steps=fed_steps(5), updates=warmup)) == []
+
+
+def test_eval_mode_when_all_dropout_and_batch_norm_are_off_for_steps():
+    model_on = ("net", 2, [], [])
+    model_off = ("net", 2, ["1", "3"], [])
+    run = Run(steps=fed_steps(10), facts=[facts(0, models=[model_on]), facts(4, models=[model_off])])
+    (found,) = doctor_steps.eval_mode(run)
+    assert (found["code"], found["iteration"], found["subject"], found["node"]) == ("eval-mode", 4, "net", {"module": "1"})
+    assert found["evidence"] == {"iterations": 6, "modules": ["1", "3"]}
+    frozen_bn = Run(steps=fed_steps(10), facts=[facts(0, models=[("net", 2, ["1"], [])])])  # only batch norm off
+    back = Run(steps=fed_steps(10), facts=[facts(0, models=[model_off]), facts(1, models=[model_on])])  # one iteration
+    assert doctor_steps.eval_mode(frozen_bn) == [] and doctor_steps.eval_mode(back) == []
+
+
+def test_a_parameter_no_optimizer_holds_is_not_optimized_without_value_fingerprints():
+    steps = [step(i, {"w": grad(1.0), "head.weight": grad(1.0, 1.0 + i)}, i) for i in range(4)]  # light: no values
+    graph = {"s": (0, chain("Add", params=[("w", (2, 2), 0), ("head.weight", (2, 2), 0)]))}
+    run = Run(steps=steps, graphs=graph, facts=[facts(0, params=1, with_grad=1, models=[("net", 0, [], ["head.weight"])])])
+    assert [(f["code"], f["subject"]) for f in doctor.diagnose(run)] == [("not-optimized", "head.weight")]
+
+
+# ---- lr-too-small / dead-units (core/doctor/scale.py) -----------------------------------
+def tiny_run(ratios, n=12):
+    graph = {"s": (0, chain("Add", params=[("w", (4, 4), 0)]))}
+    return Run(steps=[step(i, {"w": grad(1.0)}, i, loss=0.7) for i in range(n)], graphs=graph,
+               updates={"w": list(ratios)})
+
+
+def test_lr_too_small_on_tiny_steady_updates_not_on_a_warm_up_or_a_short_run():
+    (found,) = doctor_scale.lr_too_small(tiny_run([(0, 3e-9), (5, 3e-9), (10, 3e-9)]))
+    assert (found["code"], found["iteration"], found["subject"]) == ("lr-too-small", 0, "loss")
+    assert found["evidence"]["largest_update_ratio"] == 3e-9 and found["evidence"]["steps"] == 3
+    assert doctor_scale.lr_too_small(tiny_run([(0, 1e-9), (5, 1e-8), (10, 3e-7)])) == []  # rising: a warm-up
+    assert doctor_scale.lr_too_small(tiny_run([(0, 3e-9), (5, 2e-3)])) == []  # a normal step seen
+    assert doctor_scale.lr_too_small(tiny_run([(0, 3e-9), (3, 3e-9)], n=4)) == []  # 4 steps: too few to tell
+
+
+def test_dead_units_names_the_relu_whose_output_is_all_zero():
+    g = shaped(("n5", "AccumulateGrad", (8, 4)), ("n4", "AddmmBackward0", (16, 8)),
+               ("n3", "ReluBackward0", (16, 8), {"value": {"max": 0.0, "min": 0.0}}),
+               ("n6", "AccumulateGrad", (1, 8)), ("n7", "TBackward0", (8, 1)),
+               ("n2", "AddmmBackward0", (16, 1)), ("n0", "MseLossBackward0", ()),
+               edges=[("n5", "n4"), ("n4", "n3"), ("n3", "n2"), ("n6", "n7"), ("n7", "n2"), ("n2", "n0")])
+    g.nodes["n5"]["name"], g.nodes["n6"]["name"] = "0.weight", "2.weight"
+    steps = [step(i, {"0.weight": grad(0.0), "2.weight": grad(0.0), "2.bias": grad(0.3)}, i) for i in range(5)]
+    (found,) = doctor_scale.dead_units(Run(steps=steps, graphs={"s": (0, g)}))
+    assert (found["code"], found["node"]["id"]) == ("dead-units", "n3")  # the layer before and the one after
+    assert found["evidence"] == {"zero_gradient_iterations": 5, "iterations": 5, "parameters": ["0.weight", "2.weight"]}
+    alive = [step(i, {"0.weight": grad(0.0 if i < 2 else 0.1), "2.bias": grad(0.3)}, i) for i in range(5)]
+    assert doctor_scale.dead_units(Run(steps=alive, graphs={"s": (0, g)})) == []  # zero twice: not a dead layer

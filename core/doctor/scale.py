@@ -141,8 +141,9 @@ def lr_too_small(run) -> list[dict]:
     if len(steps) < MIN_STEPS or not run.steps or run.steps[-1]["optimizer_steps"] + 1 < MIN_RUN:
         return []
     largest = max(r for _, r in steps)
-    head = statistics.median(r for _, r in steps[:3])
-    tail = statistics.median(r for _, r in steps[-3:])
+    third = max(1, len(steps) // 3)
+    head = statistics.median(r for _, r in steps[:third])
+    tail = statistics.median(r for _, r in steps[-third:])
     if largest >= TINY or tail > RISING * max(head, TINY / 100):  # a warm-up rising out of the tiny range
         return []
     losses = [s["loss"] for s in run.steps if _finite(s.get("loss"))]
