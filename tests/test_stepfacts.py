@@ -1,6 +1,6 @@
 """What the tracer records for the training doctor beyond the graph: a softmax's dimension (a static node
 attribute) and what each optimizer step found (core/trace/stepfacts.py: parameters with a .grad, modules in
-eval mode, parameters no optimizer holds), written as `step_facts` events when they change."""
+eval mode, parameters no optimizer holds), written to the recording's step_facts table when they change."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def record_events(tmp_path, body: str) -> list[dict]:
     assert doctor_cases.record(doctor_cases.Case("t", "tuned", path), out) == 0
     rec = Recording(out)
     try:
-        return rec.events("step_facts")
+        return [{"index": i, **facts} for i, facts in rec.step_facts()]
     finally:
         rec.close()
 

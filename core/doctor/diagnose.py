@@ -92,7 +92,7 @@ def from_recording(rec, run: Run | None = None) -> Run:
                           if n in numbers and numbers[n][0]}
         run.steps.append(step)
     run.updates = rec.param_updates()
-    run.facts = [(e.pop("index"), e) for e in rec.events("step_facts")]
+    run.facts = rec.step_facts()
     return run
 
 

@@ -47,8 +47,10 @@ CREATE TABLE IF NOT EXISTS param_updates (
     rank INTEGER NOT NULL DEFAULT 0, idx INTEGER NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL,
     update_norm REAL, param_norm REAL, update_ratio REAL, PRIMARY KEY (rank, idx, name, source));
 CREATE TABLE IF NOT EXISTS ranks (rank INTEGER PRIMARY KEY, meta TEXT NOT NULL);  -- merged files: each rank's meta
+CREATE TABLE IF NOT EXISTS step_facts (  -- what optimizer steps found, when it changed (core/trace/stepfacts.py)
+    rank INTEGER NOT NULL DEFAULT 0, idx INTEGER NOT NULL, data TEXT NOT NULL);
 """
-RANKED_TABLES = ("iterations", "node_stats", "param_stats", "console", "param_updates")
+RANKED_TABLES = ("iterations", "node_stats", "param_stats", "console", "param_updates", "step_facts")
 
 
 class RecordingError(Exception):
@@ -155,6 +157,10 @@ class RecordingWriter:
         self._console_seq += 1
         self.db.execute("INSERT INTO console VALUES (?, ?, ?, ?, ?)",
                         (self._console_seq, self.rank, self.last_index + 1, stream, text))
+
+    def add_step_facts(self, index: int, facts: dict) -> None:
+        """What the optimizer step after iteration `index` found (the training doctor reads it)."""
+        self.db.execute("INSERT INTO step_facts VALUES (?, ?, ?)", (self.rank, index, json.dumps(facts)))
 
     def add_param_updates(self, index: int, source: str, rows: list[dict]) -> None:
         """Per-parameter update sizes after iteration `index` (`source`: optimizer | manual)."""
@@ -349,6 +355,12 @@ class Recording:
 
     def console(self) -> list[tuple[int, str, str]]:
         return self._query("SELECT idx, stream, text FROM console ORDER BY seq")
+
+    def step_facts(self) -> list[tuple[int, dict]]:
+        """[(iteration, facts)] in the order written (core/trace/stepfacts.py); [] for older recordings."""
+        if not self._query("SELECT name FROM sqlite_master WHERE type='table' AND name='step_facts'"):
+            return []
+        return [(i, self._json(d)) for i, d in self._query("SELECT idx, data FROM step_facts ORDER BY rowid")]
 
     def iteration(self, index: int) -> Iteration:
         """One iteration's graph and numbers (RecordingError if the file is damaged)."""

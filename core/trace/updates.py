@@ -217,7 +217,7 @@ class Updates:
         if point == "optimizer_pre":
             facts = self._facts.check(opt, info.get("closure", False))
             if facts is not None and self.writer is not None:  # the doctor's facts, when they change
-                self.writer.add_event("step_facts", {"step": head["step"], **facts}, index)
+                self.writer.add_step_facts(index, {"step": head["step"], **facts})
             step = OptimizerStep(opt, self.name_of) if watching or self.every_step or self._throttle.ready() else None
             self._steps.append(step)
             if step is not None and watching:
