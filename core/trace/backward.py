@@ -34,16 +34,16 @@ class Backward:
     hooks: list = field(default_factory=list)
     after: list = field(default_factory=list)  # (node id, leaf) whose .grad after this backward is its own
     accumulating: list = field(default_factory=list)  # (node id, leaf) whose .grad held an earlier sum
+    leaves: list = field(default_factory=list)  # (node id, AccumulateGrad node) of the `named` nodes
 
     def __post_init__(self):
         self.batch = stats.Batch(light=self.detail != "full")
+        fns = self.w.fns
+        self.leaves = [(nid, fns[node_number(nid)]) for nid in self.named]  # (node id, AccumulateGrad)
 
     @property
     def scalar(self) -> bool:
         return self.root is not None and self.root.numel() == 1
-
-    def leaf(self, nid: str) -> torch.Tensor:
-        return self.w.fns[node_number(nid)].variable
 
     def watch_full(self, outputs: dict, hook: Hook) -> None:
         """Every node's forward value (in forward order) and gradient."""
@@ -65,8 +65,7 @@ class Backward:
     def watch_light(self, plain: bool, hook: Hook) -> None:
         """Parameter gradients: read from .grad after the backward where it can tell (`plain`), else
         hooked; and the loss's own value, for its NaN/Inf flag."""
-        for nid in self.named:
-            fn = self.w.fns[node_number(nid)]
+        for nid, fn in self.leaves:
             var = fn.variable
             if plain and var.grad is None and not getattr(var, "_post_accumulate_grad_hooks", None):
                 self.after.append((nid, var))
@@ -78,7 +77,7 @@ class Backward:
     def watch_accumulated(self) -> None:
         """Leaves whose .grad already holds earlier backwards' sums (a forgotten zero_grad, accumulation):
         the optimizer will use that sum, so it is recorded beside this backward's own gradient."""
-        self.accumulating = [(nid, var) for nid in self.named if (var := self.leaf(nid)).grad is not None]
+        self.accumulating = [(nid, var) for nid, fn in self.leaves if (var := fn.variable).grad is not None]
 
     def unhook(self) -> None:
         for h in self.hooks:

@@ -276,7 +276,7 @@ class Tracer:
         mode = self._mode
         self._set_capture(False)
         b = self._prepare(roots, grad_inputs, mode)
-        shown = b.structure.instance({}) if b.shared else b.w.graph  # what a watcher sees during the backward
+        shown = b.structure.graph if b.shared else b.w.graph  # what a watcher sees during the backward (frozen)
         own = time.perf_counter() - t_begin
         self._point("backward_begin", {"index": self.index, "graph": shown, "walk": b.w, "detail": b.detail,
                                        "values": b.values, "named": b.named})
@@ -322,7 +322,7 @@ class Tracer:
         g = b.graph(numbers)
         params = b.params(g, numbers, grad_scale)
         if self.optimized:
-            self._no_gradient(params, {id(b.leaf(nid)) for nid in b.named})
+            self._no_gradient(params, {id(fn.variable) for _, fn in b.leaves})
         bad = iteration_nonfinite(loss, params, numbers.values())  # numbers: the nodes that have any
         if bad:
             self._nonfinite(b.detail)
