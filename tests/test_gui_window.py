@@ -534,6 +534,29 @@ def test_the_view_state_reaches_every_view_and_none_keeps_a_copy(make_main_windo
         assert not {"iteration", "count", "current", "shown", "following", "selection"} & set(vars(obj))
 
 
+def test_the_menus_are_laid_out_from_the_windows_actions(make_main_window):
+    """Every menu command is one of the window's Actions (or a dock's toggle, or a recent file); triggering
+    one does its one job through the window's public methods."""
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QMenu
+
+    w = make_main_window()
+    a = w.commands
+    owned = [x for x in vars(a).values() if isinstance(x, QAction)]
+    owned += [x for group in (a.themes, a.languages, a.lessons) for x in group.values()]
+    allowed = owned + [d.toggleViewAction() for d in w.docks.values()]
+    laid_out = [x for menu in w.menuBar().findChildren(QMenu) if menu is not a.recent_menu
+                for x in menu.actions() if not x.menu() and not x.isSeparator() and x.isEnabled()]
+    assert laid_out and all(any(x is y for y in allowed) for x in laid_out)
+    assert all(any(x is y for y in laid_out) for x in owned)  # and every action is in a menu
+    a.nonfinite.trigger()  # unticked: the nonfinite breakpoint goes
+    assert "nonfinite" not in w.breakpoints
+    a.nonfinite.trigger()
+    assert w.breakpoints[0] == "nonfinite"
+    a.themes["dark"].trigger()
+    assert w.theme == "dark" and not a.themes["light"].isChecked()
+
+
 def test_a_tensor_lesson_without_a_backward_pass_says_so_instead_of_an_empty_canvas(make_main_window, qtbot):
     w = make_main_window()
     assert w.open_lesson("tensor_basics")
