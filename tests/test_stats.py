@@ -149,3 +149,18 @@ def test_views_of_the_same_elements_share_a_row_and_others_do_not():
         assert s["max"] == t.max().item() and s["shape"] == list(t.shape)
     assert out[0]["norm"] == out[1]["norm"] == out[2]["norm"] != out[5]["norm"]
     assert out[3]["norm"] < out[0]["norm"] and out[4]["norm"] < out[0]["norm"]
+
+
+@pytest.mark.parametrize("one_pass", [True, False])
+def test_large_tensor_rows_one_pass_and_two_pass_agree_with_torch(one_pass):
+    """Both ways of taking a large tensor's std (one pass on the CPU, two on accelerators: run here on
+    CPU tensors), mixed dtypes and a strided tensor: rows in FIELDS order, each row its own tensor's."""
+    torch.manual_seed(0)
+    ts = [torch.randn(300, 200), torch.randn(200, 300).t(), 3.0 + torch.randn(5000, dtype=torch.float64),
+          torch.rand(7000)]
+    rows, order = stats._large_stats(ts, [10, 11, 12, 13], one_pass=one_pass)
+    assert sorted(order) == [10, 11, 12, 13] and rows.shape == (4, len(stats.FIELDS))
+    for row, i in zip(rows.tolist(), order, strict=True):
+        d = ts[i - 10].double()
+        want = [torch.linalg.vector_norm(d), d.mean(), d.std(correction=0), d.min(), d.max(), 0, 0]
+        assert row == pytest.approx([float(v) for v in want], rel=1e-5, abs=1e-9)

@@ -207,10 +207,11 @@ class Batch:
             order += [idx[j] for j in group]
         one_pass = []
         if large:
-            rows, ids = _large_stats([flats[j] for j in large], [idx[j] for j in large])
+            cpu = flats[large[0]].device.type == "cpu"  # a host read is free there: one pass, checked after
+            rows, ids = _large_stats([flats[j] for j in large], [idx[j] for j in large], one_pass=cpu)
             blocks.append(rows)
             order += ids
-            if rows.device.type == "cpu":
+            if cpu:
                 one_pass = ids
         rows = torch.cat(blocks) if blocks else torch.zeros(0)
         if twins:
@@ -262,15 +263,16 @@ def _stacked_stats(flats: list[torch.Tensor]) -> torch.Tensor:
     return torch.cat([rows, rows.new_zeros(len(flats), 2)], 1)
 
 
-def _large_stats(flats: list[torch.Tensor], idx: list[int]) -> tuple[torch.Tensor, list[int]]:
+def _large_stats(flats: list[torch.Tensor], idx: list[int], one_pass: bool) -> tuple[torch.Tensor, list[int]]:
     """[n, 7] rows for tensors of more than _SMALL elements: a few fast reductions each, one tensor after
-    another (its later reductions read it from the cache), NaN/Inf 0."""
-    cpu = flats[0].device.type == "cpu"
+    another (its later reductions read it from the cache), NaN/Inf 0; and the item of each row. std from
+    the sum of squares when `one_pass` (the caller retakes it where that loses digits), else the two-pass
+    ||f - mean|| (on accelerators, where a retake would be a second transfer)."""
     by_dtype: dict[torch.dtype, list] = {}
     rows_of: dict[torch.dtype, list] = {}
     for j, f in enumerate(flats):
         mn, mx = torch.aminmax(f) if f.is_contiguous() else (f.amin(), f.amax())  # aminmax: 5x slower strided
-        if cpu:
+        if one_pass:
             part = (torch.linalg.vector_norm(f), f.sum(), mn, mx)
         else:
             mean = f.mean()
@@ -278,11 +280,11 @@ def _large_stats(flats: list[torch.Tensor], idx: list[int]) -> tuple[torch.Tenso
         by_dtype.setdefault(f.dtype, []).extend(part)
         rows_of.setdefault(f.dtype, []).append(j)
     order = [j for js in rows_of.values() for j in js]
-    width = 4 if cpu else 5
+    width = 4 if one_pass else 5
     rows = torch.cat([torch.stack(v).to(torch.float64) for v in by_dtype.values()]).reshape(len(order), width)
     sizes = torch.tensor([flats[j].numel() for j in order], dtype=torch.float64, device=rows.device)
     norm = rows[:, 0]
-    if cpu:
+    if one_pass:
         mean = rows[:, 1] / sizes
         std = (norm * norm / sizes - mean * mean).clamp(min=0).sqrt()
         rows = torch.stack([norm, mean, std, rows[:, 2], rows[:, 3]], 1)
