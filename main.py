@@ -152,6 +152,17 @@ def cmd_lessons(argv: list[str]) -> int:
     return ExitCode.OK
 
 
+def _size(text: str) -> tuple[int, int]:
+    """'1280x720' -> (1280, 720)."""
+    try:
+        w, h = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a size is WIDTHxHEIGHT, e.g. 1280x720, not {text!r}") from None
+    if w < 200 or h < 200:
+        raise argparse.ArgumentTypeError(f"{text}: at least 200x200")
+    return w, h
+
+
 def app_parser(prog: str = "backprop-studio") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=prog, description="Watch and step through PyTorch training.",
@@ -160,6 +171,8 @@ def app_parser(prog: str = "backprop-studio") -> argparse.ArgumentParser:
                "their name (`%(prog)s record --help`)")
     p.add_argument("--screenshot", metavar="OUT.png", help="render the window headless after N iterations, save, exit")
     p.add_argument("--iterations", type=int, default=1, help="iterations before --screenshot (default 1)")
+    p.add_argument("--size", type=_size, default=(1600, 1000), metavar="WxH",
+                   help="the window's size for --screenshot (default 1600x1000)")
     p.add_argument("--detail", choices=DETAILS, default=None)
     p.add_argument("--presentation", action="store_true", help="large fonts, high contrast")
     p.add_argument("--run", action="store_true",

@@ -132,7 +132,7 @@ def run(quick: bool = False) -> None:
         return
     huge = traced_graph(100_000, "light")
     g = huge.graph
-    collapsed = gm.default_collapsed(g)
+    collapsed = gm.module_tree(g)
     nodes, edges = boxes(g, collapsed)
     t = best_of(lambda: layout.layout(nodes, edges), 2)
     emit(line(f"layout, {g.number_of_nodes()}-node graph collapsed by module ({len(nodes)} boxes)",

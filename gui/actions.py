@@ -53,6 +53,10 @@ class Actions(QObject):
         # View
         self.presentation = self._make(translate("MainMenus", "Presentation mode"), lambda on: w.set_theme(presentation=on),
                                        "Ctrl+Shift+P", translate("MainMenus", "Large fonts and high contrast for lectures"), True)
+        self.panels = self._make(translate("MainMenus", "Panels"), w.show_panels, "F9",
+                                 translate("MainMenus", "Show or hide the inspector, plots, console and diagnostics "
+                                                        "(presentation mode hides them)"), True)
+        self.panels.setChecked(True)
         self.themes = {name: self._make(text, lambda _on=False, n=name: w.set_theme(n), checkable=True)
                        for name, text in (("light", translate("MainMenus", "Light")), ("dark", translate("MainMenus", "Dark")))}
         # only the narration switches here: the interface's language is chosen at start (--lang)
@@ -119,6 +123,7 @@ class Actions(QObject):
 
     def _find(self) -> None:
         if self.search_box is not None:
+            self.search_box.parentWidget().show()  # hidden in presentation mode
             self.search_box.setFocus()
             self.search_box.selectAll()
 
@@ -149,7 +154,7 @@ def build_menus(bar: QMenuBar, a: Actions, docks: dict) -> None:
     file.addAction(a.quit)
     bar.addMenu(translate("MainMenus", "&Breakpoints")).addActions([a.nonfinite, a.loss_above, a.grad_norm_above, a.clear_thresholds])
     view = bar.addMenu(translate("MainMenus", "&View"))
-    view.addAction(a.presentation)
+    view.addActions([a.presentation, a.panels])
     view.addMenu(translate("MainMenus", "Theme")).addActions(list(a.themes.values()))
     langs = view.addMenu(translate("MainMenus", "Narration language"))
     langs.setToolTipsVisible(True)

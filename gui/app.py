@@ -12,7 +12,6 @@ import time
 
 from ..core.session.launch import ExitCode
 
-SCREENSHOT_SIZE = (1600, 1000)
 SCREENSHOT_TIMEOUT = 45.0  # seconds until a screenshot saves what is shown and says why
 
 
@@ -60,7 +59,8 @@ def run_app(target: dict, args: argparse.Namespace) -> int:
     freeze_startup_objects()
     if args.screenshot:
         try:
-            return screenshot(window, target, args.screenshot, max(int(args.iterations or 1), 1), args.detail)
+            return screenshot(window, target, args.screenshot, max(int(args.iterations or 1), 1), args.detail,
+                              size=args.size)
         finally:  # nothing left in the temporary directory: the window's child ended, then its settings
             window.close()
             settings.sync()
@@ -71,12 +71,13 @@ def run_app(target: dict, args: argparse.Namespace) -> int:
 
 
 def screenshot(window, target: dict, out: str, iterations: int = 1, detail: str | None = None,
+               size: tuple[int, int] = (1600, 1000),
                timeout: float = SCREENSHOT_TIMEOUT) -> int:
     """Run `target` until `iterations` iterations are shown and drawn, save the window as PNG; 0 on success."""
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
-    window.resize(*SCREENSHOT_SIZE)
+    window.resize(*size)
     window.show()
     last = iterations - 1
     reached = {"at": None}

@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self.ranks = attach_ranks(self)  # a distributed run's rank selector, agreement, per-rank curves
         self._connect()
         self.set_theme(theme, presentation)
+        self.show_panels(not presentation)
         self.lesson_panel.set_language(lang)
         self.lesson_panel.hide()
         self.resize(1600, 1000)
@@ -193,8 +194,7 @@ class MainWindow(QMainWindow):
         self.target = {"mode": "lesson", "lesson": name, "script": path, "args": []}
         self.lesson = lesson
         chapter = next((c for c in self.lesson_index.chapters if c["id"] == lesson.get("chapter")), None)
-        self.lesson_panel.show_lesson(lesson, chapter)
-        self.lesson_panel.show()
+        self.show_narration(lesson, chapter)
         self.bridge.step("step_iteration")
         return True
 
@@ -250,14 +250,45 @@ class MainWindow(QMainWindow):
     # -- view options ---------------------------------------------------------------------------
     def set_theme(self, theme: str | None = None, presentation: bool | None = None) -> None:
         self.theme = theme or self.theme
+        changed = presentation is not None and presentation != self.presentation
         self.presentation = self.presentation if presentation is None else presentation
         apply_theme(QApplication.instance(), self.theme, self.presentation)
+        if changed:  # presentation: the graph dominant, the panels hidden (F9 brings them back)
+            self.show_panels(not self.presentation)
+        self._size_columns()
         self.graph.set_theme(self.theme, self.presentation)
         for name, action in self.commands.themes.items():
             action.setChecked(name == self.theme)
         self.commands.presentation.setChecked(self.presentation)
         if presentation:
             self.controls.set_lecture_pace()  # 1 it/s, each backward animated node by node
+
+    def show_panels(self, on: bool) -> None:
+        """Show or hide the docked panels (inspector, plots, console, diagnostics) and the search bar at once."""
+        for dock in self.docks.values():
+            dock.setVisible(on)
+        self.search_box.parentWidget().setVisible(on)
+        if on:
+            self.docks["console"].raise_()
+        self.commands.panels.setChecked(on)
+
+    def show_narration(self, lesson: dict, chapter: dict | None) -> None:
+        """A lesson's title and narration in the column left of the graph."""
+        self.lesson_panel.show_lesson(lesson, chapter)
+        self.lesson_panel.show()
+        self._size_columns()
+
+    def _size_columns(self) -> None:
+        """The narration's column: wider in presentation mode (read from the back row), the graph the rest."""
+        total = self.splitter.width() or self.width()
+        share, least = (0.28, 340) if self.presentation else (0.2, 260)
+        narration = max(int(total * share), least)
+        self.splitter.setSizes([narration, max(total - narration, 100)])
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if self.presentation:
+            self._size_columns()
 
     def lecture_pace(self) -> bool:
         """Presentation mode at a set speed: every new iteration replays its backward."""

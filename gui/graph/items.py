@@ -73,6 +73,7 @@ class NodeItem(QGraphicsItem):
         self.head = box["head"]
         self.sub = box["sub"]
         self.members = box["members"]
+        self.params = box.get("params", 0)  # a module's parameter count
         self.style = style
         w, h = size
         self.rect = QRectF(-w / 2, -h / 2, w, h)
@@ -103,8 +104,10 @@ class NodeItem(QGraphicsItem):
     def text_lines(self) -> list[str]:
         """The lines drawn in the box: title, static lines, value/grad readouts."""
         if self._text is None:
-            if self.kind == "module":  # its line "N nodes (collapsed)" (model.py has no Qt), translated here
-                sub = [translate("NodeItem", "{count} nodes (collapsed)").format(count=len(self.members))]
+            if self.kind == "module":  # shapes from model.py; the words (no Qt there) translated here
+                sub = [*self.sub, translate("NodeItem", "{count} parameters").format(count=f"{self.params:,}")] \
+                    if self.params else list(self.sub)
+                sub.append(translate("NodeItem", "{count} nodes (collapsed)").format(count=len(self.members)))
                 extra = [translate("NodeItem", "max ‖grad‖ {norm}").format(norm=f"{self.norm:.3g}")] \
                     if self.norm is not None else []
             else:

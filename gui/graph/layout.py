@@ -19,6 +19,7 @@ from ...core import gcpause
 from ...core.render.layout_worker import run_layout
 from ..i18n import translate
 from . import model as gm
+from .fold import COLUMN_GAP, fold
 
 CACHE_SIZE = 24  # laid-out graphs kept per view
 GC_PAUSE_ABOVE = 400  # nodes; see core/gcpause.py
@@ -38,6 +39,9 @@ class Placed:
     edge_chunks: list[tuple[QRectF, QPainterPath]] = field(default_factory=list)  # (bounds, path) pieces
     edge_lines: list[QLineF] = field(default_factory=list)  # straight, for the zoomed-out overview
     bounds: QRectF = field(default_factory=QRectF)  # the whole drawing
+    columns: int = 1  # the drawing folded into this many columns (fold.py)
+    column: dict[str, int] = field(default_factory=dict)  # box id -> its column (folded drawings)
+    unfolded: dict[str, tuple[float, float]] = field(default_factory=dict)  # the layout's own centres
 
 
 class LayoutRelay(QObject):
@@ -69,6 +73,17 @@ class Layouts(QObject):
             self._cache.move_to_end(key)
         return placed
 
+    def folded(self, key, placed: Placed, columns: int) -> Placed:
+        """`placed` (the layout of `key`) in `columns` columns, kept in the cache beside it."""
+        if columns == placed.columns:
+            return placed
+        fkey = (key, "columns", columns)
+        out = self.cached(fkey)
+        if out is None:
+            out = self._cache[fkey] = folded(placed, columns)
+            self._trim()
+        return out
+
     def running(self, key) -> bool:
         return key in self._running
 
@@ -85,9 +100,12 @@ class Layouts(QObject):
     def _on_done(self, key, placed: Placed) -> None:
         self._running.pop(key, None)
         self._cache[key] = placed
+        self._trim()
+        self.sig_done.emit(key, placed)
+
+    def _trim(self) -> None:
         while len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
-        self.sig_done.emit(key, placed)
 
     def _on_failed(self, key, message: str) -> None:
         self._running.pop(key, None)
@@ -127,9 +145,18 @@ def place(g: nx.DiGraph, collapsed: frozenset[str], char_w: float, line_h: float
     dg = gm.display_graph(g, collapsed)
     sizes = {b: gm.box_size(d, char_w, line_h) for b, d in dg.nodes.items()}
     nodes = [(b, float(w), float(h)) for b, (w, h) in sizes.items()]
-    placed = Placed(dg, sizes, run_layout(nodes, dg.edges))
+    centres = run_layout(nodes, dg.edges)
+    placed = Placed(dg, sizes, centres, unfolded=centres)
     _draw_edges(placed)
     return placed
+
+
+def folded(placed: Placed, columns: int) -> Placed:
+    """`placed` cut into `columns` columns side by side (fold.py), its edges drawn again."""
+    centres, column = fold(placed.unfolded, placed.sizes, columns)
+    out = Placed(placed.graph, placed.sizes, centres, columns=columns, column=column, unfolded=placed.unfolded)
+    _draw_edges(out)
+    return out
 
 
 def _draw_edges(placed: Placed) -> None:
@@ -145,14 +172,22 @@ def _draw_edges(placed: Placed) -> None:
                                max(r.bottom() for r in rects.values()) - top)
     curved = len(rects) <= CURVES_UP_TO
     spread = ARROW * math.tan(math.radians(28))
-    ends = sorted(((rects[u].center().x(), rects[u].bottom(), rects[v].center().x(), rects[v].top())
-                   for u, v in placed.graph.edges), key=lambda e: (e[1], e[0]))
+    column = placed.column
+    right: dict[int, float] = {}  # each column's right edge: edges to a later column run down its gap
+    for b, c in column.items():
+        right[c] = max(right.get(c, -math.inf), rects[b].right())
+    ends = sorted(((rects[u].center().x(), rects[u].bottom(), rects[v].center().x(), rects[v].top(),
+                    column.get(u, 0), column.get(v, 0)) for u, v in placed.graph.edges), key=lambda e: (e[1], e[0]))
     for i in range(0, len(ends), EDGE_CHUNK):
         path = QPainterPath()
-        for x0, y0, x1, y1 in ends[i:i + EDGE_CHUNK]:
+        for x0, y0, x1, y1, c0, c1 in ends[i:i + EDGE_CHUNK]:
             placed.edge_lines.append(QLineF(x0, y0, x1, y1))
             path.moveTo(x0, y0)
-            if curved:
+            if c0 != c1:  # down out of the box, along the gap after its column, then into the target from above
+                gap = right[c0] + COLUMN_GAP / 2 if c1 > c0 else right.get(c1, x1) + COLUMN_GAP / 2
+                for x, y in ((x0, y0 + 10), (gap, y0 + 10), (gap, y1 - 14), (x1, y1 - 14), (x1, y1)):
+                    path.lineTo(x, y)
+            elif curved:
                 bend = max(abs(y1 - y0) * 0.5, 12.0)
                 path.cubicTo(x0, y0 + bend, x1, y1 - bend, x1, y1)
             else:

@@ -16,8 +16,7 @@ import networkx as nx
 from ...core.iteration import node_number, nonfinite
 from ...core.render.labels import node_label
 
-COLLAPSE_ABOVE = 300  # graphs with more nodes open with their modules collapsed
-TARGET_UNITS = 12  # "collapse all" picks the shallowest module depth showing at least this many boxes
+TREE_MIN = 6  # the module tree opens its biggest box while it shows fewer boxes than this
 GROUP_PREFIX = "module:"
 READOUT_CHARS = 26  # width reserved for a "val …" / "grad …" line, so numbers never resize a node
 
@@ -62,27 +61,25 @@ def modules(g: nx.DiGraph) -> Counter:
     return counts
 
 
-def collapse_all(g: nx.DiGraph) -> frozenset[str]:
-    """Module prefixes at the shallowest depth that shows at least TARGET_UNITS boxes."""
+def _children(counts: Counter, prefix: str) -> list[str]:
+    """Direct sub-modules of `prefix` holding more than one node (a one-node module is shown as its node)."""
+    depth = prefix.count(".") + 1
+    return [p for p in counts if p.startswith(prefix + ".") and p.count(".") == depth and counts[p] > 1]
+
+
+def module_tree(g: nx.DiGraph) -> frozenset[str]:
+    """The modules a real model opens with, one box each: the top-level modules; a wrapper around one
+    module is opened (TransformerEncoder -> its layers), and while fewer than TREE_MIN boxes show, the
+    biggest box is opened (a ModuleList of blocks -> blocks.0, blocks.1, ...)."""
     counts = modules(g)
-    if not counts:
-        return frozenset()
-    mods = [module_of(a) for _, a in g.nodes(data=True)]
-    deepest = max(p.count(".") for p in counts) + 1
-    best = frozenset()
-    for depth in range(1, deepest + 1):
-        # every module cut to `depth` parts; a prefix holding one node is not worth a box
-        level = frozenset(p for m in set(mods) if m and counts[p := ".".join(m.split(".")[:depth])] > 1)
-        units = len({group_of(m, level) or i for i, m in enumerate(mods)})
-        best = level
-        if units >= TARGET_UNITS:
-            break
-    return best
-
-
-def default_collapsed(g: nx.DiGraph) -> frozenset[str]:
-    """Large graphs open collapsed by module; small ones fully expanded."""
-    return collapse_all(g) if g.number_of_nodes() > COLLAPSE_ABOVE else frozenset()
+    boxes = {p for p in counts if "." not in p and counts[p] > 1}
+    while True:
+        openable = {p: kids for p in boxes if (kids := _children(counts, p))}
+        wrapper = next((p for p, kids in openable.items() if len(kids) == 1), None)
+        if wrapper is None and (len(boxes) >= TREE_MIN or not openable):
+            return frozenset(boxes)
+        p = wrapper or max(openable, key=lambda q: (counts[q], q))
+        boxes = (boxes - {p}) | set(openable[p])
 
 
 def expand(collapsed: frozenset[str], prefix: str, g: nx.DiGraph) -> frozenset[str]:
@@ -121,24 +118,51 @@ def display_graph(g: nx.DiGraph, collapsed: frozenset[str]) -> DisplayGraph:
             if box not in nodes:
                 nodes[box] = {"kind": "module", "head": grp, "sub": [], "members": []}
             nodes[box]["members"].append(n)
-    for d in nodes.values():
-        if d["kind"] == "module":
-            d["sub"] = [f"{len(d['members'])} nodes (collapsed)"]
     seen: set[tuple[str, str]] = set()
     edges = []
+    ends: dict[str, dict[str, list]] = {}  # module box -> shapes flowing "in" and "out"
     for u, v in g.edges():
         e = (owner[u], owner[v])
-        if e[0] != e[1] and e not in seen:
-            seen.add(e)
-            edges.append(e)
+        if e[0] != e[1]:
+            if e[1].startswith(GROUP_PREFIX) and g.nodes[u].get("kind") in ("op", "custom"):
+                ends.setdefault(e[1], {}).setdefault("in", []).append(g.nodes[u].get("shape"))
+            if e[0].startswith(GROUP_PREFIX):
+                ends.setdefault(e[0], {}).setdefault("out", []).append(g.nodes[u].get("shape"))
+            if e not in seen:
+                seen.add(e)
+                edges.append(e)
+    for box, d in nodes.items():
+        if d["kind"] == "module":
+            d["sub"] = module_lines(g, d["members"], ends.get(box, {}))
+            d["params"] = param_count(g, d["members"])
     return DisplayGraph(nodes, edges, owner)
+
+
+def shape_text(shape) -> str:
+    return "×".join(str(s) for s in shape) or "scalar"
+
+
+def module_lines(g: nx.DiGraph, members: list[str], ends: dict[str, list]) -> list[str]:
+    """A module box's static line: the shapes flowing into it -> out of it (two of each at most)."""
+    def shapes(key: str) -> str:
+        seen = dict.fromkeys(tuple(s) for s in ends.get(key, []) if s is not None)
+        return ", ".join(shape_text(s) for s in list(seen)[:2])
+
+    into, out = shapes("in"), shapes("out")
+    return [f"{into} → {out}".strip()] if into or out else []
+
+
+def param_count(g: nx.DiGraph, members: list[str]) -> int:
+    """Elements of the parameters among `members` (AccumulateGrad nodes carry their parameter's shape)."""
+    return sum(math.prod(g.nodes[n].get("shape") or ()) for n in members if g.nodes[n].get("kind") == "param")
 
 
 def box_size(box: dict, char_w: float, line_h: float) -> tuple[float, float]:
     """Width and height in points of a box, from character counts (deterministic, no fonts)."""
     chars = max([len(box["head"]) + 1] + [len(s) for s in box["sub"]] + [READOUT_CHARS])
     # readouts: val and grad; a leaf's .grad too when earlier backwards left a sum in it (zero_grad forgotten)
-    lines = 1 + len(box["sub"]) + {"module": 1, "param": 3, "leaf": 3}.get(box["kind"], 2)
+    # a module: its parameter count, node count and largest gradient norm (items.py words them)
+    lines = 1 + len(box["sub"]) + {"module": 3, "param": 3, "leaf": 3}.get(box["kind"], 2)
     return math.ceil(chars * char_w + 16), math.ceil(lines * line_h + 10)
 
 

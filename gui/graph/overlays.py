@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import networkx as nx
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QLinearGradient, QPainter, QPaintEvent, QPen
@@ -26,7 +28,7 @@ class Legend(QWidget):
         self.theme = "light"
         self.lo, self.hi = 1e-8, 1.0
         self.has_grads = False
-        self.room = 10_000  # the width the strip offers (fit_to)
+        self.columns = 3
         self.resize_for_font()
 
     def set_range(self, lo: float, hi: float, has_grads: bool, theme: str) -> None:
@@ -43,16 +45,20 @@ class Legend(QWidget):
         self._bar_w = max(fm.horizontalAdvance(self.tr("gradient norm ‖grad‖ (log scale)")),
                           fm.horizontalAdvance(self.tr("gradient norm: none yet"))) + 8
         self._kind_w = max(fm.horizontalAdvance(self.tr(label)) for _, label in KINDS) + line * 2
-        self.fit_to(self.room)
+        self._number_w = fm.horizontalAdvance("8.8e+88") + 8  # the scale's ends, left and right of the bar
+        self.fit_to(self.columns)
 
-    def fit_to(self, width: int) -> None:
-        """Short and wide (it sits in the strip above the graph, where height is what the graph pays for):
-        the node kinds in as many columns (3, 2 or 1) as `width` allows beside the colour bar."""
-        self.room = width
+    def size_for(self, columns: int) -> tuple[int, int]:
+        """Width and height with the node kinds in `columns` columns beside the colour bar."""
         line = self.fontMetrics().height()
-        self._columns = next((c for c in (3, 2) if self._bar_w + c * self._kind_w + 24 <= width), 1)
-        rows = -(-6 // self._columns)
-        self.resize(self._bar_w + self._columns * self._kind_w + 24, int(max(3.2, rows * 1.25) * line) + 10)
+        rows = max(-(-6 // columns) if columns else 0, 2)  # two lines at least: the title, then the bar
+        return self._bar_w + 2 * self._number_w + columns * self._kind_w + 24, rows * (line + 4) + 8
+
+    def fit_to(self, columns: int) -> None:
+        """Short and wide (it sits in the strip above the graph, where height is what the graph pays for):
+        the node kinds in `columns` columns (3, 2 or 1) beside the colour bar, or none (0) where room is short."""
+        self.columns = columns
+        self.resize(*self.size_for(columns))
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
@@ -66,11 +72,12 @@ class Legend(QWidget):
         p.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
         fm = self.fontMetrics()
         line = fm.height()
-        w = self._bar_w
+        nw = self._number_w
+        w = self._bar_w + 2 * nw
         p.setPen(pal.windowText().color())
         title = self.tr("gradient norm ‖grad‖ (log scale)") if self.has_grads else self.tr("gradient norm: none yet")
-        p.drawText(QRectF(8, 4, w, line), Qt.AlignmentFlag.AlignLeft, title)
-        bar = QRectF(8, 6 + line, w, line * 0.9)
+        p.drawText(QRectF(8, 6, w, line), Qt.AlignmentFlag.AlignHCenter, title)
+        bar = QRectF(8 + nw, 10 + line, self._bar_w, line * 0.9)
         stops = legend_stops(self.lo, self.hi, self.theme, 5)
         grad = QLinearGradient(bar.topLeft(), bar.topRight())
         for i, (_, colour) in enumerate(stops):
@@ -78,15 +85,15 @@ class Legend(QWidget):
         p.fillRect(bar, QBrush(grad))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(bar)
-        y = bar.bottom() + 2
         if self.has_grads:
-            p.drawText(QRectF(8, y, w, line), Qt.AlignmentFlag.AlignLeft, f"{self.lo:.2g}")
-            p.drawText(QRectF(8, y, w, line), Qt.AlignmentFlag.AlignRight, f"{self.hi:.2g}")
+            row = QRectF(8, bar.top() - 2, w, line)
+            p.drawText(row.adjusted(0, 0, -nw - self._bar_w - 4, 0), Qt.AlignmentFlag.AlignRight, f"{self.lo:.2g}")
+            p.drawText(row.adjusted(nw + self._bar_w + 4, 0, 0, 0), Qt.AlignmentFlag.AlignLeft, f"{self.hi:.2g}")
         colours = node_colours(self.theme)
-        entries = [*KINDS, ("nonfinite", "NaN / Inf")]
+        entries = [*KINDS, ("nonfinite", "NaN / Inf")] if self.columns else []
         for i, (kind, label) in enumerate(entries):  # in columns, right of the bar
-            x = 16 + w + (i % self._columns) * self._kind_w
-            yy = 6 + (i // self._columns) * (line + 4)
+            x = 16 + w + (i % self.columns) * self._kind_w
+            yy = 6 + (i // self.columns) * (line + 4)
             swatch = QRectF(x, yy + 2, line * 1.2, line - 4)
             p.fillRect(swatch, colours.get(kind, colours["edge"]))
             p.setPen(pal.windowText().color())
@@ -103,11 +110,13 @@ class Banner(QLabel):
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setStyleSheet("QLabel { background: rgba(255, 236, 179, 235); color: #202020;"
                            " border: 1px solid #d0a000; border-radius: 4px; padding: 3px 6px; }")
+        self.full_text = ""
         self.hide()
 
     MAX_LINES = 2  # a longer message is cut (all of it in the tooltip): the strip stays short
 
     def show_text(self, text: str, width: int) -> None:
+        self.full_text = text
         if not text:
             self.hide()
             return
@@ -125,6 +134,35 @@ class Banner(QLabel):
         self.setFixedWidth(width)
         self.adjustSize()
         self.show()
+
+
+class Breadcrumb(QLabel):
+    """Where the module tree stands: "All modules › blocks.0 › blocks.0.attn   Collapse"; each step is a
+    link (linkActivated: "top", a module path, or "collapse")."""
+
+    def __init__(self, parent: QWidget):
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setProperty("role", "breadcrumb")
+        self.setAutoFillBackground(True)
+        self.setContentsMargins(6, 2, 6, 2)
+        self.hide()
+
+    def show_path(self, opened: list[str]) -> None:
+        """Shown while modules opened from the module tree are open."""
+        if not opened:
+            self.hide()
+            return
+        steps = [_link("top", translate("GraphView", "All modules"))]
+        steps += [_link(p, p) for p in opened[:-1]] + [escape(p) for p in opened[-1:]]
+        tail = " &nbsp; " + _link("collapse", translate("GraphView", "Collapse (Backspace)"))
+        self.setText(" › ".join(steps) + tail)
+        self.adjustSize()
+        self.show()
+
+
+def _link(href: str, text: str) -> str:
+    return f'<a href="{escape(href)}">{escape(text)}</a>'
 
 
 BANNER_MIN = 240  # px beside the legend; narrower, the banner goes under it
@@ -146,27 +184,43 @@ def banner_text(it, added: set, removed: list[str], nonfinite_count: int, origin
     return "\n".join(parts)
 
 
-def banner_width(width: int, legend: Legend) -> int:
-    room = width - legend.width() - 24
-    return room if room >= BANNER_MIN else width - 12
-
-
-def place_overlays(view, legend: Legend, banner: Banner) -> None:
-    """The legend (right) and the banner (left, or under the legend in a narrow view) in a strip above
-    the view's viewport: over no node."""
+def place_overlays(view, legend: Legend, left: list[QWidget]) -> None:
+    """The legend (right) and the `left` widgets (the breadcrumb, the banner) stacked at the left, beside the
+    legend or under it, whichever makes the strip above the view's viewport shorter: it covers no node."""
     width = view.width()
-    if legend.room != width - 12:
-        legend.fit_to(width - 12)
-    shown, said = not legend.isHidden(), not banner.isHidden()
-    under = said and width - legend.width() - 24 < BANNER_MIN
-    heights = [legend.height() + 8] if shown else []
-    if said:
-        heights.append(banner.height() + 8 + (heights[0] if under and heights else 0))
-    top = max(heights or [0])
+    shown = [w for w in left if not w.isHidden()]
+    stack = sum(w.height() + 4 for w in shown)
+    need = min(max([BANNER_MIN] + [_natural_width(w) for w in shown]), width - 12)
+    # (strip height, the legend's kind columns, left widgets below the legend): the shortest strip, then
+    # the most columns
+    fits = [c for c in (3, 2, 1, 0) if legend.size_for(c)[0] <= width - 12 - (need if shown else 0)]
+    choices = [(max(legend.size_for(c)[1], stack), -c, False) for c in fits]
+    full = next((c for c in (3, 2, 1) if legend.size_for(c)[0] <= width - 12), 0)
+    if shown:
+        choices.append((legend.size_for(full)[1] + 4 + stack, -full, True))
+    _, columns, below = min(choices)
+    if legend.columns != -columns:
+        legend.fit_to(-columns)
+    legend_on = not legend.isHidden()
+    below = below and legend_on
+    y = 4 + (legend.height() + 4 if shown and below else 0)
+    for w in shown:
+        avail = width - 12 if below else width - legend.width() - 24
+        if isinstance(w, Banner) and w.width() != avail:
+            w.show_text(w.full_text, avail)
+        w.move(6, y)
+        y += w.height() + 4
+    top = max(legend.height() + 8 if legend_on else 0, y if shown else 0)
     if top != view.viewportMargins().top():
         view.setViewportMargins(0, top, 0, 0)
     legend.move(width - legend.width() - 6, 4)
-    banner.move(6, 4 + (legend.height() + 4 if under and shown else 0))
+
+
+def _natural_width(widget: QWidget) -> int:
+    """The width a left widget needs to show all its text (a banner's lines unelided)."""
+    if isinstance(widget, Banner):
+        return max(widget.fontMetrics().horizontalAdvance(line) for line in widget.full_text.split("\n")) + 20
+    return widget.sizeHint().width()
 
 
 def origin_text(g: nx.DiGraph, origin: str | None) -> str:

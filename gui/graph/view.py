@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 import networkx as nx
-from PySide6.QtCore import QEvent, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QLabel, QToolTip, QWidget
 
@@ -17,16 +17,22 @@ from ...core.iteration import Iteration, node_number
 from ...core.view_state import ViewState
 from . import model as gm
 from .animation import BackwardAnimation
+from .fold import best_columns
 from .items import NodeItem, Style
 from .layout import Layouts, Placed
 from .menu import node_menu
-from .overlays import Banner, Legend, banner_text, banner_width, place_overlays
+from .overlays import Banner, Breadcrumb, Legend, banner_text, place_overlays
 from .scene import GraphScene
 
-MAX_FIT_SCALE = 1.6
-FIT_TEXT_PX = 12.0  # node text at least this tall (px) after a fit of a small graph (x1.25 in presentation)
-READABLE_UP_TO = 80  # boxes: up to this many, a fit keeps text readable and the view scrolls
-PRESENTATION_SCALE = 1.6  # node text size in presentation mode
+READABLE_PX = 12.0  # node text at least this tall (px) at the default zoom (x PRESENTATION_TEXT in presentation)
+LARGEST_PX = 17.0  # and no taller: a small graph is not blown up
+PRESENTATION_SCALE = 1.6  # node font size in presentation mode
+PRESENTATION_TEXT = 1.5  # node text on screen in presentation mode, against normal mode
+# Between these, a graph opens as its module tree when its text is not readable at fit in the view; below,
+# always whole (a small MLP: its parameters are what a lesson points at); above, never readable at fit (a
+# 300-node graph needs ~10 times the boxes a 1600x1000 window holds at 12 px), so no expanded layout is made.
+TREE_FROM, TREE_ABOVE = 30, 300
+FOLD_UP_TO = 600  # boxes; bigger drawings are not folded into columns (never readable whole anyway)
 
 
 class GraphView(QGraphicsView):
@@ -51,7 +57,10 @@ class GraphView(QGraphicsView):
         self.iteration: Iteration | None = None
         self.shown_key = None
         self.wanted_key = None
-        self.collapsed: frozenset[str] | None = None  # None: automatic (large graphs collapsed)
+        self.collapsed: frozenset[str] | None = None  # None: automatic (see _collapsed_now)
+        self._auto: dict[tuple, frozenset[str]] = {}  # (signature, font) -> the automatic choice, once made
+        self.opened: list[str] = []  # modules opened from the module tree, in order (the breadcrumb)
+        self.presentation = False
         self.removed: list[str] = []
         self.matches: list[str] = []
         self._match_at = -1
@@ -64,12 +73,16 @@ class GraphView(QGraphicsView):
         self.animation = BackwardAnimation(self, self.light_node)
         self.legend = Legend(self)
         self.banner = Banner(self)
+        self.breadcrumb = Breadcrumb(self)
+        self.breadcrumb.linkActivated.connect(self._on_breadcrumb)
         self.placeholder = QLabel(self)  # what an empty view says (a script with no backward pass)
         self.placeholder.setWordWrap(True)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setProperty("role", "muted")
         self.placeholder.hide()
         self.graph_scene.sig_built.connect(self._on_built)
+        self._refold_soon = QTimer(self, singleShot=True, interval=0)
+        self._refold_soon.timeout.connect(self._refold)
         self.graph_scene.selectionChanged.connect(self._on_selection)
 
     # -- what is shown --------------------------------------------------------------------------
@@ -139,41 +152,66 @@ class GraphView(QGraphicsView):
         self.iteration = None
         self._complete = None
         self.collapsed = None
+        self.opened = []
         self.removed = []
         self.graph_scene.added = set()
         self.graph_scene.iteration = None
         self.graph_scene.clear_boxes()
         self.shown_key = self.wanted_key = None
         self.banner.hide()
+        self.breadcrumb.hide()
 
     def set_theme(self, theme: str, presentation: bool) -> None:
         """Restyle nodes (presentation mode: bigger text, so boxes are laid out again)."""
+        self.presentation = presentation
         self.graph_scene.set_style(Style(theme, PRESENTATION_SCALE if presentation else 1.0))
         self.setBackgroundBrush(self.style_.colours["background"])
         self._request()
         self.viewport().update()
 
     # -- zoom ----------------------------------------------------------------------------------
+    def text_scales(self) -> tuple[float, float]:
+        """The zooms at which node text is READABLE_PX and LARGEST_PX tall (x PRESENTATION_TEXT there)."""
+        px = self.style_.line_h / (PRESENTATION_TEXT if self.presentation else 1.0)
+        return READABLE_PX / px, LARGEST_PX / px
+
+    def view_size(self) -> tuple[float, float]:
+        """The viewport's size in pixels once the overlay strip's margin applies (Qt resizes it later),
+        less a margin."""
+        frame = 2 * self.frameWidth()
+        return (max(self.width() - frame - 20, 50.0),
+                max(self.height() - frame - self.viewportMargins().top() - 20, 50.0))
+
     def fit(self) -> None:
-        """Zoom to show the whole graph (never magnified beyond MAX_FIT_SCALE). The legend and the banner
+        """Zoom to show the whole graph (never magnified beyond LARGEST_PX text). The legend and the banner
         sit in a strip above the viewport (_place_overlays), so they hide no node."""
+        self._zoom_to(readable=False)
+
+    def home(self) -> None:
+        """The default view: the whole graph when its text is readable so, else readable text with the loss
+        in view (the drawing's bottom right; the rest is a drag away)."""
+        self._zoom_to(readable=True)
+
+    def _zoom_to(self, readable: bool) -> None:
         rect = self.graph_scene.bounds()
         if rect.isEmpty():
             return
         self._place_overlays()
-        # the viewport's size once the strip's margin applies (Qt resizes the viewport later)
-        frame = 2 * self.frameWidth()
-        view = QRectF(0, 0, self.width() - frame, self.height() - frame - self.viewportMargins().top())
-        rw, rh = max(rect.width(), 1.0), max(rect.height(), 1.0)
-        s = max(min((view.width() - 20) / rw, (view.height() - 20) / rh, MAX_FIT_SCALE), 1e-4)
-        if len(self.graph_scene.items) <= READABLE_UP_TO:  # small graphs: readable text, scroll for the rest
-            s = max(s, FIT_TEXT_PX * min(self.style_.scale, 1.25) / self.style_.line_h)
+        vw, vh = self.view_size()
+        lo, hi = self.text_scales()
+        whole = min(vw / max(rect.width(), 1.0), vh / max(rect.height(), 1.0))
+        s = max(min(whole, hi), lo if readable else 1e-4)
         self.resetTransform()
         self.scale(s, s)
         centre = rect.center()
-        spare = (view.height() - 20) / s - rect.height()
-        if spare < 0:  # taller than the view: keep the loss (the sink, drawn last at the bottom) in view
-            centre.setY(centre.y() - spare / 2)
+        loss = self.graph_scene.item_of("n0")  # the walk's root: the loss
+        if s > whole * 1.001 and loss is not None:
+            half_w, half_h = vw / s / 2, vh / s / 2
+            at = loss.sceneBoundingRect()
+            if rect.width() > 2 * half_w:
+                centre.setX(min(max(at.center().x(), rect.left() + half_w), rect.right() - half_w))
+            if rect.height() > 2 * half_h:
+                centre.setY(min(max(at.bottom() + 10 - half_h, rect.top() + half_h), rect.bottom() - half_h))
         self.centerOn(centre)
         self._auto_fit = True  # keep fitting on resize until the user zooms
         self._update_lod()
@@ -232,8 +270,8 @@ class GraphView(QGraphicsView):
             self.select_node(self.matches[self._match_at])
 
     def zoom_readable(self) -> None:
-        """Zoom in until node text is FIT_TEXT_PX tall (no change when it already is)."""
-        want = FIT_TEXT_PX * min(self.style_.scale, 1.25) / self.style_.line_h
+        """Zoom in until node text is READABLE_PX tall (no change when it already is)."""
+        want = self.text_scales()[0]
         now = self.transform().m11()
         if now < want:
             self._auto_fit = False
@@ -242,23 +280,32 @@ class GraphView(QGraphicsView):
 
     # -- modules ---------------------------------------------------------------------------------
     def collapse_all(self) -> None:
-        self._set_collapsed(gm.collapse_all(self._module_graph()))
+        """Back to the module tree: one box per top-level module or repeated block."""
+        self.opened = []
+        self._set_collapsed(gm.module_tree(self._module_graph()))
 
     def expand_all(self) -> None:
+        self.opened = []
         self._set_collapsed(frozenset())
 
     def collapse_module(self, prefix: str) -> None:
-        base = self.collapsed if self.collapsed is not None else self._auto_collapsed()
+        self.opened = [p for p in self.opened if p != prefix and not p.startswith(prefix + ".")]
+        base = self._collapsed_now()
         self._set_collapsed(frozenset(p for p in base if not p.startswith(prefix + ".")) | {prefix})
 
+    def collapse_last(self) -> None:
+        """Close the module opened last (the breadcrumb's "Collapse")."""
+        if self.opened:
+            self.collapse_module(self.opened[-1])
+
     def expand_module(self, prefix: str) -> None:
-        """Open a module box; once laid out, its first member is shown at a readable zoom."""
-        base = self.collapsed if self.collapsed is not None else self._auto_collapsed()
+        """Open a module box in place; once laid out, its first member is shown at a readable zoom."""
+        base = self._collapsed_now()
         g = self._module_graph()
         members = [n for n, a in g.nodes(data=True) if gm.module_of(a) == prefix
                    or (gm.module_of(a) or "").startswith(prefix + ".")]
-        self._focus_after_layout = min(members, key=node_number) \
-            if members else None
+        self._focus_after_layout = min(members, key=node_number) if members else None
+        self.opened = [*self.opened, prefix]
         self._set_collapsed(gm.expand(base, prefix, g))
 
     def _module_graph(self) -> nx.DiGraph:
@@ -267,12 +314,44 @@ class GraphView(QGraphicsView):
             return nx.DiGraph()
         return self._structure_of.get(self.iteration.signature, self.iteration.graph)
 
-    def _auto_collapsed(self) -> frozenset[str]:
-        return gm.default_collapsed(self._module_graph())
+    def _auto_key(self) -> tuple:
+        return (self.iteration.signature, self.style_.font.pointSize())
+
+    def _collapsed_now(self) -> frozenset[str]:
+        """The modules shown folded: the user's choice, else the automatic one (TREE_FROM, TREE_ABOVE): a
+        graph readable at fit opens whole, a bigger one as its module tree. Until its layout has told
+        (_show), nothing is folded."""
+        if self.collapsed is not None:
+            return self.collapsed
+        g = self._module_graph()
+        if self.iteration.detail == "forward" or g.number_of_nodes() < TREE_FROM:
+            return frozenset()  # a small graph; or one growing op by op: not folded as it grows
+        if g.number_of_nodes() > TREE_ABOVE:
+            self._auto.setdefault(self._auto_key(), gm.module_tree(g))
+        return self._auto.get(self._auto_key(), frozenset())
+
+    def _undecided(self) -> bool:
+        """True while the automatic choice waits for the whole graph's layout (_collapsed_now)."""
+        return self.collapsed is None and self.iteration.detail != "forward" and self._auto_key() not in self._auto \
+            and self._module_graph().number_of_nodes() >= TREE_FROM
+
+    def _readable_whole(self, placed: Placed) -> bool:
+        """True when `placed`, folded at its best for this view, shows all its text readable."""
+        lo, hi = self.text_scales()
+        return best_columns(placed.unfolded, placed.sizes, self.view_size(), hi)[1] >= lo * 0.999
 
     def _set_collapsed(self, collapsed: frozenset[str]) -> None:
         self.collapsed = frozenset(collapsed)
         self._request()
+
+    def _on_breadcrumb(self, link: str) -> None:
+        if link == "collapse":
+            self.collapse_last()
+        elif link == "top":
+            self.collapse_all()
+        elif link in self.opened:  # a module on the path: what was opened after it closes
+            for p in reversed(self.opened[self.opened.index(link) + 1:]):
+                self.collapse_module(p)
 
     # -- backward animation ----------------------------------------------------------------------
     def light_node(self, node_id: str, grad: dict | None) -> None:
@@ -311,7 +390,7 @@ class GraphView(QGraphicsView):
     # -- layout ----------------------------------------------------------------------------------
     def _key(self) -> tuple:
         it = self.iteration
-        collapsed = self.collapsed if self.collapsed is not None else self._auto_collapsed()
+        collapsed = self._collapsed_now()
         source = "full" if it.signature in self._structure_of else it.detail
         return (it.signature, collapsed, source, self.style_.font.pointSize())
 
@@ -334,6 +413,7 @@ class GraphView(QGraphicsView):
             graph = self._module_graph()
             self.banner.show_text(self.tr("laying out {count} nodes…").format(count=graph.number_of_nodes()),
                                   self.width() // 2)
+            self._place_overlays()
             self.layouts.start(key, graph, key[1], self.style_.char_w, self.style_.line_h)
 
     def _on_layout_done(self, key, placed: Placed) -> None:
@@ -343,9 +423,19 @@ class GraphView(QGraphicsView):
     def _on_layout_failed(self, key, message: str) -> None:
         if key == self.wanted_key:
             self.banner.show_text(message, self.width() - 40)
+            self._place_overlays()
             self.sig_message.emit(message)
 
     def _show(self, key, placed: Placed) -> None:
+        if self._undecided():
+            tree = gm.module_tree(self._module_graph())
+            self._auto[self._auto_key()] = frozenset() if self._readable_whole(placed) else tree
+            if key != self._key():
+                self._request()
+                return
+        if len(placed.graph.nodes) <= FOLD_UP_TO:
+            columns = best_columns(placed.unfolded, placed.sizes, self.view_size(), self.text_scales()[1])[0]
+            placed = self.layouts.folded(key, placed, columns)
         self.shown_key = key
         if len(placed.graph.nodes) > 800:
             self.banner.show_text(self.tr("drawing {count} boxes…").format(count=len(placed.graph.nodes)),
@@ -354,7 +444,7 @@ class GraphView(QGraphicsView):
 
     def _on_built(self) -> None:
         self._after_numbers()  # first: the fit leaves room for the banner and the legend
-        self.fit()
+        self.home()
         self._update_lod(force=True)
         focus, self._focus_after_layout = self._focus_after_layout, None
         if focus is not None and self.graph_scene.item_of(focus) is not None:
@@ -369,9 +459,9 @@ class GraphView(QGraphicsView):
         """Legend and banner follow the numbers just applied."""
         scene = self.graph_scene
         self.legend.set_range(self.style_.lo, self.style_.hi, scene.has_grads, self.style_.theme)
-        self._place_overlays()
         text = banner_text(self.iteration, scene.added, self.removed, scene.nonfinite_count, scene.origin)
-        self.banner.show_text(text, self._banner_width())
+        self.banner.show_text(text, self.width() - 12)  # its width follows the legend's (place_overlays)
+        self._place_overlays()
         self.viewport().update()
 
     # -- events ----------------------------------------------------------------------------------
@@ -412,6 +502,11 @@ class GraphView(QGraphicsView):
             return
         super().mouseDoubleClickEvent(event)
 
+    def _selected_module(self) -> str | None:
+        """The module path of the selected box when it is a collapsed module."""
+        item = self.items.get(self.view_state.selection or "")
+        return item.head if item is not None and item.kind == "module" else None
+
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
         steps = event.angleDelta().y() / 120
         if steps:
@@ -422,6 +517,10 @@ class GraphView(QGraphicsView):
             self.zoom(1.25)
         elif event.key() == Qt.Key.Key_Minus:
             self.zoom(0.8)
+        elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._selected_module():
+            self.expand_module(self._selected_module())
+        elif event.key() == Qt.Key.Key_Backspace and self.opened:
+            self.collapse_last()
         else:
             super().keyPressEvent(event)
 
@@ -434,14 +533,24 @@ class GraphView(QGraphicsView):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
-        if self._auto_fit and self.items and not self.graph_scene.building:
-            self.fit()
-        self._place_overlays()
+        self._refold_soon.start()  # after Qt's resize handling: the strip's margin and the items may change
 
-    def _banner_width(self) -> int:
-        return banner_width(self.width(), self.legend)
+    def _refold(self) -> None:
+        """After a resize: the overlays placed again, and (until the user zooms) the default view again, in
+        more or fewer columns when the new shape wants them (the boxes placed again)."""
+        self._place_overlays()
+        placed = self.graph_scene.placed
+        if placed is None or self.busy or not self._auto_fit:
+            return
+        columns = best_columns(placed.unfolded, placed.sizes, self.view_size(), self.text_scales()[1])[0] \
+            if len(placed.graph.nodes) <= FOLD_UP_TO else 1
+        if columns != placed.columns:
+            self.graph_scene.show_placed(self.layouts.folded(self.shown_key, placed, columns))
+        else:
+            self.home()
 
     def _place_overlays(self) -> None:
-        place_overlays(self, self.legend, self.banner)
+        self.breadcrumb.show_path(self.opened)
+        place_overlays(self, self.legend, [self.breadcrumb, self.banner])
         if self.placeholder.isVisible():
             self._place_placeholder()

@@ -223,10 +223,6 @@
         <source>Fix:</source>
         <translation>修正：</translation>
     </message>
-    <message>
-        <source>Evidence:</source>
-        <translation>依据：</translation>
-    </message>
 </context>
 <context>
     <name>GraphView</name>
@@ -249,6 +245,14 @@
     <message>
         <source>drawing {count} boxes…</source>
         <translation>正在绘制 {count} 个方框…</translation>
+    </message>
+    <message>
+        <source>All modules</source>
+        <translation>全部模块</translation>
+    </message>
+    <message>
+        <source>Collapse (Backspace)</source>
+        <translation>折叠（Backspace）</translation>
     </message>
     <message>
         <source>iteration {index}: the graph changed: {count} new node(s) marked NEW</source>
@@ -532,6 +536,14 @@
     <message>
         <source>Large fonts and high contrast for lectures</source>
         <translation>适合授课的大字体和高对比度</translation>
+    </message>
+    <message>
+        <source>Panels</source>
+        <translation>面板</translation>
+    </message>
+    <message>
+        <source>Show or hide the inspector, plots, console and diagnostics (presentation mode hides them)</source>
+        <translation>显示或隐藏检查器、图表、控制台和诊断（演示模式下隐藏）</translation>
     </message>
     <message>
         <source>Theme</source>
@@ -903,6 +915,10 @@ Its output is in the console below.</source>
 </context>
 <context>
     <name>NodeItem</name>
+    <message>
+        <source>{count} parameters</source>
+        <translation>{count} 个参数</translation>
+    </message>
     <message>
         <source>{count} nodes (collapsed)</source>
         <translation>{count} 个节点（已折叠）</translation>
