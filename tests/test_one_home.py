@@ -153,3 +153,18 @@ def test_an_unnamed_parameter_has_one_name_in_every_table(tmp_path):
     assert graph_names == names  # the graph's boxes
     assert set(rec.param_updates()) == names  # the optimizer's update table
     rec.close()
+
+
+def test_a_recording_from_before_the_flag_applies_the_rule_when_read_whole(tmp_path):
+    import sqlite3
+
+    its, rec = record_in_process(tmp_path, write_script(tmp_path, CAUGHT_NAN))
+    rec.close()
+    db = sqlite3.connect(str(tmp_path / "run.bps"))
+    db.execute("ALTER TABLE iterations DROP COLUMN nonfinite")  # as versions before the flag wrote it
+    db.commit()
+    db.close()
+    old = Recording(str(tmp_path / "run.bps"))
+    assert [r["nonfinite"] for r in old.scalars()] == [False, False, True]  # the loss alone, as they flagged it
+    assert [old.iteration(i).nonfinite for i in range(3)] == [True, False, True]  # the rule on the graph
+    old.close()

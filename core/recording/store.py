@@ -279,9 +279,9 @@ class Recording:
         # columns newer than some recordings
         columns = {r[1] for r in self._query("PRAGMA table_info(iterations)")}
         self._has_scale = "grad_scale" in columns
-        self._has_nonfinite = "nonfinite" in columns
-        # older files: a non-finite loss (an iteration read whole applies the rule to its graph)
-        self._nonfinite = "nonfinite" if self._has_nonfinite else "loss_is_nan OR abs(loss) > 1e308"
+        # rows from before the column (older files, merged with newer ones): NULL, a non-finite loss counts
+        # in scalars() and an iteration read whole applies the rule to its graph
+        self._nonfinite = "nonfinite" if "nonfinite" in columns else "NULL"
         self._has_total = any(r[1] == "accumulated_norm" for r in self._query("PRAGMA table_info(param_stats)"))
         self.rank_meta = self._rank_meta()
         self.ranks = sorted(self.rank_meta)
@@ -326,7 +326,7 @@ class Recording:
 
     def scalars(self) -> list[dict]:
         rows = self._query("SELECT idx, loss, optimizer_steps, signature, detail, phase_times, loss_is_nan, "
-                           f"{self._nonfinite} FROM iterations ORDER BY idx")
+                           f"coalesce({self._nonfinite}, loss_is_nan OR abs(loss) > 1e308) FROM iterations ORDER BY idx")
         return [{"index": i, "loss": math.nan if nan else loss, "optimizer_steps": s, "signature": sig,
                  "detail": d, "nonfinite": bool(bad), **{f"{k}_time": v for k, v in self._json(pt).items()}}
                 for i, loss, s, sig, d, pt, nan, bad in rows]
@@ -392,7 +392,7 @@ class Recording:
         params = self._param_rows("idx=?", (index,)).get(index, {})
         return Iteration(index=idx, loss=loss, optimizer_steps=steps, signature=sig, graph=g,
                          detail=detail, phase_times=self._json(pt), params=params, grad_scale=grad_scale,
-                         nonfinite=bool(bad) if self._has_nonfinite else None)
+                         nonfinite=None if bad is None else bool(bad))
 
     def numbers(self, after: int = -1) -> list[tuple[int, str, dict, dict]]:
         """Every iteration after `after` without building its graph: (index, graph key, node numbers
