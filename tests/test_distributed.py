@@ -213,7 +213,6 @@ OLD_TABLES = {
     "param_stats": "idx INTEGER NOT NULL, name TEXT NOT NULL, grad_norm REAL, nan INTEGER, inf INTEGER, "
                    "accumulated_norm REAL, PRIMARY KEY (idx, name)",
     "console": "seq INTEGER PRIMARY KEY, idx INTEGER NOT NULL, stream TEXT NOT NULL, text TEXT NOT NULL",
-    "events": "seq INTEGER PRIMARY KEY, idx INTEGER, kind TEXT NOT NULL, data TEXT NOT NULL",
     "param_updates": "idx INTEGER NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL, update_norm REAL, "
                      "param_norm REAL, update_ratio REAL, PRIMARY KEY (idx, name, source)",
 }
