@@ -14,6 +14,7 @@ from backprop_studio.core.doctor import rules as doctor_rules
 from backprop_studio.core.doctor.text import explain
 from backprop_studio.gui import i18n
 from backprop_studio.gui.diagnostics import finding_nodes
+from backprop_studio.gui.inspector.tables import fmt_shape
 from tests.util import ROOT, cli, write_script
 
 SCRIPTS = os.path.join(ROOT, "tests", "scripts", "doctor", "tuned")
@@ -21,7 +22,8 @@ SCRIPTS = os.path.join(ROOT, "tests", "scripts", "doctor", "tuned")
 
 @pytest.fixture(scope="module")
 def recordings(tmp_path_factory):
-    """A buggy script (zero_grad forgotten) and a correct one (deliberate accumulation), recorded."""
+    """Buggy scripts (zero_grad forgotten, (N, 1) against (N,) in the loss, a tiny learning rate) and a correct
+    one (deliberate accumulation), recorded."""
     folder = tmp_path_factory.mktemp("diagnostics")
 
     def one(name):
@@ -32,7 +34,7 @@ def recordings(tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as mp, ThreadPoolExecutor(2) as pool:
         mp.setenv("OMP_NUM_THREADS", "1")  # for the recording children only
-        return dict(pool.map(one, ("no_zero_grad", "ok_accumulation")))
+        return dict(pool.map(one, ("no_zero_grad", "ok_accumulation", "broadcast_mse", "lr_tiny")))
 
 
 def replay(make_main_window, qtbot, path, **kwargs):
@@ -72,6 +74,39 @@ def test_a_replayed_buggy_run_lists_its_finding_and_clicking_it_shows_iteration_
     assert sum(item.flag is not None for item in w.graph.items.values()) == 1
     text = panel.text.toPlainText()
     assert f["message"] in text and f["hint"] in text and explain("grad-accumulates", "en") in text
+
+
+def test_one_click_shows_a_broadcast_finding_s_node_with_its_shapes(make_main_window, qtbot, recordings):
+    w = replay(make_main_window, qtbot, recordings["broadcast_mse"])
+    panel = w.diagnostics
+    row = [f["code"] for f in panel.findings].index("broadcast")
+    f = panel.findings[row]
+    click_row(qtbot, panel.tree, row)
+    qtbot.waitUntil(lambda: not w.graph.busy, timeout=10_000)
+    node = w.graph.selected_node()
+    assert node == f["node"]["id"] and w.iteration.graph.nodes[node]["op"] == "ExpandBackward0"
+    assert w.inspector.node_id == node
+    info = w.inspector.info.text()
+    assert fmt_shape([32, 32]) in info and "AddmmBackward0" in info  # the result, and the (32, 1) operand feeding it
+    assert w.iteration.graph.nodes[next(w.iteration.graph.predecessors(node))]["shape"] == [32, 1]
+    assert w.graph.items[node].flag == "warning"
+    assert "operand shape: [32, 1]; result shape: [32, 32]" in panel.text.toPlainText()  # the evidence
+
+
+def test_one_click_on_a_finding_about_a_curve_brings_the_plots_forward(make_main_window, qtbot, recordings):
+    w = replay(make_main_window, qtbot, recordings["lr_tiny"])
+    panel = w.diagnostics
+    w.docks["diagnostics"].raise_()
+    row = [f["code"] for f in panel.findings].index("lr-too-small")
+    f = panel.findings[row]
+    assert f["curve"] == "update_ratio"
+    w.tabifyDockWidget(w.docks["plots"], w.docks["inspector"])
+    w.docks["inspector"].raise_()
+    assert w.docks["plots"].visibleRegion().isEmpty()  # hidden behind the inspector's tab
+    click_row(qtbot, panel.tree, row)
+    qtbot.waitUntil(lambda: not w.docks["plots"].visibleRegion().isEmpty(), timeout=5_000)
+    assert w.bridge.view.shown == f["iteration"] and w.graph.selected_node() == "n0"  # the loss
+    assert "largest update ratio" in panel.text.toPlainText()
 
 
 def test_the_explanation_is_in_chinese_with_lang_zh(make_main_window, qtbot, qapp, recordings):
