@@ -3,7 +3,8 @@
 Live: a core.session.Session read through a QSocketNotifier (never blocking the UI thread), or a
 core.dist_session.DistributedSession: every rank's events arrive, the rank in focus is shown
 (core.ranks.LiveRanks sorts them), and `select_rank` shows another.
-Replay: a core.recording.Recording. Commands go to the source (gui/sources.py) whatever it is.
+Replay: a core.recording.Recording, followed as it grows while another process writes it (a notebook's
+trace()). Commands go to the source (gui/sources.py) whatever it is.
 Scrubbing the timeline of a live run reads the .bps file the child writes (iterations the GUI was
 sent are kept in a small cache first). What is shown lives in `view` (core/view_state.py), which
 the bridge writes and the views read; data reaches the views only through these signals.
@@ -26,6 +27,7 @@ from ..core.session.session import Session
 from ..core.view_state import ViewState
 from .sources import LiveSource, ReplaySource, Source
 
+FOLLOW_MS = 500  # how often a recording still being written is read again
 LIVE_CACHE = 64  # iterations kept in memory for scrubbing back without reading the file
 GRAPH_SHARE = 0.3  # at most this share of the UI thread goes to showing graphs while a run goes freely
 SHOW_GRAPH_FIRST = ("node_grad", "paused", "break", "finished", "error")
@@ -68,6 +70,9 @@ class Bridge(QObject):
         self._graph_at = 0.0
         self._graph_timer = QTimer(self, singleShot=True)
         self._graph_timer.timeout.connect(self._flush_graph)
+        self._follow_timer = QTimer(self)  # a recording still being written (a notebook's trace())
+        self._follow_timer.timeout.connect(self._follow)
+        self._console_seen = 0
 
     # -- opening --------------------------------------------------------------------------------
     def start_script(self, script: str, args: list[str] | tuple = (), detail: str = LIVE_DETAIL,
@@ -97,13 +102,49 @@ class Bridge(QObject):
         self.source = ReplaySource(self, rec)
         self._begin({"mode": "replay", "recording": self.record_path, "script": rec.meta.get("script")}, "paused")
         self._history(rec)
-        for _, stream, text in rec.console():
+        self._console_seen = 0
+        self._console(rec)
+        if rec.status == "running":  # another process still writes it: follow the file as it grows
+            self.view.state = "running"
+            self._follow_timer.start(FOLLOW_MS)
+        else:
+            self._ended(rec)
+        self.emit_status()
+
+    def _console(self, rec: Recording) -> None:
+        rows = rec.console()
+        for _, stream, text in rows[self._console_seen:]:
             self.sig_console.emit(stream, text)
+        self._console_seen = len(rows)
+
+    def _ended(self, rec: Recording) -> None:
         error, brk = rec.meta.get("error"), rec.meta.get("break")
         if error:
             self.sig_error.emit(error)
         if brk:
             self.sig_break.emit(brk)
+
+    def _follow(self) -> None:
+        """A growing recording: what was committed since the last look, as a live run's iterations."""
+        try:
+            rec = Recording(self.record_path)  # its status is read when opened
+        except RecordingError:
+            return
+        self.recording.close()
+        self.recording = rec
+        last = self.view.count - 1
+        rows, params = rec.scalars(after=last), rec.params(after=last)
+        for r in rows:
+            self._ev_iteration({**r, "params": params.get(r["index"], {})})
+        self._console(rec)
+        if rows and self.view.following:
+            self.show(rows[-1]["index"])
+        if rec.status != "running":
+            self._follow_timer.stop()
+            self.view.state = "paused"
+            self._ended(rec)
+            self.sig_finished.emit({"status": rec.status, "error": rec.meta.get("error"),
+                                    "break": rec.meta.get("break"), "exit_code": None})
         self.emit_status()
 
     def _history(self, rec: Recording) -> None:
@@ -151,6 +192,7 @@ class Bridge(QObject):
     def close(self) -> None:
         """End the current run (the child is killed) or recording."""
         self._unwatch()
+        self._follow_timer.stop()
         if self.recording is not None:
             self.recording.close()
             self.recording = None

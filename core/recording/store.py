@@ -324,9 +324,11 @@ class Recording:
     def indices(self) -> list[int]:
         return [r[0] for r in self._query("SELECT idx FROM iterations ORDER BY idx")]
 
-    def scalars(self) -> list[dict]:
+    def scalars(self, after: int = -1) -> list[dict]:
+        """Per-iteration scalars of the iterations after `after`, in order."""
         rows = self._query("SELECT idx, loss, optimizer_steps, signature, detail, phase_times, loss_is_nan, "
-                           f"coalesce({self._nonfinite}, loss_is_nan OR abs(loss) > 1e308) FROM iterations ORDER BY idx")
+                           f"coalesce({self._nonfinite}, loss_is_nan OR abs(loss) > 1e308) FROM iterations "
+                           "WHERE idx>? ORDER BY idx", (after,))
         return [{"index": i, "loss": math.nan if nan else loss, "optimizer_steps": s, "signature": sig,
                  "detail": d, "nonfinite": bool(bad), **{f"{k}_time": v for k, v in self._json(pt).items()}}
                 for i, loss, s, sig, d, pt, nan, bad in rows]
@@ -336,6 +338,10 @@ class Recording:
         for idx, name, norm in self._query("SELECT idx, name, grad_norm FROM param_stats ORDER BY idx"):
             out.setdefault(name, []).append((idx, norm))
         return out
+
+    def params(self, after: int = -1) -> dict[int, dict]:
+        """Iteration.params of the iterations after `after`, by index."""
+        return self._param_rows("idx>?", (after,))
 
     def param_updates(self) -> dict[str, list[tuple[int, float]]]:
         """name -> [(iteration, update/param norm ratio)], sampled within a time share (core/trace/updates.py)."""

@@ -91,17 +91,22 @@ def write(rec: Recording, fmt: str, out: str, iteration: int | None = None) -> N
         raise ValueError(f"iteration {iteration} kept only its loss (recorded by an older version), no graph; "
                          f"the nearest with one: {before[-1] if before else kept[0]}")
     g = rec.iteration(index).graph
-    if fmt == "svg" and g.number_of_nodes() > DOT_MAX_NODES:  # dot is superlinear: ~80 s at 10k nodes
+    if fmt in ("svg", "dot"):
         with open(out, "w", encoding="utf-8") as f:
-            f.write(to_svg(g, f"iteration {index}", node_label, node_fill))
-        return
-    dot = to_dot(g, f"iteration {index}")
-    if fmt == "dot":
-        with open(out, "w", encoding="utf-8") as f:
-            f.write(dot)
+            f.write(svg_of(g, f"iteration {index}") if fmt == "svg" else to_dot(g, f"iteration {index}"))
         return
     import graphviz
 
-    data = graphviz.Source(dot).pipe(format=fmt)
+    data = graphviz.Source(to_dot(g, f"iteration {index}")).pipe(format=fmt)
     with open(out, "wb") as f:
         f.write(data)
+
+
+def svg_of(g: nx.DiGraph, title: str) -> str:
+    """The graph as an SVG document: graphviz's drawing, or ours above DOT_MAX_NODES nodes (dot is
+    superlinear: ~80 s at 10k nodes)."""
+    if g.number_of_nodes() > DOT_MAX_NODES:
+        return to_svg(g, title, node_label, node_fill)
+    import graphviz
+
+    return graphviz.Source(to_dot(g, title)).pipe(format="svg", encoding="utf-8")

@@ -20,7 +20,6 @@ import signal
 import socket
 import sys
 import threading
-import time
 import traceback
 
 from ..iteration import DEFAULT_DETAIL, LIVE_DETAIL
@@ -188,31 +187,44 @@ def report(error: dict | None, brk: dict | None) -> None:
               f" ({brk.get('source') or 'source unknown'})", file=sys.stderr)
 
 
+class Recorder:
+    """A headless recording under way: the writer, the console copied into it, the tracer with breakpoints
+    (installed by the caller). `record` runs a script under it; a notebook's `trace()` a cell."""
+
+    def __init__(self, out: str, meta: dict, detail: str = DEFAULT_DETAIL, overhead: float = 0.10,
+                 break_on: list[str] | None = None, rank: dict | None = None):
+        from ..recording.store import RecordingWriter
+        from ..trace.control import Breakpoints, detail_for
+        from ..trace.tracer import Tracer
+        from ..trace.updates import Updates
+
+        self.writer = RecordingWriter(out, {**meta, "detail": detail, **(rank or {})},
+                                      rank=(rank or {}).get("rank", 0))
+        self.tees = [Tee(sys.stdout, "stdout"), Tee(sys.stderr, "stderr")]
+        sys.stdout, sys.stderr = self.tees
+        control = Breakpoints(break_on or [])
+        self.tracer = Tracer(self._sink, detail=detail_for(detail, control.conditions), overhead=overhead,
+                             control=control)
+        self.tracer.add_observer(Updates(self.tracer, self.writer, every_step=bool(rank)))
+
+    def _sink(self, it) -> None:
+        drain_console(self.tees, self.writer)
+        self.writer.add_iteration(it)
+
+    def close(self, status: str, error: dict | None, brk: dict | None, ended: float | None = None) -> None:
+        """Finish the file (the tracer is removed and the streams restored already); `ended`: when the
+        traced code stopped."""
+        drain_console(self.tees, self.writer)
+        self.writer.close(status, error, brk, ended)
+
+
 def record(script: str, args: list[str], out: str, detail: str = DEFAULT_DETAIL, overhead: float = 0.10,
            break_on: list[str] | None = None, rank: dict | None = None) -> int:
     """Trace `script` into the recording `out`; the exit code says how it ended. `rank`: a distributed
     worker's rank, job and whereabouts (core/session/rank.py), kept in the recording."""
-    from ..recording.store import RecordingWriter
-    from ..trace.control import Breakpoints, detail_for
-    from ..trace.tracer import Tracer
-    from ..trace.updates import Updates
-
-    writer = RecordingWriter(out, {"script": os.path.abspath(script), "argv": args, "detail": detail, **(rank or {})},
-                             rank=(rank or {}).get("rank", 0))
-    tees = [Tee(sys.stdout, "stdout"), Tee(sys.stderr, "stderr")]
-    sys.stdout, sys.stderr = tees
-
-    def sink(it) -> None:
-        drain_console(tees, writer)
-        writer.add_iteration(it)
-
-    control = Breakpoints(break_on or [])
-    detail = detail_for(detail, control.conditions)
-    tracer = Tracer(sink, detail=detail, overhead=overhead, control=control)
-    tracer.add_observer(Updates(tracer, writer, every_step=bool(rank)))
-    status, error, brk, code, ended = execute(script, args, tracer, tees)
-    drain_console(tees, writer)
-    writer.close(status, error, brk, ended)
+    recorder = Recorder(out, {"script": os.path.abspath(script), "argv": args}, detail, overhead, break_on, rank)
+    status, error, brk, code, ended = execute(script, args, recorder.tracer, recorder.tees)
+    recorder.close(status, error, brk, ended)
     report(error, brk)
     return code
 

@@ -1,0 +1,42 @@
+"""`open RUN.bps` on a recording another process is still writing (a notebook's trace()): the app follows it."""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from backprop_studio.core.iteration import Iteration
+from backprop_studio.core.recording.store import RecordingWriter
+
+
+def iteration(index: int) -> Iteration:
+    g = nx.DiGraph()
+    g.add_node("n0", op="MulBackward0", kind="op", name="loss", shape=[], dtype="float32", device="cpu")
+    g.add_node("n1", op="AccumulateGrad", kind="param", name="w", shape=[3], dtype="float32", device="cpu")
+    g.add_edge("n1", "n0")
+    return Iteration(index=index, loss=1.0 / (index + 1), optimizer_steps=index, signature="s", graph=g,
+                     params={"w": {"grad_norm": 0.5, "nan": 0, "inf": 0}})
+
+
+def test_open_follows_a_growing_recording_until_it_is_finished(make_main_window, qtbot, tmp_path):
+    path = str(tmp_path / "run.bps")
+    writer = RecordingWriter(path, {"script": "<notebook>", "argv": []})
+    for i in range(3):
+        writer.add_iteration(iteration(i))
+    writer.add_console("stdout", "epoch 0\n")
+    writer.commit()
+    window = make_main_window()
+    assert window.open_recording(path)
+    bridge = window.bridge
+    assert bridge.view.count == 3 and bridge.view.state == "running"
+    for i in range(3, 7):
+        writer.add_iteration(iteration(i))
+    writer.add_console("stdout", "epoch 1\n")
+    writer.commit()
+    qtbot.waitUntil(lambda: bridge.view.count == 7, timeout=5000)
+    assert bridge.view.shown == 6  # following the newest
+    window.console.flush()
+    assert "epoch 0\nepoch 1\n" in window.console.edit.toPlainText()
+    with qtbot.waitSignal(bridge.sig_finished, timeout=5000) as finished:
+        writer.close("finished")
+    assert finished.args[0]["status"] == "finished"
+    assert not bridge._follow_timer.isActive() and bridge.view.count == 7
