@@ -18,7 +18,7 @@ from .board import Board
 from .figures import page
 
 POLL = 0.5  # seconds between reads of the growing recording
-DOCTOR_SHARE = 0.1  # at most this share of the time goes to the live doctor
+DOCTOR_SHARE = 0.02  # at most this share of the time goes to the live doctor (it shares the GIL)
 HERE = pathlib.Path(__file__).parent
 
 
