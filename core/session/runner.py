@@ -20,6 +20,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 import traceback
 
 from ..iteration import DEFAULT_DETAIL, LIVE_DETAIL
