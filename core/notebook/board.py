@@ -9,23 +9,14 @@ iteration drawn with its own numbers), findings, loss_plot, grad_plot}.
 
 from __future__ import annotations
 
-import math
 import time
 
 from ..doctor.diagnose import Run as DoctorRun
 from ..doctor.diagnose import diagnose_recording
+from ..iteration import total_grad_norm
 from ..recording.store import Recording, RecordingError
 from ..render.export import svg_of
 from .figures import line_plot
-
-
-def total_norm(params: dict) -> float | None:
-    """The gradient norm over every parameter of an iteration (NaN when one is non-finite)."""
-    norms = [p.get("grad_norm") for p in params.values()]
-    norms = [n for n in norms if n is not None]
-    if any(p.get("nan") or p.get("inf") for p in params.values()):
-        return math.nan
-    return math.sqrt(sum(n * n for n in norms)) if norms else None
 
 
 class Board:
@@ -62,7 +53,7 @@ class Board:
         params = rec.params(after=last)
         for r in rows:
             self.losses.append(r["loss"])
-            self.grad_norms.append(total_norm(params.get(r["index"], {})))
+            self.grad_norms.append(total_grad_norm(params.get(r["index"], {})))
             sig = r["signature"]
             if sig not in self._graph_of:
                 self._graph_of[sig] = len(self.graphs)
