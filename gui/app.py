@@ -95,7 +95,10 @@ def screenshot(window, target: dict, out: str, iterations: int = 1, detail: str 
                               paused=True):
         return _fail(window.last_error or "could not open the target")
     bridge = window.bridge
-    if bridge.view.mode == "replay":
+    growing = bridge.view.mode == "replay" and bridge.following_file  # another process still writes it
+    if growing:
+        pass  # followed below until iteration `last` is there or the writer closes the file
+    elif bridge.view.mode == "replay":
         if bridge.view.count and not bridge.show(min(last, bridge.view.count - 1)):
             return _fail(f"iteration {last} could not be read from the recording")
         reached["at"] = bridge.view.shown
@@ -107,8 +110,17 @@ def screenshot(window, target: dict, out: str, iterations: int = 1, detail: str 
     deadline = time.monotonic() + timeout
     while True:
         app.processEvents()
-        done = reached["at"] is not None or bridge.view.state == "finished" or bridge.view.mode == "replay" \
-            or "stopped" in reached
+        if growing and (bridge.view.count > last or not bridge.following_file):
+            growing = False
+            if bridge.view.count <= last:
+                problem = (f"the recording ended with {bridge.view.count} iteration(s), fewer than {iterations}; "
+                           "the screenshot shows the last one")
+            if bridge.view.count:
+                reached["at"] = min(last, bridge.view.count - 1)
+                bridge.show(reached["at"])
+                bridge.view.following = False  # stay there while the file grows on
+        done = reached["at"] is not None or bridge.view.state == "finished" or \
+            (bridge.view.mode == "replay" and not growing) or "stopped" in reached
         if done and not window.graph.busy and not window.diagnostics.busy and _shown_matches(window, reached["at"]):
             break
         if time.monotonic() > deadline:

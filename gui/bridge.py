@@ -111,6 +111,11 @@ class Bridge(QObject):
             self._ended(rec)
         self.emit_status()
 
+    @property
+    def following_file(self) -> bool:
+        """A recording is open that another process is still writing (it is read again every FOLLOW_MS)."""
+        return self._follow_timer.isActive()
+
     def _console(self, rec: Recording) -> None:
         rows = rec.console()
         for _, stream, text in rows[self._console_seen:]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
+
 import networkx as nx
 
 from backprop_studio.core.iteration import Iteration
@@ -40,3 +44,30 @@ def test_open_follows_a_growing_recording_until_it_is_finished(make_main_window,
         writer.close("finished")
     assert finished.args[0]["status"] == "finished"
     assert not bridge._follow_timer.isActive() and bridge.view.count == 7
+
+
+def test_a_screenshot_of_a_growing_recording_waits_for_the_iteration_asked(make_main_window, tmp_path):
+    """`open --screenshot OUT --iterations N RUN.bps` while a notebook still writes RUN.bps (run.open())."""
+    from backprop_studio.gui.app import screenshot
+
+    path = str(tmp_path / "run.bps")
+    writer = RecordingWriter(path, {"script": "<notebook>", "argv": []})
+    writer.add_iteration(iteration(0))
+    writer.commit()
+
+    def write_more():
+        for i in range(1, 10):
+            time.sleep(0.15)
+            writer.add_iteration(iteration(i))
+            writer.commit()
+
+    thread = threading.Thread(target=write_more)
+    thread.start()
+    window = make_main_window()
+    out = str(tmp_path / "shot.png")
+    try:
+        assert screenshot(window, {"mode": "open", "recording": path}, out, iterations=7) == 0
+    finally:
+        thread.join()
+        writer.close("finished")
+    assert window.iteration.index == 6 and os.path.getsize(out) > 0
