@@ -190,3 +190,22 @@ def test_importing_the_package_loads_neither_torch_nor_qt():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PYTHONPATH": folder})
     assert done.returncode == 0 and done.stdout == "[]\n", done.stderr
+
+
+def test_outside_a_kernel_trace_records_stops_at_a_breakpoint_and_shows_as_html(tmp_path):
+    import torch
+
+    from backprop_studio.core.notebook.trace import trace
+
+    w = torch.ones(3, requires_grad=True)
+    with trace(str(tmp_path / "plain.bps")) as run:
+        for i in range(3):
+            (w * i).sum().backward()
+    bundle = run._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" not in bundle  # no kernel: the static page alone
+    assert "finished: 3 iterations" in bundle["text/html"] and ">MulBackward0<" in bundle["text/html"]
+    assert run.losses() == [0.0, 3.0, 6.0]
+    with trace(str(tmp_path / "break.bps"), break_on=["iteration=1"]) as stopped:
+        for i in range(5):
+            (w * i).sum().backward()
+    assert stopped.status == "stopped" and stopped.brk["iteration"] == 1 and len(stopped.losses()) == 2
