@@ -13,6 +13,22 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: a long test (OCR of screenshots); still run by default and in CI")
 
 
+@pytest.fixture(scope="session")
+def recorded(tmp_path_factory):
+    """Scripts recorded once per session in this process (tests/util.py Recordings)."""
+    from tests.util import Recordings
+
+    return Recordings(lambda: str(tmp_path_factory.mktemp("recorded")))
+
+
+@pytest.fixture(scope="session")
+def plain_run():
+    """Scripts run as plain Python once per session in this process (tests/util.py PlainRuns)."""
+    from tests.util import PlainRuns
+
+    return PlainRuns()
+
+
 @pytest.fixture
 def make_main_window(qtbot, tmp_path):
     """A factory for MainWindow: settings in tmp_path, shown, and closed (child process killed) after the test."""
@@ -40,15 +56,13 @@ def make_main_window(qtbot, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def doctor_recordings(tmp_path_factory):
-    """Every training-doctor test script (tests/doctor_cases.py) recorded once, in this process:
-    case name -> recording path."""
+def doctor_recordings(recorded):
+    """Every training-doctor test script (tests/doctor_cases.py) recorded once, in this process, at record's
+    default detail (the lessons' recordings shared with test_lessons_oracle.py): case name -> recording path."""
     from tests import doctor_cases
 
-    folder = tmp_path_factory.mktemp("doctor")
     out = {}
     for case in doctor_cases.cases():
-        path = str(folder / (case.name.replace("/", "_") + ".bps"))
-        assert doctor_cases.record(case, path) == 0, case.name
-        out[case.name] = path
+        proc, out[case.name] = recorded.run(case.script, *case.args)
+        assert proc.returncode == 0, (case.name, proc.stderr[-2000:])
     return out

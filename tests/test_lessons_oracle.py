@@ -1,61 +1,51 @@
-"""Every lesson recorded through the CLI shows the numbers plain PyTorch computes.
+"""Every lesson recorded as `record` does it shows the numbers plain PyTorch computes.
 
 The oracle is the same lesson run without the tracer (in this process, through runpy):
-its globals and its printed output. A traced run must print exactly the same text.
+its globals and its printed output. A traced run must print exactly the same text. Both run in this
+process, once per session (the runner's record(), what `record`'s child runs); the command line itself is
+tested in test_record_cli.py.
 """
 
-import contextlib
-import io
 import json
 import math
 import os
 import random
 import re
-import runpy
 
 import pytest
 import torch
 
 from backprop_studio.core import lessons
-from tests.util import LESSONS, nodes, record
+from tests.util import LESSONS, nodes
 
 pytestmark = pytest.mark.e2e
 INDEX = lessons.load()
 NAMES = [item["name"] for item in INDEX.lessons]
-_PLAIN: dict = {}
 
-
-def plain(name: str) -> tuple[dict, str]:
-    """Globals and stdout of the lesson run as plain Python (cached)."""
-    if name not in _PLAIN:
-        out = io.StringIO()
-        cwd = os.getcwd()
-        torch_state = torch.get_rng_state()
-        try:
-            with contextlib.redirect_stdout(out):
-                g = runpy.run_path(os.path.join(LESSONS, f"{name}.py"), run_name="__main__")
-        finally:
-            os.chdir(cwd)
-            torch.set_rng_state(torch_state)
-        _PLAIN[name] = (g, out.getvalue())
-    return _PLAIN[name]
-
-
-_TRACED: dict = {}
-# Lessons whose checks read forward values or per-node gradients are recorded at full detail;
-# the others' checks (names, signatures, losses, output) hold at light detail, which is cheaper.
+# Lessons whose checks read forward values or per-node gradients of later iterations are recorded at full
+# detail; the others' checks (names, signatures, losses, output) hold at record's default (auto), whose
+# recordings the doctor's tests read too; dynamic_net's signature of every iteration needs light at least.
 FULL = {"autograd_basics", "while_doubling", "grad_2x_squared", "gradient_descent_x2", "poly_autograd",
         "legendre_custom_function", "autograd_application", "lenet_cifar"}
+DETAIL = {**dict.fromkeys(FULL, "full"), "dynamic_net": "light"}
 
 
-def traced(tmp_path, name: str) -> dict:
-    """The lesson recorded through the CLI, exported as JSON (cached per lesson)."""
-    if name not in _TRACED:
-        detail = "full" if name in FULL else "light"
-        proc, data = record(tmp_path, os.path.join(LESSONS, f"{name}.py"), options=("--detail", detail))
-        assert data["status"] == "finished", proc.stderr
-        _TRACED[name] = data
-    return _TRACED[name]
+@pytest.fixture
+def plain(plain_run):
+    """Globals and stdout of a lesson run as plain Python, in this process (once per session)."""
+    return lambda name: plain_run(os.path.join(LESSONS, f"{name}.py"))
+
+
+@pytest.fixture
+def traced(recorded):
+    """The lesson recorded as `record` does it, exported as JSON (once per session, in this process)."""
+
+    def get(name: str) -> dict:
+        data = recorded.data(os.path.join(LESSONS, f"{name}.py"), detail=DETAIL.get(name, "auto"))
+        assert data["status"] == "finished", data["error"]
+        return data
+
+    return get
 
 
 def leaf(it: dict, name: str) -> dict:
@@ -68,10 +58,10 @@ def printed_losses(stdout: str) -> dict[int, float]:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_lesson_prints_what_plain_python_prints(tmp_path, name):
+def test_lesson_prints_what_plain_python_prints(plain, traced, name):
     """The tracer never changes the run: identical output, and the right iteration count."""
     g, stdout = plain(name)
-    data = traced(tmp_path, name)
+    data = traced(name)
     assert data["console"] == stdout
     lesson = INDEX.get(name)
     assert (len(data["iterations"]) > 0) == lesson["backward"]
@@ -80,9 +70,9 @@ def test_lesson_prints_what_plain_python_prints(tmp_path, name):
             assert data["iterations"][index]["loss"] == loss, (name, index)
 
 
-def test_autograd_basics(tmp_path):
+def test_autograd_basics(plain, traced):
     g, _ = plain("autograd_basics")
-    (it,) = traced(tmp_path, "autograd_basics")["iterations"]
+    (it,) = traced("autograd_basics")["iterations"]
     assert sorted(n["op"] for n in it["graph"]["nodes"]) == [
         "AccumulateGrad", "AddBackward0", "MeanBackward0", "MulBackward0", "MulBackward0"]
     x = leaf(it, "x")
@@ -93,22 +83,22 @@ def test_autograd_basics(tmp_path):
     assert mean["value"]["values"] == g["out"].item() == 27.0 and mean["grad"]["values"] == 1.0
 
 
-def test_while_doubling(tmp_path):
+def test_while_doubling(plain, traced):
     g, _ = plain("while_doubling")
-    (it,) = traced(tmp_path, "while_doubling")["iterations"]
+    (it,) = traced("while_doubling")["iterations"]
     doublings = round(math.log2((g["y"] / g["x"])[0].item()))
     assert len(nodes(it, op="MulBackward0")) == doublings
     assert leaf(it, "x")["grad"]["values"] == g["x"].grad.tolist()
 
 
-def test_grad_2x_squared(tmp_path):
-    its = traced(tmp_path, "grad_2x_squared")["iterations"]
+def test_grad_2x_squared(traced):
+    its = traced("grad_2x_squared")["iterations"]
     assert [leaf(it, "x")["grad"]["values"] for it in its] == [40.0, [40.0, 80.0]]
 
 
-def test_gradient_descent_x2(tmp_path):
+def test_gradient_descent_x2(plain, traced):
     g, _ = plain("gradient_descent_x2")
-    its = traced(tmp_path, "gradient_descent_x2")["iterations"]
+    its = traced("gradient_descent_x2")["iterations"]
     assert len(its) == 1000
     assert its[-1]["loss"] == g["y"].item()
     x_last = torch.tensor(leaf(its[-1], "x")["value"]["values"])
@@ -117,9 +107,9 @@ def test_gradient_descent_x2(tmp_path):
 
 
 @pytest.mark.parametrize("name, lr", [("poly_autograd", 1e-6), ("legendre_custom_function", 5e-6)])
-def test_polynomial_leaves_and_final_coefficients(tmp_path, name, lr):
+def test_polynomial_leaves_and_final_coefficients(plain, traced, name, lr):
     g, _ = plain(name)
-    its = traced(tmp_path, name)["iterations"]
+    its = traced(name)["iterations"]
     assert len(its) == 2000
     last = its[-1]
     for v in "abcd":
@@ -131,8 +121,8 @@ def test_polynomial_leaves_and_final_coefficients(tmp_path, name, lr):
         assert custom["op"] == "LegendrePolynomial3Backward"
 
 
-def test_twolayer_myrelu_custom_node_and_weights(tmp_path):
-    its = traced(tmp_path, "twolayer_myrelu")["iterations"]
+def test_twolayer_myrelu_custom_node_and_weights(traced):
+    its = traced("twolayer_myrelu")["iterations"]
     assert len(its) == 500
     (custom,) = nodes(its[0], kind="custom")
     assert custom["op"] == "MyReLUBackward"
@@ -141,8 +131,8 @@ def test_twolayer_myrelu_custom_node_and_weights(tmp_path):
 
 @pytest.mark.parametrize("name", ["poly_nn", "poly_optim_rmsprop", "twolayer_nn", "twolayer_optim_adam",
                                   "twolayer_custom_module"])
-def test_module_lessons_name_parameters(tmp_path, name):
-    its = traced(tmp_path, name)["iterations"]
+def test_module_lessons_name_parameters(traced, name):
+    its = traced(name)["iterations"]
     params = {n["name"] for n in its[0]["graph"]["nodes"] if n["kind"] == "param"}
     expected = {"poly_nn": {"0.weight", "0.bias"}, "poly_optim_rmsprop": {"0.weight", "0.bias"},
                 "twolayer_nn": {"0.weight", "0.bias", "2.weight", "2.bias"},
@@ -153,8 +143,8 @@ def test_module_lessons_name_parameters(tmp_path, name):
         assert [it["optimizer_steps"] for it in its[:3]] == [0, 1, 2]
 
 
-def test_dynamic_net_signature_per_depth(tmp_path):
-    its = traced(tmp_path, "dynamic_net")["iterations"]
+def test_dynamic_net_signature_per_depth(traced):
+    its = traced("dynamic_net")["iterations"]
     r = random.Random(0)
     depths = [r.randint(0, 3) for _ in range(len(its))]
     sig_of_depth: dict = {}
@@ -167,25 +157,25 @@ def test_dynamic_net_signature_per_depth(tmp_path):
     assert len(shared) == 1  # weight sharing: one parameter node used three times
 
 
-def test_linear_regression_dataloader(tmp_path):
-    data = traced(tmp_path, "linear_regression_dataloader")
+def test_linear_regression_dataloader(traced):
+    data = traced("linear_regression_dataloader")
     its = data["iterations"]
     assert len(its) == 100 * math.ceil(100 / 16)
     assert [it["optimizer_steps"] for it in its] == list(range(len(its)))
     assert {n["name"] for n in its[0]["graph"]["nodes"] if n["kind"] == "param"} == {"weight", "bias"}
 
 
-def test_autograd_application(tmp_path):
+def test_autograd_application(plain, traced):
     g, _ = plain("autograd_application")
-    (it,) = traced(tmp_path, "autograd_application")["iterations"]
+    (it,) = traced("autograd_application")["iterations"]
     assert leaf(it, "w")["grad"]["values"] == g["w"].grad.tolist()
     assert leaf(it, "b")["grad"]["values"] == g["b"].grad.tolist()
 
 
-def test_lenet_cifar(tmp_path):
+def test_lenet_cifar(plain, traced):
     """Every parameter's gradient in the last iteration is the one plain PyTorch left in .grad."""
     g, stdout = plain("lenet_cifar")
-    its = traced(tmp_path, "lenet_cifar")["iterations"]
+    its = traced("lenet_cifar")["iterations"]
     assert len(its) == 60 == len(printed_losses(stdout))
     assert [it["optimizer_steps"] for it in its] == list(range(60))
     ops = [n["op"] for n in its[0]["graph"]["nodes"]]

@@ -1,16 +1,20 @@
-"""The built-in lessons: index consistency, plain runs, and numeric oracles."""
+"""The built-in lessons: index consistency, plain runs, and numeric oracles.
+
+Lessons run in this process (tests/util.py run_plain, once per session); one runs as `python lesson.py` too.
+"""
 
 import json
 import math
 import os
 import re
-import runpy
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import torch
+
+from tests.util import run_plain
 
 LESSONS_DIR = Path(__file__).resolve().parent.parent / "resources" / "lessons"
 INDEX_PATH = LESSONS_DIR / "index.json"
@@ -25,20 +29,10 @@ INDEX = _load_index()
 LESSON_NAMES = [lesson["name"] for lesson in INDEX["lessons"]]
 
 
-def _run_in_process(name):
-    """Run a lesson as __main__ in this process and return its module globals."""
-    return runpy.run_path(str(LESSONS_DIR / f"{name}.py"), run_name="__main__")
-
-
-def _run_subprocess(name, cwd):
-    env = dict(os.environ, MPLBACKEND="Agg")
-    # The lessons use tiny tensors: one intra-op thread avoids spin-waiting slowdowns when the
-    # 2 cores are shared with other jobs (it does not change what is tested: the exit code).
-    env.setdefault("OMP_NUM_THREADS", "1")
-    return subprocess.run(
-        [sys.executable, str(LESSONS_DIR / f"{name}.py")],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
-    )
+@pytest.fixture
+def lesson(plain_run):
+    """A lesson run as __main__ in this process (once per session): (module globals, stdout)."""
+    return lambda name: plain_run(str(LESSONS_DIR / f"{name}.py"))
 
 
 # ------------------------------------------------------------------ index consistency
@@ -84,26 +78,33 @@ def test_lesson_entry(lesson):
 # ------------------------------------------------------------------ plain runs
 
 @pytest.mark.parametrize("name", LESSON_NAMES)
-def test_lesson_runs(name, tmp_path):
-    proc = _run_subprocess(name, tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.strip(), "a lesson should print its key numbers"
+def test_lesson_runs(name, lesson):
+    _, stdout = lesson(name)  # an exception would fail the test
+    assert stdout.strip(), "a lesson should print its key numbers"
     # a traced run must print the same text: no memory addresses (e.g. a printed grad_fn object)
-    assert "object at 0x" not in proc.stdout
+    assert "object at 0x" not in stdout
+
+
+def test_a_lesson_runs_as_a_plain_script_and_prints_what_it_prints_in_process(lesson, tmp_path):
+    name = INDEX["default"]
+    env = dict(os.environ, MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, str(LESSONS_DIR / f"{name}.py")], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout == lesson(name)[1]
 
 
 @pytest.mark.parametrize("name", ["autograd_basics", "while_doubling", "detach", "autograd_application"])
-def test_lesson_is_deterministic(name, tmp_path):
-    first = _run_subprocess(name, tmp_path)
-    second = _run_subprocess(name, tmp_path)
-    assert first.returncode == 0 and second.returncode == 0
-    assert first.stdout == second.stdout
+def test_lesson_is_deterministic(name, lesson):
+    torch.manual_seed(12345)  # whatever state the process is in: the lesson seeds itself
+    _, again = run_plain(str(LESSONS_DIR / f"{name}.py"))
+    assert again == lesson(name)[1]
 
 
 # ------------------------------------------------------------------ numeric oracles
 
-def test_autograd_basics_oracle():
-    g = _run_in_process("autograd_basics")
+def test_autograd_basics_oracle(lesson):
+    g, _ = lesson("autograd_basics")
     x = g["x"]
     assert x.shape == (2, 2)
     # out = mean(3 (x + 2)^2) -> d(out)/dx = 3 (x + 2) / 2 = 4.5 at x = 1
@@ -112,8 +113,8 @@ def test_autograd_basics_oracle():
     assert type(g["out"].grad_fn).__name__ == "MeanBackward0"
 
 
-def test_while_doubling_oracle():
-    g = _run_in_process("while_doubling")
+def test_while_doubling_oracle(lesson):
+    g, _ = lesson("while_doubling")
     x, y = g["x"], g["y"]
     torch.manual_seed(0)
     assert torch.equal(x.detach(), torch.rand(3)), "x must come from torch.manual_seed(0)"
@@ -130,17 +131,16 @@ def test_while_doubling_oracle():
     assert torch.allclose(x.grad, factor * torch.tensor([0.1, 1.0, 0.0001]))
 
 
-def test_grad_2x_squared_oracle(capsys):
-    g = _run_in_process("grad_2x_squared")
-    out = capsys.readouterr().out
+def test_grad_2x_squared_oracle(lesson):
+    g, out = lesson("grad_2x_squared")
     scalar = re.search(r"x的梯度值是:\s*tensor\(([-+0-9.e]+)\)", out)
     assert scalar, out
     assert float(scalar.group(1)) == pytest.approx(40.0)
     assert torch.equal(g["x"].grad, torch.tensor([40.0, 80.0]))
 
 
-def test_gradient_descent_x2_oracle():
-    g = _run_in_process("gradient_descent_x2")
+def test_gradient_descent_x2_oracle(lesson):
+    g, _ = lesson("gradient_descent_x2")
     x = g["x"]
     # x_{k+1} = x_k - 0.01 * 2 x_k = 0.98 x_k
     assert x.item() == pytest.approx(10 * 0.98 ** 1000, rel=1e-3)
@@ -148,24 +148,24 @@ def test_gradient_descent_x2_oracle():
     assert x.is_leaf and x.requires_grad
 
 
-def test_autograd_application_oracle():
-    g = _run_in_process("autograd_application")
+def test_autograd_application_oracle(lesson):
+    g, _ = lesson("autograd_application")
     w, b, z = g["w"], g["b"], g["z"]
     # loss = mean(z^2) over 6 entries; x is all ones, so every row of w.grad equals b.grad
     assert torch.allclose(b.grad, 2 * 2 * z[0].detach() / 6)
     assert torch.allclose(w.grad, b.grad.expand(5, 3))
 
 
-def test_poly_autograd_matches_hand_written_gradients():
-    hand = _run_in_process("poly_tensors")
-    auto = _run_in_process("poly_autograd")
+def test_poly_autograd_matches_hand_written_gradients(lesson):
+    hand, _ = lesson("poly_tensors")
+    auto, _ = lesson("poly_autograd")
     for name in "abcd":
         assert auto[name].item() == pytest.approx(hand[name].item(), rel=1e-5, abs=1e-7), name
 
 
-def test_twolayer_myrelu_matches_hand_written_gradients():
-    hand = _run_in_process("twolayer_tensors")
-    custom = _run_in_process("twolayer_myrelu")
+def test_twolayer_myrelu_matches_hand_written_gradients(lesson):
+    hand, _ = lesson("twolayer_tensors")
+    custom, _ = lesson("twolayer_myrelu")
     assert torch.allclose(custom["w1"].detach(), hand["w1"], rtol=1e-4, atol=1e-5)
     assert torch.allclose(custom["w2"].detach(), hand["w2"], rtol=1e-4, atol=1e-5)
     assert custom["loss"].item() < 1e-2
@@ -174,8 +174,8 @@ def test_twolayer_myrelu_matches_hand_written_gradients():
     assert torch.autograd.gradcheck(custom["MyReLU"].apply, (t,))
 
 
-def test_legendre_custom_function_oracle():
-    legendre = _run_in_process("legendre_custom_function")
+def test_legendre_custom_function_oracle(lesson):
+    legendre, _ = lesson("legendre_custom_function")
     t = torch.linspace(-2, 2, 7, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(legendre["LegendrePolynomial3"].apply, (t,))
     # the fit ends close to the official tutorial's result y = -2.2 * P3(0.255 x)
@@ -183,9 +183,8 @@ def test_legendre_custom_function_oracle():
     assert legendre["d"].item() == pytest.approx(0.2555, abs=1e-2)
 
 
-def test_lenet_cifar_oracle(capsys):
-    g = _run_in_process("lenet_cifar")
-    out = capsys.readouterr().out
+def test_lenet_cifar_oracle(lesson):
+    g, out = lesson("lenet_cifar")
     net = g["net"]
     assert sum(p.numel() for p in net.parameters()) == 62006  # LeNet-5 on 3-channel 32x32 images
     x = torch.zeros(4, 3, 32, 32)

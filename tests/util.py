@@ -1,12 +1,17 @@
-"""Test helpers: run the CLI in a subprocess, trace in-process."""
+"""Test helpers: run the CLI in a subprocess; record, export and run scripts in this process."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import random
+import runpy
 import subprocess
 import sys
 import textwrap
+import warnings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAIN = os.path.join(ROOT, "main.py")
@@ -48,6 +53,94 @@ def record(tmp_path, script: str, *args: str, options: tuple = ("--detail", "ful
     assert exp.returncode == 0, exp.stderr
     with open(out, encoding="utf-8") as f:
         return proc, json.load(f)
+
+
+@contextlib.contextmanager
+def script_state(script: str, cwd: str | None = None):
+    """Run a script in this process as if in its own: cwd, argv, sys.path, environment, random states,
+    grad mode and the script's own modules are put back afterwards."""
+    import numpy as np
+    import torch
+
+    saved = (os.getcwd(), sys.argv[:], sys.path[:], dict(os.environ), random.getstate(), np.random.get_state(),
+             torch.get_rng_state(), torch.is_grad_enabled(), torch.get_default_dtype(), set(sys.modules))
+    folder = os.path.dirname(os.path.abspath(script))
+    if cwd:
+        os.chdir(cwd)
+    try:
+        with warnings.catch_warnings():
+            yield
+    finally:
+        os.chdir(saved[0])
+        sys.argv[:], sys.path[:] = saved[1], saved[2]
+        os.environ.clear()
+        os.environ.update(saved[3])
+        random.setstate(saved[4])
+        np.random.set_state(saved[5])
+        torch.set_rng_state(saved[6])
+        torch.set_grad_enabled(saved[7])
+        torch.set_default_dtype(saved[8])
+        for name in set(sys.modules) - saved[9]:  # the script's helpers (a `helper`, a `core` of its own)
+            if (getattr(sys.modules[name], "__file__", None) or "").startswith(folder + os.sep):
+                del sys.modules[name]
+
+
+def run_plain(script: str, *args: str, cwd: str | None = None) -> tuple[dict, str]:
+    """`python script args` without the tracer, in this process: (its globals, what it printed)."""
+    out = io.StringIO()
+    with script_state(script, cwd), contextlib.redirect_stdout(out):
+        sys.argv = [os.path.abspath(script), *args]
+        sys.path[0:1] = [os.path.dirname(os.path.abspath(script))]
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        g = runpy.run_path(script, run_name="__main__")
+    return g, out.getvalue()
+
+
+def record_here(script: str, out: str, *args: str, detail: str = "full", break_on: tuple = (),
+                cwd: str | None = None) -> subprocess.CompletedProcess:
+    """What `record -o out script args` does in its child, run in this process (no interpreter to start):
+    the exit code, and what the script printed on stdout and stderr."""
+    from backprop_studio.core.session import runner
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with script_state(script, cwd), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = runner.record(script, list(args), out, detail, break_on=list(break_on))
+    return subprocess.CompletedProcess(["record", script, *args], int(code), stdout.getvalue(), stderr.getvalue())
+
+
+def cli_here(*args: str) -> subprocess.CompletedProcess:
+    """`main.py args` for the commands that run in the parent alone (export, doctor, merge, lessons), in this
+    process: the same parsing, output and exit code, without an interpreter to start."""
+    from backprop_studio.main import main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            code = main(list(args))
+        except SystemExit as e:  # argparse
+            code = e.code
+    return subprocess.CompletedProcess(["main.py", *args], int(code or 0), stdout.getvalue(), stderr.getvalue())
+
+
+def export_json(bps: str) -> dict:
+    """What `export bps --format json` writes, read back."""
+    from backprop_studio.core.recording.store import Recording
+    from backprop_studio.core.render.export import to_json
+
+    rec = Recording(bps)
+    try:
+        return json.loads(json.dumps(to_json(rec), ensure_ascii=False))
+    finally:
+        rec.close()
+
+
+def record_fast(tmp_path, script: str, *args: str, detail: str = "full", expect: int | None = 0):
+    """`record` then `export --format json` in this process: (completed run, exported JSON)."""
+    bps = str(tmp_path / "run.bps")
+    proc = record_here(script, bps, *args, detail=detail, cwd=str(tmp_path))
+    if expect is not None:
+        assert proc.returncode == expect, proc.stderr
+    return proc, export_json(bps)
 
 
 def nodes(iteration: dict, **match) -> list[dict]:
@@ -106,3 +199,43 @@ def loss_only_recording(path: str, losses_graphs: int = 2, loss_only: int = 2) -
         writer.add_iteration(Iteration(i, losses[-1], 0, "", nx.DiGraph(), detail="loss"))
     writer.close("finished")
     return losses
+
+
+class Recordings:
+    """Scripts recorded once per test session, in this process (the `recorded` fixture): tests that read the
+    same script at the same detail share one recording, and must not change it."""
+
+    def __init__(self, folder_factory):
+        self.folder_factory = folder_factory
+        self.runs: dict = {}
+        self.exports: dict = {}
+
+    def run(self, script: str, *args: str, detail: str = "auto") -> tuple[subprocess.CompletedProcess, str]:
+        """(the completed run, the recording's path)."""
+        key = (os.path.abspath(script), args, detail)
+        if key not in self.runs:
+            folder = self.folder_factory()
+            bps = os.path.join(folder, "run.bps")
+            self.runs[key] = record_here(script, bps, *args, detail=detail, cwd=folder), bps
+        return self.runs[key]
+
+    def data(self, script: str, *args: str, detail: str = "auto") -> dict:
+        """The recording exported as JSON (`export --format json`)."""
+        _, bps = self.run(script, *args, detail=detail)
+        if bps not in self.exports:
+            self.exports[bps] = export_json(bps)
+        return self.exports[bps]
+
+
+class PlainRuns:
+    """Scripts run as plain Python once per test session, in this process (the `plain_run` fixture):
+    (globals, stdout), shared; tests read them and must not change them."""
+
+    def __init__(self):
+        self.runs: dict = {}
+
+    def __call__(self, script: str, *args: str) -> tuple[dict, str]:
+        key = (os.path.abspath(script), args)
+        if key not in self.runs:
+            self.runs[key] = run_plain(script, *args)
+        return self.runs[key]
