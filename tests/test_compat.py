@@ -3,16 +3,16 @@ tracer (printed losses equal bit for bit), with its graph on every iteration and
 
 The libraries come from the test extras (requirements.txt): transformers, pytorch-lightning.
 Models are built from configs with random weights: nothing is downloaded.
+
+Both runs happen in this process: plain through runpy, traced as `record`'s child runs it (tests/util.py
+script_state puts back what a script changes, torch.compile's caches included).
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
-from tests.util import nodes, record, write_script
+from tests.util import nodes, record_fast, run_plain, write_script
 
 pytestmark = pytest.mark.e2e
 
@@ -182,11 +182,10 @@ def printed(text: str) -> list[str]:
 
 def run_both(tmp_path, name: str) -> tuple[list[str], dict]:
     script = write_script(tmp_path, SCRIPTS[name], name=f"{name}.py")
-    plain = subprocess.run([sys.executable, script], capture_output=True, text=True, cwd=str(tmp_path), timeout=600)
-    assert plain.returncode == 0, plain.stderr
-    proc, data = record(tmp_path, script, options=())
+    _, stdout = run_plain(script, cwd=str(tmp_path))
+    proc, data = record_fast(tmp_path, script, detail="auto")
     assert data["status"] == "finished", proc.stderr
-    want = printed(plain.stdout)
+    want = printed(stdout)
     assert printed(proc.stdout) == want and want  # the same numbers, bit for bit (repr of each float)
     for it in data["iterations"]:
         assert it["graph"]["nodes"], it["index"]

@@ -1,7 +1,13 @@
-"""End-to-end: `main.py record` / `export` on scripts nobody here wrote."""
+"""End-to-end: `main.py record` / `export` on scripts nobody here wrote.
+
+The command line's contract (exit codes, JSON, a syntax error, a failure midway, sys.exit, argv, a killed
+child) runs `main.py` itself; the other recordings run in this process as `record`'s child runs them
+(tests/util.py record_fast) and exports through main() in this process.
+"""
 
 import csv
 import html
+import json
 import os
 import re
 import signal
@@ -14,7 +20,19 @@ import pytest
 
 from backprop_studio.core.recording.store import Recording
 from backprop_studio.core.render import export
-from tests.util import ENDLESS, MAIN, cli, nodes, record, write_script
+from backprop_studio.core.trace.throttle import Throttle
+from tests.util import (
+    ENDLESS,
+    MAIN,
+    cli,
+    cli_here,
+    nodes,
+    record,
+    record_fast,
+    record_here,
+    run_plain,
+    write_script,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +49,13 @@ print("grad", x.grad.tolist())
 
 def test_record_basics_exit_zero_and_json_contract(tmp_path):
     script = write_script(tmp_path, BASICS)
-    proc, data = record(tmp_path, script)
+    bps, out = str(tmp_path / "run.bps"), str(tmp_path / "run.json")
+    proc = cli("record", "--detail", "full", "-o", bps, script, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    exported = cli("export", bps, "--format", "json", "-o", out)
+    assert exported.returncode == 0 and exported.stdout == "", exported.stderr
+    with open(out, encoding="utf-8") as f:
+        data = json.load(f)
     assert "grad [[4.5, 4.5], [4.5, 4.5]]" in proc.stdout  # passed through
     assert data["status"] == "finished" and data["error"] is None and data["break"] is None
     assert "grad [[4.5" in data["console"]  # and recorded
@@ -46,7 +70,6 @@ def test_record_basics_exit_zero_and_json_contract(tmp_path):
 
 
 UPDATES = """
-import time
 import torch
 torch.manual_seed(0)
 w = torch.ones(2, requires_grad=True)
@@ -55,7 +78,6 @@ for _ in range(2):
     with torch.no_grad():
         w -= 0.1 * w.grad
     w.grad = None
-    time.sleep(0.5)  # updates are sampled within a share of the wall time: this loop is slow enough for all
 model = torch.nn.Linear(3, 2)
 opt = torch.optim.SGD(model.parameters(), lr=0.5)
 x, y = torch.randn(8, 3), torch.randn(8, 2)
@@ -71,14 +93,16 @@ for step in range(3):
 """
 
 
-def test_headless_record_writes_update_ratios(tmp_path):
+def test_headless_record_writes_update_ratios(tmp_path, monkeypatch):
     """`record` (no watcher) writes each optimizer step's update ratios and updates made by hand;
-    the numbers match plain torch."""
+    the numbers match plain torch. Updates are sampled within a share of the wall time: here every one is
+    (the sampling itself is tested with live sessions)."""
+    monkeypatch.setattr(Throttle, "ready", lambda self: True)
     script = write_script(tmp_path, UPDATES)
     bps = str(tmp_path / "run.bps")
-    proc = cli("record", "-o", bps, script, cwd=str(tmp_path))
+    proc = record_here(script, bps, detail="auto", cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr
-    plain = subprocess.run([sys.executable, script], capture_output=True, text=True, check=True).stdout
+    _, plain = run_plain(script)
     expected = {line.split()[1]: float(line.split()[2]) for line in plain.splitlines() if line.startswith("ratio")}
     rec = Recording(bps)
     updates = rec.param_updates()
@@ -99,16 +123,16 @@ def test_export_dot_csv_svg(tmp_path):
             loss.backward()
     """)
     bps = str(tmp_path / "run.bps")
-    assert cli("record", "-o", bps, script).returncode == 0
-    assert cli("export", bps, "--format", "dot", "-o", str(tmp_path / "g.dot"), "--iteration", "1").returncode == 0
+    assert record_here(script, bps, detail="auto").returncode == 0  # export: main() in this process
+    assert cli_here("export", bps, "--format", "dot", "-o", str(tmp_path / "g.dot"), "--iteration", "1").returncode == 0
     dot = (tmp_path / "g.dot").read_text()
     assert dot.startswith("digraph") and "PowBackward0" in dot and "iteration 1" in dot
-    assert cli("export", bps, "--format", "csv", "-o", str(tmp_path / "s.csv")).returncode == 0
+    assert cli_here("export", bps, "--format", "csv", "-o", str(tmp_path / "s.csv")).returncode == 0
     rows = list(csv.DictReader(open(tmp_path / "s.csv")))
     assert [float(r["loss"]) for r in rows] == [5.0, 20.0, 45.0]
-    assert cli("export", bps, "--format", "svg", "-o", str(tmp_path / "g.svg")).returncode == 0
+    assert cli_here("export", bps, "--format", "svg", "-o", str(tmp_path / "g.svg")).returncode == 0
     assert b"<svg" in (tmp_path / "g.svg").read_bytes()
-    bad = cli("export", bps, "--format", "dot", "-o", str(tmp_path / "x.dot"), "--iteration", "9")
+    bad = cli_here("export", bps, "--format", "dot", "-o", str(tmp_path / "x.dot"), "--iteration", "9")
     assert bad.returncode != 0 and "no iteration 9" in bad.stderr
 
 
@@ -121,9 +145,9 @@ def test_export_writes_real_characters_that_graphviz_draws(tmp_path):
         loss.backward()
     """)
     bps = str(tmp_path / "run.bps")
-    assert cli("record", "--detail", "full", "-o", bps, script).returncode == 0
+    assert record_here(script, bps, detail="full").returncode == 0
     for fmt in ("dot", "svg"):
-        assert cli("export", bps, "--format", fmt, "-o", str(tmp_path / f"g.{fmt}")).returncode == 0
+        assert cli_here("export", bps, "--format", fmt, "-o", str(tmp_path / f"g.{fmt}")).returncode == 0
     dot = (tmp_path / "g.dot").read_text(encoding="utf-8")
     assert "\\u" not in dot
     assert "2×3" in dot and "‖·‖" in dot and "μ" in dot
@@ -223,7 +247,7 @@ def test_main_guard_and_script_argv(tmp_path):
 
 def test_script_without_backward_finishes_with_zero_iterations(tmp_path):
     script = write_script(tmp_path, "import numpy as np\nprint(np.ones(3).sum())\n")
-    proc, data = record(tmp_path, script)
+    proc, data = record_fast(tmp_path, script)
     assert data["status"] == "finished" and data["iterations"] == [] and "3.0" in proc.stdout
 
 
@@ -241,7 +265,7 @@ def test_nan_flagged_in_summaries(tmp_path):
         loss = y.sum()
         loss.backward()
     """)
-    _, data = record(tmp_path, script)
+    _, data = record_fast(tmp_path, script)
     (it,) = data["iterations"]
     (sqrt,) = nodes(it, op="SqrtBackward0")
     assert sqrt["value"]["nan"] == 1 and sqrt["name"] == "y"
@@ -324,7 +348,7 @@ EXPECT = {"cnn_batchnorm": (3, [0, 1, 2], "0.weight"), "lstm_clip": (3, [0, 1, 2
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_real_models_record(tmp_path, name):
     script = write_script(tmp_path, MODELS[name])
-    _, data = record(tmp_path, script, options=("--detail", "auto"))
+    _, data = record_fast(tmp_path, script, detail="auto")
     count, steps, param = EXPECT[name]
     its = data["iterations"]
     assert data["status"] == "finished" and len(its) == count

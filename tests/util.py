@@ -43,32 +43,47 @@ def write_script(tmp_path, body: str, name: str = "script.py") -> str:
 
 
 def record(tmp_path, script: str, *args: str, options: tuple = ("--detail", "full"), expect: int | None = 0):
-    """Record `script` through the CLI and return (completed process, exported JSON)."""
+    """Record `script` through the CLI and return (completed process, exported JSON); the export runs in
+    this process (test_record_cli.py runs `export` itself)."""
     bps = str(tmp_path / "run.bps")
     proc = cli("record", *options, "-o", bps, script, *args, cwd=str(tmp_path))
     if expect is not None:
         assert proc.returncode == expect, proc.stderr
-    out = str(tmp_path / "run.json")
-    exp = cli("export", bps, "--format", "json", "-o", out)
-    assert exp.returncode == 0, exp.stderr
-    with open(out, encoding="utf-8") as f:
-        return proc, json.load(f)
+    return proc, export_json(bps)
+
+
+# A fresh interpreter's warning filters (python -W and PYTHONWARNINGS aside)
+FRESH_FILTERS = [("default", DeprecationWarning, "__main__"), ("ignore", DeprecationWarning, None),
+                 ("ignore", PendingDeprecationWarning, None), ("ignore", ImportWarning, None),
+                 ("ignore", ResourceWarning, None)]
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 @contextlib.contextmanager
 def script_state(script: str, cwd: str | None = None):
-    """Run a script in this process as if in its own: cwd, argv, sys.path, environment, random states,
-    grad mode and the script's own modules are put back afterwards."""
+    """Run a script in this process as if in its own: its warnings go to stderr as a fresh interpreter's
+    would (not to pytest); cwd, argv, sys.path, environment, random states, grad mode, signal handlers,
+    torch.compile's caches and the script's own modules are put back afterwards."""
+    import signal
+
     import numpy as np
     import torch
 
     saved = (os.getcwd(), sys.argv[:], sys.path[:], dict(os.environ), random.getstate(), np.random.get_state(),
-             torch.get_rng_state(), torch.is_grad_enabled(), torch.get_default_dtype(), set(sys.modules))
+             torch.get_rng_state(), torch.is_grad_enabled(), torch.get_default_dtype(), set(sys.modules),
+             {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)})
     folder = os.path.dirname(os.path.abspath(script))
     if cwd:
         os.chdir(cwd)
     try:
         with warnings.catch_warnings():
+            warnings.resetwarnings()
+            for action, category, module in reversed(FRESH_FILTERS):
+                warnings.filterwarnings(action, category=category, module=module or "")
+            warnings.showwarning = _show_warning
             yield
     finally:
         os.chdir(saved[0])
@@ -83,6 +98,10 @@ def script_state(script: str, cwd: str | None = None):
         for name in set(sys.modules) - saved[9]:  # the script's helpers (a `helper`, a `core` of its own)
             if (getattr(sys.modules[name], "__file__", None) or "").startswith(folder + os.sep):
                 del sys.modules[name]
+        for sig, handler in saved[10].items():
+            signal.signal(sig, handler)
+        if "torch._dynamo" in sys.modules:
+            torch._dynamo.reset()
 
 
 def run_plain(script: str, *args: str, cwd: str | None = None) -> tuple[dict, str]:
