@@ -6,6 +6,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -13,7 +14,7 @@ import zipfile
 
 import pytest
 
-from tests.util import ROOT, record, write_script
+from tests.util import ROOT, record, run_plain, write_script
 
 pytestmark = pytest.mark.e2e
 
@@ -45,8 +46,13 @@ def user_project(tmp_path) -> str:
 
 
 def plain_output(script: str) -> str:
-    return subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=120,
-                          cwd=os.path.dirname(script)).stdout
+    return run_plain(script, cwd=os.path.dirname(script))[1]
+
+
+def build_outputs() -> dict[str, float]:
+    """build/ and *.egg-info in the checkout, with their modification times."""
+    return {p: os.path.getmtime(p) for p in [os.path.join(ROOT, "build"), *glob.glob(os.path.join(ROOT, "*.egg-info"))]
+            if os.path.exists(p)}
 
 
 def test_a_user_project_with_its_own_core_gui_and_main_records_correctly(tmp_path):
@@ -57,19 +63,27 @@ def test_a_user_project_with_its_own_core_gui_and_main_records_correctly(tmp_pat
 
 
 def test_the_wheel_installs_and_runs_from_any_directory(tmp_path):
+    """Built from a copy of the checkout: setuptools writes build/ and *.egg-info beside the sources, and
+    the checkout must stay as it is."""
+    before = build_outputs()
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "__pycache__", ".pytest_cache", ".ruff_cache", "*.bps*"))
     wheels = tmp_path / "wheels"
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                            "-w", str(wheels), ROOT], capture_output=True, text=True, timeout=300)
+                            "-w", str(wheels), str(source)], capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
+    assert build_outputs() == before  # nothing written into the checkout
     (wheel,) = glob.glob(str(wheels / "*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     top = {n.split("/")[0] for n in names}
     assert top == {"backprop_studio", os.path.basename(wheel).split("-py3")[0] + ".dist-info"}, top
     assert "backprop_studio/resources/i18n/backprop_studio_zh_CN.qm" in names  # the Chinese interface
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=300)
     py = venv / "bin" / "python"
-    done = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", wheel],
+    done = subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps", "--no-index",
+                           wheel],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
@@ -85,15 +99,15 @@ def test_the_wheel_installs_and_runs_from_any_directory(tmp_path):
                              timeout=120)
     assert lessons.returncode == 0, lessons.stderr
     assert "autograd_basics" in lessons.stdout and "legendre_custom_function" in lessons.stdout
-    where = subprocess.run([str(py), "-c", "import backprop_studio; print(backprop_studio.__path__[0])"],
-                           capture_output=True, text=True, cwd=str(elsewhere), env=env).stdout.strip()
-    assert where.startswith(site), where  # the installed copy, not this checkout
-    # the installed package finds its translation: a menu title in Chinese
-    menu = subprocess.run([str(py), "-c", "from PySide6.QtCore import QCoreApplication as A; "
-                           "from backprop_studio.gui import i18n; app = A([]); i18n.install(app, 'zh'); "
-                           "print(A.translate('MainMenus', '&File'))"],
-                          capture_output=True, text=True, cwd=str(elsewhere), env=env, timeout=120)
-    assert menu.stdout.strip() == "文件(&F)", menu.stderr
+    # the installed copy, not this checkout; it finds its translation: a menu title in Chinese
+    probe = subprocess.run([str(py), "-c", "import backprop_studio; print(backprop_studio.__path__[0]); "
+                            "from PySide6.QtCore import QCoreApplication as A; "
+                            "from backprop_studio.gui import i18n; app = A([]); i18n.install(app, 'zh'); "
+                            "print(A.translate('MainMenus', '&File'))"],
+                           capture_output=True, text=True, cwd=str(elsewhere), env=env, timeout=120)
+    where, menu = probe.stdout.split("\n")[:2]
+    assert where.startswith(site), where
+    assert menu == "文件(&F)", probe.stderr
     project = tmp_path / "project"
     project.mkdir()
     script = user_project(project)
