@@ -1,5 +1,6 @@
 """Whole runs: `main.py record` against plain `python script.py`, the share of full iterations a lesson
-with sub-millisecond steps gets by default, and memory over 10k iterations."""
+with sub-millisecond steps gets by default, memory over 10k iterations, and how fast Stop ends a live run
+(tests/test_session.py and tests/test_dist_live.py check that it does, with generous time)."""
 
 from __future__ import annotations
 
@@ -146,9 +147,88 @@ def memory(tmp: str) -> None:
               "<= +10 MB", growth <= 10))
 
 
+SPIN_SCRIPT = """
+import torch
+w = torch.ones(2, requires_grad=True)
+for i in range(3):
+    (w * w).sum().backward()
+print("spinning", flush=True)
+while True:
+    pass
+"""
+
+LONG_OP_SCRIPT = """
+import torch
+w = torch.ones(2, requires_grad=True)
+(w * w).sum().backward()
+a = torch.randn(2500, 2500)
+print("spinning", flush=True)
+while True:
+    a = torch.linalg.matrix_exp(a * 1e-9)
+"""
+
+DDP_SCRIPT = """
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+dist.init_process_group("gloo")
+model = DistributedDataParallel(nn.Linear(4, 1))
+for step in range(1000):
+    model(torch.randn(8, 4)).pow(2).mean().backward()
+"""
+
+
+def stop_latency(tmp: str) -> None:
+    """Seconds from Stop until the child is gone, with its default timeout (it is killed past it): a Python
+    loop, a long op in C code, a paused run, and a 2-rank live job paused on both ranks."""
+    import time
+
+    from backprop_studio.core.distributed.live import STOP_WITHIN, DistributedSession
+    from backprop_studio.core.session.session import Session
+
+    def timed_stop(s) -> tuple[float, object]:
+        t = time.perf_counter()
+        finished = s.stop()
+        return time.perf_counter() - t, finished
+
+    for name, body, paused in (("a `while True: pass`", SPIN_SCRIPT, False),
+                               ("a long op in C code", LONG_OP_SCRIPT, False), ("a paused run", SPIN_SCRIPT, True)):
+        script = os.path.join(tmp, "stop.py")
+        with open(script, "w", encoding="utf-8") as f:
+            f.write(body)
+        with Session(script, paused=paused, record=os.path.join(tmp, "stop.bps")) as s:
+            if paused:
+                s.wait_paused(120)
+            else:
+                deadline = time.monotonic() + 120
+                while not any(e.kind == "stdout" and "spinning" in e.data["text"] for e in s.events(timeout=1)):
+                    if time.monotonic() > deadline:
+                        break
+            took, finished = timed_stop(s)
+        clean = finished.data.get("exit_code") == 1
+        emit(line(f"Stop of {name} until the child is gone", f"{took:.2f} s ({'clean' if clean else 'killed'})",
+                  "< 1 s, clean", took < 1.0 and clean))
+    script = os.path.join(tmp, "ddp_stop.py")
+    with open(script, "w", encoding="utf-8") as f:
+        f.write(DDP_SCRIPT)
+    s = DistributedSession(script, [], 2, record=os.path.join(tmp, "ddp_stop.bps"))
+    s.start()
+    try:
+        s.wait_paused(180)
+        took, finished = timed_stop(s)
+    finally:
+        s.close()
+    ranks = finished.data.get("ranks") or {}
+    clean = set(ranks.values()) == {"stopped"}
+    emit(line("Stop of a live 2-rank job (torchrun, gloo) paused on both ranks until every process is gone",
+              f"{took:.2f} s (ranks {ranks})", f"< {STOP_WITHIN} s, every rank stopped", took < STOP_WITHIN and clean))
+
+
 def run(quick: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         end_to_end(tmp, 2 if quick else 3)
         lesson_full_share(tmp)
         session_free_run(tmp, 2 if quick else 3)
         memory(tmp)
+        stop_latency(tmp)

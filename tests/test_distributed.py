@@ -12,7 +12,7 @@ import pytest
 
 from backprop_studio.core.doctor.ranks import divergence
 from backprop_studio.core.recording.store import Recording
-from tests.util import MAIN, cli, write_script
+from tests.util import MAIN, cli, cli_here, record_here, write_script
 
 pytestmark = pytest.mark.e2e
 
@@ -61,8 +61,9 @@ def torchrun(*args: str, cwd: str) -> subprocess.CompletedProcess:
 
 
 def exported(bps: str, rank: int | None = None) -> dict:
+    """`export --rank`, through main() in this process."""
     out = bps + f".{rank}.json"
-    proc = cli("export", bps, *(["--rank", str(rank)] if rank is not None else []), "-o", out, timeout=60)
+    proc = cli_here("export", bps, *(["--rank", str(rank)] if rank is not None else []), "-o", out)
     assert proc.returncode == 0, proc.stderr
     with open(out, encoding="utf-8") as f:
         return json.load(f)
@@ -106,7 +107,7 @@ def test_every_rank_recorded_with_plain_torchrun_losses(job):
     assert oracle[0]["losses"] != oracle[1]["losses"]  # the ranks really are told apart
     traced = json.loads((tmp / "traced" / "rank1.json").read_text())
     assert traced == oracle[1]  # the script's own view of its run is unchanged too (default timeout)
-    assert cli("export", bps, "--rank", "2", "-o", str(tmp / "x.json")).returncode == 1
+    assert cli_here("export", bps, "--rank", "2", "-o", str(tmp / "x.json")).returncode == 1
 
 
 def test_model_module_call_diverges_at_iteration_0(job):
@@ -190,17 +191,17 @@ def test_two_nodes_on_loopback_then_merge(job):
     node1 = exported(str(tmp / "node1.bps"))
     assert node1["ranks"] == [1] and node1["rank"] == 1 and node1["world_size"] == 2
     merged = str(tmp / "all.bps")
-    proc = cli("merge", str(tmp / "node0.bps"), str(tmp / "node1.bps"), "-o", merged)
+    proc = cli_here("merge", str(tmp / "node0.bps"), str(tmp / "node1.bps"), "-o", merged)
     assert proc.returncode == 0, proc.stderr
     for r in (0, 1):
         data = exported(merged, r)
         assert data["ranks"] == [0, 1] and data["status"] == "finished"
         assert losses(data) == oracle[r]["losses"]  # one rank per node: the same job as 2 ranks on one
     assert not [f for f in exported(merged)["findings"] if f["code"] == "ranks-diverge"]
-    other = cli("merge", str(tmp / "node0.bps"), single, "-o", str(tmp / "bad.bps"))
+    other = cli_here("merge", str(tmp / "node0.bps"), single, "-o", str(tmp / "bad.bps"))
     assert other.returncode == 1 and "different jobs" in other.stderr and "'job-a'" in other.stderr
     assert not os.path.exists(tmp / "bad.bps")
-    twice = cli("merge", str(tmp / "node1.bps"), str(tmp / "node1.bps"), "-o", str(tmp / "bad.bps"))
+    twice = cli_here("merge", str(tmp / "node1.bps"), str(tmp / "node1.bps"), "-o", str(tmp / "bad.bps"))
     assert twice.returncode == 1 and "rank 1 is in both" in twice.stderr
 
 
@@ -231,7 +232,7 @@ def test_single_process_recording_of_the_old_format_still_reads(tmp_path):
             print("step", i)
     """)
     bps = str(tmp_path / "new.bps")
-    assert cli("record", "-o", bps, script).returncode == 0
+    assert record_here(script, bps, detail="auto").returncode == 0
     new = exported(bps)
     db = sqlite3.connect(bps)
     for table, columns in OLD_TABLES.items():  # rewrite the file as the old format
@@ -257,11 +258,14 @@ def test_rank_torn_down_by_torchrun_finishes_its_recording(tmp_path):
         import os, time, torch
         w = torch.ones(3, requires_grad=True)
         if os.environ["RANK"] == "1":
-            time.sleep(1.0)
+            while not os.path.exists("rank0-trains"):  # rank 0 is under way (however slowly it started)
+                time.sleep(0.01)
             raise RuntimeError("rank 1 gives up")
         for i in range(100000):
             (w * i).sum().backward()
             print("iteration", i, flush=True)
+            if i == 2:
+                open("rank0-trains", "w").close()
             time.sleep(0.01)
     """)
     bps = str(tmp_path / "run.bps")

@@ -13,7 +13,7 @@ from backprop_studio.core.recording.store import Recording
 from backprop_studio.core.session.session import Session
 from backprop_studio.core.trace import graph as graph_mod
 from tests.blocking import send_and_wait, wait_finished, wait_paused
-from tests.util import LESSONS, write_script
+from tests.util import LESSONS, run_plain, write_script
 
 TWO_LAYER_ONCE = """
 import torch
@@ -71,6 +71,16 @@ def session(script, tmp_path, **kw) -> Session:
 
 def kinds(events):
     return [e.kind for e in events]
+
+
+def until(s: Session, seen, timeout: float = 60) -> list:
+    """Events up to the first one for which `seen(event)` holds."""
+    deadline = time.monotonic() + timeout
+    out = []
+    while not any(seen(e) for e in out):
+        assert time.monotonic() < deadline, f"no such event within {timeout} s: {kinds(out)}"
+        out += s.events(timeout=1)
+    return out
 
 
 def plain_backward(script, monkeypatch):
@@ -181,8 +191,8 @@ def test_step_phases_optimizer_inspector_matches_plain_torch(optimizer, options,
 
 def test_resume_after_pauses_is_bit_identical_to_untraced_run(tmp_path):
     script = write_script(tmp_path, TRAIN_PRINTING)
-    plain = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=120, cwd=tmp_path)
-    assert plain.returncode == 0 and plain.stdout.count("\n") == 25
+    _, plain = run_plain(script, cwd=str(tmp_path))
+    assert plain.count("\n") == 25
     s = session(script, tmp_path)
     try:
         events = wait_paused(s, 60)
@@ -191,7 +201,7 @@ def test_resume_after_pauses_is_bit_identical_to_untraced_run(tmp_path):
             events += send_and_wait(s, step)
         events += send_and_wait(s, "run_to", 60, iteration=5)
         s.send("run", rate=10)
-        time.sleep(0.3)
+        events += until(s, lambda e: e.kind == "iteration")  # running at its rate: pause it midway
         s.send("pause")
         events += wait_paused(s)
         assert events[-1].kind == "paused" and events[-1].data["reason"] == "pause"
@@ -200,10 +210,9 @@ def test_resume_after_pauses_is_bit_identical_to_untraced_run(tmp_path):
         events += s.events()
     finally:
         s.close()
-    assert "".join(e.data["text"] for e in events if e.kind == "stdout") == plain.stdout
+    assert "".join(e.data["text"] for e in events if e.kind == "stdout") == plain
     assert events[-1].data["status"] == "finished"
-    assert "".join(text for _, stream, text in Recording(s.record_path).console() if stream == "stdout") \
-        == plain.stdout
+    assert "".join(text for _, stream, text in Recording(s.record_path).console() if stream == "stdout") == plain
 
 
 def test_script_error_and_forked_workers(tmp_path):
@@ -240,9 +249,9 @@ def test_run_freely_throttles_graphs_but_sends_every_iteration(tmp_path):
         for i in range(1500):
             (w * i).sum().backward()
     """)
+    t0 = time.monotonic()  # before the child starts: elapsed covers all its iterations
     s = session(script, tmp_path, paused=False, detail="light")
     try:
-        t0 = time.monotonic()
         wait_finished(s, 120)
         elapsed = time.monotonic() - t0
         events = s.events()
@@ -281,7 +290,6 @@ def test_run_at_a_rate_and_set_detail(tmp_path):
 
 def test_manual_updates_between_iterations(tmp_path):
     script = write_script(tmp_path, """
-        import time
         import torch
         torch.manual_seed(0)
         x, y = torch.randn(8, 3), torch.randn(8, 1)
@@ -298,11 +306,12 @@ def test_manual_updates_between_iterations(tmp_path):
                 w1.grad.zero_()
                 w2.grad.zero_()
             history.append([(w1 - before[0]).norm() / before[0].norm(), (w2 - before[1]).norm() / before[1].norm()])
-            time.sleep(0.3)  # updates are sampled within a share of the wall time: slow enough for all
     """)
-    history = runpy.run_path(script, run_name="__main__")["history"]
-    s = session(script, tmp_path, paused=False)
+    history = run_plain(script)[0]["history"]
+    s = session(script, tmp_path)
     try:
+        wait_paused(s, 60)
+        s.send("run", rate=1000)  # watched: every update is taken (unwatched they are sampled: test_record_cli.py)
         wait_finished(s, 60)
         changes = [e.data for e in s.events() if e.kind == "params_changed"]
     finally:
@@ -313,7 +322,10 @@ def test_manual_updates_between_iterations(tmp_path):
         assert got == {"w1": pytest.approx(want[0].item(), rel=1e-6), "w2": pytest.approx(want[1].item(), rel=1e-6)}
 
 
-def test_stop_while_true_pass_within_one_second(tmp_path):
+STOP = 60  # seconds a stop may take here (its speed is a benchmark: benchmarks/processes.py, < 1 s)
+
+
+def test_stop_ends_a_while_true_pass(tmp_path):
     script = write_script(tmp_path, """
         import torch
         w = torch.ones(2, requires_grad=True)
@@ -325,17 +337,12 @@ def test_stop_while_true_pass_within_one_second(tmp_path):
     """)
     s = session(script, tmp_path, paused=False)
     try:
-        deadline = time.monotonic() + 60
-        while not any(e.kind == "stdout" and "spinning" in e.data["text"] for e in s.events(timeout=1)):
-            assert time.monotonic() < deadline
-        t0 = time.monotonic()
-        finished = s.stop()
-        elapsed = time.monotonic() - t0
+        until(s, lambda e: e.kind == "stdout" and "spinning" in e.data["text"])
+        finished = s.stop(timeout=STOP)
         assert not s.alive and s.proc.poll() is not None
     finally:
         s.close()
-    assert elapsed < 1.0, elapsed
-    assert finished.data["status"] == "stopped"
+    assert finished.data == {"status": "stopped", "error": None, "break": None, "exit_code": 1}  # not killed
     rec = Recording(s.record_path)
     assert rec.status == "stopped" and rec.indices() == [0, 1, 2]
 
@@ -349,18 +356,13 @@ def test_stop_during_a_long_op_and_while_paused(tmp_path):
         a = torch.randn(2500, 2500)
         print("multiplying", flush=True)
         while True:
-            a = torch.linalg.matrix_exp(a * 1e-9)
+            a = torch.linalg.matrix_exp(a * 1e-9)  # seconds in C code, each
     """)
     s = session(script, tmp_path, paused=False)
     try:
-        deadline = time.monotonic() + 60
-        while not any(e.kind == "stdout" and "multiplying" in e.data["text"] for e in s.events(timeout=1)):
-            assert time.monotonic() < deadline
-        time.sleep(0.2)
-        t0 = time.monotonic()
-        finished = s.stop()
-        assert time.monotonic() - t0 < 1.0 and not s.alive
-        assert finished.data["status"] == "stopped"
+        until(s, lambda e: e.kind == "stdout" and "multiplying" in e.data["text"])
+        finished = s.stop(timeout=STOP)
+        assert not s.alive and finished.data["status"] == "stopped" and finished.data["exit_code"] == 1
         rec = Recording(s.record_path)
         assert rec.status == "stopped" and rec.indices() == [0, 1, 2, 3, 4]
     finally:
@@ -368,9 +370,8 @@ def test_stop_during_a_long_op_and_while_paused(tmp_path):
     s = session(script, tmp_path)  # paused at the first op: a clean stop from inside the hook
     try:
         wait_paused(s, 60)
-        t0 = time.monotonic()
-        finished = s.stop()
-        assert time.monotonic() - t0 < 1.0 and not s.alive
+        finished = s.stop(timeout=STOP)
+        assert not s.alive
         assert finished.data == {"status": "stopped", "error": None, "break": None, "exit_code": 1}
     finally:
         s.close()
@@ -412,12 +413,11 @@ def test_child_dies_when_the_parent_is_killed(in_thread, tmp_path):
                               stdout=subprocess.PIPE, text=True)
     try:
         child = int(parent.stdout.readline())
-        time.sleep(0.3)
         assert not _gone(child)
         parent.kill()
         parent.wait()
         t0 = time.monotonic()
-        while not _gone(child) and time.monotonic() - t0 < 5:
+        while not _gone(child) and time.monotonic() - t0 < 60:
             time.sleep(0.02)
         assert _gone(child), "the child outlived its parent"
     finally:
