@@ -8,7 +8,7 @@ from backprop_studio.core.recording.store import Recording
 from backprop_studio.core.session.session import Session
 from backprop_studio.core.trace.control import check, parse_condition
 from tests.blocking import send_and_wait, wait_finished, wait_paused
-from tests.util import record, trace, write_script
+from tests.util import record, record_fast, run_plain, trace, write_script
 
 PLANTED = """
 import torch
@@ -91,13 +91,13 @@ def test_headless_break_on_planted_nan(tmp_path):
 
 @pytest.mark.e2e
 def test_headless_break_on_iteration_and_loss(tmp_path):
+    """In this process, as `record`'s child runs it (the command line's exit 3 is tested above)."""
     script = write_script(tmp_path, TRAIN)
-    losses = runpy.run_path(script, run_name="__main__")["losses"]
-    _, data = record(tmp_path, script, options=("--break-on", "iteration=7"), expect=3)
+    losses = run_plain(script)[0]["losses"]
+    _, data = record_fast(tmp_path, script, break_on=("iteration=7",), expect=3)
     assert data["break"]["iteration"] == 7 and len(data["iterations"]) == 8
     limit = (losses[10] + losses[11]) / 2
-    _, data = record(tmp_path, script, options=("--break-on", f"loss<{limit!r}", "--break-on", "loss>1e9"),
-                     expect=3)
+    _, data = record_fast(tmp_path, script, break_on=(f"loss<{limit!r}", "loss>1e9"), expect=3)
     assert data["break"]["iteration"] == 11 and data["break"]["reason"].startswith("loss<")
 
 

@@ -43,7 +43,7 @@ def test_rank_selector_and_one_curve_per_rank(make_main_window, qtbot, tmp_path)
     assert w.ranks.agreement.text().startswith("ranks agree")
 
     bar.combo.activated.emit(1)  # the user picks rank 1
-    qtbot.waitUntil(lambda: w.iteration.loss == by_rank[1][1], timeout=10_000)
+    qtbot.waitUntil(lambda: w.iteration.loss == by_rank[1][1], timeout=60_000)
     assert session.focus == 1 and w.bridge.record_path == session.rank_record(1)
     assert bar.combo.currentIndex() == 1
     w.plots.flush()

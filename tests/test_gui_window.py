@@ -387,7 +387,7 @@ def test_presentation_mode_runs_at_lecture_pace_with_backward_animation(make_mai
     original = w.graph.light_node
     w.graph.light_node = lambda node, grad: (lit.append((w.iteration.index, node)), original(node, grad))
     w.bridge.run(w.controls.rate())
-    qtbot.waitUntil(lambda: w.iteration is not None and w.iteration.index == 2 and len(lit) >= 9, timeout=20_000)
+    qtbot.waitUntil(lambda: w.iteration is not None and w.iteration.index == 2 and len(lit) >= 9, timeout=WAIT)
     assert [n for i, n in lit if i == 2] == ["n0", "n1", "n2"]  # loss first, then Mul, then w
 
 
@@ -570,9 +570,11 @@ def test_after_the_script_finished_only_restart_is_enabled(make_main_window, qtb
     w = make_main_window()
     assert w.open_script(depths["script"], [], detail="full", paused=False)
     qtbot.waitUntil(lambda: w.bridge.view.state == "finished", timeout=WAIT)
-    qtbot.wait(200)
-    enabled = {n for n, a in w.controls.actions_by_name.items() if a.isEnabled()}
-    assert enabled == {"restart"}, enabled
+
+    def enabled():
+        return {n for n, a in w.controls.actions_by_name.items() if a.isEnabled()}
+
+    qtbot.waitUntil(lambda: enabled() == {"restart"}, timeout=WAIT)
 
 
 def test_the_status_bar_drops_a_message_about_another_iteration(make_main_window, qtbot, depths):

@@ -11,7 +11,7 @@ import torch
 
 from backprop_studio.core.recording.store import Recording, RecordingError, RecordingWriter
 from backprop_studio.core.trace import stats
-from tests.util import cli, nodes, record, trace, write_script
+from tests.util import cli_here, nodes, record_fast, record_here, trace, write_script
 
 
 # ---- summaries of unusual tensors -------------------------------------------------
@@ -125,7 +125,7 @@ ODD_SCRIPTS = {
 def test_odd_autograd_usage_runs_unchanged(tmp_path, name):
     body, count = ODD_SCRIPTS[name]
     script = write_script(tmp_path, body)
-    proc, data = record(tmp_path, script)
+    proc, data = record_fast(tmp_path, script)
     assert data["status"] == "finished", proc.stderr
     assert len(data["iterations"]) == count
     if name == "compiled_region":
@@ -142,7 +142,7 @@ def test_output_flood_is_bounded_in_the_recording(tmp_path):
         (w * 2).sum().backward()
     """)
     bps = str(tmp_path / "run.bps")
-    proc = cli("record", "-o", bps, script, timeout=300)
+    proc = record_here(script, bps, detail="auto")
     assert proc.returncode == 0
     assert proc.stdout.count("\n") == 300_000  # all passed through
     rec = Recording(bps)
@@ -167,7 +167,7 @@ def test_foreign_files_give_a_clear_error(tmp_path, content):
     p.write_bytes(content)
     with pytest.raises(RecordingError):
         Recording(str(p)).iteration(0)
-    proc = cli("export", str(p), "--format", "json", "-o", str(tmp_path / "o.json"))
+    proc = cli_here("export", str(p), "--format", "json", "-o", str(tmp_path / "o.json"))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr and "bad.bps" in proc.stderr
 
 
@@ -247,7 +247,7 @@ def test_random_bytes_in_recording_never_crash(tmp_path):
 ])
 def test_import_error_and_memory_blow_up_are_reported_with_the_line(tmp_path, body, kind, line):
     script = write_script(tmp_path, body, name="bad.py")
-    proc, data = record(tmp_path, script, expect=1)
+    proc, data = record_fast(tmp_path, script, expect=1)
     assert data["status"] == "failed" and data["error"]["type"] == kind
     assert data["error"]["line"] == line and data["error"]["file"].endswith("bad.py")
     assert f"bad.py:{line}" in proc.stderr

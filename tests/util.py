@@ -153,10 +153,11 @@ def export_json(bps: str) -> dict:
         rec.close()
 
 
-def record_fast(tmp_path, script: str, *args: str, detail: str = "full", expect: int | None = 0):
+def record_fast(tmp_path, script: str, *args: str, detail: str = "full", break_on: tuple = (),
+                expect: int | None = 0):
     """`record` then `export --format json` in this process: (completed run, exported JSON)."""
     bps = str(tmp_path / "run.bps")
-    proc = record_here(script, bps, *args, detail=detail, cwd=str(tmp_path))
+    proc = record_here(script, bps, *args, detail=detail, break_on=break_on, cwd=str(tmp_path))
     if expect is not None:
         assert proc.returncode == expect, proc.stderr
     return proc, export_json(bps)
