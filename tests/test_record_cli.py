@@ -7,6 +7,7 @@ child) runs `main.py` itself; the other recordings run in this process as `recor
 
 import csv
 import html
+import io
 import json
 import os
 import re
@@ -179,10 +180,11 @@ def test_a_warning_is_shown_once_at_the_users_line(tmp_path, detail):
             loss = loss + F.mse_loss(w, y)
             loss.backward()
     """, name="broadcast.py")
-    plain = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=120)
-    _, data = record(tmp_path, script, options=("--detail", detail))
+    plain = io.StringIO()
+    run_plain(script, stderr=plain)
+    _, data = record_fast(tmp_path, script, detail=detail)
     shown = [line for line in data["console"].splitlines() if "Warning" in line]
-    assert shown == [line for line in plain.stderr.splitlines() if "Warning" in line]
+    assert shown == [line for line in plain.getvalue().splitlines() if "Warning" in line]
     assert [line.split(": ")[0] for line in shown] == [f"{script}:7", f"{script}:8"]
 
 

@@ -104,10 +104,12 @@ def script_state(script: str, cwd: str | None = None):
             torch._dynamo.reset()
 
 
-def run_plain(script: str, *args: str, cwd: str | None = None) -> tuple[dict, str]:
-    """`python script args` without the tracer, in this process: (its globals, what it printed)."""
+def run_plain(script: str, *args: str, cwd: str | None = None, stderr: io.StringIO | None = None) -> tuple[dict, str]:
+    """`python script args` without the tracer, in this process: (its globals, what it printed); what it
+    wrote on stderr goes to `stderr` when given."""
     out = io.StringIO()
-    with script_state(script, cwd), contextlib.redirect_stdout(out):
+    with script_state(script, cwd), contextlib.redirect_stdout(out), \
+            contextlib.redirect_stderr(stderr if stderr is not None else sys.stderr):
         sys.argv = [os.path.abspath(script), *args]
         sys.path[0:1] = [os.path.dirname(os.path.abspath(script))]
         os.environ.setdefault("MPLBACKEND", "Agg")
