@@ -237,3 +237,17 @@ def test_a_screenshot_never_waits_forever(make_main_window, tmp_path):
     code = screenshot(w, {"mode": "script", "script": script, "args": []}, str(out), 3, timeout=4)
     assert code == 1 and time.monotonic() - started < 300  # it gave up: the script sleeps 600 s
     assert out.stat().st_size > 10_000
+
+
+def test_a_fresh_leaf_of_another_dtype_is_another_structure(monkeypatch):
+    """Leaves are recognised by what they are, not which tensor: a float64 `x` in place of a float32 one
+    (same name, same shapes) is a new structure with its own dtype."""
+    spend_budget(monkeypatch)
+
+    def body(i):
+        x = torch.ones(3, dtype=torch.float64 if i == 2 else torch.float32, requires_grad=True)
+        (x * 2).sum().backward()
+
+    its = run_traced(body, 3)
+    assert its[1].structure is its[0].structure and its[2].structure is not its[0].structure
+    assert [it.graph.nodes["n2"]["dtype"] for it in its] == ["float32", "float32", "float64"]

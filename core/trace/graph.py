@@ -246,7 +246,7 @@ atexit.register(reap, True)
 
 def _bare(roots: list) -> Walk:
     """Depth-first from the roots; the key records every pop (a new node's type, shape and number of
-    inputs; a back-reference to a node met before; -1 for a missing input), which
+    inputs, a leaf's class, dtype and device; a back-reference to a node met before; -1 for a missing input), which
     determines the structure. Node order: first pops, as `n0`, `n1`..."""
     index: dict = {}
     fns: list = []
@@ -271,7 +271,10 @@ def _bare(roots: list) -> Walk:
         if (types.get(cls) or _type_info(cls))[1] is None:  # AccumulateGrad
             var = fn.variable
             meta(var)
-            push(var.shape)  # not its identity: the same structure may run over new leaf tensors
+            push(var.shape)  # not its identity (the same structure may run over new leaf tensors): what it is
+            push(type(var))
+            push(var.dtype)
+            push(var.device)
         else:
             md = fn._input_metadata
             if md:
