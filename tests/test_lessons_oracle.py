@@ -181,6 +181,8 @@ def test_lenet_cifar(plain, traced):
     ops = [n["op"] for n in its[0]["graph"]["nodes"]]
     assert (ops.count("ConvolutionBackward0"), ops.count("MaxPool2DWithIndicesBackward0"),
             ops.count("AddmmBackward0"), ops.count("ReluBackward0")) == (2, 2, 3, 4)
+    modules = {n["module"] for n in its[0]["graph"]["nodes"] if n["kind"] == "op"}
+    assert modules == {name for name, _ in g["net"].named_children()} | {"CrossEntropyLoss"}  # every op in a layer
     net, last = g["net"], its[-1]
     for name, p in net.named_parameters():
         n = leaf(last, name)

@@ -1,7 +1,6 @@
 """LeNet-5 on CIFAR-shaped images: the seed's unfinished LeNet section, with made-up data (seed 001)."""
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 torch.manual_seed(0)
@@ -35,23 +34,29 @@ print(' '.join('%5s' % classes[labels[j]] for j in range(4)))
 
 
 # LeNet-5: two convolution + pooling stages read the picture, three fully connected layers classify.
+# Every step is a module (ReLU and flatten too), so the graph can show the network module by module.
 class Net(nn.Module):
     def __init__(self):
         super().__init__()
         self.conv1 = nn.Conv2d(3, 6, 5)       # 3x32x32 -> 6x28x28
+        self.relu1 = nn.ReLU()
         self.pool1 = nn.MaxPool2d(2, 2)       # -> 6x14x14
         self.conv2 = nn.Conv2d(6, 16, 5)      # -> 16x10x10
+        self.relu2 = nn.ReLU()
         self.pool2 = nn.MaxPool2d(2, 2)       # -> 16x5x5
+        self.flatten = nn.Flatten()           # -> 400
         self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.relu3 = nn.ReLU()
         self.fc2 = nn.Linear(120, 84)
+        self.relu4 = nn.ReLU()
         self.fc3 = nn.Linear(84, 10)          # one score per class
 
     def forward(self, x):
-        x = self.pool1(F.relu(self.conv1(x)))
-        x = self.pool2(F.relu(self.conv2(x)))
-        x = torch.flatten(x, 1)
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
+        x = self.pool1(self.relu1(self.conv1(x)))
+        x = self.pool2(self.relu2(self.conv2(x)))
+        x = self.flatten(x)
+        x = self.relu3(self.fc1(x))
+        x = self.relu4(self.fc2(x))
         return self.fc3(x)
 
 
