@@ -36,11 +36,11 @@ def test_open_follows_a_growing_recording_until_it_is_finished(make_main_window,
         writer.add_iteration(iteration(i))
     writer.add_console("stdout", "epoch 1\n")
     writer.commit()
-    qtbot.waitUntil(lambda: bridge.view.count == 7, timeout=5000)
+    qtbot.waitUntil(lambda: bridge.view.count == 7, timeout=30_000)
     assert bridge.view.shown == 6  # following the newest
     window.console.flush()
     assert "epoch 0\nepoch 1\n" in window.console.edit.toPlainText()
-    with qtbot.waitSignal(bridge.sig_finished, timeout=5000) as finished:
+    with qtbot.waitSignal(bridge.sig_finished, timeout=30_000) as finished:
         writer.close("finished")
     assert finished.args[0]["status"] == "finished"
     assert not bridge._follow_timer.isActive() and bridge.view.count == 7

@@ -334,7 +334,7 @@ def test_timeline_follow_select_and_marks(qtbot, light_theme):
         arrive(i, "full" if i in (0, 5) else "light", "A" if i < 6 else "B")
     assert view.current == 9 and view.slider.value() == 9 and got == []  # the view state's: no signal
     assert view.changes() == [6] and view.is_full(5) and not view.is_full(6)
-    with qtbot.waitSignal(view.sig_selected, timeout=1000) as blocker:
+    with qtbot.waitSignal(view.sig_selected, timeout=30_000) as blocker:
         view.slider.setValue(3)  # what dragging does
     assert blocker.args == [3] and view.current == 3 and state.shown == 3
     assert not state.following and not view.follow.isChecked()  # looking back stops following
@@ -352,10 +352,10 @@ def test_timeline_follow_select_and_marks(qtbot, light_theme):
     qtbot.wait(60)  # past the throttle window of the last emission
     for v in range(10):
         view.slider.setValue(v)
-    qtbot.waitUntil(lambda: bool(got) and got[-1] == 9, timeout=1000)
+    qtbot.waitUntil(lambda: bool(got) and got[-1] == 9, timeout=30_000)
     assert got[0] == 0 and len(got) < 10 and view.current == 9
     x = view.strip.x_of(6)
-    with qtbot.waitSignal(view.sig_selected, timeout=1000) as blocker:
+    with qtbot.waitSignal(view.sig_selected, timeout=30_000) as blocker:
         qtbot.mouseClick(view.strip, Qt.MouseButton.LeftButton, pos=QPointF(x, 5).toPoint())
     assert blocker.args == [6]
     assert "graph changed" in view.flags.text() and view.label.text() == "iteration 6 / 11"
