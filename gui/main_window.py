@@ -159,6 +159,7 @@ class MainWindow(QMainWindow):
         self.plots.sig_jump.connect(self.timeline.pick)
         self.controls.sig_detail.connect(self._on_detail)
         view = self.bridge.view  # what is shown: the views read it and follow its events
+        view.events.iteration.connect(self._on_shown_iteration)
         view.events.following.connect(self._on_follow)
         view.events.selection.connect(self._on_node_selected)
         self.graph.sig_layout_done.connect(self._on_layout_done)
@@ -324,12 +325,17 @@ class MainWindow(QMainWindow):
             self._on_loss_only(it)
             return
         new = self.iteration is None or it.index > self.iteration.index
-        self.bridge.view.iteration = it
-        self.graph.set_iteration(it)
+        self.bridge.view.iteration = it  # the views follow (_on_shown_iteration)
         if new and self.lecture_pace():
             self.graph.animate_backward(within_ms=int(800 / self.controls.rate()))
+
+    def _on_shown_iteration(self, it: Iteration | None) -> None:
+        """The view state's iteration changed: the graph, the plots' cursor, the inspector and the marks."""
+        if it is None:
+            return
+        self.graph.set_iteration(it)
         self.plots.set_cursor(it.index)
-        selected = self.graph.selected_node()
+        selected = self.bridge.view.selection
         self.inspector.show_node(it, selected if selected in it.graph else None)
         self.graph.set_marks(self.diagnostics.marks(it))
 
