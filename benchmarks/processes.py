@@ -10,7 +10,7 @@ import tempfile
 
 from backprop_studio.core.recording.store import Recording
 from benchmarks.common import PYTHON, ROOT, emit, line, run_child
-from tests.blocking import wait_finished
+from tests.blocking import wait_finished, wait_paused
 
 MLP_SCRIPT = """
 import torch
@@ -199,7 +199,7 @@ def stop_latency(tmp: str) -> None:
             f.write(body)
         with Session(script, paused=paused, record=os.path.join(tmp, "stop.bps")) as s:
             if paused:
-                s.wait_paused(120)
+                wait_paused(s, 120)
             else:
                 deadline = time.monotonic() + 120
                 while not any(e.kind == "stdout" and "spinning" in e.data["text"] for e in s.events(timeout=1)):
@@ -215,7 +215,7 @@ def stop_latency(tmp: str) -> None:
     s = DistributedSession(script, [], 2, record=os.path.join(tmp, "ddp_stop.bps"))
     s.start()
     try:
-        s.wait_paused(180)
+        wait_paused(s, 180)
         took, finished = timed_stop(s)
     finally:
         s.close()
