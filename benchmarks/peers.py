@@ -183,7 +183,7 @@ def ratios(model: str, seconds: float) -> tuple[dict[str, float], float, dict[st
 
 
 def run(quick: bool = False) -> None:
-    seconds = 3 if quick else 15
+    seconds = 3 if quick else 10
     table: dict[str, dict[str, float]] = {}
     captures: dict[str, str] = {}
     skipped: dict[str, str] = {}
