@@ -34,12 +34,12 @@ class Backward:
     hooks: list = field(default_factory=list)
     after: list = field(default_factory=list)  # (node id, leaf) whose .grad after this backward is its own
     accumulating: list = field(default_factory=list)  # (node id, leaf) whose .grad held an earlier sum
-    leaves: list = field(default_factory=list)  # (node id, AccumulateGrad node) of the `named` nodes
+    leaves: list = field(init=False)  # (node id, AccumulateGrad node) of the `named` nodes
 
     def __post_init__(self):
         self.batch = stats.Batch(light=self.detail != "full")
         fns = self.w.fns
-        self.leaves = [(nid, fns[node_number(nid)]) for nid in self.named]  # (node id, AccumulateGrad)
+        self.leaves = [(nid, fns[node_number(nid)]) for nid in self.named]
 
     @property
     def scalar(self) -> bool:
