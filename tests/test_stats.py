@@ -164,3 +164,13 @@ def test_large_tensor_rows_one_pass_and_two_pass_agree_with_torch(one_pass):
         d = ts[i - 10].double()
         want = [torch.linalg.vector_norm(d), d.mean(), d.std(correction=0), d.min(), d.max(), 0, 0]
         assert row == pytest.approx([float(v) for v in want], rel=1e-5, abs=1e-9)
+
+
+@pytest.mark.parametrize("is_light", [True, False])
+def test_an_empty_batch_finishes(is_light):
+    """A backward with nothing to summarise (no parameter, light detail) is still recorded: found when a
+    one-pass list was bound only inside the per-device loop and every such backward failed to record."""
+    out, host = stats.Batch(light=is_light).finish()
+    assert (out, host) == ([], [])
+    out, host = stats.Batch(light=is_light).finish([torch.tensor(1.5)])
+    assert (out, host) == ([], [1.5])

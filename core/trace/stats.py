@@ -125,8 +125,10 @@ class Batch:
         extra_host: list[float] = [float("nan")] * len(extra)
         width = 1 if self.light else len(FIELDS)
         recheck: list[int] = []  # items with a non-finite statistic: NaN/Inf counted exactly afterwards
+        one_pass: list[int] = []  # items whose std was taken in one pass (every device's)
         for device, idx in by_device.items():
-            rows, order, exact, one_pass = self._rows(idx) if idx else (None, [], 0, [])
+            rows, order, exact, device_one_pass = self._rows(idx) if idx else (None, [], 0, [])
+            one_pass += device_one_pass
             pieces = [rows.reshape(-1)] if idx else []
             with_values = [i for i in idx if self._items[i][2]]
             pieces += [self._items[i][1].reshape(-1).to(torch.float64) for i in with_values]
