@@ -308,7 +308,8 @@ def test_steps_that_find_no_gradient_after_a_backward_that_gave_one():
 def test_sampled_steps_changing_nothing_but_not_a_first_step_at_lr_zero():
     zero = {"w": [(1, 0.0), (3, 0.0)], "b": [(1, 0.0), (3, 0.0)]}
     (found,) = doctor_steps.step_without_grad(Run(steps=fed_steps(5), updates=zero))
-    assert (found["subject"], found["iteration"], found["evidence"]) == ("w", 1, {"blind_steps": 2, "steps": 2})
+    assert (found["node"], found["iteration"], found["evidence"]) == ({"kind": "param", "name": "w"}, 1,
+                                                                      {"blind_steps": 2, "steps": 2})
     warmup = {"w": [(0, 0.0), (3, 1e-3)], "b": [(0, 0.0), (3, 1e-3)]}  # lr 0 at the first step only
     assert doctor_steps.step_without_grad(Run(steps=fed_steps(5), updates=warmup)) == []
 

@@ -65,7 +65,7 @@ def _unchanged_steps(run) -> list[dict]:
         return []
     index, fed = blind[0]
     more = f" (and {len(fed) - 1} more)" if len(fed) > 1 else ""
-    return [finding("step-without-grad", "warning", index, fed[0],
+    return [finding("step-without-grad", "warning", index, "optimizer",
                     f"{len(blind)} of {considered} sampled optimizer steps left {fed[0]}{more} exactly unchanged "
                     "although the backward just before gave it a gradient: the step found .grad zero", HINT,
                     node=param_ref(fed[0]), evidence={"blind_steps": len(blind), "steps": considered},

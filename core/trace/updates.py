@@ -144,6 +144,9 @@ class ManualUpdates:
         return ratio_rows(names, host)
 
 
+FIRST_STEPS = 10  # every one of a run's first optimizer steps is measured: short runs get enough to judge
+
+
 def _ignore(kind: str, data: dict) -> None:
     pass
 
@@ -218,7 +221,8 @@ class Updates:
             facts = self._facts.check(opt, info.get("closure", False))
             if facts is not None and self.writer is not None:  # the doctor's facts, when they change
                 self.writer.add_step_facts(index, {"step": head["step"], **facts})
-            step = OptimizerStep(opt, self.name_of) if watching or self.every_step or self._throttle.ready() else None
+            sampled = watching or self.every_step or head["step"] <= FIRST_STEPS or self._throttle.ready()
+            step = OptimizerStep(opt, self.name_of) if sampled else None
             self._steps.append(step)
             if step is not None and watching:
                 self.emit("optimizer_pre", {**head, "params": step.describe(post=False)[0]})

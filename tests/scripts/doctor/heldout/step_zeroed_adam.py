@@ -1,5 +1,5 @@
 """Bug: zero_grad(set_to_none=False) right after backward(): Adam steps on zero gradients."""
-# expect: step-without-grad 0 encoder.weight
+# expect: step-without-grad 0 optimizer
 import torch
 from torch import nn
 
