@@ -34,11 +34,11 @@ _PALETTES = {
 
 _NODE_COLOURS = {
     "light": {"param": "#f6c667", "leaf": "#8fd19e", "op": "#dde3ea", "custom": "#c9a7f0",
-              "nonfinite": "#e0002a", "edge": "#7a8594", "text": "#111111", "added": "#ff8c00",
+              "nonfinite": "#e0002a", "edge": "#7a8594", "module": "#bcc5d1", "text": "#111111", "added": "#ff8c00",
               "selected": "#2f6fcf", "background": "#ffffff", "origin": "#a000c8",
               "error": "#c62828", "warning": "#b86e00", "info": "#00838f"},  # the doctor's finding levels
     "dark": {"param": "#b8862b", "leaf": "#3f8f55", "op": "#3a414b", "custom": "#7a55b3",
-             "nonfinite": "#ff2d55", "edge": "#8a94a3", "text": "#f0f0f0", "added": "#ffa533",
+             "nonfinite": "#ff2d55", "edge": "#8a94a3", "module": "#5b6675", "text": "#f0f0f0", "added": "#ffa533",
              "selected": "#6fa8ff", "background": "#1c1d20", "origin": "#e060ff",
              "error": "#ff5c5c", "warning": "#ffb84d", "info": "#4dd0e1"},
 }

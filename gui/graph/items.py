@@ -173,12 +173,12 @@ class NodeItem(QGraphicsItem):
         path = QPainterPath()
         radius = {"leaf": 12, "param": 5, "module": 5}.get(self.kind, 0)
         path.addRoundedRect(band, radius, radius)
-        p.fillPath(path, QBrush(colour if self.kind != "module" else self.style.colours["edge"]))
+        p.fillPath(path, QBrush(colour))
 
     def _draw_text(self, p: QPainter, r: QRectF, band: QRectF, fill: QColor) -> None:
         st = self.style
         lines = self.text_lines()
-        band_colour = st.colours.get(self.kind, st.colours["op"]) if self.kind != "module" else st.colours["edge"]
+        band_colour = st.colours.get(self.kind, st.colours["op"])
         p.setFont(st.bold)
         p.setPen(text_colour_on(band_colour))
         flags = Qt.AlignmentFlag.AlignCenter
