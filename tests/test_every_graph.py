@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from backprop_studio.core.trace import tracer as tracer_mod
-from tests.util import LESSONS, cli, nodes, record_fast, spend_budget, write_script
+from tests.util import LESSONS, nodes, record_fast, spend_budget, write_script
 
 INF_SCRIPT = """
     import torch
@@ -100,20 +100,13 @@ def test_a_loss_turning_inf_is_flagged_at_its_iteration_without_a_breakpoint(tmp
     assert w["grad"]["inf"] == 2
 
 
-@pytest.mark.e2e
-def test_a_screenshot_of_three_iterations_finishes_with_a_png(tmp_path):
-    script = write_script(tmp_path, TINY_SCRIPT)
-    png = tmp_path / "shot.png"
-    proc = cli("--screenshot", str(png), "--iterations", "3", script, cwd=str(tmp_path), timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert png.stat().st_size > 10_000
-
-
-def test_a_screenshot_of_a_run_turning_inf_finishes_with_a_png(make_main_window, tmp_path):
-    """The same in this process (the command line is tested above), on a loss that turns inf."""
+@pytest.mark.parametrize("body", [TINY_SCRIPT, INF_SCRIPT], ids=["tiny-200", "inf"])
+def test_a_screenshot_of_three_iterations_finishes_with_a_png(make_main_window, tmp_path, body):
+    """As `--screenshot OUT --iterations 3 SCRIPT` takes it (the command line itself: test_gui_window.py,
+    test_temp_files.py)."""
     from backprop_studio.gui.app import screenshot
 
-    script = write_script(tmp_path, INF_SCRIPT)
+    script = write_script(tmp_path, body)
     png = tmp_path / "shot.png"
     assert screenshot(make_main_window(), {"mode": "script", "script": script, "args": []}, str(png), 3) == 0
     assert png.stat().st_size > 10_000
