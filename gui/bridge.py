@@ -73,6 +73,7 @@ class Bridge(QObject):
         self._follow_timer = QTimer(self)  # a recording still being written (a notebook's trace())
         self._follow_timer.timeout.connect(self._follow)
         self._console_seen = 0
+        self._updates_seen = -1  # the last iteration whose update ratios were sent
 
     # -- opening --------------------------------------------------------------------------------
     def start_script(self, script: str, args: list[str] | tuple = (), detail: str = LIVE_DETAIL,
@@ -142,6 +143,7 @@ class Bridge(QObject):
         for r in rows:
             self._ev_iteration({**r, "params": params.get(r["index"], {})})
         self._console(rec)
+        self._updates(rec)
         if rows and self.view.following:
             self.show(rows[-1]["index"])
         if rec.status != "running":
@@ -158,16 +160,22 @@ class Bridge(QObject):
         for r in rows:
             self.view.mark(r["index"], r["detail"])
         self.sig_history.emit(rows, rec.param_stats())
-        by_index: dict[int, dict] = {}
-        for name, points in rec.param_updates().items():
-            for idx, ratio in points:
-                if ratio is not None:
-                    by_index.setdefault(idx, {})[name] = ratio
-        for idx in sorted(by_index):
-            self.sig_updates.emit(idx, by_index[idx])
+        self._updates_seen = -1
+        self._updates(rec)
         if rows:
             self.view.optimizer_steps = rows[-1]["optimizer_steps"]
             self.show(rows[-1]["index"])
+
+    def _updates(self, rec: Recording) -> None:
+        """The update/parameter ratios `rec` holds after those already sent."""
+        by_index: dict[int, dict] = {}
+        for name, points in rec.param_updates().items():
+            for idx, ratio in points:
+                if ratio is not None and idx > self._updates_seen:
+                    by_index.setdefault(idx, {})[name] = ratio
+        for idx in sorted(by_index):
+            self.sig_updates.emit(idx, by_index[idx])
+        self._updates_seen = max(by_index, default=self._updates_seen)
 
     def select_rank(self, rank: int) -> None:
         """A distributed run: show rank `rank` (graph, inspector, timeline, plots); finer steps act on it."""

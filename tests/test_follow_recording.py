@@ -29,24 +29,31 @@ def test_open_follows_a_growing_recording_until_it_is_finished(make_main_window,
     writer.add_console("stdout", "epoch 0\n")
     writer.commit()
     window = make_main_window()
+    updates = []
+    window.bridge.sig_updates.connect(lambda index, ratios: updates.append((index, ratios)))
     assert window.open_recording(path)
     bridge = window.bridge
     assert bridge.view.count == 3 and bridge.view.state == "running"
     for i in range(3, 7):
         writer.add_iteration(iteration(i))
+        writer.add_param_updates(i, "optimizer", [{"name": "w", "update_norm": 0.1, "param_norm": 1.0,
+                                                   "update_ratio": 0.1 * i}])
     writer.add_console("stdout", "epoch 1\n")
     writer.commit()
     qtbot.waitUntil(lambda: bridge.view.count == 7, timeout=30_000)
     assert bridge.view.shown == 6  # following the newest
+    qtbot.waitUntil(lambda: len(updates) == 4, timeout=5000)
+    assert updates == [(i, {"w": 0.1 * i}) for i in range(3, 7)]  # the plots' update ratios, each once
     window.console.flush()
     assert "epoch 0\nepoch 1\n" in window.console.edit.toPlainText()
     with qtbot.waitSignal(bridge.sig_finished, timeout=30_000) as finished:
         writer.close("finished")
     assert finished.args[0]["status"] == "finished"
-    assert not bridge._follow_timer.isActive() and bridge.view.count == 7
+    assert not bridge.following_file and bridge.view.count == 7
+    qtbot.waitUntil(lambda: not window.diagnostics.busy, timeout=10000)  # its doctor job ends before the window
 
 
-def test_a_screenshot_of_a_growing_recording_waits_for_the_iteration_asked(make_main_window, tmp_path):
+def test_a_screenshot_of_a_growing_recording_waits_for_the_iteration_asked(make_main_window, qtbot, tmp_path):
     """`open --screenshot OUT --iterations N RUN.bps` while a notebook still writes RUN.bps (run.open())."""
     from backprop_studio.gui.app import screenshot
 
@@ -71,3 +78,4 @@ def test_a_screenshot_of_a_growing_recording_waits_for_the_iteration_asked(make_
         thread.join()
         writer.close("finished")
     assert window.iteration.index == 6 and os.path.getsize(out) > 0
+    qtbot.waitUntil(lambda: not window.diagnostics.busy, timeout=10000)
