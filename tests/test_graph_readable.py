@@ -135,7 +135,8 @@ def test_every_graph_is_drawn_inside_the_view_with_readable_text(qtbot, recorded
 
 @pytest.mark.parametrize("name, blocks", [("transformer", ["blocks.0", "blocks.1", "blocks.2", "blocks.3"]),
                                           ("transformer_encoder", [f"encoder.layers.{k}" for k in range(6)]),
-                                          ("cnn6", ["0", "1", "2", "3", "4", "5"])])
+                                          ("cnn6", ["0", "1", "2", "3", "4", "5"]),
+                                          ("lenet_cifar", ["conv1", "conv2", "fc1", "fc2", "fc3"])])
 def test_a_real_model_opens_as_its_module_tree_with_readable_names(qtbot, recorded, name, blocks):
     view = make_view(qtbot)
     show(qtbot, view, recorded[name][0])

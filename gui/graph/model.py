@@ -62,9 +62,9 @@ def modules(g: nx.DiGraph) -> Counter:
 
 
 def _children(counts: Counter, prefix: str) -> list[str]:
-    """Direct sub-modules of `prefix` holding more than one node (a one-node module is shown as its node)."""
+    """Direct sub-modules of `prefix` worth a box (see module_tree)."""
     depth = prefix.count(".") + 1
-    return [p for p in counts if p.startswith(prefix + ".") and p.count(".") == depth and counts[p] > 1]
+    return [p for p in counts if p.startswith(prefix + ".") and p.count(".") == depth]
 
 
 def module_tree(g: nx.DiGraph) -> frozenset[str]:
@@ -72,7 +72,11 @@ def module_tree(g: nx.DiGraph) -> frozenset[str]:
     module is opened (TransformerEncoder -> its layers), and while fewer than TREE_MIN boxes show, the
     biggest box is opened (a ModuleList of blocks -> blocks.0, blocks.1, ...)."""
     counts = modules(g)
-    boxes = {p for p in counts if "." not in p and counts[p] > 1}
+    # a box is worth it for a module holding more than one node and parameters: the model's own functional
+    # calls (relu, pooling, view in its forward: module "Net") and a loss module stay as their nodes
+    held = modules(g.subgraph(n for n, a in g.nodes(data=True) if a.get("kind") == "param"))
+    counts = Counter({p: c for p, c in counts.items() if c > 1 and p in held})
+    boxes = {p for p in counts if "." not in p}
     while True:
         openable = {p: kids for p in boxes if (kids := _children(counts, p))}
         wrapper = next((p for p, kids in openable.items() if len(kids) == 1), None)

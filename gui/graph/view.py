@@ -28,10 +28,10 @@ READABLE_PX = 12.0  # node text at least this tall (px) at the default zoom (x P
 LARGEST_PX = 17.0  # and no taller: a small graph is not blown up
 PRESENTATION_SCALE = 1.6  # node font size in presentation mode
 PRESENTATION_TEXT = 1.5  # node text on screen in presentation mode, against normal mode
-# Between these, a graph opens as its module tree when its text is not readable at fit in the view; below,
-# always whole (a small MLP: its parameters are what a lesson points at; LeNet-5's 27 nodes are above);
-# above, never readable at fit (a 300-node graph needs ~10 times the boxes a 1600x1000 window holds at 12 px),
-# so no expanded layout is made.
+# Between these, a graph opens as its module tree when its text is not readable at fit in the view (LeNet-5,
+# 27 nodes); below, always whole (a small MLP, DynamicNet: their parameters are what a lesson points at);
+# above, never readable at fit (300 nodes need ~10 times the boxes a 1600x1000 window holds at 12 px), so no
+# expanded layout is made first.
 TREE_FROM, TREE_ABOVE = 25, 300
 FOLD_UP_TO = 600  # boxes; bigger drawings are not folded into columns (never readable whole anyway)
 
