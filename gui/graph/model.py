@@ -71,11 +71,16 @@ def module_tree(g: nx.DiGraph) -> frozenset[str]:
     """The modules a real model opens with, one box each: the top-level modules; a wrapper around one
     module is opened (TransformerEncoder -> its layers), and while fewer than TREE_MIN boxes show, the
     biggest box is opened (a ModuleList of blocks -> blocks.0, blocks.1, ...)."""
-    counts = modules(g)
-    # a box is worth it for a module holding more than one node and parameters: the model's own functional
-    # calls (relu, pooling, view in its forward: module "Net") and a loss module stay as their nodes
+    members: dict[str, list[str]] = {}
+    for n, a in g.nodes(data=True):
+        for p in _prefixes(module_of(a) or ""):
+            members.setdefault(p, []).append(n)
     held = modules(g.subgraph(n for n, a in g.nodes(data=True) if a.get("kind") == "param"))
-    counts = Counter({p: c for p, c in counts.items() if c > 1 and p in held})
+    # a box is worth it for a module of more than one node holding parameters or one connected piece (a loss
+    # module): the model's own functional calls scattered through its forward (relu, pooling, view: module
+    # "Net") folded into one box would tie the drawing in knots
+    counts = Counter({p: len(ns) for p, ns in members.items() if p and len(ns) > 1
+                      and (p in held or nx.is_weakly_connected(g.subgraph(ns)))})
     boxes = {p for p in counts if "." not in p}
     while True:
         openable = {p: kids for p in boxes if (kids := _children(counts, p))}
