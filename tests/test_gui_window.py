@@ -16,7 +16,7 @@ from PySide6.QtGui import QFont, QFontMetrics, QImage
 
 from backprop_studio.core import lessons
 from backprop_studio.core.recording.store import Recording
-from tests.util import LESSONS, cli, loss_only_recording, record_here, write_script
+from tests.util import LESSONS, cli, loss_only_recording, write_script
 
 BASICS = os.path.join(LESSONS, "autograd_basics.py")
 WAIT = 60_000  # ms: a child process imports torch first
@@ -84,21 +84,22 @@ def shown(window, index: int | None = None, grads: bool = True) -> bool:
     return not grads or any(a.get("grad") for _, a in it.graph.nodes(data=True))
 
 
-@pytest.fixture
-def basics_bps(recorded):
-    """autograd-basics recorded at full detail (once per session, in this process)."""
-    proc, bps = recorded.run(BASICS, detail="full")
+@pytest.fixture(scope="module")
+def basics_bps(tmp_path_factory):
+    """autograd-basics recorded through the CLI in a subprocess."""
+    out = tmp_path_factory.mktemp("rec") / "basics.bps"
+    proc = cli("record", "--detail", "full", "-o", str(out), BASICS)
     assert proc.returncode == 0, proc.stderr
-    return bps
+    return str(out)
 
 
 @pytest.fixture(scope="module")
 def depths(tmp_path_factory):
-    """The DEPTHS script, its recording (in this process, as `record` does it), and its losses in plain torch."""
+    """The DEPTHS script, its recording, and its losses in plain torch."""
     folder = tmp_path_factory.mktemp("depths")
     script = write_script(folder, DEPTHS)
     bps = str(folder / "depths.bps")
-    proc = record_here(script, bps, detail="full", cwd=str(folder))
+    proc = cli("record", "--detail", "full", "-o", bps, script)
     assert proc.returncode == 0, proc.stderr
     return {"script": script, "bps": bps, "losses": depth_losses(script)}
 
