@@ -10,6 +10,7 @@ import os
 import runpy
 import sys
 
+import networkx as nx
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QColor
@@ -17,6 +18,7 @@ from PySide6.QtGui import QColor
 from backprop_studio.core.iteration import Iteration
 from backprop_studio.core.lessons import load as load_lessons
 from backprop_studio.core.trace.tracer import Tracer
+from backprop_studio.gui.graph import model as gm
 from backprop_studio.gui.graph.items import NodeItem
 from backprop_studio.gui.graph.view import PRESENTATION_TEXT, READABLE_PX, GraphView
 from tests.util import LESSONS, ROOT
@@ -239,3 +241,30 @@ def test_presentation_mode_gives_the_graph_the_screen(make_main_window, qtbot, r
     assert all(d.isVisible() for d in w.docks.values())
     w.commands.presentation.trigger()  # and normal mode shows them as before
     assert all(d.isVisible() for d in w.docks.values()) and not w.presentation
+
+
+def _chain_of_modules(modules: list[str]) -> nx.DiGraph:
+    """A chain of op nodes, two per module, each module holding a parameter (a model drawn as a line)."""
+    g = nx.DiGraph()
+    prev = None
+    for k, m in enumerate(modules):
+        for j in range(2):
+            n = f"n{2 * k + j}"
+            g.add_node(n, kind="op", op="AddBackward0", module=m)
+            if prev:
+                g.add_edge(prev, n)
+            prev = n
+        g.add_node(f"p{k}", kind="param", op="AccumulateGrad", module=m)
+        g.add_edge(f"p{k}", f"n{2 * k}")
+    return g
+
+
+def test_module_tree_opens_wrappers_and_the_biggest_box():
+    """Wrappers around one module open (model -> model.body -> its blocks); then the biggest box opens while
+    fewer than TREE_MIN show. With thousands of modules nested in wrappers (a 10k-node model) it is computed
+    in one pass over the modules (benchmarks/layouts.py times the view on such a graph)."""
+    blocks = [f"model.body.blocks.{i}" for i in range(3)]
+    g = _chain_of_modules(["model.embed"] + blocks + ["model.head"])
+    assert gm.module_tree(g) == frozenset(["model.embed", "model.head", *blocks])
+    many = [f"net.{i}.inner" for i in range(3000)]  # 3000 wrappers, each around one module
+    assert gm.module_tree(_chain_of_modules(many)) == frozenset(many)

@@ -61,12 +61,6 @@ def modules(g: nx.DiGraph) -> Counter:
     return counts
 
 
-def _children(counts: Counter, prefix: str) -> list[str]:
-    """Direct sub-modules of `prefix` worth a box (see module_tree)."""
-    depth = prefix.count(".") + 1
-    return [p for p in counts if p.startswith(prefix + ".") and p.count(".") == depth]
-
-
 def module_tree(g: nx.DiGraph) -> frozenset[str]:
     """The modules a real model opens with, one box each: the top-level modules; a wrapper around one
     module is opened (TransformerEncoder -> its layers), and while fewer than TREE_MIN boxes show, the
@@ -81,14 +75,18 @@ def module_tree(g: nx.DiGraph) -> frozenset[str]:
     # "Net") folded into one box would tie the drawing in knots
     counts = Counter({p: len(ns) for p, ns in members.items() if p and len(ns) > 1
                       and (p in held or nx.is_weakly_connected(g.subgraph(ns)))})
+    children: dict[str, list[str]] = {}  # direct sub-modules worth a box, found once (a 10k-node model has
+    for p in counts:  # thousands of modules: a scan of them all per box and per step took minutes)
+        if "." in p:
+            children.setdefault(p.rsplit(".", 1)[0], []).append(p)
     boxes = {p for p in counts if "." not in p}
     while True:
-        openable = {p: kids for p in boxes if (kids := _children(counts, p))}
-        wrapper = next((p for p, kids in openable.items() if len(kids) == 1), None)
-        if wrapper is None and (len(boxes) >= TREE_MIN or not openable):
+        openable = {p: children[p] for p in boxes if p in children}
+        wrappers = {p for p, kids in openable.items() if len(kids) == 1}
+        if not wrappers and (len(boxes) >= TREE_MIN or not openable):
             return frozenset(boxes)
-        p = wrapper or max(openable, key=lambda q: (counts[q], q))
-        boxes = (boxes - {p}) | set(openable[p])
+        opened = wrappers or {max(openable, key=lambda q: (counts[q], q))}
+        boxes = (boxes - opened) | {k for p in opened for k in openable[p]}
 
 
 def expand(collapsed: frozenset[str], prefix: str, g: nx.DiGraph) -> frozenset[str]:
