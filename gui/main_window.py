@@ -26,6 +26,7 @@ from ..core.recording.store import RecordingError
 from ..core.render.labels import node_title
 from .actions import Actions, build_menus, build_search_bar
 from .bridge import Bridge
+from .collector import collect_on_gui_thread
 from .console import ConsoleView
 from .controls import ControlsToolbar
 from .diagnostics import DiagnosticsView, show_finding
@@ -56,6 +57,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, theme: str = "light", presentation: bool = False,
                  lang: str = "en"):
         super().__init__()
+        collect_on_gui_thread()  # before any worker thread starts
         self._said_for: int | None = None  # the iteration the status-bar message is about
         self.breakpoints: list[str] = ["nonfinite"]  # runs pause on the first NaN/Inf unless told otherwise
         self.setWindowTitle("Backprop Studio")

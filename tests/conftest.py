@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -52,6 +53,8 @@ def make_main_window(qtbot, tmp_path):
     for window in windows:
         window.bridge.close()
         window.close()
+    gc.enable()  # the windows turned it off (gui/collector.py); tests without a window keep the default
+    gc.collect()  # here, on the GUI thread
     apply_theme(QApplication.instance(), "light")  # the theme is app-wide: leave it as other tests expect
 
 
