@@ -22,7 +22,7 @@ import tempfile
 from ..boot import python_command
 from ..iteration import DEFAULT_DETAIL
 from ..recording.store import Recording, RecordingError
-from ..session.launch import RUNNER, ExitCode, child_env
+from ..session.launch import RUNNER, ExitCode, child_env, runner_options
 from ..session.rank import rank_files
 from .merge import MergeError, merge, status_of_job
 
@@ -51,9 +51,7 @@ def record_distributed(script: str, args: list[str], out: str, nproc: int, nnode
     out = os.path.abspath(out)
     parts = out + ".ranks"
     shutil.rmtree(parts, ignore_errors=True)
-    options = ["--record", parts, "--detail", detail, "--overhead", str(overhead)]
-    for cond in break_on or []:
-        options += ["--break-on", cond]
+    options = runner_options(parts, detail, overhead, break_on or [])
     if collective_timeout:
         options += ["--collective-timeout", str(collective_timeout)]
     with tempfile.TemporaryDirectory(prefix="backprop-studio-") as logs:  # torchrun's, else a torchelastic_* stays

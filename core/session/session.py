@@ -39,9 +39,7 @@ def _killed_status(code: int, script: str, stopping: bool) -> tuple[str, dict | 
 def record_in_child(script: str, args: list[str], out: str, detail: str = DEFAULT_DETAIL, overhead: float = 0.10,
                     break_on: list[str] | None = None, python: str | None = None) -> int:
     """Trace `script` in a child process into `out`; returns 0 finished, 1 failed, 3 breakpoint."""
-    options = ["--record", os.path.abspath(out), "--detail", detail, "--overhead", str(overhead)]
-    for cond in break_on or []:
-        options += ["--break-on", cond]
+    options = runner_options(os.path.abspath(out), detail, overhead, break_on or [])
     cmd = child_command(python or sys.executable, options, script, args)
     proc = subprocess.Popen(cmd, env=child_env())
     try:
