@@ -62,6 +62,20 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
+def _top_level(name: str) -> str:
+    return name.partition(".")[0]
+
+
+def _local_names(folder: str) -> set[str]:
+    """The top-level module names a script in `folder` imports from there."""
+    return {os.path.splitext(entry)[0] for entry in os.listdir(folder)
+            if entry.endswith(".py") or os.path.isdir(os.path.join(folder, entry))}
+
+
+def _inside(module, folder: str) -> bool:
+    return (getattr(module, "__file__", None) or "").startswith(folder + os.sep)
+
+
 @contextlib.contextmanager
 def script_state(script: str, cwd: str | None = None):
     """Run a script in this process as if in its own: its warnings go to stderr as a fresh interpreter's
@@ -76,6 +90,8 @@ def script_state(script: str, cwd: str | None = None):
              torch.get_rng_state(), torch.is_grad_enabled(), torch.get_default_dtype(), set(sys.modules),
              {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)})
     folder = os.path.dirname(os.path.abspath(script))
+    shadowed = {name: sys.modules.pop(name) for name in list(sys.modules)
+                if _top_level(name) in _local_names(folder) and not _inside(sys.modules[name], folder)}
     if cwd:
         os.chdir(cwd)
     try:
@@ -96,8 +112,9 @@ def script_state(script: str, cwd: str | None = None):
         torch.set_grad_enabled(saved[7])
         torch.set_default_dtype(saved[8])
         for name in set(sys.modules) - saved[9]:  # the script's helpers (a `helper`, a `core` of its own)
-            if (getattr(sys.modules[name], "__file__", None) or "").startswith(folder + os.sep):
+            if _inside(sys.modules[name], folder):
                 del sys.modules[name]
+        sys.modules.update(shadowed)  # a fresh interpreter finds the script's folder first (a `main` of its own)
         for sig, handler in saved[10].items():
             signal.signal(sig, handler)
         if "torch._dynamo" in sys.modules:
