@@ -129,9 +129,8 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["console"], self.docks["diagnostics"])
         self.docks["console"].raise_()
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.resizeDocks([self.docks["inspector"]], [560], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["inspector"], self.docks["plots"]], [420, 520], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["console"]], [200], Qt.Orientation.Vertical)  # room for a finding's explanation
+        self._size_docks()
 
     def _build_status_bar(self) -> None:
         self.status_labels = {}
@@ -284,12 +283,20 @@ class MainWindow(QMainWindow):
     def _size_columns(self) -> None:
         """The narration's column: wider in presentation mode (read from the back row), the graph the rest."""
         total = self.splitter.width() or self.width()
-        share, least = (0.28, 340) if self.presentation else (0.2, 260)
+        share, least = (0.255, 340) if self.presentation else (0.2, 220)
         narration = max(int(total * share), least)
         self.splitter.setSizes([narration, max(total - narration, 100)])
 
+    def _size_docks(self) -> None:
+        """The panels' share of the window: 560 px wide and a 200 px console (room for a finding's explanation)
+        at 1600x1000, less on a smaller screen (a projector's 1280x720), so the graph keeps its share."""
+        self.resizeDocks([self.docks["inspector"]], [min(560, int(0.35 * self.width()))], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["console"]], [min(200, int(0.2 * self.height()))], Qt.Orientation.Vertical)
+
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
+        if event.oldSize() != event.size():
+            self._size_docks()
         if self.presentation:
             self._size_columns()
 

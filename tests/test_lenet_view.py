@@ -1,34 +1,45 @@
 """The LeNet lesson, the CNN every lecture on backprop shows, opens layer by layer: conv, pooling and linear
-layers as boxes named by their module, readable, in normal and presentation mode (all of them in view at 1600x1000)."""
+layers as boxes named by their module, readable, in normal and presentation mode. In presentation mode it and
+a 6-block conv/BatchNorm/ReLU CNN show whole, at 1600x1000 and at a projector's 1280x720, light and dark, with
+text at least 1.5x normal mode's."""
 
 import os
 
 import pytest
 
 from backprop_studio.core.lessons import load as load_lessons
-from tests.test_graph_readable import PRESENTATION_TEXT, READABLE_PX, drawn, record, show, text_px
+from tests.test_graph_readable import MODELS, PRESENTATION_TEXT, READABLE_PX, drawn, record, show, text_px
 from tests.util import LESSONS
 
 LAYERS = {"conv1", "conv2", "fc1", "fc2", "fc3", "CrossEntropyLoss"}  # boxes of more than one op
 
 
 @pytest.fixture(scope="module")
-def lenet():
-    return record(os.path.join(LESSONS, "lenet_cifar.py"))[0]
+def graphs():
+    return {"lenet": record(os.path.join(LESSONS, "lenet_cifar.py"))[0],
+            "cnn6": record(os.path.join(MODELS, "cnn6.py"))[0]}
 
 
-@pytest.mark.parametrize("size", [(1600, 1000), (1280, 720)])
-@pytest.mark.parametrize("presentation", [False, True], ids=["normal", "presentation"])
-def test_lenet_opens_layer_by_layer(make_main_window, qtbot, lenet, presentation, size):
-    w = make_main_window(presentation=presentation)
+@pytest.mark.parametrize("size", [(1600, 1000), (1280, 720)], ids=["1600x1000", "1280x720"])
+@pytest.mark.parametrize("model", ["lenet", "cnn6"])
+def test_lenet_and_a_cnn_show_whole_in_presentation_mode(make_main_window, qtbot, graphs, model, size):
+    w = make_main_window()
     w.resize(*size)
-    w.show_narration(load_lessons().get("lenet_cifar"), None)
+    if model == "lenet":
+        w.show_narration(load_lessons().get("lenet_cifar"), None)
     qtbot.wait(50)
-    show(qtbot, w.graph, lenet)
-    assert LAYERS <= {i.head for i in w.graph.items.values() if i.kind == "module"}
-    shown = drawn(w.graph)
+    show(qtbot, w.graph, graphs[model])
+    if model == "lenet":
+        assert LAYERS <= {i.head for i in w.graph.items.values() if i.kind == "module"}
+    normal = text_px(w.graph)
+    assert normal >= READABLE_PX - 0.01
     if size == (1600, 1000):
-        assert set(shown) == set(w.graph.items)  # every layer in view
-    else:  # a projector's 1280x720: a screenful of readable boxes from the loss's end, the rest a drag away
-        assert "module:CrossEntropyLoss" in shown, shown
-    assert text_px(w.graph) >= (PRESENTATION_TEXT if presentation else 1) * READABLE_PX - 0.01
+        assert set(drawn(w.graph)) == set(w.graph.items)  # every layer in view
+    else:  # normal mode at 1280x720: LeNet a screenful of readable boxes from the loss's end, the rest a drag away
+        assert w.graph.graph_scene.item_of("n0").box_id in drawn(w.graph)
+    for theme in ("light", "dark"):
+        w.set_theme(theme, presentation=True)
+        qtbot.waitUntil(lambda: not w.graph.busy, timeout=60_000)
+        qtbot.wait(50)  # the narration's column resized, the view refolded
+        assert set(drawn(w.graph)) == set(w.graph.items), theme  # nothing scrolled out of view
+        assert text_px(w.graph) >= max(PRESENTATION_TEXT * normal, PRESENTATION_TEXT * READABLE_PX) - 0.01

@@ -23,7 +23,7 @@ ENGINES = ("auto", "dot", "ogdf", "layered")
 DOT_MAX_NODES = 300  # dot is superlinear: 0.07 s at 500 nodes, 7 s at 5k
 DOT_TIMEOUT = 20.0  # seconds before dot is abandoned for the next engine
 H_GAP = 24.0  # points between neighbouring boxes in a layer
-V_GAP = 36.0  # points between layers
+V_GAP = 24.0  # points between layers
 
 Nodes = list[tuple[str, float, float]]
 Edges = list[tuple[str, str]]

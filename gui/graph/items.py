@@ -74,6 +74,7 @@ class NodeItem(QGraphicsItem):
         self.sub = box["sub"]
         self.members = box["members"]
         self.params = box.get("params", 0)  # a module's parameter count
+        self.compact = box.get("compact", False)  # no readouts (model.display_graph)
         self.style = style
         w, h = size
         self.rect = QRectF(-w / 2, -h / 2, w, h)
@@ -107,11 +108,12 @@ class NodeItem(QGraphicsItem):
             if self.kind == "module":  # shapes from model.py; the words (no Qt there) translated here
                 sub = [*self.sub, translate("NodeItem", "{count} parameters").format(count=f"{self.params:,}")] \
                     if self.params else list(self.sub)
-                sub.append(translate("NodeItem", "{count} nodes (collapsed)").format(count=len(self.members)))
+                if not self.compact:
+                    sub.append(translate("NodeItem", "{count} nodes (collapsed)").format(count=len(self.members)))
                 extra = [translate("NodeItem", "max ‖grad‖ {norm}").format(norm=f"{self.norm:.3g}")] \
-                    if self.norm is not None else []
+                    if self.norm is not None and not self.compact else []
             else:
-                sub, extra = self.sub, gm.readouts(self.attrs)
+                sub, extra = self.sub, [] if self.compact else gm.readouts(self.attrs)
             self._text = [self.head, *sub, *extra]
         return self._text
 

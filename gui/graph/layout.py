@@ -87,8 +87,9 @@ class Layouts(QObject):
     def running(self, key) -> bool:
         return key in self._running
 
-    def start(self, key, graph: nx.DiGraph, collapsed: frozenset[str], char_w: float, line_h: float) -> None:
-        job = self._running[key] = LayoutJob(key, graph, collapsed, char_w, line_h, self._relay)
+    def start(self, key, graph: nx.DiGraph, collapsed: frozenset[str], compact: bool, char_w: float,
+              line_h: float) -> None:
+        job = self._running[key] = LayoutJob(key, graph, collapsed, compact, char_w, line_h, self._relay)
         self._pool.start(job)
 
     def shutdown(self) -> None:
@@ -115,12 +116,13 @@ class Layouts(QObject):
 class LayoutJob(QRunnable):
     """Fold modules, size the boxes and lay them out, off the UI thread."""
 
-    def __init__(self, key, graph: nx.DiGraph, collapsed: frozenset[str], char_w: float, line_h: float,
-                 relay: LayoutRelay):
+    def __init__(self, key, graph: nx.DiGraph, collapsed: frozenset[str], compact: bool, char_w: float,
+                 line_h: float, relay: LayoutRelay):
         super().__init__()
         self.key = key
         self.graph = graph
         self.collapsed = collapsed
+        self.compact = compact
         self.char_w = char_w
         self.line_h = line_h
         self.relay = relay
@@ -130,7 +132,7 @@ class LayoutJob(QRunnable):
         if big:
             gcpause.pause()
         try:
-            placed = place(self.graph, self.collapsed, self.char_w, self.line_h)
+            placed = place(self.graph, self.collapsed, self.char_w, self.line_h, self.compact)
         except Exception as e:  # noqa: BLE001 - reported to the view, never lost in a thread
             self.relay.sig_failed.emit(self.key, translate("LayoutJob", "layout failed: {error}").format(error=e))
             return
@@ -140,9 +142,9 @@ class LayoutJob(QRunnable):
         self.relay.sig_done.emit(self.key, placed)
 
 
-def place(g: nx.DiGraph, collapsed: frozenset[str], char_w: float, line_h: float) -> Placed:
-    """The display graph of `g` with `collapsed` modules folded, sized and laid out."""
-    dg = gm.display_graph(g, collapsed)
+def place(g: nx.DiGraph, collapsed: frozenset[str], char_w: float, line_h: float, compact: bool = False) -> Placed:
+    """The display graph of `g` with `collapsed` modules folded (`compact` boxes), sized and laid out."""
+    dg = gm.display_graph(g, collapsed, compact)
     sizes = {b: gm.box_size(d, char_w, line_h) for b, d in dg.nodes.items()}
     nodes = [(b, float(w), float(h)) for b, (w, h) in sizes.items()]
     centres = run_layout(nodes, dg.edges)

@@ -89,6 +89,13 @@ def module_tree(g: nx.DiGraph) -> frozenset[str]:
         boxes = (boxes - opened) | {k for p in opened for k in openable[p]}
 
 
+def acyclic_boxes(g: nx.DiGraph, boxes: frozenset[str]) -> frozenset[str]:
+    """The modules of `boxes` whose box, folded alone, leaves the drawing without a cycle (a module called
+    several times with other ops between the calls would point back at itself)."""
+    return frozenset(p for p in boxes if nx.is_directed_acyclic_graph(
+        nx.DiGraph(display_graph(g, frozenset([p])).edges)))
+
+
 def expand(collapsed: frozenset[str], prefix: str, g: nx.DiGraph) -> frozenset[str]:
     """Open one module box: its direct sub-modules (with more than one node) stay collapsed."""
     counts = modules(g)
@@ -109,21 +116,23 @@ def readouts(attrs: dict) -> list[str]:
     return [ln for ln in node_label(attrs).split("\n")[1:] if ln.startswith(("val ", "grad ", ".grad "))]
 
 
-def display_graph(g: nx.DiGraph, collapsed: frozenset[str]) -> DisplayGraph:
-    """Fold collapsed modules into one box each and merge the edges between boxes."""
+def display_graph(g: nx.DiGraph, collapsed: frozenset[str], compact: bool = False) -> DisplayGraph:
+    """Fold collapsed modules into one box each and merge the edges between boxes. `compact` boxes (a graph
+    that does not fit readable otherwise) have no value/gradient lines: the colour and the inspector tell."""
     nodes: dict[str, dict] = {}
     owner: dict[str, str] = {}
     for n, a in g.nodes(data=True):
         grp = group_of(module_of(a), collapsed)
         if grp is None:
             head, sub = head_and_sub(a)
-            nodes[n] = {"kind": a.get("kind") or "op", "head": head, "sub": sub, "members": [n]}
+            nodes[n] = {"kind": a.get("kind") or "op", "head": head, "sub": [" · ".join(sub)] if compact and sub
+                        else sub, "members": [n], "compact": compact}
             owner[n] = n
         else:
             box = GROUP_PREFIX + grp
             owner[n] = box
             if box not in nodes:
-                nodes[box] = {"kind": "module", "head": grp, "sub": [], "members": []}
+                nodes[box] = {"kind": "module", "head": grp, "sub": [], "members": [], "compact": compact}
             nodes[box]["members"].append(n)
     seen: set[tuple[str, str]] = set()
     edges = []
@@ -166,6 +175,11 @@ def param_count(g: nx.DiGraph, members: list[str]) -> int:
 
 def box_size(box: dict, char_w: float, line_h: float) -> tuple[float, float]:
     """Width and height in points of a box, from character counts (deterministic, no fonts)."""
+    if box.get("compact"):  # title, static line; a module's parameter count (items.py words it)
+        counted = f"{box['params']:,} parameters" if box.get("params") else ""
+        chars = max([len(box["head"]) + 1, len(counted)] + [len(s) for s in box["sub"]])
+        lines = 1 + len(box["sub"]) + bool(counted)
+        return math.ceil(chars * char_w + 16), math.ceil(lines * line_h + 10)
     chars = max([len(box["head"]) + 1] + [len(s) for s in box["sub"]] + [READOUT_CHARS])
     # readouts: val and grad; a leaf's .grad too when earlier backwards left a sum in it (zero_grad forgotten)
     # a module: its parameter count, node count and largest gradient norm (items.py words them)

@@ -33,6 +33,7 @@ PRESENTATION_TEXT = 1.5  # node text on screen in presentation mode, against nor
 # above, never readable at fit (300 nodes need ~10 times the boxes a 1600x1000 window holds at 12 px), so no
 # expanded layout is made first.
 TREE_FROM, TREE_ABOVE = 25, 300
+Choice = tuple[frozenset, bool]  # the modules shown folded, and compact boxes (no value/gradient lines)
 FOLD_UP_TO = 600  # boxes; bigger drawings are not folded into columns (never readable whole anyway)
 
 
@@ -59,7 +60,9 @@ class GraphView(QGraphicsView):
         self.shown_key = None
         self.wanted_key = None
         self.collapsed: frozenset[str] | None = None  # None: automatic (see _collapsed_now)
-        self._auto: dict[tuple, frozenset[str]] = {}  # (signature, font) -> the automatic choice, once made
+        self._auto: dict[tuple, Choice] = {}  # (signature, font) -> the automatic choice, once made
+        self._ladders: dict[tuple, list[Choice]] = {}  # (signature, font) -> the choices tried, in order
+        self._trying: dict[tuple, int] = {}  # (signature, font) -> the choice being laid out (undecided)
         self.opened: list[str] = []  # modules opened from the module tree, in order (the breadcrumb)
         self.presentation = False
         self.removed: list[str] = []
@@ -318,23 +321,40 @@ class GraphView(QGraphicsView):
     def _auto_key(self) -> tuple:
         return (self.iteration.signature, self.style_.font.pointSize())
 
+    def _ladder(self) -> list[Choice]:
+        """The automatic choices, tried in order until one is readable whole in the view (TREE_FROM,
+        TREE_ABOVE): the whole graph, then its module tree, each with full boxes and then compact ones. A
+        small graph's modules are folded last, those alone whose box makes no cycle (DynamicNet's shared
+        middle layer stays open)."""
+        key = self._auto_key()
+        if key not in self._ladders:
+            g = self._module_graph()
+            whole: list[Choice] = [(frozenset(), False), (frozenset(), True)]
+            if g.number_of_nodes() < TREE_FROM:
+                tree = gm.acyclic_boxes(g, gm.module_tree(g))
+                self._ladders[key] = [*whole, (tree, True)] if tree else whole
+            else:
+                tree = gm.module_tree(g)
+                # presentation mode: compact module boxes (name, shapes, parameters), larger on the screen
+                trees: list[Choice] = [(tree, True)] if self.presentation else [(tree, False), (tree, True)]
+                self._ladders[key] = trees if g.number_of_nodes() > TREE_ABOVE else [whole[0], *trees]
+        return self._ladders[key]
+
+    def _choice(self) -> Choice:
+        """The automatic choice once made; until then the one being tried. A graph growing op by op (forward
+        stepping) is neither folded nor compact as it grows."""
+        if self.iteration.detail == "forward":
+            return frozenset(), False
+        key = self._auto_key()
+        return self._auto.get(key) or self._ladder()[self._trying.get(key, 0)]
+
     def _collapsed_now(self) -> frozenset[str]:
-        """The modules shown folded: the user's choice, else the automatic one (TREE_FROM, TREE_ABOVE): a
-        graph readable at fit opens whole, a bigger one as its module tree. Until its layout has told
-        (_show), nothing is folded."""
-        if self.collapsed is not None:
-            return self.collapsed
-        g = self._module_graph()
-        if self.iteration.detail == "forward" or g.number_of_nodes() < TREE_FROM:
-            return frozenset()  # a small graph; or one growing op by op: not folded as it grows
-        if g.number_of_nodes() > TREE_ABOVE:
-            self._auto.setdefault(self._auto_key(), gm.module_tree(g))
-        return self._auto.get(self._auto_key(), frozenset())
+        """The modules shown folded: the user's choice, else the automatic one (_choice)."""
+        return self.collapsed if self.collapsed is not None else self._choice()[0]
 
     def _undecided(self) -> bool:
-        """True while the automatic choice waits for the whole graph's layout (_collapsed_now)."""
-        return self.collapsed is None and self.iteration.detail != "forward" and self._auto_key() not in self._auto \
-            and self._module_graph().number_of_nodes() >= TREE_FROM
+        """True while the automatic choice waits for the layouts it compares (_ladder)."""
+        return self.collapsed is None and self.iteration.detail != "forward" and self._auto_key() not in self._auto
 
     def _readable_whole(self, placed: Placed) -> bool:
         """True when `placed`, folded at its best for this view, shows all its text readable."""
@@ -393,7 +413,7 @@ class GraphView(QGraphicsView):
         it = self.iteration
         collapsed = self._collapsed_now()
         source = "full" if it.signature in self._structure_of else it.detail
-        return (it.signature, collapsed, source, self.style_.font.pointSize())
+        return (it.signature, collapsed, source, self.style_.font.pointSize(), self._choice()[1])
 
     def _request(self) -> None:
         if self.iteration is None:
@@ -415,7 +435,7 @@ class GraphView(QGraphicsView):
             self.banner.show_text(self.tr("laying out {count} nodes…").format(count=graph.number_of_nodes()),
                                   self.width() // 2)
             self._place_overlays()
-            self.layouts.start(key, graph, key[1], self.style_.char_w, self.style_.line_h)
+            self.layouts.start(key, graph, key[1], key[4], self.style_.char_w, self.style_.line_h)
 
     def _on_layout_done(self, key, placed: Placed) -> None:
         if key == self.wanted_key:
@@ -429,11 +449,13 @@ class GraphView(QGraphicsView):
 
     def _show(self, key, placed: Placed) -> None:
         if self._undecided():
-            tree = gm.module_tree(self._module_graph())
-            self._auto[self._auto_key()] = frozenset() if self._readable_whole(placed) else tree
-            if key != self._key():
+            auto, ladder = self._auto_key(), self._ladder()
+            at = self._trying.get(auto, 0)
+            if at + 1 < len(ladder) and not self._readable_whole(placed):
+                self._trying[auto] = at + 1
                 self._request()
                 return
+            self._auto[auto] = ladder[at]
         if len(placed.graph.nodes) <= FOLD_UP_TO:
             columns = best_columns(placed.unfolded, placed.sizes, self.view_size(), self.text_scales()[1])[0]
             placed = self.layouts.folded(key, placed, columns)
