@@ -11,4 +11,6 @@ unset PYTHONDONTWRITEBYTECODE
 # One intra-op thread per process: the tests' tensors are small, and on 2 cores the test process and the
 # children it starts would otherwise spin against each other
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
-exec "$ROOT/.venv/bin/python" -m pytest "$@"
+# Two workers (pytest-xdist), a test file each at a time: module fixtures stay shared, and the scripts that
+# several files record are recorded once for both (tests/util.py Recordings). `-n 0` runs in this process.
+exec "$ROOT/.venv/bin/python" -m pytest -n "${TEST_WORKERS:-2}" --dist loadfile "$@"

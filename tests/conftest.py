@@ -16,10 +16,12 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def recorded(tmp_path_factory):
-    """Scripts recorded once per session in this process (tests/util.py Recordings)."""
+    """Scripts recorded once per session (tests/util.py Recordings), shared by pytest-xdist's workers."""
     from tests.util import Recordings
 
-    return Recordings(lambda: str(tmp_path_factory.mktemp("recorded")))
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the run's folder, above gw0, gw1
+    return Recordings(str(shared / "recorded"))
 
 
 @pytest.fixture(scope="session")

@@ -241,11 +241,12 @@ def loss_only_recording(path: str, losses_graphs: int = 2, loss_only: int = 2) -
 
 
 class Recordings:
-    """Scripts recorded once per test session, in this process (the `recorded` fixture): tests that read the
-    same script at the same detail share one recording, and must not change it."""
+    """Scripts recorded once per test session (the `recorded` fixture): tests that read the same script at the
+    same detail share one recording, and must not change it. With pytest-xdist the workers share `folder`:
+    the first to need a script records it (in its process) while the others wait on its lock."""
 
-    def __init__(self, folder_factory):
-        self.folder_factory = folder_factory
+    def __init__(self, folder: str):
+        self.folder = folder
         self.runs: dict = {}
         self.exports: dict = {}
 
@@ -253,10 +254,25 @@ class Recordings:
         """(the completed run, the recording's path)."""
         key = (os.path.abspath(script), args, detail)
         if key not in self.runs:
-            folder = self.folder_factory()
-            bps = os.path.join(folder, "run.bps")
-            self.runs[key] = record_here(script, bps, *args, detail=detail, cwd=folder), bps
+            self.runs[key] = self._shared(key)
         return self.runs[key]
+
+    def _shared(self, key) -> tuple[subprocess.CompletedProcess, str]:
+        import fcntl
+        import hashlib
+
+        folder = os.path.join(self.folder, hashlib.sha1(repr(key).encode()).hexdigest()[:16])
+        os.makedirs(folder, exist_ok=True)
+        bps, done = os.path.join(folder, "run.bps"), os.path.join(folder, "run.json")
+        with open(os.path.join(folder, "lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not os.path.exists(done):
+                proc = record_here(key[0], bps, *key[1], detail=key[2], cwd=folder)
+                with open(done + ".part", "w", encoding="utf-8") as f:
+                    json.dump([proc.args, proc.returncode, proc.stdout, proc.stderr], f)
+                os.replace(done + ".part", done)
+            with open(done, encoding="utf-8") as f:
+                return subprocess.CompletedProcess(*json.load(f)), bps
 
     def data(self, script: str, *args: str, detail: str = "auto") -> dict:
         """The recording exported as JSON (`export --format json`)."""
