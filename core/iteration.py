@@ -38,15 +38,28 @@ def nonfinite(summary: dict | None) -> bool:
     return isinstance(summary, dict) and bool(summary.get("nan") or summary.get("inf"))
 
 
+def value_nonfinite(attrs: dict) -> bool:
+    """Whether a node's forward value counts as non-finite: a NaN in it; or an infinity unless the node's
+    gradient is known and finite. A causal mask's -inf (masked_fill before a softmax, which turns it into
+    0) is expected: its backward stays finite. An infinity that does harm shows as a non-finite loss or
+    gradient, or as NaN (iteration_nonfinite)."""
+    v = attrs.get("value")
+    if not nonfinite(v):
+        return False
+    g = attrs.get("grad")
+    return bool(v.get("nan")) or not isinstance(g, dict) or nonfinite(g)
+
+
 def node_nonfinite(attrs: dict) -> bool:
-    """Whether a node's value or gradient holds NaN or Inf (the graph, the exports, the inspector)."""
-    return nonfinite(attrs.get("value")) or nonfinite(attrs.get("grad"))
+    """Whether a node is flagged NaN/Inf (the graph, the exports, the inspector): a NaN or an infinity in its
+    gradient, or a non-finite forward value (value_nonfinite)."""
+    return nonfinite(attrs.get("grad")) or value_nonfinite(attrs)
 
 
 def iteration_nonfinite(loss: float | None, params: dict, nodes: Iterable[dict]) -> bool:
-    """The one rule for "this iteration is non-finite": its loss, a parameter's gradient (`params` as in
-    Iteration.params) or a node's recorded value or gradient (`nodes`: dicts with "value"/"grad"
-    summaries) holds NaN or Inf. The breakpoint, the doctor, the recording's flag and the plots read it."""
+    """The one rule for "this iteration is non-finite": its loss or a parameter's gradient (`params` as in
+    Iteration.params) holds NaN or Inf, or a node is (node_nonfinite; `nodes`: dicts with "value"/"grad"
+    summaries). The breakpoint, the doctor, the recording's flag and the plots read it."""
     if loss is not None and not math.isfinite(loss):
         return True
     for row in params.values():
@@ -136,7 +149,7 @@ def first_nonfinite(g: nx.DiGraph) -> str | None:
     """
     topo = list(nx.lexicographical_topological_sort(g, key=lambda n: -node_number(n)))
     order = sorted(topo, key=lambda n: _run_order(g.nodes[n]))  # stable: topological among equals
-    by_value = next((n for n in order if nonfinite(g.nodes[n].get("value"))), None)
+    by_value = next((n for n in order if value_nonfinite(g.nodes[n])), None)
     # the op whose backward turned a finite gradient into a non-finite one (backward order)
     by_grad = next((n for n in reversed(order) if g.nodes[n].get("grad") and not nonfinite(g.nodes[n]["grad"])
                     and any(nonfinite(g.nodes[p].get("grad")) for p in g.predecessors(n))), None)

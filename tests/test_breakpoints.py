@@ -1,5 +1,6 @@
 """Breakpoints: where a NaN/Inf first appeared, loss / grad-norm / iteration conditions, headless and interactive."""
 
+import os
 import runpy
 
 import pytest
@@ -179,3 +180,46 @@ def test_without_forward_values_the_origin_comes_from_the_gradients():
     assert full.graph.nodes[first_nonfinite(full.graph)]["op"] == "SqrtBackward0"
     (light,) = trace(run, detail="light")
     assert light.graph.nodes["n0"]["value"]["nan"] == 1 and first_nonfinite(light.graph) == "n0"
+
+
+CAUSAL = """
+import torch
+torch.manual_seed(0)
+q = torch.randn(2, 5, 8, requires_grad=True)
+scores = (q @ q.transpose(1, 2)).masked_fill(torch.ones(5, 5, dtype=torch.bool).triu(1), float("-inf"))
+loss = scores.softmax(dim=-1).mul(torch.randn(2, 5, 5)).sum()
+loss.backward()
+"""
+
+EXP_OVERFLOW = """
+import torch
+x = torch.tensor([1000.0, 1.0], requires_grad=True)
+loss = torch.exp(x).mean()
+loss.backward()
+"""
+
+
+def test_a_causal_masks_minus_inf_is_expected_a_real_nan_or_inf_is_not(tmp_path):
+    """The rule of core/iteration.py: -inf that a softmax turns into 0 (its gradient finite) flags nothing and
+    breaks nothing; a NaN, an infinite gradient or loss is flagged, the origin named, break_on nonfinite stops."""
+    from backprop_studio.core.iteration import node_nonfinite
+
+    (it,) = trace(lambda: runpy.run_path(write_script(tmp_path, CAUSAL), run_name="__main__"))
+    masked = next(a for _, a in it.graph.nodes(data=True) if a["op"] == "MaskedFillBackward0")
+    assert masked["value"]["inf"] == 2 * 10  # the -inf are recorded (10 above the diagonal, 2 batches)
+    assert not it.nonfinite and not any(node_nonfinite(a) for _, a in it.graph.nodes(data=True))
+    assert check([parse_condition("nonfinite")], it) is None
+    for script, op in ((GRAD_ONLY, "SqrtBackward0"), (TWO_BRANCHES, "SqrtBackward0"), (EXP_OVERFLOW, "ExpBackward0")):
+        hit = nonfinite_hit(write_script(tmp_path, script))  # an infinite gradient; NaN values; an infinite loss
+        assert hit["op"] == op, script
+
+
+@pytest.mark.e2e
+def test_headless_break_on_nonfinite_passes_a_causal_transformer(tmp_path):
+    """A GPT-style transformer with a causal -inf mask runs to its end under --break-on nonfinite."""
+    from tests.util import ROOT
+
+    script = os.path.join(ROOT, "tests", "scripts", "models", "transformer.py")
+    _, data = record_fast(tmp_path, script, "2", break_on=("nonfinite",), expect=0)
+    assert data["break"] is None and data["status"] == "finished" and len(data["iterations"]) == 2
+    assert not any(it.get("nonfinite") for it in data["iterations"])

@@ -104,8 +104,11 @@ def test_a_node_is_non_finite_by_one_definition():
     good = {"kind": "op", "op": "MulBackward0", "value": {"norm": 1.0, "nan": 0, "inf": 0},
             "grad": {"norm": 2.0, "nan": 0, "inf": 0}}
     bad_grad = {**good, "grad": {"norm": math.nan, "nan": 1, "inf": 0}}
-    bad_value = {**good, "value": {"norm": math.inf, "nan": 0, "inf": 3}}
-    assert [node_nonfinite(a) for a in (good, bad_grad, bad_value)] == [False, True, True]
+    bad_value = {**good, "value": {"norm": math.inf, "nan": 0, "inf": 3}, "grad": None}  # no gradient to tell
+    nan_value = {**good, "value": {"norm": math.nan, "nan": 1, "inf": 0}}
+    masked = {**good, "value": {"norm": math.inf, "nan": 0, "inf": 3}}  # -inf a softmax absorbed: grad finite
+    assert [node_nonfinite(a) for a in (good, bad_grad, bad_value, nan_value, masked)] == [False, True, True, True,
+                                                                                           False]
     assert [labels.node_fill(a) == labels.NONFINITE_FILL for a in (good, bad_grad, bad_value)] == [False, True, True]
     assert "NaN×1" in labels.node_label(bad_grad) and "Inf×3" in labels.node_label(bad_value)
 

@@ -25,7 +25,7 @@ class Attention(nn.Module):
         q, k, v = self.qkv(x).split(d_model, dim=2)
         q, k, v = (z.view(b, t, heads, d_model // heads).transpose(1, 2) for z in (q, k, v))
         att = (q @ k.transpose(-2, -1)) / (d_model // heads) ** 0.5
-        att = att.masked_fill(torch.ones(t, t, dtype=torch.bool).triu(1), -1e9).softmax(dim=-1)
+        att = att.masked_fill(torch.ones(t, t, dtype=torch.bool).triu(1), float("-inf")).softmax(dim=-1)
         return self.proj((att @ v).transpose(1, 2).reshape(b, t, d_model))
 
 
