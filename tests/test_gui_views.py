@@ -565,3 +565,34 @@ def test_a_single_large_loss_gets_readable_ticks(qtbot, light_theme):
     plots.loss_plot.getViewBox().updateAutoRange()
     lo, hi = plots.loss_plot.viewRange()[1]
     assert lo < 1.0e7 < 2.9e7 < hi  # auto-range again
+
+
+@pytest.mark.parametrize("decades", [2, 6])
+@pytest.mark.parametrize("size", [(360, 330), (560, 900)])
+def test_tick_labels_do_not_overlap_on_short_axes(qtbot, light_theme, size, decades):
+    """Gradient norms over two or six decades on the plots of a 1280x720 window (each plot ~70 px tall) and
+    a tall one: the left axes' labels never overlap, and each axis still labels at least two values."""
+    from PySide6.QtGui import QImage, QPainter
+
+    from backprop_studio.gui.plots.view import PlotsView
+
+    plots = PlotsView()
+    qtbot.addWidget(plots)
+    plots.resize(*size)
+    plots.show()
+    for i in range(20):
+        plots.add_iteration(i, 2.3e5 - 1000 * i, {f"p{k}": {"grad_norm": 2.0 * 10 ** (k * decades / 6) * (1 + i / 20),
+                                                          "nan": 0, "inf": 0} for k in range(6)})
+        plots.add_update_ratios(i, {f"p{k}": 10.0 ** (-k * decades / 6) for k in range(6)})
+    plots.flush()
+    plots.grab()
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    for plot in (plots.loss_plot, plots.grad_plot, plots.ratio_plot):
+        painter = QPainter(image)
+        try:
+            texts = plot.getAxis("left").generateDrawSpecs(painter)[2]
+        finally:
+            painter.end()
+        rects = [r for r, _, t in texts if t]
+        assert len(rects) >= 2
+        assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:]), [t for _, _, t in texts]

@@ -46,12 +46,32 @@ class TimedCanvas(pg.GraphicsLayoutWidget):
 
 class LogAxis(pg.AxisItem):
     """A log axis with plain labels (20, 0.01, 1e-06), only at 1, 2 and 5 x 10^k when there are
-    enough of those (the 3..9 minor labels pile up otherwise)."""
+    enough of those (the 3..9 minor labels pile up otherwise), and never closer than a line of text
+    (a short plot: 10^k first, then 5 and 2 x 10^k where they fit)."""
 
     def logTickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
         strings = [f"{10 ** float(v) * scale:g}" for v in values]
         keep = [s if mantissa(v) in (1, 2, 5) else "" for v, s in zip(values, strings, strict=True)]
-        return keep if sum(1 for s in keep if s) >= 2 else strings
+        return self._apart(values, keep if sum(1 for s in keep if s) >= 2 else strings, spacing)
+
+    def _apart(self, values, strings: list[str], spacing: float | None) -> list[str]:
+        """`strings` with those too close to a label already placed blanked (this level's or, for a minor
+        level, the decades' labels of the level above when it does not hold them itself)."""
+        lo, hi = self.range
+        length = self.geometry().height() if self.orientation in ("left", "right") else self.geometry().width()
+        if hi <= lo or length <= 0:
+            return strings
+        per = length / (hi - lo)  # pixels per decade
+        line = QFontMetrics(self.style["tickFont"] or QFont()).height()
+        mine = {round(float(v), 6) for v in values}
+        placed = [] if spacing is not None and spacing >= 1 else \
+            [float(k) for k in range(math.ceil(lo), math.floor(hi) + 1) if round(float(k), 6) not in mine]
+        out = [""] * len(values)
+        for i in sorted(range(len(values)), key=lambda i: ({1: 0, 5: 1, 2: 2}.get(mantissa(values[i]), 3), values[i])):
+            if strings[i] and all(abs(float(values[i]) - p) * per >= line for p in placed):
+                out[i] = strings[i]
+                placed.append(float(values[i]))
+        return out
 
 
 class IterationAxis(pg.AxisItem):
