@@ -33,10 +33,7 @@ def test_lenet_and_a_cnn_show_whole_in_presentation_mode(make_main_window, qtbot
         assert LAYERS <= {i.head for i in w.graph.items.values() if i.kind == "module"}
     normal = text_px(w.graph)
     assert normal >= READABLE_PX - 0.01
-    if size == (1600, 1000):
-        assert set(drawn(w.graph)) == set(w.graph.items)  # every layer in view
-    else:  # normal mode at 1280x720: LeNet a screenful of readable boxes from the loss's end, the rest a drag away
-        assert w.graph.graph_scene.item_of("n0").box_id in drawn(w.graph)
+    assert set(drawn(w.graph)) == set(w.graph.items)  # every layer in view
     for theme in ("light", "dark"):
         w.set_theme(theme, presentation=True)
         qtbot.waitUntil(lambda: not w.graph.busy, timeout=60_000)

@@ -179,7 +179,7 @@ def box_size(box: dict, char_w: float, line_h: float) -> tuple[float, float]:
         counted = f"{box['params']:,} parameters" if box.get("params") else ""
         chars = max([len(box["head"]) + 1, len(counted)] + [len(s) for s in box["sub"]])
         lines = 1 + len(box["sub"]) + bool(counted)
-        return math.ceil(chars * char_w + 16), math.ceil(lines * line_h + 10)
+        return math.ceil(chars * char_w + 16), math.ceil(lines * line_h + 6)
     chars = max([len(box["head"]) + 1] + [len(s) for s in box["sub"]] + [READOUT_CHARS])
     # readouts: val and grad; a leaf's .grad too when earlier backwards left a sum in it (zero_grad forgotten)
     # a module: its parameter count, node count and largest gradient norm (items.py words them)
