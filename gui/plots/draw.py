@@ -45,9 +45,25 @@ class TimedCanvas(pg.GraphicsLayoutWidget):
 
 
 class LogAxis(pg.AxisItem):
-    """A log axis with plain labels (20, 0.01, 1e-06), only at 1, 2 and 5 x 10^k when there are
-    enough of those (the 3..9 minor labels pile up otherwise), and never closer than a line of text
-    (a short plot: 10^k first, then 5 and 2 x 10^k where they fit)."""
+    """A value axis whose labels are never closer than a line of text (a short plot at 1280x720). In log
+    mode: plain labels (20, 0.01, 1e-06), only at 1, 2 and 5 x 10^k when there are enough of those (the
+    3..9 minor labels pile up otherwise), 10^k first, then 5 and 2 x 10^k where they fit; in linear mode
+    every k-th label (4.0, 4.4, 4.8 instead of 4.0 4.2 4.4 4.6 4.8 in 40 px)."""
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
+        strings = super().tickStrings(values, scale, spacing)
+        if self.logMode or not spacing:
+            return strings
+        per, line = self._pixels()
+        every = math.ceil(line / (spacing * per)) if per > 0 else 1
+        return [s if round(float(v) / spacing) % every == 0 else "" for v, s in zip(values, strings, strict=True)]
+
+    def _pixels(self) -> tuple[float, float]:
+        """Pixels per axis unit (0 before the axis has a size), and the height of a label."""
+        lo, hi = self.range
+        length = self.geometry().height() if self.orientation in ("left", "right") else self.geometry().width()
+        line = QFontMetrics(self.style["tickFont"] or QFont()).height()
+        return (length / (hi - lo) if hi > lo and length > 0 else 0.0), line
 
     def logTickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
         strings = [f"{10 ** float(v) * scale:g}" for v in values]
@@ -57,12 +73,10 @@ class LogAxis(pg.AxisItem):
     def _apart(self, values, strings: list[str], spacing: float | None) -> list[str]:
         """`strings` with those too close to a label already placed blanked (this level's or, for a minor
         level, the decades' labels of the level above when it does not hold them itself)."""
-        lo, hi = self.range
-        length = self.geometry().height() if self.orientation in ("left", "right") else self.geometry().width()
-        if hi <= lo or length <= 0:
+        per, line = self._pixels()  # pixels per decade
+        if per <= 0:
             return strings
-        per = length / (hi - lo)  # pixels per decade
-        line = QFontMetrics(self.style["tickFont"] or QFont()).height()
+        lo, hi = self.range
         mine = {round(float(v), 6) for v in values}
         placed = [] if spacing is not None and spacing >= 1 else \
             [float(k) for k in range(math.ceil(lo), math.floor(hi) + 1) if round(float(k), 6) not in mine]
