@@ -45,8 +45,9 @@ class Backward:
     def scalar(self) -> bool:
         return self.root is not None and self.root.numel() == 1
 
-    def watch_full(self, outputs: dict, hook: Hook) -> None:
-        """Every node's forward value (in forward order) and gradient."""
+    def watch_full(self, outputs: dict, plain: bool, hook: Hook) -> None:
+        """Every node's forward value (in forward order) and gradient; a leaf's gradient read from its .grad
+        after the backward where that tells it (`plain`, see _after), else hooked as every other node's."""
         node = self.w.graph._node
         order = {fn: i for i, fn in enumerate(outputs)} if outputs else {}
         for k, fn in enumerate(self.w.fns):
@@ -60,14 +61,17 @@ class Backward:
             if tensor is not None:
                 self.value_slot[nid] = self.batch.add(tensor)
                 self.values[nid] = tensor
-            self.hooks.append(fn.register_prehook(hook(nid, self.grads)))
+            if not (plain and attrs["kind"] in ("param", "leaf") and _after(tensor)):
+                self.hooks.append(fn.register_prehook(hook(nid, self.grads)))
+            else:
+                self.after.append((nid, tensor))
 
     def watch_light(self, plain: bool, hook: Hook) -> None:
         """Parameter gradients: read from .grad after the backward where it can tell (`plain`), else
         hooked; and the loss's own value, for its NaN/Inf flag."""
         for nid, fn in self.leaves:
             var = fn.variable
-            if plain and var.grad is None and not getattr(var, "_post_accumulate_grad_hooks", None):
+            if plain and _after(var):
                 self.after.append((nid, var))
             else:
                 self.hooks.append(fn.register_prehook(hook(nid, self.grads)))
@@ -134,6 +138,12 @@ class Backward:
             if got.get("grad") is not None:
                 params[g.nodes[nid]["name"] or nid] = param_row(got["grad"], got.get("accumulated"), grad_scale)
         return params
+
+
+def _after(var: torch.Tensor) -> bool:
+    """Whether `var.grad` after the backward will be this backward's gradient of leaf `var`: no earlier
+    sum in it, no hook that may change or take it."""
+    return var.grad is None and not getattr(var, "_post_accumulate_grad_hooks", None)
 
 
 def param_row(grad: dict, accumulated: dict | None, scale: float | None) -> dict:

@@ -306,10 +306,11 @@ class Tracer:
         outputs = mode.outputs if mode is not None else {}
         w, structure, shared, named, detail = self._walk(fns, detail, mode.sources if mode is not None else {})
         b = Backward(w, structure, shared, named, detail, root)
+        plain = grad_inputs is None and not self.control.wants_node_events()  # a leaf's .grad tells its gradient
         if detail == "full":
-            b.watch_full(outputs, self._grad_hook)
+            b.watch_full(outputs, plain, self._grad_hook)
         else:  # a hook only where .grad cannot tell (accumulating, autograd.grad, node events)
-            b.watch_light(grad_inputs is None and not self.control.wants_node_events(), self._grad_hook)
+            b.watch_light(plain, self._grad_hook)
         if grad_inputs is None:
             b.watch_accumulated()
         return b
