@@ -118,17 +118,23 @@ class Structures:
     def __init__(self):
         self._by_key: OrderedDict[tuple, Structure] = OrderedDict()
         self._nodes = 0
+        self._last: tuple = ((), None)  # the last key found and its structure: most iterations repeat it
 
     def get(self, key: tuple) -> Structure | None:
+        last, s = self._last
+        if s is not None and key == last:  # one comparison, no hash of a key of thousands of items
+            return s
         s = self._by_key.get(key)
         if s is not None:
             self._by_key.move_to_end(key)
+            self._last = (key, s)
         return s
 
     def put(self, key: tuple, s: Structure) -> None:
         old = self._by_key.pop(key, None)
         self._nodes += len(s.graph) - (len(old.graph) if old is not None else 0)
         self._by_key[key] = s
+        self._last = ((), None)
         while self._nodes > self.LIMIT and len(self._by_key) > 1:
             self._nodes -= len(self._by_key.popitem(last=False)[1].graph)
 

@@ -123,33 +123,38 @@ class Batch:
             by_device.setdefault(t.device, [])
         out = [head for head, _, _ in self._items]  # made by add() for this batch only
         extra_host: list[float] = [float("nan")] * len(extra)
-        width = 1 if self.light else len(FIELDS)
+        width = len(FIELDS)
         recheck: list[int] = []  # items with a non-finite statistic: NaN/Inf counted exactly afterwards
         one_pass: list[int] = []  # items whose std was taken in one pass (every device's)
         for device, idx in by_device.items():
-            rows, order, exact, device_one_pass = self._rows(idx) if idx else (None, [], 0, [])
-            one_pass += device_one_pass
-            pieces = [rows.reshape(-1)] if idx else []
-            with_values = [i for i in idx if self._items[i][2]]
-            pieces += [self._items[i][1].reshape(-1).to(torch.float64) for i in with_values]
             mine = [k for k, t in enumerate(extra) if t.device == device]
-            pieces += [extra[k].detach().reshape(-1)[:1].to(torch.float64) for k in mine]
-            host = to_host(torch.cat(pieces) if len(pieces) > 1 else pieces[0]) if pieces else []
-            if self.light:  # one norm per row; all finite (the usual case) means no NaN/Inf anywhere
+            if self.light:  # one norm per item; all finite (the usual case) means no NaN/Inf anywhere
+                norms, order = _norms([self._items[i][1] for i in idx], idx)
+                parts = norms + [extra[k].detach().reshape(-1)[0] for k in mine]
+                host = to_host(torch.stack(parts)) if parts else []
                 for i, v in zip(order, host, strict=False):
                     s = out[i]
                     s["norm"], s["nan"], s["inf"] = v, 0, 0
                 if not math.isfinite(sum(host[:len(order)])):
                     recheck += [i for i, v in zip(order, host, strict=False) if not math.isfinite(v)]
-            else:
-                finite = math.isfinite(sum(host[exact * width:len(order) * width]))  # almost always
-                for j, i in enumerate(order):
-                    row = host[j * width:(j + 1) * width]
-                    s = out[i]
-                    s.update(zip(FIELDS, row, strict=True))
-                    s["nan"], s["inf"] = int(row[5]), int(row[6])
-                    if not finite and j >= exact and not all(math.isfinite(v) for v in row):
-                        recheck.append(i)
+                for pos, k in enumerate(mine, len(order)):
+                    extra_host[k] = host[pos]
+                continue
+            rows, order, exact, device_one_pass = self._rows(idx) if idx else (None, [], 0, [])
+            one_pass += device_one_pass
+            pieces = [rows.reshape(-1)] if idx else []
+            with_values = [i for i in idx if self._items[i][2]]
+            pieces += [self._items[i][1].reshape(-1).to(torch.float64) for i in with_values]
+            pieces += [extra[k].detach().reshape(-1)[:1].to(torch.float64) for k in mine]
+            host = to_host(torch.cat(pieces) if len(pieces) > 1 else pieces[0]) if pieces else []
+            finite = math.isfinite(sum(host[exact * width:len(order) * width]))  # almost always
+            for j, i in enumerate(order):
+                row = host[j * width:(j + 1) * width]
+                s = out[i]
+                s.update(zip(FIELDS, row, strict=True))
+                s["nan"], s["inf"] = int(row[5]), int(row[6])
+                if not finite and j >= exact and not all(math.isfinite(v) for v in row):
+                    recheck.append(i)
             pos = len(order) * width
             for i in with_values:
                 n = self._items[i][1].numel()
@@ -172,8 +177,6 @@ class Batch:
         """Statistics rows (float64, on the device), the item of each row, how many leading rows are exact,
         and the items whose std was taken in one pass (on the CPU: checked after the transfer)."""
         flats = [self._items[i][1] for i in idx]
-        if self.light:
-            return *_norm_rows(flats, idx), 0, []
         first: dict = {}  # views of the same elements (a weight and its transpose): one row, copied
         twins: list[tuple[int, int]] = []
         keep: list[int] = []
@@ -237,20 +240,18 @@ class Batch:
                 out[i]["nan"], out[i]["inf"] = int(row["nan"]), int(row["inf"])
 
 
-def _norm_rows(flats: list[torch.Tensor], idx: list[int]) -> tuple[torch.Tensor, list[int]]:
-    """[n, 1] float64 rows: each tensor's 2-norm (one _foreach_norm per dtype), and the item of each row."""
+def _norms(flats: list[torch.Tensor], idx: list[int]) -> tuple[list[torch.Tensor], list[int]]:
+    """Each tensor's 2-norm as a 0-d tensor (one _foreach_norm per dtype), and the item of each."""
     by_dtype: dict[torch.dtype, list[int]] = {}
     for j, f in enumerate(flats):
         by_dtype.setdefault(f.dtype, []).append(j)
-    parts, order = [], []
+    norms, order = [], []
     for dtype, group in by_dtype.items():
         ts = [flats[j] for j in group]
         # half types accumulate in float32; float32 takes the fast kernel only without dtype=
-        ns = torch._foreach_norm(ts, 2, dtype=torch.float32) if dtype in _HALF else torch._foreach_norm(ts)
-        parts.append(torch.stack(ns).to(torch.float64))
+        norms += torch._foreach_norm(ts, 2, dtype=torch.float32) if dtype in _HALF else torch._foreach_norm(ts)
         order += [idx[j] for j in group]
-    norms = torch.cat(parts) if len(parts) > 1 else parts[0]
-    return norms[:, None], order
+    return norms, order
 
 
 def _stacked_stats(flats: list[torch.Tensor]) -> torch.Tensor:

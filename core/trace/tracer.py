@@ -81,6 +81,7 @@ class Tracer:
         self._full_next = False  # the next iteration is full whatever the budget
         self._scaled = WeakIdKeyDictionary()  # outputs of GradScaler.scale -> the scaler
         self.optimized = WeakIdKeyDictionary()  # parameters the script's optimizers hold
+        self._held = naming.IdMap()  # optimizer -> its parameter lists as last held (see _hold)
 
     def add_observer(self, observer) -> None:
         """`observer.observe(point, info)` at each pause point but forward ops and backward nodes, before
@@ -195,7 +196,12 @@ class Tracer:
             self.module_calls.append((path, fn, [f for f in ins if f is not None]))
 
     def _hold(self, optimizer) -> None:
-        """Remember every parameter `optimizer` holds, gradient or not (see _no_gradient)."""
+        """Remember every parameter `optimizer` holds, gradient or not (see _no_gradient); once per change
+        of its parameter lists (it runs before every step)."""
+        lists = [(id(g["params"]), len(g["params"])) for g in optimizer.param_groups]
+        if self._held.get(optimizer) == lists:
+            return
+        self._held[optimizer] = lists
         for group in optimizer.param_groups:
             for p in group["params"]:
                 self.optimized[p] = True
