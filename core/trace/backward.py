@@ -34,6 +34,7 @@ class Backward:
     hooks: list = field(default_factory=list)
     after: list = field(default_factory=list)  # (node id, leaf) whose .grad after this backward is its own
     accumulating: list = field(default_factory=list)  # (node id, leaf) whose .grad held an earlier sum
+    twins: dict = field(default_factory=dict)  # node id -> the view op whose gradient, rearranged, is its own
     leaves: list = field(init=False)  # (node id, AccumulateGrad node) of the `named` nodes
 
     def __post_init__(self):
@@ -46,10 +47,13 @@ class Backward:
         return self.root is not None and self.root.numel() == 1
 
     def watch_full(self, outputs: dict, plain: bool, hook: Hook) -> None:
-        """Every node's forward value (in forward order) and gradient; a leaf's gradient read from its .grad
-        after the backward where that tells it (`plain`, see _after), else hooked as every other node's."""
+        """Every node's forward value (in forward order) and gradient; where `plain` (no node events, no
+        autograd.grad), a leaf's gradient read from its .grad after the backward when that tells it (see
+        _after) and an op's that is a view op's gradient rearranged taken from that op (Structure.view_twins),
+        the others hooked."""
         node = self.w.graph._node
         order = {fn: i for i, fn in enumerate(outputs)} if outputs else {}
+        twins = self.structure.view_twins(self.w.fns) if plain else {}
         for k, fn in enumerate(self.w.fns):
             nid = node_id(k)
             attrs = node[nid]
@@ -61,7 +65,9 @@ class Backward:
             if tensor is not None:
                 self.value_slot[nid] = self.batch.add(tensor)
                 self.values[nid] = tensor
-            if not (plain and attrs["kind"] in ("param", "leaf") and _after(tensor)):
+            if nid in twins:
+                self.twins[nid] = twins[nid]
+            elif not (plain and attrs["kind"] in ("param", "leaf") and _after(tensor)):
                 self.hooks.append(fn.register_prehook(hook(nid, self.grads)))
             else:
                 self.after.append((nid, tensor))
@@ -115,6 +121,11 @@ class Backward:
             numbers.setdefault(nid, {})["grad"] = summaries[i]
         for nid, i in total_slot.items():
             numbers.setdefault(nid, {})["accumulated"] = summaries[i]
+        node = self.w.graph._node
+        for nid in self.twins:  # in walk order, consumers first: a chain of views resolves from its end
+            grad = numbers.get(self.twins[nid], {}).get("grad")
+            if grad is not None:
+                numbers.setdefault(nid, {})["grad"] = {**grad, "shape": list(node[nid]["shape"])}
         grad_scale = host[1] if len(host) > 1 and host[1] else None
         loss = host[0] if self.scalar else None
         if loss is not None and grad_scale:

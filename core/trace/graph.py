@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import math
 import sys
 import weakref
 from array import array
@@ -22,7 +23,7 @@ from torch.autograd.function import BackwardCFunction
 
 from .. import gcpause
 from ..iteration import node_id
-from .stats import _names, name_of
+from .stats import MAX_VALUES, _names, name_of
 
 
 @dataclass
@@ -55,11 +56,31 @@ class Structure:
     tensors: list  # weak references to the leaf tensors, in `leaves` order
     captured: bool = False  # walked after a captured forward: its ops have their sources and modules
     _order: tuple | None = None  # _parents_first of its nodes, for graphs of DEEP nodes or more
+    _twins: dict | None = None  # see view_twins
 
     def release_order(self) -> tuple[list[int], int]:
         if self._order is None:
             self._order = _parents_first(len(self.graph), self.edges)
         return self._order
+
+    def view_twins(self, fns: list) -> dict[str, str]:
+        """{op node id: the id of the view op it alone feeds}: an op
+        whose whole output goes into one view op (reshape, transpose, squeeze...) gets as gradient that op's
+        gradient rearranged, the same elements (so the same statistics); only ops of more elements than
+        stats.MAX_VALUES (a summary without values). `fns`: a walk of this structure."""
+        if self._twins is None:
+            uses: dict[int, list[int]] = {}
+            for producer, consumer in self.edges:
+                uses.setdefault(producer, []).append(consumer)
+            node = self.graph._node
+            twins = {}
+            for k in sorted(uses):
+                a, consumers = node[node_id(k)], uses[k]
+                if len(consumers) == 1 and a["kind"] == "op" and node[node_id(consumers[0])]["op"] in VIEW_OPS \
+                        and math.prod(a["shape"]) > MAX_VALUES and fns[consumers[0]].next_functions[0][1] == 0:
+                    twins[node_id(k)] = node_id(consumers[0])
+            self._twins = twins
+        return self._twins
 
     @classmethod
     def of(cls, w: Walk, named: list, edges: list, captured: bool = False) -> Structure:
@@ -334,6 +355,10 @@ def _build(w: Walk) -> list[tuple[int, int]]:
     return edges
 
 
+# ops whose input gradient is their output gradient rearranged, every element once (not expand, select, slice)
+VIEW_OPS = frozenset({"ViewBackward0", "UnsafeViewBackward0", "ReshapeAliasBackward0", "AliasBackward0",
+                      "TransposeBackward0", "TBackward0", "PermuteBackward0", "SqueezeBackward0", "SqueezeBackward1",
+                      "SqueezeBackward2", "UnsqueezeBackward0", "CloneBackward0"})
 DIM_OPS = {"SoftmaxBackward0", "LogSoftmaxBackward0"}  # ops whose `dim` the graph keeps (the doctor's softmax-dim)
 
 
