@@ -1,6 +1,6 @@
 """Backprop Studio benchmarks (issue 8): one line per measure, `measure: figure (target: X) MET|MISSED`.
 
-    .venv/bin/python benchmarks/run.py [--quick] [--only overhead|extraction|layouts|processes|notebook ...]
+    .venv/bin/python benchmarks/run.py [--quick] [--only overhead|extraction|layouts|processes|notebook|doctor ...]
 
 Every ratio compares two things measured side by side in the same run (min of several runs).
 Each group runs in its own child process. Run it alone on the machine: a second torch-heavy
@@ -17,7 +17,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GROUPS = ("overhead", "extraction", "layouts", "gui", "processes", "transfers", "peers", "notebook")
+GROUPS = ("overhead", "extraction", "layouts", "gui", "processes", "transfers", "peers", "notebook", "doctor")
 
 
 def transfers(quick: bool = False) -> None:
