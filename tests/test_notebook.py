@@ -209,3 +209,27 @@ def test_outside_a_kernel_trace_records_stops_at_a_breakpoint_and_shows_as_html(
         for i in range(5):
             (w * i).sum().backward()
     assert stopped.status == "stopped" and stopped.brk["iteration"] == 1 and len(stopped.losses()) == 2
+
+
+def test_open_starts_the_app_on_the_recording(tmp_path, monkeypatch):
+    """run.open(): the command it starts opens the recording in the app (run here with --screenshot added)."""
+    import torch
+
+    from backprop_studio.core.notebook.trace import trace
+
+    w = torch.ones(3, requires_grad=True)
+    with trace(str(tmp_path / "nb.bps")) as run:
+        for i in range(3):
+            (w * i).sum().backward()
+    started = []
+    monkeypatch.setattr(subprocess, "Popen", lambda argv, **kw: started.append((argv, kw)))
+    run.open()
+    monkeypatch.undo()
+    argv, kw = started[0]
+    assert argv[-2:] == ["open", run.path] and kw["start_new_session"]
+    shot = tmp_path / "app.png"
+    done = subprocess.run([*argv[:-2], "--screenshot", str(shot), "--iterations", "3", *argv[-2:]],
+                          capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
