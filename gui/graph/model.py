@@ -18,6 +18,7 @@ from ...core.render.labels import node_label
 
 TREE_MIN = 6  # the module tree opens its biggest box while it shows fewer boxes than this
 GROUP_PREFIX = "module:"
+CALL = "#"  # "module:<path>#2": the second call of a module called several times (calls())
 READOUT_CHARS = 26  # width reserved for a "val …" / "grad …" line, so numbers never resize a node
 
 
@@ -121,18 +122,24 @@ def display_graph(g: nx.DiGraph, collapsed: frozenset[str], compact: bool = Fals
     that does not fit readable otherwise) have no value/gradient lines: the colour and the inspector tell."""
     nodes: dict[str, dict] = {}
     owner: dict[str, str] = {}
+    grouped: dict[str, list[str]] = {}
     for n, a in g.nodes(data=True):
         grp = group_of(module_of(a), collapsed)
-        if grp is None:
+        if grp is not None:
+            grouped.setdefault(grp, []).append(n)
+    box_of = {n: box for grp, ns in grouped.items() for box, members in calls(g, grp, ns).items() for n in members}
+    for n, a in g.nodes(data=True):
+        box = box_of.get(n)
+        if box is None:
             head, sub = head_and_sub(a)
             nodes[n] = {"kind": a.get("kind") or "op", "head": head, "sub": [" · ".join(sub)] if compact and sub
                         else sub, "members": [n], "compact": compact}
             owner[n] = n
         else:
-            box = GROUP_PREFIX + grp
             owner[n] = box
             if box not in nodes:
-                nodes[box] = {"kind": "module", "head": grp, "sub": [], "members": [], "compact": compact}
+                nodes[box] = {"kind": "module", "head": box[len(GROUP_PREFIX):].split(CALL)[0], "sub": [],
+                              "members": [], "compact": compact}
             nodes[box]["members"].append(n)
     seen: set[tuple[str, str]] = set()
     edges = []
@@ -152,6 +159,20 @@ def display_graph(g: nx.DiGraph, collapsed: frozenset[str], compact: bool = Fals
             d["sub"] = module_lines(g, d["members"], ends.get(box, {}))
             d["params"] = param_count(g, d["members"])
     return DisplayGraph(nodes, edges, owner)
+
+
+def calls(g: nx.DiGraph, module: str, members: list[str]) -> dict[str, list[str]]:
+    """The boxes of a folded module: one (GROUP_PREFIX + module); or, when its ops form several separate
+    pieces (a module called several times, DynamicNet's shared middle layer), one box per call in forward
+    order ("module:middle_linear", "module:middle_linear#2", ...) and its parameters left out, drawn as their
+    own nodes feeding each call: one box for all would point back at itself."""
+    ops = [n for n in members if g.nodes[n].get("kind") != "param"]
+    pieces = list(nx.weakly_connected_components(g.subgraph(ops))) if ops else []
+    if len(pieces) < 2:
+        return {GROUP_PREFIX + module: members}
+    pieces.sort(key=lambda c: -max(node_number(n) for n in c))  # node ids count from the loss backwards
+    return {GROUP_PREFIX + module + (f"{CALL}{k + 1}" if k else ""): sorted(c, key=node_number)
+            for k, c in enumerate(pieces)}
 
 
 def shape_text(shape) -> str:
@@ -179,7 +200,7 @@ def box_size(box: dict, char_w: float, line_h: float) -> tuple[float, float]:
         counted = f"{box['params']:,} parameters" if box.get("params") else ""
         chars = max([len(box["head"]) + 1, len(counted)] + [len(s) for s in box["sub"]])
         lines = 1 + len(box["sub"]) + bool(counted)
-        return math.ceil(chars * char_w + 16), math.ceil(lines * line_h + 6)
+        return math.ceil(chars * char_w + 10), math.ceil(lines * line_h + 6)
     chars = max([len(box["head"]) + 1] + [len(s) for s in box["sub"]] + [READOUT_CHARS])
     # readouts: val and grad; a leaf's .grad too when earlier backwards left a sum in it (zero_grad forgotten)
     # a module: its parameter count, node count and largest gradient norm (items.py words them)

@@ -324,8 +324,7 @@ class GraphView(QGraphicsView):
     def _ladder(self) -> list[Choice]:
         """The automatic choices, tried in order until one is readable whole in the view (TREE_FROM,
         TREE_ABOVE): the whole graph, then its module tree, each with full boxes and then compact ones. A
-        small graph's modules are folded last, those alone whose box makes no cycle (DynamicNet's shared
-        middle layer stays open)."""
+        small graph's modules are folded last, those alone whose boxes make no cycle (gm.acyclic_boxes)."""
         key = self._auto_key()
         if key not in self._ladders:
             g = self._module_graph()
