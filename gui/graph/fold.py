@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-COLUMN_GAP = 32.0  # points between columns: room for the edges running from one column to the next
+COLUMN_GAP = 40.0  # points between columns: room for the edges running from one column to the next
 MAX_COLUMNS = 12
 
 Centres = dict[str, tuple[float, float]]
