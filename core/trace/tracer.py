@@ -82,6 +82,7 @@ class Tracer:
         self._scaled = WeakIdKeyDictionary()  # outputs of GradScaler.scale -> the scaler
         self.optimized = WeakIdKeyDictionary()  # parameters the script's optimizers hold
         self._held = naming.IdMap()  # optimizer -> its parameter lists as last held (see _hold)
+        self._all_in = None  # (leaf tensors of a structure, len(optimized)) whose graph holds every optimized one
 
     def add_observer(self, observer) -> None:
         """`observer.observe(point, info)` at each pause point but forward ops and backward nodes, before
@@ -329,7 +330,7 @@ class Tracer:
         g = b.graph(numbers)
         params = b.params(g, numbers, grad_scale)
         if self.optimized:
-            self._no_gradient(params, {id(fn.variable) for _, fn in b.leaves})
+            self._no_gradient(params, b)
         bad = iteration_nonfinite(loss, params, numbers.values())  # numbers: the nodes that have any
         if bad:
             self._nonfinite(b.detail)
@@ -369,11 +370,19 @@ class Tracer:
             self._signatures.add(w.signature)
             return w, known, False, named, detail
 
-    def _no_gradient(self, params: dict, in_graph: set[int]) -> None:
+    def _no_gradient(self, params: dict, b: Backward) -> None:
         """Optimizer parameters this backward gave no gradient (unused, frozen by mistake): listed with
-        grad_norm None, so they are seen, not silently missing."""
-        for p in list(self.optimized.keys()):
-            if id(p) not in in_graph and p.requires_grad:
+        grad_norm None, so they are seen, not silently missing. Skipped for a structure over the same leaf
+        tensors (Structure.tensors, replaced when it adopts others) whose graph held every one of them, as
+        long as no optimizer took a parameter since (see _hold)."""
+        held = (b.structure.tensors, len(self.optimized))
+        if self._all_in is not None and self._all_in[0] is held[0] and self._all_in[1] == held[1]:
+            return
+        in_graph = {id(fn.variable) for _, fn in b.leaves}
+        outside = [p for p in list(self.optimized.keys()) if id(p) not in in_graph]
+        self._all_in = None if outside else held
+        for p in outside:
+            if p.requires_grad:
                 # a module's parameter gets its name when the module is first called: until then its place in
                 # the optimizer would be a second name for it (one that never gets a gradient)
                 name = self.names.param_name.get(p) if isinstance(p, torch.nn.Parameter) else self.names.param(p)
