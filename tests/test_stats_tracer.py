@@ -318,10 +318,12 @@ def test_an_optimizer_parameter_without_a_gradient_is_listed():
 
 def test_full_gradients_of_ops_feeding_views_equal_plain_torch():
     """An op whose whole output goes into a view (reshape, transpose, squeeze) has that view's gradient
-    rearranged (read from the view, not hooked): its summary against the op output's own .grad, a chain
-    of views included; a small output (values kept) and one feeding two ops are hooked as before."""
+    rearranged, and a view of a leaf that feeds nothing else the leaf's .grad (read from those, not hooked):
+    their summaries against plain torch's, a chain of views included; a small output (values kept) and one
+    feeding two ops are hooked as before."""
     torch.manual_seed(0)
     w = nn.Parameter(torch.randn(12, 16))
+    v = nn.Parameter(torch.randn(16, 12))
     x = torch.randn(10, 12)
 
     def forward():
@@ -329,28 +331,35 @@ def test_full_gradients_of_ops_feeding_views_equal_plain_torch():
         t = h.reshape(20, 8).t().unsqueeze(0)  # a chain of views
         s = w[:2, :2] * 3.0  # 4 elements: values kept, hooked
         u = torch.tanh(t) * 2.0  # feeds two ops: hooked
-        return h, u, s, (u * u).sum() + (u.sum() * s.reshape(-1)).sum()
+        loss = (u * u).sum() + (u.sum() * s.reshape(-1)).sum() + (x @ v.t()).pow(2).sum()
+        return h, u, s, loss
 
     h, u, s, loss = forward()
     for t in (h, u, s):
         t.retain_grad()
     loss.backward()
     want = {(tuple(t.shape), round(t.grad.norm().item(), 4)): t.grad for t in (h, u, s)}
-    w.grad = None
+    v_grad = v.grad.clone()
+    w.grad = v.grad = None
     (it,) = trace(lambda: forward()[-1].backward(), detail="full")
     by_op = {}
     for _, a in it.graph.nodes(data=True):
         by_op.setdefault(a["op"], []).append(a)
     twins = it.structure.view_twins(None)  # made (and kept) by the iteration's walk
-    assert {it.graph.nodes[n]["op"] for n in twins} == {"MmBackward0", "ViewBackward0", "TBackward0"}
+    assert sorted(it.graph.nodes[n]["op"] for n in twins) == ["MmBackward0", "TBackward0", "TBackward0",
+                                                              "ViewBackward0"]
     mm = by_op["MmBackward0"][0]["grad"]
     g = want[((10, 16), round(mm["norm"], 4))]
     assert mm["shape"] == [10, 16] and "values" not in mm
     assert (mm["mean"], mm["min"], mm["max"]) == pytest.approx(
         (g.mean().item(), g.min().item(), g.max().item()), rel=1e-5, abs=1e-9)
-    for op in ("ViewBackward0", "TBackward0", "UnsqueezeBackward0"):  # each the same elements, its own shape
-        (a,) = [a for a in by_op[op] if len(a["shape"]) > 1]
-        assert a["grad"]["norm"] == pytest.approx(mm["norm"], rel=1e-6) and a["grad"]["shape"] == a["shape"]
+    for op, shape in (("ViewBackward0", [20, 8]), ("TBackward0", [8, 20]), ("UnsqueezeBackward0", [1, 8, 20])):
+        (a,) = [a for a in by_op[op] if a["shape"] == shape]  # each the same elements, its own shape
+        assert a["grad"]["norm"] == pytest.approx(mm["norm"], rel=1e-6) and a["grad"]["shape"] == shape
+    (vt,) = [a for a in by_op["TBackward0"] if a["shape"] == [12, 16]]
+    assert vt["grad"]["shape"] == [12, 16] and "values" not in vt["grad"]
+    assert (vt["grad"]["norm"], vt["grad"]["mean"], vt["grad"]["min"]) == pytest.approx(
+        (v_grad.norm().item(), v_grad.mean().item(), v_grad.min().item()), rel=1e-5, abs=1e-9)
     for a in by_op["MulBackward0"]:
         if a["shape"] == [2, 2]:
             assert a["grad"]["values"] == want[((2, 2), round(a["grad"]["norm"], 4))].tolist()

@@ -22,7 +22,7 @@ import torch
 from torch.autograd.function import BackwardCFunction
 
 from .. import gcpause
-from ..iteration import node_id
+from ..iteration import node_id, node_number
 from .stats import MAX_VALUES, _names, name_of
 
 
@@ -64,22 +64,25 @@ class Structure:
         return self._order
 
     def view_twins(self, fns: list) -> dict[str, str]:
-        """{op node id: the id of the view op it alone feeds}: an op
-        whose whole output goes into one view op (reshape, transpose, squeeze...) gets as gradient that op's
-        gradient rearranged, the same elements (so the same statistics); only ops of more elements than
-        stats.MAX_VALUES (a summary without values). `fns`: a walk of this structure."""
+        """{node id: the id of the node whose gradient, rearranged, is its own}, in walk order (consumers
+        first): an op whose whole output goes into one view op (reshape, transpose, squeeze...) has that op's
+        gradient; a view op of a leaf that feeds nothing else has the leaf's. The same elements, so the same
+        statistics; only for more elements than stats.MAX_VALUES (a summary without values). `fns`: a walk."""
         if self._twins is None:
             uses: dict[int, list[int]] = {}
             for producer, consumer in self.edges:
                 uses.setdefault(producer, []).append(consumer)
             node = self.graph._node
             twins = {}
-            for k in sorted(uses):
-                a, consumers = node[node_id(k)], uses[k]
-                if len(consumers) == 1 and a["kind"] == "op" and node[node_id(consumers[0])]["op"] in VIEW_OPS \
-                        and math.prod(a["shape"]) > MAX_VALUES and fns[consumers[0]].next_functions[0][1] == 0:
-                    twins[node_id(k)] = node_id(consumers[0])
-            self._twins = twins
+            for k, consumers in uses.items():
+                a, c = node[node_id(k)], node_id(consumers[0])
+                if len(consumers) != 1 or node[c]["op"] not in VIEW_OPS or math.prod(a["shape"]) <= MAX_VALUES:
+                    continue
+                if a["kind"] == "op" and fns[consumers[0]].next_functions[0][1] == 0:
+                    twins[node_id(k)] = c
+                elif a["kind"] in ("param", "leaf"):
+                    twins.setdefault(c, node_id(k))
+            self._twins = {n: twins[n] for n in sorted(twins, key=node_number)}
         return self._twins
 
     @classmethod
