@@ -282,3 +282,16 @@ def test_a_module_called_several_times_gets_a_box_per_call():
     assert dg.owner == {"n4": "n4", "n3": "module:m", "n2": "n2", "n1": "module:m#2", "n0": "n0"}
     assert dg.nodes["module:m#2"]["head"] == "m" and nx.is_directed_acyclic_graph(nx.DiGraph(dg.edges))
     assert gm.acyclic_boxes(g, frozenset(["m"])) == {"m"}
+
+
+def test_a_resized_view_chooses_again(qtbot, recorded):
+    """The automatic choice follows the view's shape until the user zooms: a two-layer net beside its narration
+    at 1280x720 is compact (no value/gradient lines), at 1600x1000 it gets them back, and compact again."""
+    view = make_view(qtbot, PANES[1280, 720]["lesson"])
+    show(qtbot, view, recorded["twolayer_nn"][0])
+    assert all(i.compact for i in view.items.values())
+    for size, compact in ((PANES[1600, 1000]["lesson"], False), (PANES[1280, 720]["lesson"], True)):
+        view.resize(*size)
+        qtbot.waitUntil(lambda c=compact: not view.busy and all(i.compact == c for i in view.items.values()),
+                        timeout=WAIT)
+        assert sorted(drawn(view)) == sorted(view.items) and text_px(view) >= READABLE_PX - 0.01

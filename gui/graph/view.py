@@ -564,6 +564,14 @@ class GraphView(QGraphicsView):
         placed = self.graph_scene.placed
         if placed is None or self.busy or not self._auto_fit:
             return
+        auto, ladder = self._auto_key(), self._ladder()
+        choice = self._auto.get(auto) if self.collapsed is None else None
+        if choice is not None and len(ladder) > 1 and (choice != ladder[0] or not self._readable_whole(placed)):
+            # a new shape may want another choice: the ladder again from its first step (layouts cached)
+            del self._auto[auto]
+            self._trying[auto] = 1 if choice == ladder[0] else 0  # the first, shown, does not read whole
+            self._request()
+            return
         columns = best_columns(placed.unfolded, placed.sizes, self.view_size(), self.text_scales()[1])[0] \
             if len(placed.graph.nodes) <= FOLD_UP_TO else 1
         if columns != placed.columns:
