@@ -409,10 +409,24 @@ class GraphView(QGraphicsView):
 
     # -- layout ----------------------------------------------------------------------------------
     def _key(self) -> tuple:
+        return self._key_of((self._collapsed_now(), self._choice()[1]))
+
+    def _key_of(self, choice: Choice) -> tuple:
+        """The layout cache's key of the shown iteration drawn as `choice`."""
         it = self.iteration
-        collapsed = self._collapsed_now()
         source = "full" if it.signature in self._structure_of else it.detail
-        return (it.signature, collapsed, source, self.style_.font.pointSize(), self._choice()[1])
+        return (it.signature, choice[0], source, self.style_.font.pointSize(), choice[1])
+
+    def _ladder_step(self, ladder: list[Choice]) -> tuple[int, bool]:
+        """From the layouts cached: the index of the first choice of `ladder` readable whole in the view as it
+        is now (True; the last when none is), or of the first one not laid out yet (False)."""
+        for i, choice in enumerate(ladder):
+            placed = self.layouts.cached(self._key_of(choice))
+            if placed is None:
+                return i, False
+            if self._readable_whole(placed):
+                return i, True
+        return len(ladder) - 1, True
 
     def _request(self) -> None:
         if self.iteration is None:
@@ -566,10 +580,13 @@ class GraphView(QGraphicsView):
             return
         auto, ladder = self._auto_key(), self._ladder()
         choice = self._auto.get(auto) if self.collapsed is None else None
-        if choice is not None and len(ladder) > 1 and (choice != ladder[0] or not self._readable_whole(placed)):
-            # a new shape may want another choice: the ladder again from its first step (layouts cached)
+        step, known = self._ladder_step(ladder) if choice is not None else (0, True)
+        if choice is not None and (not known or ladder[step] != choice):  # the new shape wants another choice
             del self._auto[auto]
-            self._trying[auto] = 1 if choice == ladder[0] else 0  # the first, shown, does not read whole
+            if known:
+                self._auto[auto] = ladder[step]
+            else:  # tried on from the first one not laid out yet
+                self._trying[auto] = step
             self._request()
             return
         columns = best_columns(placed.unfolded, placed.sizes, self.view_size(), self.text_scales()[1])[0] \
