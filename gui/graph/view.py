@@ -17,6 +17,7 @@ from ...core.iteration import Iteration, node_number
 from ...core.view_state import ViewState
 from . import model as gm
 from .animation import BackwardAnimation
+from .choices import Choice, ladder
 from .fold import best_columns
 from .items import NodeItem, Style
 from .layout import Layouts, Placed
@@ -28,12 +29,6 @@ READABLE_PX = 12.0  # node text at least this tall (px) at the default zoom (x P
 LARGEST_PX = 17.0  # and no taller: a small graph is not blown up
 PRESENTATION_SCALE = 1.6  # node font size in presentation mode
 PRESENTATION_TEXT = 1.5  # node text on screen in presentation mode, against normal mode
-# Between these, a graph opens as its module tree when its text is not readable at fit in the view (LeNet-5,
-# 27 nodes); below, always whole (a small MLP, DynamicNet: their parameters are what a lesson points at);
-# above, never readable at fit (300 nodes need ~10 times the boxes a 1600x1000 window holds at 12 px), so no
-# expanded layout is made first.
-TREE_FROM, TREE_ABOVE = 25, 300
-Choice = tuple[frozenset, bool]  # the modules shown folded, and compact boxes (no value/gradient lines)
 FOLD_UP_TO = 600  # boxes; bigger drawings are not folded into columns (never readable whole anyway)
 
 
@@ -322,21 +317,10 @@ class GraphView(QGraphicsView):
         return (self.iteration.signature, self.style_.font.pointSize())
 
     def _ladder(self) -> list[Choice]:
-        """The automatic choices, tried in order until one is readable whole in the view (TREE_FROM,
-        TREE_ABOVE): the whole graph, then its module tree, each with full boxes and then compact ones. A
-        small graph's modules are folded last, those alone whose boxes make no cycle (gm.acyclic_boxes)."""
+        """The automatic choices (choices.ladder), tried in order until one is readable whole in the view."""
         key = self._auto_key()
         if key not in self._ladders:
-            g = self._module_graph()
-            whole: list[Choice] = [(frozenset(), False), (frozenset(), True)]
-            if g.number_of_nodes() < TREE_FROM:
-                tree = gm.acyclic_boxes(g, gm.module_tree(g))
-                self._ladders[key] = [*whole, (tree, True)] if tree else whole
-            else:
-                tree = gm.module_tree(g)
-                # presentation mode: compact module boxes (name, shapes, parameters), larger on the screen
-                trees: list[Choice] = [(tree, True)] if self.presentation else [(tree, False), (tree, True)]
-                self._ladders[key] = trees if g.number_of_nodes() > TREE_ABOVE else [whole[0], *trees]
+            self._ladders[key] = ladder(self._module_graph(), self.presentation)
         return self._ladders[key]
 
     def _choice(self) -> Choice:
