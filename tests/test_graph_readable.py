@@ -295,3 +295,21 @@ def test_a_resized_view_chooses_again(qtbot, recorded):
         qtbot.waitUntil(lambda c=compact: not view.busy and all(i.compact == c for i in view.items.values()),
                         timeout=WAIT)
         assert sorted(drawn(view)) == sorted(view.items) and text_px(view) >= READABLE_PX - 0.01
+
+
+def test_the_choices_tried_in_order():
+    """Whole, tree, compact: a small graph folds its modules only last; from TREE_FROM nodes the tree comes
+    after the whole graph; above TREE_ABOVE it comes first; presentation mode's tree is compact at once."""
+    from backprop_studio.gui.graph.choices import TREE_ABOVE, TREE_FROM, ladder
+
+    def graph(nodes: int) -> nx.DiGraph:
+        return _chain_of_modules([f"blocks.{i}" for i in range(nodes // 3)])
+
+    none = frozenset()
+    small, medium, big = graph(TREE_FROM - 3), graph(TREE_FROM + 3), graph(TREE_ABOVE + 3)
+    tree = frozenset(f"blocks.{i}" for i in range(small.number_of_nodes() // 3))
+    assert ladder(small, False) == [(none, False), (none, True), (tree, True)]
+    tree = frozenset(f"blocks.{i}" for i in range(medium.number_of_nodes() // 3))
+    assert ladder(medium, False) == [(none, False), (tree, False), (tree, True)]
+    assert ladder(medium, True) == [(none, False), (tree, True)]
+    assert [c[1] for c in ladder(big, False)] == [False, True] and all(c[0] for c in ladder(big, False))
