@@ -300,7 +300,7 @@ def test_a_resized_view_chooses_again(qtbot, recorded):
 def test_the_choices_tried_in_order():
     """Whole, tree, compact: a small graph folds its modules only last; from TREE_FROM nodes the tree comes
     after the whole graph; above TREE_ABOVE it comes first; presentation mode's tree is compact at once."""
-    from backprop_studio.gui.graph.choices import TREE_ABOVE, TREE_FROM, ladder
+    from backprop_studio.gui.graph.choices import BOXES_AT_MOST, TREE_ABOVE, TREE_FROM, ladder
 
     def graph(nodes: int) -> nx.DiGraph:
         return _chain_of_modules([f"blocks.{i}" for i in range(nodes // 3)])
@@ -313,3 +313,6 @@ def test_the_choices_tried_in_order():
     assert ladder(medium, False) == [(none, False), (tree, False), (tree, True)]
     assert ladder(medium, True) == [(none, False), (tree, True)]
     assert [c[1] for c in ladder(big, False)] == [False, True] and all(c[0] for c in ladder(big, False))
+    flat = nx.DiGraph()  # more nodes than TREE_ABOVE and no module: more boxes than any window reads whole
+    flat.add_nodes_from((f"n{i}", {"kind": "op", "op": "AddBackward0"}) for i in range(BOXES_AT_MOST + 1))
+    assert ladder(flat, True) == [(none, False)]
