@@ -331,26 +331,30 @@ def _build(w: Walk) -> list[tuple[int, int]]:
     leaves: list = []
     sig: list[int] = []  # op code, rank, dims per node: hashed into the signature
     names = _names
+    push_sig, extend_sig, add_attrs, add_edge = sig.append, sig.extend, attrs.append, edges.append
     for k, (fn, m) in enumerate(zip(w.fns, w.metas, strict=True)):
         op, kind, code = _types.get(type(fn)) or _type_info(type(fn))
         if kind is None:  # AccumulateGrad: the leaf tensor itself
             kind = "param" if isinstance(m, torch.nn.Parameter) else "leaf"
             leaves.append(k)
+            shape = list(m.shape)
+        elif m is not None:
+            shape = m.shape  # a new list each read
         if m is not None:
-            shape, dt, dv = list(m.shape), m.dtype, m.device
+            dt, dv = m.dtype, m.device
             dtype, device = names.get(dt) or name_of(dt), names.get(dv) or name_of(dv)
         else:
             shape, dtype, device = [], "", ""
-        sig.append(code)
-        sig.append(len(shape))
-        sig.extend(shape)
-        attrs.append({"op": op, "kind": kind, "shape": shape, "dtype": dtype, "device": device,
-                      "name": None, "module": None, "source": None,
-                      "dim": _dim(fn, len(shape)) if op in DIM_OPS else None})
+        push_sig(code)
+        push_sig(len(shape))
+        extend_sig(shape)
+        add_attrs({"op": op, "kind": kind, "shape": shape, "dtype": dtype, "device": device,
+                   "name": None, "module": None, "source": None,
+                   "dim": _dim(fn, len(shape)) if op in DIM_OPS else None})
         for child, _ in fn.next_functions:
             if child is not None:
-                edges.append((index[child], k))
-    nids = [node_id(k) for k in range(len(w.fns))]
+                add_edge((index[child], k))
+    nids = [f"n{k}" for k in range(len(w.fns))]  # node_id(k), inline: one call less per node
     w.graph = _digraph(nids, attrs, edges)
     h = hashlib.blake2b(array("q", sig).tobytes(), digest_size=8)
     h.update(array("q", [x for e in edges for x in e]).tobytes())
