@@ -10,9 +10,10 @@ import networkx as nx
 
 # accumulated: a leaf's .grad after this backward when earlier ones had left a sum in it (else absent)
 # dim: the dimension a softmax / log_softmax normalises over (None for other ops; recordings before it lack it)
+# module_type: the class names along the node's module path, one per part ("0.1" -> "Sequential.BatchNorm2d")
 NODE_FIELDS = ("op", "kind", "name", "module", "shape", "dtype", "device", "source", "dim", "value", "grad",
-               "accumulated")
-STATIC_FIELDS = ("op", "kind", "name", "module", "shape", "dtype", "device", "source", "dim")
+               "accumulated", "module_type")
+STATIC_FIELDS = ("op", "kind", "name", "module", "shape", "dtype", "device", "source", "dim", "module_type")
 DETAILS = ("auto", "full", "light")  # auto: full where the budget allows, light elsewhere
 DEFAULT_DETAIL = "auto"  # record, scripts opened in the app
 LIVE_DETAIL = "full"  # lessons and interactive sessions: every node's value and gradient

@@ -349,7 +349,7 @@ def _build(w: Walk) -> list[tuple[int, int]]:
         push_sig(len(shape))
         extend_sig(shape)
         add_attrs({"op": op, "kind": kind, "shape": shape, "dtype": dtype, "device": device,
-                   "name": None, "module": None, "source": None,
+                   "name": None, "module": None, "source": None, "module_type": None,
                    "dim": _dim(fn, len(shape)) if op in DIM_OPS else None})
         for child, _ in fn.next_functions:
             if child is not None:
@@ -394,6 +394,14 @@ def _digraph(names: list[str], attrs: list[dict], edges: list[tuple[int, int]]) 
         if sv not in out:
             out[sv] = pred[sv][su] = {}
     return g
+
+
+def set_module_types(g: nx.DiGraph, types: dict[str, str]) -> None:
+    """Each node's module_type: the class names along its module's path (Names.module_types)."""
+    for a in g._node.values():
+        m = a["module"]
+        if m is not None:
+            a["module_type"] = types.get(m)
 
 
 def annotate(w: Walk, names, by_tensor: dict, by_fn: dict, module_of: dict, sources: dict) -> list[str]:

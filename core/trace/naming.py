@@ -101,6 +101,7 @@ class Names:
 
     def __init__(self):
         self.module_path = IdMap()  # module -> qualified path
+        self.module_types: dict[str, str] = {}  # qualified path -> the class names along it ("Sequential.Conv2d")
         self.param_name = IdMap()  # parameter -> qualified name(s)
         self.place = IdMap()  # parameter -> its place in the first optimizer that held it
         self._optimizers = IdMap()  # optimizer -> its number, by first sight
@@ -169,8 +170,13 @@ class Names:
 
     def _name(self, root: torch.nn.Module, tree: _Tree) -> None:
         prefix = f"{tree.label}." if tree.label else ""
-        for path, m in root.named_modules(remove_duplicate=False):
-            self.module_path[m] = prefix + path if path else (tree.label or type(root).__name__)
+        top = [type(root).__name__] if tree.label else []
+        found = dict(root.named_modules(remove_duplicate=False))
+        for path, m in found.items():
+            full = self.module_path[m] = prefix + path if path else (tree.label or type(root).__name__)
+            parts = path.split(".") if path else []
+            self.module_types[full] = ".".join(
+                top + [type(found[".".join(parts[: i + 1])]).__name__ for i in range(len(parts))]) or type(root).__name__
         for p, held in tree.names.values():
             self.param_name[p] = ", ".join(prefix + n for n in held)
 

@@ -364,6 +364,7 @@ class Tracer:
                 attribute_modules(w.graph, w.index, self.module_calls)
             if known is not None:
                 _keep_static(w.graph, known.graph)  # sources and modules a capture-less forward lacks
+            graph_mod.set_module_types(w.graph, self.names.module_types)
             if known is None or w.graph._node != known.graph._node:  # new, or now with sources and modules
                 known = graph_mod.Structure.of(w, named, edges, bool(sources))  # static attributes only
                 self.structures.put(w.key, known)

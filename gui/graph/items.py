@@ -70,7 +70,9 @@ class NodeItem(QGraphicsItem):
         super().__init__()
         self.box_id = box_id
         self.kind = box["kind"]
-        self.head = box["head"]
+        self.head = box["head"]  # a module box: the module's path
+        self.title = gm.title(box)
+        self.type = box.get("type")  # a module box: its class name
         self.sub = box["sub"]
         self.members = box["members"]
         self.params = box.get("params", 0)  # a module's parameter count
@@ -114,7 +116,7 @@ class NodeItem(QGraphicsItem):
                     if self.norm is not None and not self.compact else []
             else:
                 sub, extra = self.sub, [] if self.compact else gm.readouts(self.attrs)
-            self._text = [self.head, *sub, *extra]
+            self._text = [self.title, *sub, *extra]
         return self._text
 
     def tooltip(self) -> str:
@@ -122,7 +124,7 @@ class NodeItem(QGraphicsItem):
         a = self.attrs
         if self.kind == "module":
             return translate("NodeItem", "module {module}: {count} nodes (double-click to expand)").format(
-                module=self.head, count=len(self.members))
+                module=self.title, count=len(self.members))
         labels = {"name": translate("NodeItem", "name"), "module": translate("NodeItem", "module"),
                   "source": translate("NodeItem", "source")}
         parts = [a.get("op") or "", translate("NodeItem", "kind {kind}").format(kind=a.get("kind"))]

@@ -138,8 +138,8 @@ def display_graph(g: nx.DiGraph, collapsed: frozenset[str], compact: bool = Fals
         else:
             owner[n] = box
             if box not in nodes:
-                nodes[box] = {"kind": "module", "head": box[len(GROUP_PREFIX):].split(CALL)[0], "sub": [],
-                              "members": [], "compact": compact}
+                path = box[len(GROUP_PREFIX):].split(CALL)[0]
+                nodes[box] = {"kind": "module", "head": path, "sub": [], "members": [], "compact": compact}
             nodes[box]["members"].append(n)
     seen: set[tuple[str, str]] = set()
     edges = []
@@ -156,6 +156,7 @@ def display_graph(g: nx.DiGraph, collapsed: frozenset[str], compact: bool = Fals
                 edges.append(e)
     for box, d in nodes.items():
         if d["kind"] == "module":
+            d["type"] = module_class(g, d["head"], d["members"])
             d["sub"] = module_lines(g, d["members"], ends.get(box, {}))
             d["params"] = param_count(g, d["members"])
     return DisplayGraph(nodes, edges, owner)
@@ -173,6 +174,26 @@ def calls(g: nx.DiGraph, module: str, members: list[str]) -> dict[str, list[str]
     pieces.sort(key=lambda c: -max(node_number(n) for n in c))  # node ids count from the loss backwards
     return {GROUP_PREFIX + module + (f"{CALL}{k + 1}" if k else ""): sorted(c, key=node_number)
             for k, c in enumerate(pieces)}
+
+
+def module_class(g: nx.DiGraph, path: str, members: list[str]) -> str | None:
+    """The class name of module `path` (Conv2d, Sequential...), read from a member's module_type (the class
+    names along its module path); None in recordings made before it was kept."""
+    depth = path.count(".")
+    for n in members:
+        a = g.nodes[n]
+        types, module = a.get("module_type"), a.get("module") or ""
+        if types and (module == path or module.startswith(path + ".")):
+            parts = types.split(".")
+            if len(parts) > depth:
+                return parts[depth]
+    return None
+
+
+def title(box: dict) -> str:
+    """A box's first line: a module's path and its class ("0 · Sequential", "conv1 · Conv2d"); else its head."""
+    cls = box.get("type")
+    return f"{box['head']} · {cls}" if cls and cls != box["head"] else box["head"]
 
 
 def shape_text(shape) -> str:
@@ -198,10 +219,10 @@ def box_size(box: dict, char_w: float, line_h: float) -> tuple[float, float]:
     """Width and height in points of a box, from character counts (deterministic, no fonts)."""
     if box.get("compact"):  # title, static line; a module's parameter count (items.py words it)
         counted = f"{box['params']:,} parameters" if box.get("params") else ""
-        chars = max([len(box["head"]) + 1, len(counted)] + [len(s) for s in box["sub"]])
+        chars = max([len(title(box)) + 1, len(counted)] + [len(s) for s in box["sub"]])
         lines = 1 + len(box["sub"]) + bool(counted)
         return math.ceil(chars * char_w + 10), math.ceil(lines * line_h + 6)
-    chars = max([len(box["head"]) + 1] + [len(s) for s in box["sub"]] + [READOUT_CHARS])
+    chars = max([len(title(box)) + 1] + [len(s) for s in box["sub"]] + [READOUT_CHARS])
     # readouts: val and grad; a leaf's .grad too when earlier backwards left a sum in it (zero_grad forgotten)
     # a module: its parameter count, node count and largest gradient norm (items.py words them)
     lines = 1 + len(box["sub"]) + {"module": 3, "param": 3, "leaf": 3}.get(box["kind"], 2)
