@@ -31,6 +31,7 @@ from .console import ConsoleView
 from .controls import ControlsToolbar
 from .diagnostics import DiagnosticsView, show_finding
 from .files import Files
+from .graph.model import GROUP_PREFIX
 from .graph.view import GraphView
 from .inspector.view import InspectorView
 from .lesson_panel import LessonPanel
@@ -344,8 +345,7 @@ class MainWindow(QMainWindow):
             return
         self.graph.set_iteration(it)
         self.plots.set_cursor(it.index)
-        selected = self.bridge.view.selection
-        self.inspector.show_node(it, selected if selected in it.graph else None)
+        self._on_node_selected(self.bridge.view.selection)
         self.graph.set_marks(self.diagnostics.marks(it))
 
     def _on_loss_only(self, it: Iteration) -> None:
@@ -450,7 +450,10 @@ class MainWindow(QMainWindow):
 
     def _on_node_selected(self, box) -> None:
         it = self.iteration
-        self.inspector.show_node(it, box if it is not None and box in it.graph else None)
+        if it is not None and isinstance(box, str) and box.startswith(GROUP_PREFIX):
+            self.inspector.show_module(it, box)
+        else:
+            self.inspector.show_node(it, box if it is not None and box in it.graph else None)
 
     def _on_pick_finding(self, f: dict) -> None:
         """A finding picked: its iteration and node, and the plots when a curve is its evidence."""

@@ -134,19 +134,21 @@ def test_every_graph_is_drawn_inside_the_view_with_readable_text(qtbot, recorded
     assert sorted(drawn(view)) == sorted(view.items), name  # the whole graph in view
 
 
-@pytest.mark.parametrize("name, blocks", [("transformer", ["blocks.0", "blocks.1", "blocks.2", "blocks.3"]),
-                                          ("transformer_encoder", [f"encoder.layers.{k}" for k in range(6)]),
-                                          ("cnn6", ["0", "1", "2", "3", "4", "5"]),
-                                          ("lenet_cifar", ["conv1", "conv2", "fc1", "fc2", "fc3"])])
+# the class beside the path where it fits the box's width (TransformerEncoderLayer does not: the path alone)
+@pytest.mark.parametrize("name, blocks", [("transformer", {f"blocks.{k}": "Block" for k in range(4)}),
+                                          ("transformer_encoder", {f"encoder.layers.{k}": None for k in range(6)}),
+                                          ("cnn6", {str(k): "Sequential" for k in range(6)}),
+                                          ("lenet_cifar", {"conv1": "Conv2d", "conv2": "Conv2d", "fc1": "Linear",
+                                                           "fc2": "Linear", "fc3": "Linear"})])
 def test_a_real_model_opens_as_its_module_tree_with_readable_names(qtbot, recorded, name, blocks):
     view = make_view(qtbot)
     show(qtbot, view, recorded[name][0])
     modules = {i.head: i for i in view.items.values() if i.kind == "module"}
     assert set(blocks) <= set(modules), sorted(modules)
     assert len(view.items) <= 16 and text_px(view) >= READABLE_PX - 0.01
-    for block in blocks:  # named by module path, with shapes, parameter count and a gradient colour
+    for block, cls in blocks.items():  # named by module path and class, with shapes, parameter count and a colour
         lines = modules[block].text_lines()
-        assert lines[0] == block and "→" in lines[1] and "parameters" in lines[2], lines
+        assert lines[0] == (f"{block} · {cls}" if cls else block) and "→" in lines[1] and "parameters" in lines[2], lines
         assert modules[block].norm is not None and modules[block].norm > 0
     assert set(drawn(view)) == set(view.items)
     assert view.graph_scene.item_of("n0").box_id in drawn(view)  # the loss (its op, or the loss module's box)

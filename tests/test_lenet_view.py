@@ -8,6 +8,7 @@ import os
 import pytest
 
 from backprop_studio.core.lessons import load as load_lessons
+from backprop_studio.core.recording.store import RecordingWriter
 from tests.test_graph_readable import MODELS, PRESENTATION_TEXT, READABLE_PX, drawn, record, show, text_px
 from tests.util import LESSONS
 
@@ -40,3 +41,25 @@ def test_lenet_and_a_cnn_show_whole_in_presentation_mode(make_main_window, qtbot
         qtbot.wait(50)  # the narration's column resized, the view refolded
         assert set(drawn(w.graph)) == set(w.graph.items), theme  # nothing scrolled out of view
         assert text_px(w.graph) >= max(PRESENTATION_TEXT * normal, PRESENTATION_TEXT * READABLE_PX) - 0.01
+
+
+def test_a_module_box_and_the_inspector_name_its_class(make_main_window, qtbot, graphs, tmp_path):
+    """A module box reads "conv1 · Conv2d" (a bare index too: "0 · Sequential"), from a recording: the class
+    names are kept in the file; selecting the box shows its class, nodes and parameters in the inspector."""
+    path = str(tmp_path / "lenet.bps")
+    writer = RecordingWriter(path, {"script": "lenet_cifar.py", "argv": [], "detail": "full"})
+    writer.add_iteration(graphs["lenet"])
+    writer.close("finished")
+    w = make_main_window()
+    assert w.open_recording(path)
+    qtbot.waitUntil(lambda: w.iteration is not None and not w.graph.busy and bool(w.graph.items), timeout=60_000)
+    titles = {i.head: i.text_lines()[0] for i in w.graph.items.values() if i.kind == "module"}
+    assert titles["conv1"] == "conv1 · Conv2d" and titles["fc3"] == "fc3 · Linear", titles
+    w.graph.select_node("module:conv2", centre=False)
+    text = w.inspector.text()
+    assert "conv2 · Conv2d" in text and "class" in text and "2,416" in text, text  # 16*6*5*5 + 16
+    w.graph.select_node("module:fc1", centre=False)
+    assert "fc1 · Linear" in w.inspector.text()
+    show(qtbot, w.graph, graphs["cnn6"])
+    titles = {i.head: i.text_lines()[0] for i in w.graph.items.values() if i.kind == "module"}
+    assert titles["0"] == "0 · Sequential" and titles["8"] == "8 · Linear", titles

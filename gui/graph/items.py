@@ -72,7 +72,6 @@ class NodeItem(QGraphicsItem):
         self.kind = box["kind"]
         self.head = box["head"]  # a module box: the module's path
         self.title = gm.title(box)
-        self.type = box.get("type")  # a module box: its class name
         self.sub = box["sub"]
         self.members = box["members"]
         self.params = box.get("params", 0)  # a module's parameter count

@@ -190,10 +190,28 @@ def module_class(g: nx.DiGraph, path: str, members: list[str]) -> str | None:
     return None
 
 
+def box_members(g: nx.DiGraph, box: str) -> list[str]:
+    """The graph nodes a module box ("module:<path>", "module:<path>#2") folds, as display_graph folds them."""
+    path = box[len(GROUP_PREFIX):].split(CALL)[0]
+    inside = [n for n, a in g.nodes(data=True) if (m := module_of(a)) and (m == path or m.startswith(path + "."))]
+    return calls(g, path, inside).get(box, []) if inside else []
+
+
 def title(box: dict) -> str:
-    """A box's first line: a module's path and its class ("0 · Sequential", "conv1 · Conv2d"); else its head."""
+    """A box's first line: a module's path and its class ("0 · Sequential", "conv1 · Conv2d") where that fits
+    in the width its other lines take (a box never widens for it: the class is in the tooltip and the
+    inspector); else its head."""
     cls = box.get("type")
-    return f"{box['head']} · {cls}" if cls and cls != box["head"] else box["head"]
+    named = f"{box['head']} · {cls}"
+    return named if cls and cls != box["head"] and len(named) + 1 <= _chars(box, box["head"]) else box["head"]
+
+
+def _chars(box: dict, first: str) -> int:
+    """The characters a box's widest line takes, its first line being `first`."""
+    lines = [len(first) + 1] + [len(s) for s in box["sub"]]
+    if box.get("compact"):  # a module's parameter count (items.py words it)
+        return max(lines + [len(f"{box['params']:,} parameters") if box.get("params") else 0])
+    return max(lines + [READOUT_CHARS])
 
 
 def shape_text(shape) -> str:
@@ -218,11 +236,9 @@ def param_count(g: nx.DiGraph, members: list[str]) -> int:
 def box_size(box: dict, char_w: float, line_h: float) -> tuple[float, float]:
     """Width and height in points of a box, from character counts (deterministic, no fonts)."""
     if box.get("compact"):  # title, static line; a module's parameter count (items.py words it)
-        counted = f"{box['params']:,} parameters" if box.get("params") else ""
-        chars = max([len(title(box)) + 1, len(counted)] + [len(s) for s in box["sub"]])
-        lines = 1 + len(box["sub"]) + bool(counted)
-        return math.ceil(chars * char_w + 10), math.ceil(lines * line_h + 6)
-    chars = max([len(title(box)) + 1] + [len(s) for s in box["sub"]] + [READOUT_CHARS])
+        lines = 1 + len(box["sub"]) + bool(box.get("params"))
+        return math.ceil(_chars(box, box["head"]) * char_w + 10), math.ceil(lines * line_h + 6)
+    chars = _chars(box, box["head"])
     # readouts: val and grad; a leaf's .grad too when earlier backwards left a sum in it (zero_grad forgotten)
     # a module: its parameter count, node count and largest gradient norm (items.py words them)
     lines = 1 + len(box["sub"]) + {"module": 3, "param": 3, "leaf": 3}.get(box["kind"], 2)

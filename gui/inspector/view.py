@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from ...core.iteration import SINK, Iteration, node_nonfinite
 from ...core.render.labels import node_name
+from ..graph import model as gm
 from ..i18n import translate
 from ..plots.draw import style_plot
 from .optimizer import OptimizerPage
@@ -235,6 +236,28 @@ class InspectorView(QWidget):
         if self.which == "grad" and not a.get("grad") and a.get("value"):
             self.value_button.setChecked(True)  # nothing to show for the gradient yet
         self._show_tensor()
+
+    def show_module(self, iteration: Iteration, box: str) -> None:
+        """Show a module box of the graph ("module:<path>"): its path, class, nodes, parameters and the largest
+        gradient norm among its nodes."""
+        g = iteration.graph
+        members = gm.box_members(g, box)
+        if not members:
+            self.show_node(iteration, None)
+            return
+        self.show_node(iteration, None)  # the placeholder's tables hidden; then the module's rows
+        path = box[len(gm.GROUP_PREFIX):].split(gm.CALL)[0]
+        cls = gm.module_class(g, path, members)
+        norms = [n for n in (gm.grad_norm(g.nodes[m]) for m in members) if n is not None]
+        name = f"{path} · {cls}" if cls and cls != path else path
+        self.title.setText(f"<span style='font-size:x-large; font-weight:bold'>{html.escape(name)}</span>")
+        self.info.setText(rows_html([
+            (self.tr("kind"), self.tr("module")), (self.tr("class"), cls or "–"), (self.tr("module"), path),
+            (self.tr("nodes"), len(members)), (self.tr("parameters"), f"{gm.param_count(g, members):,}"),
+            (self.tr("max ‖grad‖"), fmt(max(norms)) if norms else "–"),
+            (self.tr("iteration"), self.tr("{index} ({detail} detail)").format(index=iteration.index,
+                                                                              detail=iteration.detail))])
+            + "<br>" + self.tr("Double-click the box to open the module."))
 
     def show_optimizer(self, data: dict) -> None:
         """Show an optimizer_pre / optimizer_post event's data (see OptimizerPage)."""
