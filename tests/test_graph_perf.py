@@ -47,7 +47,7 @@ def reference_walk(roots: list) -> tuple[nx.DiGraph, dict]:
             dim = (fn._saved_dim - 2 ** 64 if fn._saved_dim >= 2 ** 63 else fn._saved_dim) % len(shape)
         nodes.append((ids[fn], {"op": op, "kind": node_kind(fn), "shape": shape, "device": device,
                                 "dtype": dtype.removeprefix("torch."), "name": None, "module": None,
-                                "source": None, "dim": dim}))
+                                "source": None, "module_type": None, "dim": dim}))
         stack.extend(c for c, _ in reversed(fn.next_functions) if c is not None and c not in ids)
     g = nx.DiGraph()
     g.add_nodes_from(nodes)
