@@ -597,3 +597,54 @@ def test_tick_labels_do_not_overlap_on_short_axes(qtbot, light_theme, size, deca
         rects = [r for r, _, t in texts if t]
         assert len(rects) >= 2
         assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:]), [t for _, _, t in texts]
+
+
+def _labels(plot, side: str) -> list:
+    """The (rect, text) of the labels an axis draws."""
+    from PySide6.QtGui import QImage, QPainter
+
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        return [(r, t) for r, _, t in plot.getAxis(side).generateDrawSpecs(painter)[2] if t]
+    finally:
+        painter.end()
+
+
+@pytest.mark.parametrize("size", [(250, 330), (560, 900)])
+def test_empty_plots_say_why_with_labelled_axes_and_the_cursor_inside(qtbot, light_theme, size):
+    """Iteration 0 of the while-loop lesson (a vector backward: no scalar loss, no optimizer): the loss and
+    update-ratio plots say why they are empty; every axis labels a value, its labels apart; the cursor is
+    inside the plots, not on the y axis. Data arriving takes the notes away and ranges the axes on it."""
+    from backprop_studio.gui.plots.view import PlotsView
+
+    plots = PlotsView()
+    qtbot.addWidget(plots)
+    plots.resize(*size)
+    plots.show()
+    plots.flush()
+    assert plots.notes() == {"loss": "after the first backward pass", "grad": "after the first backward pass",
+                             "ratio": "after the first optimizer step"}
+    plots.add_iteration(0, None, {"x": {"grad_norm": 2060.0, "nan": 0, "inf": 0}})
+    plots.set_cursor(0)
+    plots.flush()
+    plots.grab()
+    assert plots.notes() == {"loss": "no scalar loss", "grad": "", "ratio": "after the first optimizer step"}
+    for plot in (plots.loss_plot, plots.grad_plot, plots.ratio_plot):
+        lo, hi = plot.viewRange()[0]
+        assert lo < plots.cursor() < hi and min(plots.cursor() - lo, hi - plots.cursor()) >= 0.25 * (hi - lo)
+        for side in ("left", "bottom"):
+            labels = _labels(plot, side)
+            assert labels, side
+            rects = [r for r, _ in labels]
+            assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:]), labels
+        assert "0" in [t for _, t in _labels(plot, "bottom")]
+    for i in range(1, 6):
+        plots.add_iteration(i, 1.0 / i, {"x": {"grad_norm": 10.0 * i, "nan": 0, "inf": 0}})
+        plots.add_update_ratios(i, {"x": 1e-3 * i})
+    plots.flush()
+    assert plots.notes() == {"loss": "", "grad": "", "ratio": ""}
+    for plot in (plots.loss_plot, plots.grad_plot, plots.ratio_plot):
+        plot.getViewBox().updateAutoRange()
+    assert plots.loss_plot.viewRange()[0][1] >= 5  # the x axis follows the data again
+    assert all(plot.getViewBox().autoRangeEnabled()[1] for plot in (plots.grad_plot, plots.ratio_plot))

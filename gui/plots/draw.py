@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 import time
 
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from ..theme import current_theme, pen_colours
 
 MAX_CURVES = 20  # per parameter plot: the 19 largest, the rest folded into one "others" curve
+MIN_TICK_PX = 5  # ticks closer than this on screen are a smudge, not a scale: the finer one is left out
 
 
 def style_plot(plot: pg.PlotItem, view: pg.GraphicsView, palette: QPalette) -> None:
@@ -48,7 +50,22 @@ class LogAxis(pg.AxisItem):
     """A value axis whose labels are never closer than a line of text (a short plot at 1280x720). In log
     mode: plain labels (20, 0.01, 1e-06), only at 1, 2 and 5 x 10^k when there are enough of those (the
     3..9 minor labels pile up otherwise), 10^k first, then 5 and 2 x 10^k where they fit; in linear mode
-    every k-th label (4.0, 4.4, 4.8 instead of 4.0 4.2 4.4 4.6 4.8 in 40 px)."""
+    every k-th label (4.0, 4.4, 4.8 instead of 4.0 4.2 4.4 4.6 4.8 in 40 px). Ticks closer than MIN_TICK_PX
+    are left out (the minor ticks of a decade in 40 px)."""
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph override)
+        per = size / (maxVal - minVal) if maxVal > minVal else 0.0
+        if not per:
+            return super().tickValues(minVal, maxVal, size)
+        placed: list[float] = []
+        levels = []
+        for spacing, values in super().tickValues(minVal, maxVal, size):  # coarsest level first
+            rank = (lambda v: {1: 0, 5: 1, 2: 2}.get(mantissa(v), 3)) if self.logMode else (lambda v: 0)
+            for v in sorted(values, key=lambda v: (rank(v), v)):  # a log decade's 1, 5 and 2 first
+                if all(abs(v - p) * per >= MIN_TICK_PX for p in placed):
+                    placed.append(v)
+            levels.append((spacing, [v for v in values if v in placed]))
+        return levels
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
         strings = super().tickStrings(values, scale, spacing)
@@ -95,6 +112,28 @@ class IterationAxis(pg.AxisItem):
         levels = [(spacing, [v for v in values if float(v).is_integer()])
                   for spacing, values in super().tickValues(minVal, maxVal, size) if spacing >= 1]
         return levels or [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
+
+
+class PlotNote(pg.TextItem):
+    """Why a plot is empty, written in its middle ("after the first optimizer step"), wrapped to its width."""
+
+    def __init__(self, plot: pg.PlotItem):
+        super().__init__("", anchor=(0.5, 0.5))
+        self.setParentItem(plot.vb)  # the view box's pixels, not the data's coordinates
+        self.said = ""
+        plot.vb.sigResized.connect(self._place)
+
+    def _place(self, vb) -> None:
+        self.textItem.setTextWidth(max(vb.width() - 12, 40))
+        self.setPos(vb.rect().center())
+        self.updateTextPos()
+
+    def say(self, text: str, colour: QColor) -> None:
+        if text != self.said or colour != self.color:
+            self.said = text
+            self.setColor(colour)
+            self.setHtml(f"<div align='center'>{html.escape(text)}</div>")
+        self.setVisible(bool(text))
 
 
 def mantissa(log_value: float) -> int:

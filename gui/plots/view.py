@@ -27,6 +27,7 @@ from ..theme import pen_colours
 from .draw import (
     IterationAxis,
     LogAxis,
+    PlotNote,
     TimedCanvas,
     line_width,
     mark_points,
@@ -88,6 +89,9 @@ class PlotsView(QWidget):
             plot.addItem(line, ignoreBounds=True)
             self._cursors.append(line)
         self.canvas.scene().sigMouseClicked.connect(self._on_plot_click)
+        self.seen = False  # an iteration arrived (a loss of None then means: no scalar loss)
+        self._notes = {plot: PlotNote(plot) for plot in (self.loss_plot, self.grad_plot, self.ratio_plot)}
+        self._pinned: set = set()  # (plot, axis) ranges set here while a plot has too little to range on
 
         self._zero_marks: pg.ScatterPlotItem | None = None  # zero updates on the ratio plot
         self.no_gradient: set[str] = set()  # parameters the last backward gave no gradient
@@ -126,6 +130,7 @@ class PlotsView(QWidget):
     def add_iteration(self, index: int, loss: float | None, params: dict[str, dict], nonfinite: bool = False) -> None:
         """One iteration: its loss (None when the root was not a scalar), per-parameter grad norms, and
         whether it is non-finite (core.iteration.iteration_nonfinite; shaded on the loss plot)."""
+        self.seen = True
         if loss is not None:
             try:
                 v = float(loss)
@@ -156,6 +161,7 @@ class PlotsView(QWidget):
     def set_history(self, rows: list[dict], params: dict[str, list[tuple[int, float]]]) -> None:
         """Replace everything by a recording's history (Recording.scalars(), Recording.param_stats())."""
         self.clear()
+        self.seen = bool(rows)
         pts = sorted((int(r["index"]), r["loss"]) for r in rows if r.get("loss") is not None)
         if pts:
             xs = np.array([i for i, _ in pts], dtype=np.float64)
@@ -169,6 +175,7 @@ class PlotsView(QWidget):
     def clear(self) -> None:
         """Forget all data (a restart or a new run)."""
         self.loss = Series()
+        self.seen = False
         self.nonfinite_spans = []
         self.grads, self.ratios = ParamTable(), ParamTable()
         self.no_gradient.clear()
@@ -209,6 +216,7 @@ class PlotsView(QWidget):
         self.redraws += 1
         set_data(self.loss_curve, *self.loss.shown_data())
         mark_points(self.loss_curve, self.loss.n, sampled=False)
+        self._explain_empty()
         self._loss_range()
         self._draw_regions()
         listed = sum(len(part) for part in self._groups.get("grad", ((), ())))
@@ -220,6 +228,7 @@ class PlotsView(QWidget):
         self._draw_params("grad", self.grads, self.grad_plot, "norm")
         self._draw_params("ratio", self.ratios, self.ratio_plot, "median")
         self._draw_zero_updates()
+        self._x_range()
         self._update_titles()
         # Redraw less often when drawing is slow (many curves, slow machine): at most ~1/4 of the UI thread.
         cost_ms = (time.perf_counter() - started + self.canvas.last_paint_s) * 1000
@@ -231,6 +240,54 @@ class PlotsView(QWidget):
             line.setVisible(index is not None)
             if index is not None:
                 line.setValue(index)
+        self._x_range()
+
+    def notes(self) -> dict[str, str]:
+        """What each empty plot says in its place ("" when it has data)."""
+        return {name: self._notes[plot].said
+                for name, plot in (("loss", self.loss_plot), ("grad", self.grad_plot), ("ratio", self.ratio_plot))}
+
+    def _explain_empty(self) -> None:
+        """An empty plot says why in its place, over a y range with a labelled tick (a log plot: one decade
+        around 1, or 0.001 for update ratios) instead of pyqtgraph's bare 1..10."""
+        colour = pen_colours(self.palette())[1]
+        waiting = self.tr("after the first backward pass")
+        y = self.loss.shown_data()[1]
+        grads = self.grads.values[:, :self.grads.n]
+        empty = {self.loss_plot: (not np.isfinite(y).any(), self.tr("no scalar loss") if self.seen else waiting, 0.5),
+                 self.grad_plot: (not (np.isfinite(grads) & (grads > 0)).any(),
+                                  self.tr("no parameter gradient") if self.seen else waiting, 0.0),
+                 self.ratio_plot: (not self.ratios.n, self.tr("after the first optimizer step"), -3.0)}
+        for plot, (none, why, middle) in empty.items():
+            self._notes[plot].say(why if none else "", colour)
+            if none and not (plot is self.loss_plot and self.log_loss.isChecked()):
+                self._pin(plot, "y", middle - 0.5, middle + 0.5)
+            else:
+                self._unpin(plot, "y")
+
+    def _x_range(self) -> None:
+        """While the plots hold one iteration or none, the iterations shown are the cursor's and the data's,
+        half an iteration either side (a labelled tick, the cursor inside the axes, not on the y axis)."""
+        xs = [float(v) for t in (self.loss, self.grads, self.ratios) if t.n for v in (t.x[0], t.x[t.n - 1])]
+        if self._cursors[0].isVisible():
+            xs.append(float(self._cursors[0].value()))
+        lo, hi = (min(xs), max(xs)) if xs else (0.0, 0.0)
+        if hi - lo < 1:
+            self._pin(self.loss_plot, "x", lo - 0.5, hi + 0.5)
+        elif (self.loss_plot, "x") in self._pinned:  # the curves were clipped to the pinned range: all in view
+            self.loss_plot.setXRange(lo, hi)
+            self._unpin(self.loss_plot, "x")
+
+    def _pin(self, plot: pg.PlotItem, axis: str, lo: float, hi: float) -> None:
+        self._pinned.add((plot, axis))
+        if [round(v, 9) for v in plot.viewRange()[axis == "y"]] != [round(lo, 9), round(hi, 9)]:
+            (plot.setYRange if axis == "y" else plot.setXRange)(lo, hi, padding=0)
+
+    def _unpin(self, plot: pg.PlotItem, axis: str) -> None:
+        """Auto-range again an axis _pin set (not one the user zoomed)."""
+        if (plot, axis) in self._pinned:
+            self._pinned.discard((plot, axis))
+            plot.enableAutoRange(axis=axis)
 
     def cursor(self) -> float | None:
         return self._cursors[0].value() if self._cursors[0].isVisible() else None

@@ -346,6 +346,22 @@
         <translation>.grad（累积）</translation>
     </message>
     <message>
+        <source>class</source>
+        <translation>类</translation>
+    </message>
+    <message>
+        <source>parameters</source>
+        <translation>参数</translation>
+    </message>
+    <message>
+        <source>max ‖grad‖</source>
+        <translation>最大 ‖grad‖</translation>
+    </message>
+    <message>
+        <source>Double-click the box to open the module.</source>
+        <translation>双击方框展开该模块。</translation>
+    </message>
+    <message>
         <source>Nothing selected</source>
         <translation>未选择任何内容</translation>
     </message>
@@ -1040,6 +1056,22 @@ Its output is in the console below.</source>
     <message>
         <source>Fit all data and follow new points again</source>
         <translation>显示全部数据并重新跟随新数据点</translation>
+    </message>
+    <message>
+        <source>after the first backward pass</source>
+        <translation>第一次反向传播之后</translation>
+    </message>
+    <message>
+        <source>no scalar loss</source>
+        <translation>没有标量损失</translation>
+    </message>
+    <message>
+        <source>no parameter gradient</source>
+        <translation>没有参数梯度</translation>
+    </message>
+    <message>
+        <source>after the first optimizer step</source>
+        <translation>第一次优化器更新之后</translation>
     </message>
     <message>
         <source>update 0: drawn at the floor of the log scale</source>
