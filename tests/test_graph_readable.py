@@ -132,6 +132,9 @@ def test_every_graph_is_drawn_inside_the_view_with_readable_text(qtbot, recorded
     assert text_px(view) >= READABLE_PX - 0.01
     assert not view.graph_scene.overview_on
     assert sorted(drawn(view)) == sorted(view.items), name  # the whole graph in view
+    port = view.viewport().rect().adjusted(-1, -1, 1, 1)  # below the legend's strip
+    for _, path in view.graph_scene.placed.edge_chunks:  # the edges too: a folded drawing's connectors
+        assert port.contains(view.mapFromScene(path.boundingRect()).boundingRect()), name  # into a column's top
 
 
 # the class beside the path where it fits the box's width (TransformerEncoderLayer does not: the path alone)

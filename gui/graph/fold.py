@@ -10,6 +10,10 @@ from bisect import bisect_right
 
 COLUMN_GAP = 40.0  # points between columns: room for the edges running from one column to the next
 MAX_COLUMNS = 12
+# a connector to another column leaves its box's bottom LEAVE down (within the view's margin below the
+# drawing), and enters its target from ENTRY above: ROOM_ABOVE is kept above a folded drawing's first row
+LEAVE, ENTRY = 8.0, 9.0
+ROOM_ABOVE = ENTRY + 2
 
 Centres = dict[str, tuple[float, float]]
 Sizes = dict[str, tuple[float, float]]
@@ -83,6 +87,7 @@ def best_columns(centres: Centres, sizes: Sizes, view: tuple[float, float], most
     found = []
     for k in range(1, min(MAX_COLUMNS, len(bands(centres, sizes))) + 1):
         w, h = extent(fold(centres, sizes, k)[0], sizes)
+        h += ROOM_ABOVE if k > 1 else 0.0
         found.append((k, min(view[0] / max(w, 1.0), view[1] / max(h, 1.0), most)))
     top = max(s for _, s in found)
     return next((k, s) for k, s in found if s >= 0.97 * top)

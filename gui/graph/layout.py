@@ -19,7 +19,7 @@ from ...core import gcpause
 from ...core.render.layout_worker import run_layout
 from ..i18n import translate
 from . import model as gm
-from .fold import COLUMN_GAP, fold
+from .fold import COLUMN_GAP, ENTRY, LEAVE, ROOM_ABOVE, fold
 
 CACHE_SIZE = 24  # laid-out graphs kept per view
 GC_PAUSE_ABOVE = 400  # nodes; see core/gcpause.py
@@ -169,7 +169,7 @@ def _draw_edges(placed: Placed) -> None:
         rects[b] = QRectF(x - w / 2, y - h / 2, w, h)
     if rects:
         left = min(r.left() for r in rects.values())
-        top = min(r.top() for r in rects.values())
+        top = min(r.top() for r in rects.values()) - (ROOM_ABOVE if placed.columns > 1 else 0.0)  # connectors
         placed.bounds = QRectF(left, top, max(r.right() for r in rects.values()) - left,
                                max(r.bottom() for r in rects.values()) - top)
     curved = len(rects) <= CURVES_UP_TO
@@ -187,7 +187,7 @@ def _draw_edges(placed: Placed) -> None:
             path.moveTo(x0, y0)
             if c0 != c1:  # down out of the box, along the gap after its column, then into the target from above
                 gap = right[c0] + COLUMN_GAP / 2 if c1 > c0 else right.get(c1, x1) + COLUMN_GAP / 2
-                for x, y in ((x0, y0 + 10), (gap, y0 + 10), (gap, y1 - 14), (x1, y1 - 14), (x1, y1)):
+                for x, y in ((x0, y0 + LEAVE), (gap, y0 + LEAVE), (gap, y1 - ENTRY), (x1, y1 - ENTRY), (x1, y1)):
                     path.lineTo(x, y)
             elif curved:
                 bend = max(abs(y1 - y0) * 0.5, 12.0)
