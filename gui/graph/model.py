@@ -19,6 +19,7 @@ from ...core.render.labels import node_label
 TREE_MIN = 6  # the module tree opens its biggest box while it shows fewer boxes than this
 GROUP_PREFIX = "module:"
 CALL = "#"  # "module:<path>#2": the second call of a module called several times (calls())
+TITLE_SLACK = 2  # characters a module box may widen by to show its class beside its path (title())
 READOUT_CHARS = 26  # width reserved for a "val …" / "grad …" line, so numbers never resize a node
 
 
@@ -199,11 +200,12 @@ def box_members(g: nx.DiGraph, box: str) -> list[str]:
 
 def title(box: dict) -> str:
     """A box's first line: a module's path and its class ("0 · Sequential", "conv1 · Conv2d") where that fits
-    in the width its other lines take (a box never widens for it: the class is in the tooltip and the
-    inspector); else its head."""
+    in the width its other lines take, give or take TITLE_SLACK characters (a box never widens more for it:
+    the class is in the tooltip and the inspector); else its head."""
     cls = box.get("type")
     named = f"{box['head']} · {cls}"
-    return named if cls and cls != box["head"] and len(named) + 1 <= _chars(box, box["head"]) else box["head"]
+    fits = len(named) + 1 <= _chars(box, box["head"]) + TITLE_SLACK
+    return named if cls and cls != box["head"] and fits else box["head"]
 
 
 def _chars(box: dict, first: str) -> int:
@@ -237,8 +239,8 @@ def box_size(box: dict, char_w: float, line_h: float) -> tuple[float, float]:
     """Width and height in points of a box, from character counts (deterministic, no fonts)."""
     if box.get("compact"):  # title, static line; a module's parameter count (items.py words it)
         lines = 1 + len(box["sub"]) + bool(box.get("params"))
-        return math.ceil(_chars(box, box["head"]) * char_w + 10), math.ceil(lines * line_h + 6)
-    chars = _chars(box, box["head"])
+        return math.ceil(_chars(box, title(box)) * char_w + 10), math.ceil(lines * line_h + 6)
+    chars = _chars(box, title(box))
     # readouts: val and grad; a leaf's .grad too when earlier backwards left a sum in it (zero_grad forgotten)
     # a module: its parameter count, node count and largest gradient norm (items.py words them)
     lines = 1 + len(box["sub"]) + {"module": 3, "param": 3, "leaf": 3}.get(box["kind"], 2)
