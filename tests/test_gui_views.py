@@ -611,7 +611,7 @@ def _labels(plot, side: str) -> list:
         painter.end()
 
 
-@pytest.mark.parametrize("size", [(250, 330), (560, 900)])
+@pytest.mark.parametrize("size", [(450, 320), (560, 900)])  # the plots of a 1280x720 window; a tall one
 def test_empty_plots_say_why_with_labelled_axes_and_the_cursor_inside(qtbot, light_theme, size):
     """Iteration 0 of the while-loop lesson (a vector backward: no scalar loss, no optimizer): the loss and
     update-ratio plots say why they are empty; every axis labels a value, its labels apart; the cursor is

@@ -115,25 +115,32 @@ class IterationAxis(pg.AxisItem):
 
 
 class PlotNote(pg.TextItem):
-    """Why a plot is empty, written in its middle ("after the first optimizer step"), wrapped to its width."""
+    """Why a plot is empty, written in its middle ("after the first optimizer step"), wrapped to its width;
+    not drawn in a plot too short for it (it would cover the title)."""
 
     def __init__(self, plot: pg.PlotItem):
         super().__init__("", anchor=(0.5, 0.5))
         self.setParentItem(plot.vb)  # the view box's pixels, not the data's coordinates
         self.said = ""
-        plot.vb.sigResized.connect(self._place)
+        self.vb = plot.vb
+        self.textItem.document().setDocumentMargin(0)
+        plot.vb.sigResized.connect(lambda vb: self._place())
 
-    def _place(self, vb) -> None:
-        self.textItem.setTextWidth(max(vb.width() - 12, 40))
-        self.setPos(vb.rect().center())
+    def _place(self) -> None:
+        rect = self.vb.rect()
+        self.textItem.setTextWidth(max(rect.width() - 4, 40))
+        self.setPos(rect.center())
         self.updateTextPos()
+        self.setVisible(bool(self.said) and self.textItem.boundingRect().height() <= rect.height())
 
-    def say(self, text: str, colour: QColor) -> None:
-        if text != self.said or colour != self.color:
+    def say(self, text: str, colour: QColor, font: QFont) -> None:
+        """Show `text` (nothing: "") in the axes' tick font."""
+        if text != self.said or colour != self.color or font != self.textItem.font():
             self.said = text
             self.setColor(colour)
+            self.textItem.setFont(font)
             self.setHtml(f"<div align='center'>{html.escape(text)}</div>")
-        self.setVisible(bool(text))
+        self._place()
 
 
 def mantissa(log_value: float) -> int:

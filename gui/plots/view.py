@@ -243,8 +243,8 @@ class PlotsView(QWidget):
         self._x_range()
 
     def notes(self) -> dict[str, str]:
-        """What each empty plot says in its place ("" when it has data)."""
-        return {name: self._notes[plot].said
+        """What each empty plot says in its place, as drawn ("" when it has data or no room for it)."""
+        return {name: self._notes[plot].said if self._notes[plot].isVisible() else ""
                 for name, plot in (("loss", self.loss_plot), ("grad", self.grad_plot), ("ratio", self.ratio_plot))}
 
     def _explain_empty(self) -> None:
@@ -259,7 +259,7 @@ class PlotsView(QWidget):
                                   self.tr("no parameter gradient") if self.seen else waiting, 0.0),
                  self.ratio_plot: (not self.ratios.n, self.tr("after the first optimizer step"), -3.0)}
         for plot, (none, why, middle) in empty.items():
-            self._notes[plot].say(why if none else "", colour)
+            self._notes[plot].say(why if none else "", colour, plot.getAxis("left").style["tickFont"] or self.font())
             if none and not (plot is self.loss_plot and self.log_loss.isChecked()):
                 self._pin(plot, "y", middle - 0.5, middle + 0.5)
             else:
