@@ -152,6 +152,7 @@ def test_a_real_model_opens_as_its_module_tree_with_readable_names(qtbot, record
     for block, cls in blocks.items():  # named by module path and class, with shapes, parameter count and a colour
         lines = modules[block].text_lines()
         assert lines[0] == (f"{block} · {cls}" if cls else block) and "→" in lines[1] and "parameters" in lines[2], lines
+        assert modules[block].tooltip().startswith(f"module {block} · "), modules[block].tooltip()  # always the class
         assert modules[block].norm is not None and modules[block].norm > 0
     assert set(drawn(view)) == set(view.items)
     assert view.graph_scene.item_of("n0").box_id in drawn(view)  # the loss (its op, or the loss module's box)

@@ -72,6 +72,7 @@ class NodeItem(QGraphicsItem):
         self.kind = box["kind"]
         self.head = box["head"]  # a module box: the module's path
         self.title = gm.title(box)
+        self.module_class = box.get("type")  # a module box: its class, in the tooltip whether the title has it or not
         self.sub = box["sub"]
         self.members = box["members"]
         self.params = box.get("params", 0)  # a module's parameter count
@@ -123,7 +124,7 @@ class NodeItem(QGraphicsItem):
         a = self.attrs
         if self.kind == "module":
             return translate("NodeItem", "module {module}: {count} nodes (double-click to expand)").format(
-                module=self.title, count=len(self.members))
+                module=gm.module_name(self.head, self.module_class), count=len(self.members))
         labels = {"name": translate("NodeItem", "name"), "module": translate("NodeItem", "module"),
                   "source": translate("NodeItem", "source")}
         parts = [a.get("op") or "", translate("NodeItem", "kind {kind}").format(kind=a.get("kind"))]

@@ -202,10 +202,13 @@ def title(box: dict) -> str:
     """A box's first line: a module's path and its class ("0 · Sequential", "conv1 · Conv2d") where that fits
     in the width its other lines take, give or take TITLE_SLACK characters (a box never widens more for it:
     the class is in the tooltip and the inspector); else its head."""
-    cls = box.get("type")
-    named = f"{box['head']} · {cls}"
-    fits = len(named) + 1 <= _chars(box, box["head"]) + TITLE_SLACK
-    return named if cls and cls != box["head"] and fits else box["head"]
+    named = module_name(box["head"], box.get("type"))
+    return named if len(named) + 1 <= _chars(box, box["head"]) + TITLE_SLACK else box["head"]
+
+
+def module_name(path: str, cls: str | None) -> str:
+    """A module's path and class, "conv1 · Conv2d" (the path alone when the class is unknown or the same)."""
+    return f"{path} · {cls}" if cls and cls != path else path
 
 
 def _chars(box: dict, first: str) -> int:

@@ -249,7 +249,7 @@ class InspectorView(QWidget):
         path = box[len(gm.GROUP_PREFIX):].split(gm.CALL)[0]
         cls = gm.module_class(g, path, members)
         norms = [n for n in (gm.grad_norm(g.nodes[m]) for m in members) if n is not None]
-        name = f"{path} · {cls}" if cls and cls != path else path
+        name = gm.module_name(path, cls)
         self.title.setText(f"<span style='font-size:x-large; font-weight:bold'>{html.escape(name)}</span>")
         self.info.setText(rows_html([
             (self.tr("kind"), self.tr("module")), (self.tr("class"), cls or "–"), (self.tr("module"), path),
