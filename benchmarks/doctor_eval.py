@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.doctor_eval [--quick]
 
 Recall (buggy scripts whose expected finding is found) and false alarms (correct scripts with a warning
-or an error), split into the scripts the rules were tuned on and the held-out ones (tests/doctor_cases.py;
+or an error), split into the scripts the rules were tuned on, the held-out ones and the fresh ones (tests/doctor_cases.py;
 each recorded in this process at the default detail). Then the doctor's cost on a 1000-iteration
 recording of the 20-layer MLP, read from scratch (target: under 1 s).
 """
@@ -24,7 +24,7 @@ from benchmarks.common import best_of, emit, line
 def table(rows: list[tuple[str, bool, bool | None, list[dict]]]) -> list[str]:
     """rows: (split, buggy, found or None, findings) -> the recall / false-alarm table in Markdown."""
     out = ["| scripts | buggy: expected finding found | correct: with a warning or error |", "| --- | --- | --- |"]
-    for split in ("tuned", "heldout", "all"):
+    for split in ("tuned", "heldout", "fresh", "all"):
         mine = [r for r in rows if split in ("all", r[0])]
         buggy = [r for r in mine if r[1]]
         correct = [r for r in mine if not r[1]]
@@ -107,9 +107,10 @@ def run(quick: bool = False) -> None:
             per_code[case.expect[0]] += 1
             hits[case.expect[0]] += bool(row[2])
     emit("per code (found / scripts): " + ", ".join(f"{c} {hits[c]}/{n}" for c, n in sorted(per_code.items())))
-    held = [r for r in rows if r[0] == "heldout"]
-    recall = sum(bool(r[2]) for r in held if r[1]) / max(sum(r[1] for r in held), 1)
-    emit(line("doctor recall on held-out buggy scripts", f"{100 * recall:.0f} %", "reported", None))
+    for split, label in (("heldout", "held-out"), ("fresh", "fresh")):
+        held = [r for r in rows if r[0] == split]
+        recall = sum(bool(r[2]) for r in held if r[1]) / max(sum(r[1] for r in held), 1)
+        emit(line(f"doctor recall on {label} buggy scripts", f"{100 * recall:.0f} %", "reported", None))
     emit(line("doctor false alarms on correct scripts", str(sum(bool(doctor_cases.alarms(r[3])) for r in rows
                                                                 if not r[1])), "0", not any(
         doctor_cases.alarms(r[3]) for r in rows if not r[1])))

@@ -1,7 +1,8 @@
 """The training doctor's test scripts, recorded in this process, and how a run of the doctor scores on them.
 
 tests/scripts/doctor/tuned/ holds the scripts the rules were written and tuned on (with every lesson and
-the transformer example), heldout/ the ones set aside before tuning. A buggy script says what the doctor
+the transformer example), heldout/ the ones set aside before tuning (tuned on after its first run), fresh/
+a second set written later without reading the rules. A buggy script says what the doctor
 must find on its second line: `# expect: CODE ITERATION SUBJECT` ("-" for any iteration or subject; the
 subject is matched as a part of the finding's). Scripts named ok_* are correct: no warning, no error.
 Shared by tests/test_doctor.py and benchmarks/doctor_eval.py.
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from tests.util import LESSONS, ROOT
 
 SCRIPTS = os.path.join(ROOT, "tests", "scripts", "doctor")
-SPLITS = ("tuned", "heldout")
+SPLITS = ("tuned", "heldout", "fresh")
 
 
 @dataclass(frozen=True)
