@@ -24,8 +24,8 @@ class Regressor(nn.Module):
 
 model = Regressor()
 opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-for epoch in range(4):
-    for xb, yb in zip(x.split(60), y.split(60)):
+for _ in range(4):
+    for xb, yb in zip(x.split(60), y.split(60), strict=True):
         opt.zero_grad()
         nn.functional.mse_loss(model(xb), yb).backward()
         opt.step()

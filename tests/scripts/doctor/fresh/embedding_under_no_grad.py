@@ -14,7 +14,7 @@ classifier = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 2))
 params = list(embed.parameters()) + list(classifier.parameters())
 opt = torch.optim.SGD(params, lr=0.1, momentum=0.9)
 
-for step in range(30):
+for _ in range(30):
     idx = torch.randint(0, n, (32,))
     with torch.no_grad():
         feats = embed(tokens[idx]).mean(1)

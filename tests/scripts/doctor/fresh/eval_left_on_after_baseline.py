@@ -27,8 +27,8 @@ def accuracy(model):
 net = Net()
 print("baseline", accuracy(net))
 opt = torch.optim.Adagrad(net.parameters(), lr=0.05)
-for epoch in range(3):
-    for xb, yb in zip(x.split(50), y.split(50)):
+for _ in range(3):
+    for xb, yb in zip(x.split(50), y.split(50), strict=True):
         opt.zero_grad()
         nn.functional.cross_entropy(net(xb), yb).backward()
         opt.step()

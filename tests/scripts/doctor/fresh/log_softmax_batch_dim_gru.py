@@ -22,7 +22,7 @@ class Tagger(nn.Module):
 
 model = Tagger()
 opt = torch.optim.Adam(model.parameters(), lr=5e-3)
-for step in range(25):
+for _ in range(25):
     idx = torch.randint(0, 160, (32,))
     opt.zero_grad()
     loss = F.nll_loss(model(seqs[idx]), labels[idx])

@@ -11,8 +11,8 @@ net = nn.Sequential(nn.Conv2d(1, 6, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten()
 criterion = nn.CrossEntropyLoss()
 opt = torch.optim.Adam(net.parameters(), lr=1e-3)
 history = []
-for epoch in range(2):
-    for xb, yb in zip(images.split(16), targets.split(16)):
+for _ in range(2):
+    for xb, yb in zip(images.split(16), targets.split(16), strict=True):
         opt.zero_grad()
         loss = criterion(net(xb), yb)
         loss = torch.tensor(loss.item(), requires_grad=True)

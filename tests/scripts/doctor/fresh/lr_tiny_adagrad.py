@@ -9,8 +9,8 @@ y = (x.mean((1, 2, 3)) > 0).long()
 
 model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 8 * 8, 2))
 opt = torch.optim.Adagrad(model.parameters(), lr=1e-8)
-for epoch in range(5):
-    for xb, yb in zip(x.split(40), y.split(40)):
+for _ in range(5):
+    for xb, yb in zip(x.split(40), y.split(40), strict=True):
         opt.zero_grad()
         nn.functional.cross_entropy(model(xb), yb).backward()
         opt.step()

@@ -10,7 +10,7 @@ y = x[:, :2].sum(1, keepdim=True)
 
 model = nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 1))
 opt = torch.optim.SGD(model.parameters(), lr=0.01)
-for step in range(10):
+for _ in range(10):
     idx = torch.randint(0, 200, (40,))
     xb = x[idx]
     xb = (xb - xb.mean(0)) / xb.std(0)

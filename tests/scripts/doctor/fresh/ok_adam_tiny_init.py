@@ -12,7 +12,7 @@ for m in model:
         nn.init.normal_(m.weight, std=1e-3)
         nn.init.zeros_(m.bias)
 opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-for step in range(40):
+for _ in range(40):
     idx = torch.randint(0, 256, (64,))
     opt.zero_grad()
     loss = nn.functional.mse_loss(model(x[idx]), y[idx])

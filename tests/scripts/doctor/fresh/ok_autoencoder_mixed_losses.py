@@ -23,8 +23,8 @@ class SemiAE(nn.Module):
 
 model = SemiAE()
 opt = torch.optim.Adam(model.parameters(), lr=2e-3)
-for epoch in range(3):
-    for xb, yb in zip(data.split(40), labels.split(40)):
+for _ in range(3):
+    for xb, yb in zip(data.split(40), labels.split(40), strict=True):
         code, recon, logits = model(xb)
         loss = F.mse_loss(recon, xb) + 1e-3 * code.abs().mean() + 0.5 * F.cross_entropy(logits, yb)
         opt.zero_grad()

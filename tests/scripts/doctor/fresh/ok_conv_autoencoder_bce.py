@@ -16,7 +16,7 @@ model = nn.Sequential(
     nn.ConvTranspose2d(8, 1, 4, stride=2, padding=1), nn.Sigmoid())
 opt = torch.optim.Adam(model.parameters(), lr=3e-3)
 loss_fn = nn.BCELoss()
-for epoch in range(3):
+for _ in range(3):
     for batch in images.split(32):
         opt.zero_grad()
         loss = loss_fn(model(batch), batch)

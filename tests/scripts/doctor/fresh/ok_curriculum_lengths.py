@@ -20,7 +20,7 @@ model = Summer()
 opt = torch.optim.Adam(model.parameters(), lr=1e-2)
 sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.8)
 for length in (2, 4, 8, 12):
-    for step in range(8):
+    for _ in range(8):
         s = torch.rand(32, length, 1)
         opt.zero_grad()
         loss = nn.functional.smooth_l1_loss(model(s), s.sum(1) / length)

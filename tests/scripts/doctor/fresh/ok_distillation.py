@@ -17,8 +17,8 @@ for p in teacher.parameters():
 opt = torch.optim.Adam(student.parameters(), lr=5e-3)
 T, alpha = 4.0, 0.7
 student.train()
-for epoch in range(3):
-    for xb, yb in zip(x.split(50), y.split(50)):
+for _ in range(3):
+    for xb, yb in zip(x.split(50), y.split(50), strict=True):
         with torch.no_grad():
             soft = F.softmax(teacher(xb) / T, dim=1)
         logits = student(xb)

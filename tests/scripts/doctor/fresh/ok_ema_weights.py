@@ -11,8 +11,8 @@ y = (x[:, :4].sum(1) > x[:, 4:].sum(1)).float().unsqueeze(1)
 model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 1))
 ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(0.9))
 opt = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
-for epoch in range(3):
-    for xb, yb in zip(x.split(32), y.split(32)):
+for _ in range(3):
+    for xb, yb in zip(x.split(32), y.split(32), strict=True):
         opt.zero_grad()
         nn.functional.binary_cross_entropy_with_logits(model(xb), yb).backward()
         opt.step()

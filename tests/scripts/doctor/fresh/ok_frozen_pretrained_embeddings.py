@@ -25,8 +25,8 @@ class Classifier(nn.Module):
 
 model = Classifier()
 opt = torch.optim.RMSprop([p for p in model.parameters() if p.requires_grad], lr=1e-3)
-for epoch in range(3):
-    for xb, yb in zip(docs.split(48), labels.split(48)):
+for _ in range(3):
+    for xb, yb in zip(docs.split(48), labels.split(48), strict=True):
         opt.zero_grad()
         nn.functional.binary_cross_entropy_with_logits(model(xb), yb).backward()
         opt.step()

@@ -14,8 +14,8 @@ opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_
                         lr=2e-3)
 criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
 model.train()
-for epoch in range(3):
-    for xb, yb in zip(x.split(32), y.split(32)):
+for _ in range(3):
+    for xb, yb in zip(x.split(32), y.split(32), strict=True):
         opt.zero_grad()
         loss = criterion(model(xb), yb)
         loss.backward()

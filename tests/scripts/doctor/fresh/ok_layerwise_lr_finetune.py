@@ -12,8 +12,8 @@ head = nn.Linear(64, 2)
 opt = torch.optim.SGD([{"params": backbone.parameters(), "lr": 1e-4},
                        {"params": head.parameters(), "lr": 1e-2}], momentum=0.9)
 sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
-for epoch in range(3):
-    for xb, yb in zip(x.split(40), y.split(40)):
+for _ in range(3):
+    for xb, yb in zip(x.split(40), y.split(40), strict=True):
         opt.zero_grad()
         nn.functional.cross_entropy(head(backbone(xb)), yb).backward()
         opt.step()

@@ -27,7 +27,7 @@ class CharLM(nn.Module):
 model = CharLM(len(chars))
 opt = torch.optim.SGD(model.parameters(), lr=1.0)
 for epoch in range(3):
-    for xb, yb in zip(inputs.split(32), targets.split(32)):
+    for xb, yb in zip(inputs.split(32), targets.split(32), strict=True):
         opt.zero_grad()
         logits = model(xb)
         loss = nn.functional.cross_entropy(logits.reshape(-1, len(chars)), yb.reshape(-1))

@@ -25,7 +25,7 @@ model = MaxFinder()
 opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.98))
 warmup = 10
 sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warmup, (warmup / (s + 1)) ** 0.5))
-for step in range(30):
+for _ in range(30):
     s = torch.rand(32, L, 1)
     opt.zero_grad()
     loss = nn.functional.mse_loss(model(s), s.amax(1))

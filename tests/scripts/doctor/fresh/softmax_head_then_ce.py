@@ -25,7 +25,7 @@ class SmallCNN(nn.Module):
 model = SmallCNN()
 loss_fn = nn.CrossEntropyLoss()
 opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True)
-for epoch in range(2):
+for _ in range(2):
     perm = torch.randperm(128)
     for i in range(0, 128, 32):
         b = perm[i:i + 32]

@@ -15,7 +15,7 @@ for _ in range(10):
 layers.append(nn.Linear(32, 1))
 model = nn.Sequential(*layers)
 opt = torch.optim.SGD(model.parameters(), lr=0.1)
-for step in range(20):
+for _ in range(20):
     idx = torch.randint(0, 256, (64,))
     opt.zero_grad()
     loss = nn.functional.binary_cross_entropy_with_logits(model(x[idx]), y[idx])

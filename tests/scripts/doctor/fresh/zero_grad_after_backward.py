@@ -16,7 +16,7 @@ y = torch.cat([torch.zeros(n), torch.ones(n)])
 model = nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 1))
 optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.0)
 criterion = nn.BCEWithLogitsLoss()
-for it in range(30):
+for _ in range(30):
     idx = torch.randint(0, 2 * n, (64,))
     loss = criterion(model(x[idx]).squeeze(1), y[idx])
     loss.backward()
