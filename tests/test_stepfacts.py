@@ -87,3 +87,25 @@ def test_a_closure_step_is_not_judged_by_its_gradient_before_the_closure(tmp_pat
             opt.step(closure)
     """)
     assert events and {e["with_grad"] for e in events} == {None}
+
+
+def test_a_model_no_optimizer_holds_is_listed_when_its_parameters_get_gradients(tmp_path):
+    events = record_events(tmp_path, """
+        import copy
+        import torch
+        from torch import nn
+        encoder = nn.Sequential(nn.Linear(3, 2), nn.Tanh())
+        decoder = nn.Sequential(nn.Linear(2, 3))  # gets gradients, left out of the optimizer
+        ema = copy.deepcopy(encoder)  # called under no_grad only: no gradient
+        teacher = nn.Linear(3, 3).requires_grad_(False)
+        opt = torch.optim.SGD(encoder.parameters(), lr=0.1)
+        for _ in range(3):
+            x = torch.randn(5, 3)
+            with torch.no_grad():
+                ema(x)
+            opt.zero_grad()
+            (decoder(encoder(x)) - teacher(x)).pow(2).mean().backward()
+            opt.step()
+    """)
+    assert [(e["index"], sorted(e["models"])) for e in events] == [
+        (0, [["decoder", 0, [], ["decoder.0.weight", "decoder.0.bias"]], ["encoder", 0, [], []]])]

@@ -29,7 +29,8 @@ class StepFacts:
     def check(self, optimizer: torch.optim.Optimizer, closure: bool) -> dict | None:
         """{"optimizer": its number, "params", "with_grad" (None given a closure: its backward runs inside the
         step), "models": [[model, sensitive modules, [their paths in eval mode], [its trainable parameters in
-        no optimizer that stepped]], ...] (the models owning the optimizer's parameters)}, when it differs
+        no optimizer that stepped]], ...] (the models owning the optimizer's parameters, and those
+        no optimizer holds any of whose parameters have a .grad)}, when it differs
         from that optimizer's last step (else None)."""
         number = self._number.setdefault(optimizer, len(self._number))
         params = [p for group in optimizer.param_groups for p in group["params"]]
@@ -38,10 +39,13 @@ class StepFacts:
         models = []
         for root in self.names.roots():
             owned, sensitive = self._of(root)
-            if owned.keys() & held:
-                off = [path for path, m in sensitive if not m.training]
-                orphans = [self.names.param_name.get(p) or "?" for i, p in owned.items()
-                           if i not in self._held and p.requires_grad]
+            mine = bool(owned.keys() & held)
+            # a model no optimizer holds any of is listed only when its parameters got gradients
+            # (an autoencoder's decoder left out of the optimizer; not an EMA copy or a frozen teacher)
+            orphans = [self.names.param_name.get(p) or "?" for i, p in owned.items()
+                       if i not in self._held and p.requires_grad and (mine or p.grad is not None)]
+            if mine or orphans:
+                off = [path for path, m in sensitive if not m.training] if mine else []
                 models.append([self.names.module_path.get(root) or type(root).__name__, len(sensitive), off,
                                orphans])
         now = {"optimizer": number, "params": len(params),
