@@ -24,6 +24,11 @@ def node_id(k: int) -> str:
     return f"n{k}"
 
 
+def node_ids(count: int) -> list[str]:
+    """[node_id(k) for k in range(count)], without a call per node (the graph build's hot loop)."""
+    return [f"n{k}" for k in range(count)]
+
+
 def node_number(nid: str) -> int:
     """k of node_id(k) (0 for ids of another form, e.g. collapsed modules)."""
     return int(nid[1:]) if nid[1:].isdigit() else 0
