@@ -139,8 +139,7 @@ def display_graph(g: nx.DiGraph, collapsed: frozenset[str], compact: bool = Fals
         else:
             owner[n] = box
             if box not in nodes:
-                path = box[len(GROUP_PREFIX):].split(CALL)[0]
-                nodes[box] = {"kind": "module", "head": path, "sub": [], "members": [], "compact": compact}
+                nodes[box] = {"kind": "module", "head": box_path(box), "sub": [], "members": [], "compact": compact}
             nodes[box]["members"].append(n)
     seen: set[tuple[str, str]] = set()
     edges = []
@@ -191,9 +190,14 @@ def module_class(g: nx.DiGraph, path: str, members: list[str]) -> str | None:
     return None
 
 
+def box_path(box: str) -> str:
+    """The module path of a module box: "module:blocks.1#2" -> "blocks.1"."""
+    return box[len(GROUP_PREFIX):].split(CALL)[0]
+
+
 def box_members(g: nx.DiGraph, box: str) -> list[str]:
     """The graph nodes a module box ("module:<path>", "module:<path>#2") folds, as display_graph folds them."""
-    path = box[len(GROUP_PREFIX):].split(CALL)[0]
+    path = box_path(box)
     inside = [n for n, a in g.nodes(data=True) if (m := module_of(a)) and (m == path or m.startswith(path + "."))]
     return calls(g, path, inside).get(box, []) if inside else []
 

@@ -246,7 +246,7 @@ class InspectorView(QWidget):
             self.show_node(iteration, None)
             return
         self.show_node(iteration, None)  # the placeholder's tables hidden; then the module's rows
-        path = box[len(gm.GROUP_PREFIX):].split(gm.CALL)[0]
+        path = gm.box_path(box)
         cls = gm.module_class(g, path, members)
         norms = [n for n in (gm.grad_norm(g.nodes[m]) for m in members) if n is not None]
         name = gm.module_name(path, cls)
