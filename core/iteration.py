@@ -14,6 +14,7 @@ import networkx as nx
 NODE_FIELDS = ("op", "kind", "name", "module", "shape", "dtype", "device", "source", "dim", "value", "grad",
                "accumulated", "module_type")
 STATIC_FIELDS = ("op", "kind", "name", "module", "shape", "dtype", "device", "source", "dim", "module_type")
+PENDING = "grad_pending"  # a node attribute (not recorded): its gradient is still to come in this backward
 DETAILS = ("auto", "full", "light")  # auto: full where the budget allows, light elsewhere
 DEFAULT_DETAIL = "auto"  # record, scripts opened in the app
 LIVE_DETAIL = "full"  # lessons and interactive sessions: every node's value and gradient
@@ -46,14 +47,16 @@ def nonfinite(summary: dict | None) -> bool:
 
 def value_nonfinite(attrs: dict) -> bool:
     """Whether a node's forward value counts as non-finite: a NaN in it; or an infinity unless the node's
-    gradient is known and finite. A causal mask's -inf (masked_fill before a softmax, which turns it into
+    gradient is known and finite, or is still to come (PENDING: the graph of a backward under way). A causal mask's -inf (masked_fill before a softmax, which turns it into
     0) is expected: its backward stays finite. An infinity that does harm shows as a non-finite loss or
     gradient, or as NaN (iteration_nonfinite)."""
     v = attrs.get("value")
     if not nonfinite(v):
         return False
     g = attrs.get("grad")
-    return bool(v.get("nan")) or not isinstance(g, dict) or nonfinite(g)
+    if not isinstance(g, dict):  # unknown: never computed, or still on its way (a backward under way)
+        return bool(v.get("nan")) or not attrs.get(PENDING)
+    return bool(v.get("nan")) or nonfinite(g)
 
 
 def node_nonfinite(attrs: dict) -> bool:
@@ -125,11 +128,20 @@ class Iteration:
 
     @classmethod
     def from_json(cls, d: dict) -> Iteration:
+        """`d` from to_json; with "grads_pending" (the graph sent as a backward begins), every node without a
+        gradient is marked PENDING until its gradient arrives."""
+        g = graph_from_json(d["graph"])
+        pending = bool(d.get("grads_pending"))
+        if pending:
+            for a in g._node.values():
+                if a.get("grad") is None:
+                    a[PENDING] = True
         return cls(
             index=d["index"], loss=d.get("loss"), optimizer_steps=d.get("optimizer_steps", 0),
-            signature=d.get("signature", ""), graph=graph_from_json(d["graph"]),
+            signature=d.get("signature", ""), graph=g,
             detail=d.get("detail", "light"), phase_times=d.get("phase_times") or {},
-            params=d.get("params") or {}, grad_scale=d.get("grad_scale"), nonfinite=d.get("nonfinite"),
+            params=d.get("params") or {}, grad_scale=d.get("grad_scale"),
+            nonfinite=None if pending else d.get("nonfinite"),
         )
 
 

@@ -3,6 +3,7 @@
 import os
 import runpy
 
+import networkx as nx
 import pytest
 
 from backprop_studio.core.recording.store import Recording
@@ -223,3 +224,26 @@ def test_headless_break_on_nonfinite_passes_a_causal_transformer(tmp_path):
     _, data = record_fast(tmp_path, script, "2", break_on=("nonfinite",), expect=0)
     assert data["break"] is None and data["status"] == "finished" and len(data["iterations"]) == 2
     assert not any(it.get("nonfinite") for it in data["iterations"])
+
+
+def test_a_graph_sent_as_its_backward_begins_flags_no_infinity_before_its_gradient():
+    """Mid-backward (graph_ready) a node's gradient is still to come: a causal mask's -inf is not flagged
+    until its gradient says; a NaN is flagged at once; an infinite gradient, when it comes, is."""
+    from backprop_studio.core.iteration import PENDING, Iteration, node_nonfinite
+
+    inf, nan, fine = {"inf": 3, "nan": 0}, {"inf": 0, "nan": 1}, {"inf": 0, "nan": 0}
+    g = nx.DiGraph()
+    g.add_node("n0", op="MaskedFillBackward0", value=inf)
+    g.add_node("n1", op="SqrtBackward0", value=nan)
+    data = {**Iteration(0, None, 0, "", g, "full").to_json(), "grads_pending": True}
+    assert data["nonfinite"]  # the child's own view, without the gradients to come
+    it = Iteration.from_json(data)
+    masked, sqrt = it.graph.nodes["n0"], it.graph.nodes["n1"]
+    assert masked[PENDING] and not node_nonfinite(masked) and node_nonfinite(sqrt) and it.nonfinite
+    masked.pop(PENDING)  # its gradient came (gui/graph/view.light_node): the rule of a finished backward
+    assert node_nonfinite(masked)
+    masked["grad"] = fine
+    assert not node_nonfinite(masked)
+    masked["grad"] = inf
+    assert node_nonfinite(masked)
+    assert not any(PENDING in a for _, a in Iteration.from_json({**data, "grads_pending": False}).graph.nodes(data=True))

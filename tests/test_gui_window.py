@@ -683,3 +683,24 @@ def test_the_lesson_narration_reads_the_graph_in_the_direction_it_is_drawn(make_
     scene = w.graph.graph_scene
     assert scene.item_of(leaf).sceneBoundingRect().center().y() < scene.item_of("n0").sceneBoundingRect().center().y()
     assert "from the top down" in w.lesson["narration"]["en"] and "从上往下" in w.lesson["narration"]["zh"]
+
+
+def test_stepping_the_backward_of_a_causal_mask_raises_no_nan_alarm(make_main_window, qtbot, tmp_path):
+    """Mid-backward the masked scores' -inf wait for their gradient: no box, banner or origin says NaN/Inf
+    while the gradients arrive, nor after the backward (the softmax's gradient is finite)."""
+    from tests.test_breakpoints import CAUSAL
+
+    w = make_main_window()
+    assert w.open_script(write_script(tmp_path, CAUSAL), [], detail="full", paused=True)
+    seen = []
+    w.bridge.sig_node_grad.connect(lambda node, grad: seen.append(node))
+    qtbot.waitUntil(lambda: w.bridge.view.state == "paused" and w.iteration is not None and not w.graph.busy,
+                    timeout=WAIT)
+    for step in range(3):
+        w.controls.actions_by_name["step_node"].trigger()
+        qtbot.waitUntil(lambda n=step: len(seen) > n and w.bridge.view.state == "paused" and not w.graph.busy,
+                        timeout=WAIT)
+        masked = next(a for _, a in w.iteration.graph.nodes(data=True) if a["op"] == "MaskedFillBackward0")
+        assert masked["value"]["inf"] == 20
+        assert w.graph.graph_scene.nonfinite_count == 0 and w.graph.graph_scene.origin is None
+        assert not any(item.bad for item in w.graph.items.values())

@@ -305,7 +305,7 @@ class Stepper:
             sig = walk.signature if walk is not None else ""
             it = Iteration(self._index, None, self.tracer.optimizer_steps, sig, self._graph,
                            info.get("detail", "full"))
-            self.emit("graph_ready", {"iteration": it.to_json()})
+            self.emit("graph_ready", {"iteration": {**it.to_json(), "grads_pending": True}})
         return self._index
 
     def _on_node(self, info: dict) -> int:

@@ -13,7 +13,7 @@ from PySide6.QtCore import QEvent, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QLabel, QToolTip, QWidget
 
-from ...core.iteration import Iteration, node_number
+from ...core.iteration import PENDING, Iteration, node_number
 from ...core.view_state import ViewState
 from . import model as gm
 from .animation import BackwardAnimation
@@ -363,6 +363,7 @@ class GraphView(QGraphicsView):
         if self.iteration is None or node_id not in self.iteration.graph:
             return
         attrs = self.iteration.graph.nodes[node_id]
+        attrs.pop(PENDING, None)
         if grad is not None:
             attrs["grad"] = grad
         self.graph_scene.lit_id = node_id
