@@ -51,10 +51,19 @@ def user_frames(frame):
         frame = frame.f_back
 
 
+_base: dict[str, str | None] = {}  # filename -> its base name for a user file, None for others
+
+
 def user_source(frame) -> str | None:
-    """`file:line` of the innermost user frame."""
-    for f in user_frames(frame):
-        return f"{os.path.basename(f.f_code.co_filename)}:{f.f_lineno}"
+    """`file:line` of the innermost user frame (runs for every op a full iteration captures)."""
+    while frame is not None:
+        name = frame.f_code.co_filename
+        base = _base.get(name, "")
+        if base == "":
+            base = _base[name] = os.path.basename(name) if is_user_file(name) else None
+        if base is not None:
+            return f"{base}:{frame.f_lineno}"
+        frame = frame.f_back
     return None
 
 

@@ -267,13 +267,22 @@ def _stacked_stats(flats: list[torch.Tensor]) -> torch.Tensor:
 
 
 def _large_stats(flats: list[torch.Tensor], idx: list[int], one_pass: bool) -> tuple[torch.Tensor, list[int]]:
-    """[n, 7] rows for tensors of more than _SMALL elements: a few fast reductions each, one tensor after
-    another (its later reductions read it from the cache), NaN/Inf 0; and the item of each row. std from
+    """[n, 7] rows for tensors of more than _SMALL elements, NaN/Inf 0; and the item of each row. std from
     the sum of squares when `one_pass` (the caller retakes it where that loses digits), else the two-pass
-    ||f - mean|| (on accelerators, where a retake would be a second transfer)."""
+    ||f - mean|| (on accelerators, where a retake would be a second transfer). One pass (host tensors): dense
+    float ones through numpy (min, max and two BLAS dots: ~30 % less than torch's three reductions, which
+    the others take, one tensor after another so the later ones read it from the cache)."""
+    arrays = [_host_array(f) if one_pass else None for f in flats]
+    on_host = [j for j, a in enumerate(arrays) if a is not None]
+    rest = [j for j, a in enumerate(arrays) if a is None]
+    blocks, order = [], []
+    if on_host:
+        blocks.append(_numpy_rows([arrays[j] for j in on_host]))
+        order += on_host
     by_dtype: dict[torch.dtype, list] = {}
     rows_of: dict[torch.dtype, list] = {}
-    for j, f in enumerate(flats):
+    for j in rest:
+        f = flats[j]
         mn, mx = torch.aminmax(f) if f.is_contiguous() else (f.amin(), f.amax())  # aminmax: 5x slower strided
         if one_pass:
             part = (torch.linalg.vector_norm(f), f.sum(), mn, mx)
@@ -282,9 +291,10 @@ def _large_stats(flats: list[torch.Tensor], idx: list[int], one_pass: bool) -> t
             part = (torch.linalg.vector_norm(f), mean, torch.linalg.vector_norm(f - mean), mn, mx)
         by_dtype.setdefault(f.dtype, []).extend(part)
         rows_of.setdefault(f.dtype, []).append(j)
-    order = [j for js in rows_of.values() for j in js]
+    order += [j for js in rows_of.values() for j in js]
     width = 4 if one_pass else 5
-    rows = torch.cat([torch.stack(v).to(torch.float64) for v in by_dtype.values()]).reshape(len(order), width)
+    blocks += [torch.stack(v).to(torch.float64).reshape(-1, width) for v in by_dtype.values()]
+    rows = torch.cat(blocks) if len(blocks) > 1 else blocks[0]
     sizes = torch.tensor([flats[j].numel() for j in order], dtype=torch.float64, device=rows.device)
     norm = rows[:, 0]
     if one_pass:
@@ -294,6 +304,32 @@ def _large_stats(flats: list[torch.Tensor], idx: list[int], one_pass: bool) -> t
     else:
         rows[:, 2] /= sizes.sqrt()
     return torch.cat([rows, rows.new_zeros(len(order), 2)], 1), [idx[j] for j in order]
+
+
+def _host_array(f: torch.Tensor):
+    """`f`'s elements as a flat numpy array (no copy) when it is a dense float tensor in host memory."""
+    if f.device.type != "cpu" or f.dtype not in _FLOAT or not f.is_contiguous() or f.is_neg():
+        return None
+    return f.detach().numpy().reshape(-1)
+
+
+_ones: dict = {}  # numpy dtype -> a ones vector (dot with it: a fast sum)
+
+
+def _numpy_rows(arrays: list) -> torch.Tensor:
+    """[n, 4] float64 rows (norm, sum, min, max) of flat numpy arrays: BLAS dots for the sums."""
+    import numpy as np
+
+    lo, hi, dot = np.minimum.reduce, np.maximum.reduce, np.dot
+    rows = []
+    for a in arrays:
+        ones = _ones.get(a.dtype)
+        if ones is None or ones.size < a.size:
+            ones = _ones[a.dtype] = np.ones(max(a.size, 1 << 16), dtype=a.dtype)
+        rows.append((dot(a, a), dot(a, ones[:a.size]), lo(a), hi(a)))
+    out = torch.tensor(rows, dtype=torch.float64)
+    out[:, 0] = out[:, 0].sqrt()
+    return out
 
 
 def _elements(t: torch.Tensor) -> tuple:

@@ -181,6 +181,13 @@ class Tracer:
 
     def _on_module_post(self, module, args, output):
         self._depth = max(self._depth - 1, 0)
+        if self._mode is None:
+            self._module_output(module, args, output)
+        else:  # tensor attributes read outside our mode's own calls: ~1 µs each through it
+            with torch._C.DisableTorchFunction():
+                self._module_output(module, args, output)
+
+    def _module_output(self, module, args, output):
         fn = grad_fn_of(output)
         if fn is None:
             return
