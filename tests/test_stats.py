@@ -174,3 +174,17 @@ def test_an_empty_batch_finishes(is_light):
     assert (out, host) == ([], [])
     out, host = stats.Batch(light=is_light).finish([torch.tensor(1.5)])
     assert (out, host) == ([], [1.5])
+
+
+def test_permuted_dense_blocks_on_the_host_match_torch():
+    """Large host tensors go through numpy, a permutation or transpose of a dense block (at any offset
+    in its storage) in memory order; a strided slice through torch: all against float64 torch."""
+    torch.manual_seed(0)
+    base, flat = torch.randn(8, 9, 10, 11), torch.randn(10_000, dtype=torch.float64)
+    ts = [base.permute(3, 1, 0, 2), base[:, :, ::2], flat[7:7 + 88 * 90].view(88, 90).t(), 5.0 + base.transpose(0, 3)]
+    for t, s in zip(ts, stats.summarize(ts), strict=True):
+        d = t.double()
+        assert s["norm"] == pytest.approx(torch.linalg.vector_norm(d).item(), rel=1e-6)
+        assert s["mean"] == pytest.approx(d.mean().item(), rel=1e-5, abs=1e-9)
+        assert s["std"] == pytest.approx(d.std(correction=0).item(), rel=1e-5)
+        assert (s["min"], s["max"]) == (d.min().item(), d.max().item()) and s["shape"] == list(t.shape)

@@ -7,9 +7,11 @@ copy per device, and returns the summaries in the order they were added. A light
 nan, inf}.
 
 Cost: tiny tensors are concatenated and reduced together (segment reductions), small ones of one
-size stacked and reduced by rows; larger ones take three reductions each (aminmax, sum, norm), read
-as they are (no copy), one tensor after another so the second and third read it from the cache.
-On the CPU their std comes from the same pass (sum of squares less the squared mean), taken again
+size stacked and reduced by rows; larger ones, read as they are (no copy): on the CPU, dense ones (or a
+permutation of a dense block) through numpy (min, max, and two BLAS dots for the sum and the sum of
+squares), others take three torch reductions each (aminmax, sum, norm), one tensor after another so the
+second and third read it from the cache.
+On the CPU their std comes from the sums (sum of squares less the squared mean), taken again
 in two passes where the mean dwarfs the spread (a host read, no transfer); on accelerators it is
 the two-pass ||f - mean||. Views of the same elements (a weight and its transpose) are reduced
 once. NaN/Inf are not counted up front: when a tensor's statistics are all finite it has none. Only a tensor
@@ -307,12 +309,19 @@ def _large_stats(flats: list[torch.Tensor], idx: list[int], one_pass: bool) -> t
 
 
 def _host_array(f: torch.Tensor):
-    """`f`'s elements as a flat numpy array (no copy) when it is a dense float tensor in host memory."""
-    if f.device.type != "cpu" or f.dtype not in _FLOAT or not f.is_contiguous() or f.is_neg():
-        return None
+    """`f`'s elements as a flat numpy array (no copy) when it is a float tensor in host memory whose elements
+    are one dense block (contiguous, or a transpose or permutation of such: the same elements in another
+    order, so the same statistics)."""
+    if type(f) not in _PLAIN or f.dtype not in _FLOAT or f.device.type != "cpu" or f.is_neg():
+        return None  # subclasses (DTensor, fakes...) keep their own dispatch: torch's reductions
+    if not f.is_contiguous():
+        if type(_elements(f)[2]) is not int:
+            return None
+        f = f.as_strided((f.numel(),), (1,))  # the block in memory order
     return f.detach().numpy().reshape(-1)
 
 
+_PLAIN = (torch.Tensor, torch.nn.Parameter)
 _ones: dict = {}  # numpy dtype -> a ones vector (dot with it: a fast sum)
 
 
