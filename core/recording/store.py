@@ -14,8 +14,6 @@ import sqlite3
 import time
 import zlib
 
-import networkx as nx
-
 from ..iteration import NODE_FIELDS, STATIC_FIELDS, Iteration
 
 FORMAT = "backprop-studio-recording"
@@ -370,12 +368,16 @@ class Recording:
 
     def iteration(self, index: int) -> Iteration:
         """One iteration's graph and numbers (RecordingError if the file is damaged)."""
+        import networkx as nx  # here: `record`'s parent process reads a recording's status only
+
         try:
             return self._iteration(index)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError, nx.NetworkXError) as e:
             raise RecordingError(f"{self.path}: damaged iteration {index} ({type(e).__name__}: {e})") from None
 
     def _iteration(self, index: int) -> Iteration:
+        import networkx as nx
+
         scale = "grad_scale" if self._has_scale else "NULL"
         row = self._query("SELECT idx, loss, optimizer_steps, signature, graph_key, detail, phase_times, "
                           f"loss_is_nan, {scale}, {self._nonfinite} FROM iterations WHERE idx=?", (index,))
