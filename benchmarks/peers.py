@@ -162,9 +162,16 @@ def variants(model: str) -> tuple[dict[str, Variant], dict[str, str], dict[str, 
 
 
 def ratios(model: str, seconds: float) -> tuple[dict[str, float], float, dict[str, str], dict[str, str]]:
-    """{way: time per step / plain time per step}, the plain step time, captures, skipped."""
+    """{way: time per step / plain time per step}, the plain step time, captures, skipped.
+
+    Each way's blocks are paired with plain blocks run right beside them (which goes first drawn at
+    random), and its ratio is over those plain blocks alone: a heavy tool leaves the caches and the
+    allocator disturbed for whatever runs next, so one plain figure shared by all would be too slow
+    (it made torchviz look faster than no tool at all)."""
     ways, captures, skipped = variants(model)
-    for v in ways.values():  # warm up; blocks of about 0.1 s each
+    plain_step = ways.pop("plain").step
+    beside = {name: Variant(plain_step) for name in ways}  # the plain blocks paired with each way
+    for v in [*ways.values(), *beside.values()]:  # warm up; blocks of about 0.1 s each
         v.step()
         t = time.perf_counter()
         v.step()
@@ -175,11 +182,13 @@ def ratios(model: str, seconds: float) -> tuple[dict[str, float], float, dict[st
     rounds = 0
     while rounds < 3 or (time.perf_counter() - start < seconds and rounds < 200):
         for name in order.sample(names, len(names)):
-            ways[name].block()
+            pair = [beside[name], ways[name]]
+            for v in pair if order.random() < 0.5 else reversed(pair):
+                v.block()
         rounds += 1
-    plain = ways["plain"].seconds / ways["plain"].steps
-    return ({n: (v.seconds / v.steps) / plain for n, v in ways.items() if n != "plain"}, plain, captures,
-            skipped)
+    per_step = {n: v.seconds / v.steps for n, v in ways.items()}
+    plain = {n: v.seconds / v.steps for n, v in beside.items()}
+    return ({n: per_step[n] / plain[n] for n in ways}, sum(plain.values()) / len(plain), captures, skipped)
 
 
 def run(quick: bool = False) -> None:
