@@ -144,10 +144,11 @@ class Backward:
     def params(self, g: nx.DiGraph, numbers: dict, grad_scale: float | None) -> dict:
         """Iteration.params: each parameter's gradient norm (unscaled), accumulated .grad norm, NaN/Inf."""
         params = {}
+        node = g._node  # not g.nodes: a view made on every read
         for nid in self.named:
-            got = numbers.get(nid, {})
-            if got.get("grad") is not None:
-                params[g.nodes[nid]["name"] or nid] = param_row(got["grad"], got.get("accumulated"), grad_scale)
+            got = numbers.get(nid)
+            if got is not None and got.get("grad") is not None:
+                params[node[nid]["name"] or nid] = param_row(got["grad"], got.get("accumulated"), grad_scale)
         return params
 
 

@@ -331,7 +331,7 @@ class Tracer:
 
     def _finish(self, b: Backward, phase_times: dict) -> Iteration:
         """The numbers read in one transfer, on the iteration's graph."""
-        scaler = self._scaled.get(b.root) if b.scalar else None
+        scaler = self._scaled.get(b.root) if b.scalar and len(self._scaled) else None
         scale = getattr(scaler, "_scale", None) if scaler is not None else None
         numbers, loss, grad_scale = b.read(scale)
         g = b.graph(numbers)
