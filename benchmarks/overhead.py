@@ -196,6 +196,94 @@ def breakdown(repeats: int = 40) -> tuple[str, float]:
     return text, mine / ms["floor"]
 
 
+def full_breakdown(model: str, rounds: int = 30) -> str:
+    """Where a full iteration's extra time goes on `model`: each part clocked inside the real tracer (medians
+    over `rounds` traced steps); the forward's and the backward's own slow-down from traced and plain steps
+    alternating."""
+    import statistics
+
+    import torch
+
+    from backprop_studio.core.trace import backward, stats
+    from backprop_studio.core.trace import tracer as tracer_mod
+    from benchmarks.models import build
+
+    net, x, loss_of = build(model)
+    opt = torch.optim.SGD(net.parameters(), lr=1e-4)
+    clocks: dict[str, list[float]] = {}
+    batch: list[tuple[int, int]] = []  # (tensors, elements) of each full batch
+
+    def clock(label: str, orig):
+        def timed(*args, **kwargs):
+            if label == "stats":
+                items = args[0]._items
+                batch.append((len(items), sum(t.numel() for _, t, _ in items if t is not None)))
+            t = time.perf_counter()
+            try:
+                return orig(*args, **kwargs)
+            finally:
+                clocks.setdefault(label, []).append(time.perf_counter() - t)
+        return timed
+
+    def around(self, roots, run, grad_inputs):  # the backward itself, apart from the tracer's own work
+        def timed_run():
+            t = time.perf_counter()
+            try:
+                return run()
+            finally:
+                clocks.setdefault("backward", []).append(time.perf_counter() - t)
+        return clock("iteration", real["_iteration"])(self, roots, timed_run, grad_inputs)
+
+    def charge(self, detail, end, own):
+        clocks.setdefault("wrapper", []).append(self.wrapper_time)
+        return real["_charge"](self, detail, end, own)
+
+    owners = {"_walk": tracer_mod.Tracer, "watch_full": backward.Backward, "finish": stats.Batch,
+              "_finish": tracer_mod.Tracer, "_iteration": tracer_mod.Tracer, "_charge": tracer_mod.Tracer}
+    real = {name: getattr(owner, name) for name, owner in owners.items()}
+    tracer = tracer_mod.Tracer(lambda it: None, detail="full")
+    plain: dict[str, list[float]] = {"forward": [], "backward": []}
+    try:
+        for name, label in (("_walk", "walk"), ("watch_full", "queue"), ("finish", "stats"), ("_finish", "finish")):
+            setattr(owners[name], name, clock(label, real[name]))
+        tracer_mod.Tracer._iteration, tracer_mod.Tracer._charge = around, charge
+        for r in range(2 * rounds + 4):  # traced and plain steps alternate; the first four warm up
+            traced = r % 2 == 1
+            if traced:
+                tracer.install()
+            try:
+                opt.zero_grad()
+                t0 = time.perf_counter()
+                loss = loss_of(net(x))
+                t1 = time.perf_counter()
+                loss.backward()
+                t2 = time.perf_counter()
+                opt.step()
+            finally:
+                if traced:
+                    tracer.uninstall()
+            if r >= 4:
+                if traced:
+                    clocks.setdefault("forward", []).append(t1 - t0)
+                else:
+                    plain["forward"].append(t1 - t0)
+                    plain["backward"].append(t2 - t1)
+    finally:
+        for name, owner in owners.items():
+            setattr(owner, name, real[name])
+    ms = {k: statistics.median(v[-rounds:]) * 1e3 for k, v in clocks.items()}
+    base = {k: statistics.median(v) * 1e3 for k, v in plain.items()}
+    tensors, elements = batch[-1]
+    own = ms["iteration"] - ms["backward"]
+    other = own - ms["walk"] - ms["queue"] - ms["finish"]
+    return (f"forward with the capture +{ms['forward'] - base['forward']:.2f} ms (module-call wrapper "
+            f"{ms['wrapper']:.2f} of it), backward with its hooks +{ms['backward'] - base['backward']:.2f} ms; "
+            f"the tracer's own {own:.2f} ms: walk {ms['walk']:.2f}, values queued and hooks set {ms['queue']:.2f}, "
+            f"statistics of {tensors} tensors ({elements / 1e6:.1f}M elements, one transfer) {ms['stats']:.2f}, "
+            f"graph, parameter rows and the NaN/Inf rule {ms['finish'] - ms['stats']:.2f}, the rest {other:.2f} "
+            f"(plain forward {base['forward']:.2f} ms, backward {base['backward']:.2f} ms; medians)")
+
+
 def run(quick: bool = False) -> None:
     seconds = 4 if quick else 25
     for model, name in MODELS.items():
@@ -207,6 +295,9 @@ def run(quick: bool = False) -> None:
                       f"{r[detail]:.3f}x (plain step {plain * 1e3:.2f} ms{extra}; graphs {graphs[detail]})",
                       f"<= {target:.2f}x, every graph" if target else "report, every graph",
                       (r[detail] <= target if target else True) and _every(graphs[detail])))
+    for model, name in MODELS.items():
+        emit(line(f"full detail, where the time goes ({name}, per iteration)", full_breakdown(model, 10 if quick else 30),
+                  "report", None))
     text, over_floor = breakdown()
     emit(line("light detail, where the time goes (20-layer MLP, per iteration)", text, "report", None))
     emit(line("light detail, 20-layer MLP: the tracer's time over its floor (bare walk + one fused pass over "
