@@ -188,3 +188,39 @@ def test_permuted_dense_blocks_on_the_host_match_torch():
         assert s["mean"] == pytest.approx(d.mean().item(), rel=1e-5, abs=1e-9)
         assert s["std"] == pytest.approx(d.std(correction=0).item(), rel=1e-5)
         assert (s["min"], s["max"]) == (d.min().item(), d.max().item()) and s["shape"] == list(t.shape)
+
+
+def test_full_detail_summarises_large_host_outputs_as_they_are_made_and_lets_them_go():
+    """A large op output (capture.EARLY elements or more) is summarised when the op runs (against float64
+    torch: the value the op made, not what an in-place op changed it to later) and the capture does not hold
+    it: an output autograd does not keep (a matmul's, read by a multiplication by a number) is freed in the
+    forward, as in a plain run. Small outputs keep their values."""
+    import weakref
+
+    from tests.util import trace
+
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(40, 512)
+    x = torch.randn(300, 40)  # outputs of 153600 elements: above capture.EARLY
+    made, refs = {}, []
+
+    def step():
+        h = lin(x)  # AddmmBackward0's output
+        made["addmm"] = h.detach().clone()
+        refs.append(weakref.ref(h))
+        y = h * 3.0
+        made["mul"] = y.detach().clone()
+        y.add_(1.0)  # in place, after MulBackward0's output was summarised
+        del h
+        assert refs[0]() is None  # freed in the forward: nothing of ours held it
+        y.sum().backward()
+
+    (it,) = trace(step, detail="full")
+    by_op = {a["op"]: a for _, a in it.graph.nodes(data=True)}
+    for op, key in (("AddmmBackward0", "addmm"), ("MulBackward0", "mul")):
+        s, d = by_op[op]["value"], made[key].double()
+        assert s["norm"] == pytest.approx(torch.linalg.vector_norm(d).item(), rel=1e-6)
+        assert s["mean"] == pytest.approx(d.mean().item(), rel=1e-5, abs=1e-9)
+        assert s["std"] == pytest.approx(d.std(correction=0).item(), rel=1e-5)
+        assert (s["min"], s["max"]) == (d.min().item(), d.max().item()) and s["shape"] == [300, 512]
+    assert by_op["SumBackward0"]["value"]["values"] == pytest.approx(it.loss)  # small: its values kept

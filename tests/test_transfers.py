@@ -17,7 +17,8 @@ from backprop_studio.core.trace import stats
 from tests.util import trace
 
 CORE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "core") + os.sep
-HOST_READS = (stats.to_host.__code__, stats.cpu_value.__code__)  # the transfer; a CPU scalar (no transfer)
+# the transfer; a CPU scalar; a host tensor's numpy view (None for a tensor anywhere else): no transfer
+HOST_READS = (stats.to_host.__code__, stats.cpu_value.__code__, stats._host_array.__code__)
 SYNCS = ("item", "tolist", "cpu", "numpy", "__float__", "__int__", "__bool__", "__index__")
 
 

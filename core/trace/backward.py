@@ -29,6 +29,7 @@ class Backward:
     root: torch.Tensor | None
     batch: stats.Batch = None
     value_slot: dict = field(default_factory=dict)  # node id -> batch slot of its forward value
+    summaries: dict = field(default_factory=dict)  # node id -> its value's summary, taken in the forward
     values: dict = field(default_factory=dict)  # node id -> forward output (full detail)
     grads: dict = field(default_factory=dict)  # node id -> gradient tensor
     hooks: list = field(default_factory=list)
@@ -46,11 +47,11 @@ class Backward:
     def scalar(self) -> bool:
         return self.root is not None and self.root.numel() == 1
 
-    def watch_full(self, outputs: dict, plain: bool, hook: Hook) -> None:
-        """Every node's forward value (in forward order) and gradient; where `plain` (no node events, no
-        autograd.grad), a leaf's gradient read from its .grad after the backward when that tells it (see
-        _after) and an op's that is a view op's gradient rearranged taken from that op (Structure.view_twins),
-        the others hooked."""
+    def watch_full(self, outputs: dict, summaries: dict, plain: bool, hook: Hook) -> None:
+        """Every node's forward value (in forward order; `summaries`: those the capture took as the op ran)
+        and gradient; where `plain` (no node events, no autograd.grad), a leaf's gradient read from its .grad
+        after the backward when that tells it (see _after) and an op's that is a view op's gradient
+        rearranged taken from that op (Structure.view_twins), the others hooked."""
         node = self.w.graph._node
         order = {fn: i for i, fn in enumerate(outputs)} if outputs else {}
         twins = self.structure.view_twins(self.w.fns) if plain else {}
@@ -60,7 +61,10 @@ class Backward:
             tensor = fn.variable if attrs["kind"] in ("param", "leaf") else outputs.get(fn)
             if fn in order:
                 attrs["seq"] = order[fn]
-            if tensor is None and k == 0:
+            summary = summaries.get(fn) if tensor is None else None
+            if summary is not None:
+                self.summaries[nid] = summary
+            elif tensor is None and k == 0:
                 tensor = self.root
             if tensor is not None:
                 self.value_slot[nid] = self.batch.add(tensor)
@@ -117,6 +121,8 @@ class Backward:
             extra.append(scale.detach().reshape(-1)[:1])  # the factor, in the same transfer
         summaries, host = self.batch.finish(extra)
         numbers: dict[str, dict] = {nid: {"value": summaries[i]} for nid, i in self.value_slot.items()}
+        for nid, summary in self.summaries.items():
+            numbers[nid] = {"value": summary}
         for nid, i in grad_slot.items():
             numbers.setdefault(nid, {})["grad"] = summaries[i]
         for nid, i in total_slot.items():

@@ -4,26 +4,37 @@ module each op belongs to."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import torch
 from torch.overrides import TorchFunctionMode
+from torch.utils.weak import WeakIdKeyDictionary
 
 from ..iteration import node_id
-from . import naming
+from . import naming, stats
 from .graph import grad_fn_of
 
 _Tensor = torch.Tensor
 _Attribute = type(torch.Tensor.grad.__get__)  # a tensor attribute's __get__/__set__, as the mode sees it
 
 
+EARLY = 1 << 17  # elements (512 KB of float32): outputs this large are summarised as they are made. Below it
+# holding them costs little, and summarising them with the others (stacked by size, views once) costs less
+
+
 class CaptureMode(TorchFunctionMode):
     """Full detail: remember every op's output tensor and the user line that made it."""
 
-    def __init__(self, control):
+    def __init__(self, control, summarise: Callable[[], bool] = lambda: False):
+        """`summarise()`: whether a large host output is summarised as it is made and let go (a full
+        iteration nobody watches value by value), rather than held until the backward ends."""
         super().__init__()
         self.control = control  # asked at each new op while it is stepping (core/trace/control.py)
-        self.outputs: dict = {}  # grad_fn -> tensor
+        self.summarise = summarise
+        self.outputs: dict = {}  # grad_fn -> tensor (None once summarised)
         self.sources: dict = {}  # grad_fn -> "file:line"
+        self.summaries: dict = {}  # grad_fn -> its output's summary, taken as it was made
+        self._latest = WeakIdKeyDictionary()  # tensor -> its latest summary (a view of all of it reuses it)
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         if type(func) is _Attribute:  # a tensor attribute read or set (.grad, .grad_fn, .shape): no op
@@ -50,8 +61,32 @@ class CaptureMode(TorchFunctionMode):
         return out
 
     def _keep(self, t: torch.Tensor, fn) -> None:
-        self.outputs[fn] = t
         self.sources[fn] = naming.user_source(sys._getframe(2))
+        if t.numel() >= EARLY and self.summarise():
+            summary = self._summary(t)  # the value as the op made it; autograd keeps what it needs
+            if summary is not None:
+                self.summaries[fn] = summary
+                self.outputs[fn] = None
+                return
+        self.outputs[fn] = t
+
+    def _summary(self, t: torch.Tensor) -> dict | None:
+        """stats.host_summary of `t`, or its base's (the same elements: a reshape, a transpose)."""
+        base = t._base
+        if base is not None:
+            known = self._latest.get(base)
+            if known is not None and stats.same_elements(t, base):
+                return {**known, **stats.describe(t)}
+        summary = stats.host_summary(t)
+        if summary is not None:
+            self._latest[t] = summary
+        return summary
+
+    def clear(self) -> None:
+        self.outputs.clear()
+        self.sources.clear()
+        self.summaries.clear()
+        self._latest = WeakIdKeyDictionary()
 
 
 def attribute_modules(g, index: dict, module_calls: list) -> None:

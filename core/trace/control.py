@@ -302,6 +302,8 @@ class Stepper:
         walk = info.get("walk")
         if self.watching:
             _fill_values(self._graph, info.get("values") or {})  # forward values on screen during backward
+            for nid, summary in (info.get("summaries") or {}).items():  # taken in the forward (before watching)
+                self._graph.nodes[nid]["value"] = summary
             sig = walk.signature if walk is not None else ""
             it = Iteration(self._index, None, self.tracer.optimizer_steps, sig, self._graph,
                            info.get("detail", "full"))

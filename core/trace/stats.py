@@ -327,18 +327,50 @@ _ones: dict = {}  # numpy dtype -> a ones vector (dot with it: a fast sum)
 
 def _numpy_rows(arrays: list) -> torch.Tensor:
     """[n, 4] float64 rows (norm, sum, min, max) of flat numpy arrays: BLAS dots for the sums."""
-    import numpy as np
-
-    lo, hi, dot = np.minimum.reduce, np.maximum.reduce, np.dot
-    rows = []
-    for a in arrays:
-        ones = _ones.get(a.dtype)
-        if ones is None or ones.size < a.size:
-            ones = _ones[a.dtype] = np.ones(max(a.size, 1 << 16), dtype=a.dtype)
-        rows.append((dot(a, a), dot(a, ones[:a.size]), lo(a), hi(a)))
-    out = torch.tensor(rows, dtype=torch.float64)
+    out = torch.tensor([_numpy_row(a) for a in arrays], dtype=torch.float64)
     out[:, 0] = out[:, 0].sqrt()
     return out
+
+
+def _numpy_row(a) -> tuple:
+    """(sum of squares, sum, min, max) of a flat numpy array."""
+    import numpy as np
+
+    ones = _ones.get(a.dtype)
+    if ones is None or ones.size < a.size:
+        ones = _ones[a.dtype] = np.ones(max(a.size, 1 << 16), dtype=a.dtype)
+    return np.dot(a, a), np.dot(a, ones[:a.size]), np.minimum.reduce(a), np.maximum.reduce(a)
+
+
+def host_summary(t: torch.Tensor) -> dict | None:
+    """A full summary of a large host tensor taken now, with no transfer (None for tensors that are not
+    dense float ones in host memory, or small enough to keep their values): what Batch would say of it.
+    The forward capture takes it as each op's output is made, so the tensor need not be held."""
+    if t.numel() <= MAX_VALUES:
+        return None
+    a = _host_array(t)
+    if a is None:
+        return None
+    s = describe(t)
+    n = a.size
+    sq, total, lo, hi = (float(v) for v in _numpy_row(a))
+    norm, mean = math.sqrt(sq), total / n
+    std = math.sqrt(max(sq / n - mean * mean, 0.0))
+    if not math.isfinite(sq + total + lo + hi):  # rare: NaN/Inf counted exactly, overflow-safe norm
+        row = [cpu_value(v) for v in _exact_stats(t.detach().reshape(-1))]
+        s.update(zip(FIELDS, row, strict=True))
+        s["nan"], s["inf"] = int(row[5]), int(row[6])
+        return s
+    if std * std * 100 < norm * norm / n:  # the mean dwarfs the spread: two passes (see Batch._finish)
+        d = t.detach().to(torch.float64)
+        std = cpu_value(torch.linalg.vector_norm(d - d.mean())) / math.sqrt(n)
+    s.update(norm=norm, mean=mean, std=std, min=lo, max=hi, nan=0, inf=0)
+    return s
+
+
+def same_elements(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Whether two tensors of one storage read the same elements (so their statistics are the same)."""
+    return a.dtype == b.dtype and a.numel() == b.numel() and _elements(a) == _elements(b)
 
 
 def _elements(t: torch.Tensor) -> tuple:

@@ -132,7 +132,7 @@ class Tracer:
     # ---- forward-time capture --------------------------------------------
     def _set_capture(self, on: bool) -> None:
         if on and self._mode is None:
-            self._mode = CaptureMode(self.control)
+            self._mode = CaptureMode(self.control, self._summarising)
             self._mode.__enter__()
         elif not on and self._mode is not None:
             mode, self._mode = self._mode, None
@@ -163,6 +163,11 @@ class Tracer:
                 self._set_capture(self._capturing())
 
         return call
+
+    def _summarising(self) -> bool:
+        """Whether the capture summarises a large host output as it is made (see CaptureMode): in a full
+        iteration that nobody steps through value by value (they see the tensors)."""
+        return self._detail == "full" and not self.control.stepping and not self.control.wants_node_events()
 
     def _capturing(self) -> bool:
         return self._detail == "full" or self.control.stepping
@@ -279,8 +284,7 @@ class Tracer:
     def _forget_forward(self, mode: CaptureMode | None) -> None:
         """Drop what the forward of the iteration just ended left behind."""
         if mode is not None:
-            mode.outputs.clear()
-            mode.sources.clear()
+            mode.clear()
         self.module_outputs.clear()
         self.module_calls.clear()
 
@@ -293,7 +297,7 @@ class Tracer:
         shown = b.structure.graph if b.shared else b.w.graph  # what a watcher sees during the backward (frozen)
         own = time.perf_counter() - t_begin
         self._point("backward_begin", {"index": self.index, "graph": shown, "walk": b.w, "detail": b.detail,
-                                       "values": b.values, "named": b.named})
+                                       "values": b.values, "summaries": b.summaries, "named": b.named})
         t_back = time.perf_counter()
         try:
             result = run()
@@ -322,7 +326,7 @@ class Tracer:
         b = Backward(w, structure, shared, named, detail, root)
         plain = grad_inputs is None and not self.control.wants_node_events()  # a leaf's .grad tells its gradient
         if detail == "full":
-            b.watch_full(outputs, plain, self._grad_hook)
+            b.watch_full(outputs, mode.summaries if mode is not None else {}, plain, self._grad_hook)
         else:  # a hook only where .grad cannot tell (accumulating, autograd.grad, node events)
             b.watch_light(plain, self._grad_hook)
         if grad_inputs is None:
