@@ -192,9 +192,10 @@ def test_permuted_dense_blocks_on_the_host_match_torch():
 
 def test_full_detail_summarises_large_host_outputs_as_they_are_made_and_lets_them_go():
     """A large op output (capture.EARLY elements or more) is summarised when the op runs (against float64
-    torch: the value the op made, not what an in-place op changed it to later) and the capture does not hold
-    it: an output autograd does not keep (a matmul's, read by a multiplication by a number) is freed in the
-    forward, as in a plain run. Small outputs keep their values."""
+    torch: the value the op made, not what an in-place op changed it to later; a view of all of it reuses
+    that summary only while its elements are unchanged) and the capture does not hold it: an output
+    autograd does not keep (a matmul's, read by a multiplication by a number) is freed in the forward, as
+    in a plain run. Small outputs keep their values."""
     import weakref
 
     from tests.util import trace
@@ -205,22 +206,28 @@ def test_full_detail_summarises_large_host_outputs_as_they_are_made_and_lets_the
     made, refs = {}, []
 
     def step():
-        h = lin(x)  # AddmmBackward0's output
-        made["addmm"] = h.detach().clone()
+        h = lin(x)
+        made["AddmmBackward0"] = h.detach().clone()
         refs.append(weakref.ref(h))
         y = h * 3.0
-        made["mul"] = y.detach().clone()
+        made["MulBackward0"] = y.detach().clone()
         y.add_(1.0)  # in place, after MulBackward0's output was summarised
+        made["AddBackward0"] = y.detach().clone()
+        y[:10].zero_()  # through a view: y changes with no op output of its own
+        out = y.view(-1) * 2.0  # ViewBackward0: all of y, changed since its summary
+        made["ViewBackward0"] = y.detach().reshape(-1).clone()
         del h
         assert refs[0]() is None  # freed in the forward: nothing of ours held it
-        y.sum().backward()
+        out.sum().backward()
 
     (it,) = trace(step, detail="full")
-    by_op = {a["op"]: a for _, a in it.graph.nodes(data=True)}
-    for op, key in (("AddmmBackward0", "addmm"), ("MulBackward0", "mul")):
-        s, d = by_op[op]["value"], made[key].double()
-        assert s["norm"] == pytest.approx(torch.linalg.vector_norm(d).item(), rel=1e-6)
-        assert s["mean"] == pytest.approx(d.mean().item(), rel=1e-5, abs=1e-9)
-        assert s["std"] == pytest.approx(d.std(correction=0).item(), rel=1e-5)
-        assert (s["min"], s["max"]) == (d.min().item(), d.max().item()) and s["shape"] == [300, 512]
-    assert by_op["SumBackward0"]["value"]["values"] == pytest.approx(it.loss)  # small: its values kept
+    nodes = [a for _, a in it.graph.nodes(data=True)]
+    for op, want in made.items():
+        (s,) = [a["value"] for a in nodes if a["op"] == op and a["shape"] == list(want.shape)]
+        d = want.double()
+        assert s["norm"] == pytest.approx(torch.linalg.vector_norm(d).item(), rel=1e-6), op
+        assert s["mean"] == pytest.approx(d.mean().item(), rel=1e-5, abs=1e-9), op
+        assert s["std"] == pytest.approx(d.std(correction=0).item(), rel=1e-5), op
+        assert (s["min"], s["max"]) == (d.min().item(), d.max().item()), op
+    (total,) = [a for a in nodes if a["op"] == "SumBackward0"]
+    assert total["value"]["values"] == pytest.approx(it.loss)  # small: its values kept

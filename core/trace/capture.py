@@ -34,7 +34,7 @@ class CaptureMode(TorchFunctionMode):
         self.outputs: dict = {}  # grad_fn -> tensor (None once summarised)
         self.sources: dict = {}  # grad_fn -> "file:line"
         self.summaries: dict = {}  # grad_fn -> its output's summary, taken as it was made
-        self._latest = WeakIdKeyDictionary()  # tensor -> its latest summary (a view of all of it reuses it)
+        self._latest = WeakIdKeyDictionary()  # tensor -> (its latest summary, version): a view of all of it reuses it
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         if type(func) is _Attribute:  # a tensor attribute read or set (.grad, .grad_fn, .shape): no op
@@ -74,12 +74,12 @@ class CaptureMode(TorchFunctionMode):
         """stats.host_summary of `t`, or its base's (the same elements: a reshape, a transpose)."""
         base = t._base
         if base is not None:
-            known = self._latest.get(base)
+            known = self._latest.get(base)  # and the version of its elements then (in-place ops count)
             if known is not None and stats.same_elements(t, base):
-                return {**known, **stats.describe(t)}
+                return {**known[0], **stats.describe(t)}
         summary = stats.host_summary(t)
         if summary is not None:
-            self._latest[t] = summary
+            self._latest[t] = (summary, t._version)
         return summary
 
     def clear(self) -> None:
