@@ -278,3 +278,16 @@ def test_rank_torn_down_by_torchrun_finishes_its_recording(tmp_path):
     # every iteration it completed, in order; the last one's print may not have run yet (SIGTERM between
     # its backward, which records it, and the print after it)
     assert done and kept == list(range(len(kept))) and len(kept) - 1 in (done[-1], done[-1] + 1)
+
+
+def test_a_rank_killed_before_it_wrote_when_it_stopped_is_not_the_first_failure():
+    """torchrun ends the other ranks when one fails: a rank killed before it could write when it stopped
+    (its file read as failed, no end time) is the victim, not the first failure."""
+    from backprop_studio.core.distributed.merge import status_of_job
+
+    cause = {"status": "failed", "ended": 1000.0, "error": {"type": "ValueError"}}
+    killed = {"status": "failed", "ended": None, "finished": None, "error": {"type": "RecordingEndedAbruptly"}}
+    assert status_of_job({0: killed, 1: cause}) == ("failed", {"type": "ValueError", "rank": 1})
+    later = {"status": "failed", "ended": 1001.0, "error": {"type": "RuntimeError"}}
+    assert status_of_job({0: later, 1: cause})[1]["rank"] == 1
+    assert status_of_job({0: killed})[1]["rank"] == 0  # the only failure is still reported

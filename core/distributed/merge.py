@@ -7,6 +7,7 @@ content, so ranks share them); each rank's status, error and break go to the `ra
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import time
@@ -22,8 +23,9 @@ class MergeError(Exception):
 
 def status_of_job(rank_meta: dict[int, dict]) -> tuple[str, dict | None]:
     """The job's status (failed if any rank failed, finished if all did, else stopped) and the error of
-    the rank that failed first, with its "rank"."""
-    failed = [(m.get("ended") or m.get("finished") or 0, r, m) for r, m in rank_meta.items()
+    the rank that failed first, with its "rank". A rank killed before it could write when it stopped (torchrun
+    ends the others when one fails) counts after every rank that did: it is the victim, not the cause."""
+    failed = [(m.get("ended") or m.get("finished") or math.inf, r, m) for r, m in rank_meta.items()
               if m.get("status") == "failed"]
     if failed:
         _, rank, m = min(failed, key=lambda x: (x[0], x[1]))
