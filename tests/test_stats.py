@@ -231,3 +231,30 @@ def test_full_detail_summarises_large_host_outputs_as_they_are_made_and_lets_the
         assert (s["min"], s["max"]) == (d.min().item(), d.max().item()), op
     (total,) = [a for a in nodes if a["op"] == "SumBackward0"]
     assert total["value"]["values"] == pytest.approx(it.loss)  # small: its values kept
+
+
+def test_a_view_does_not_reuse_a_summary_its_elements_outlived():
+    """A view of all of a large output reuses that output's summary only while nothing changed the elements:
+    here they change through another view (a slice zeroed) and a view of the view follows."""
+    from tests.util import trace
+
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(40, 512)
+    x = torch.randn(300, 40)
+    kept = {}
+
+    def step():
+        y = lin(x) * 3.0
+        y.add_(1.0)
+        flat = y.view(-1)  # all of y: y's summary
+        y[:10].zero_()  # y changes through a slice, y itself not an op's output here
+        total = flat.view(300, 512).sum()  # flat's grad_fn made anew: its value is y as it is now
+        kept["y"] = y
+        total.backward()
+
+    (it,) = trace(step, detail="full")
+    d = kept["y"].detach().double()
+    for op in ("AsStridedBackward0", "ViewBackward0"):
+        (s,) = [a["value"] for _, a in it.graph.nodes(data=True) if a["op"] == op]
+        assert s["mean"] == pytest.approx(d.mean().item(), rel=1e-6), op
+        assert s["min"] == d.min().item() and s["norm"] == pytest.approx(torch.linalg.vector_norm(d).item(), rel=1e-6)

@@ -75,7 +75,7 @@ class CaptureMode(TorchFunctionMode):
         base = t._base
         if base is not None:
             known = self._latest.get(base)  # and the version of its elements then (in-place ops count)
-            if known is not None and stats.same_elements(t, base):
+            if known is not None and known[1] == base._version and stats.same_elements(t, base):
                 return {**known[0], **stats.describe(t)}
         summary = stats.host_summary(t)
         if summary is not None:
