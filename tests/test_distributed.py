@@ -3,6 +3,7 @@ ranks-diverge. Every command runs under a timeout, so a hung job fails the test 
 
 import json
 import os
+import re
 import socket
 import sqlite3
 import subprocess
@@ -273,7 +274,8 @@ def test_rank_torn_down_by_torchrun_finishes_its_recording(tmp_path):
     assert proc.returncode == 1 and "the job failed first on rank 1" in proc.stderr
     zero = exported(bps, 0)
     assert zero["status"] == "stopped" and zero["error"] is None
-    done = [int(line.split()[1]) for line in zero["console"].splitlines() if line.startswith("iteration")]
+    # the prints that finished (SIGTERM may cut the last one short: print writes "iteration", " ", "5", "\n")
+    done = [int(m[1]) for line in zero["console"].splitlines() if (m := re.fullmatch(r"iteration (\d+)", line))]
     kept = [it["index"] for it in zero["iterations"]]
     # every iteration it completed, in order; the last one's print may not have run yet (SIGTERM between
     # its backward, which records it, and the print after it)
