@@ -169,9 +169,7 @@ class Batch:
             self._exact(recheck, out)
         for i in one_pass:  # a one-pass std loses digits where the mean dwarfs the spread: two passes there
             s, f = out[i], self._items[i][1]
-            if s["std"] * s["std"] * 100 < s["norm"] * s["norm"] / f.numel():
-                d = f.to(torch.float64)
-                s["std"] = cpu_value(torch.linalg.vector_norm(d - d.mean())) / math.sqrt(f.numel())
+            s["std"] = _std_retaken(f, s["std"], s["norm"])
         self._items.clear()
         return out, extra_host
 
@@ -361,11 +359,18 @@ def host_summary(t: torch.Tensor) -> dict | None:
         s.update(zip(FIELDS, row, strict=True))
         s["nan"], s["inf"] = int(row[5]), int(row[6])
         return s
-    if std * std * 100 < norm * norm / n:  # the mean dwarfs the spread: two passes (see Batch._finish)
-        d = t.detach().to(torch.float64)
-        std = cpu_value(torch.linalg.vector_norm(d - d.mean())) / math.sqrt(n)
-    s.update(norm=norm, mean=mean, std=std, min=lo, max=hi, nan=0, inf=0)
+    s.update(norm=norm, mean=mean, std=_std_retaken(t.detach(), std, norm), min=lo, max=hi, nan=0, inf=0)
     return s
+
+
+def _std_retaken(f: torch.Tensor, std: float, norm: float) -> float:
+    """A one-pass std (from the sum of squares), or, where the mean dwarfs the spread and it lost its digits,
+    the two-pass ||f - mean|| of host tensor `f` in float64 (a host read, no transfer)."""
+    n = f.numel()
+    if std * std * 100 >= norm * norm / n:
+        return std
+    d = f.to(torch.float64)
+    return cpu_value(torch.linalg.vector_norm(d - d.mean())) / math.sqrt(n)
 
 
 def same_elements(a: torch.Tensor, b: torch.Tensor) -> bool:
